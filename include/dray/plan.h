@@ -1,0 +1,75 @@
+/* plan.h — what to build: discovery, compose files, references, build order.
+ *
+ * Everything is read and validated before anything starts. All problems are
+ * collected and returned together as one DRAY_ERR_INPUT chain, one link per
+ * problem, each naming the file and line (or folder, or image).
+ */
+#ifndef DRAY_PLAN_H
+#define DRAY_PLAN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "dray/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dray_image_t {
+  int index;                 /* position in plan->images (build order) */
+  const char *name;          /* short name shown to users: "services/web", compose service name */
+  const char *repository;    /* full reference without tag: "localhost:5000/ns/services/web" */
+  apr_array_header_t *tags;  /* const char *: at least one */
+  const char *context_dir;   /* absolute build context */
+  const char *dockerfile;    /* absolute path of the Dockerfile */
+  const char *target;        /* build stage (--target) or NULL */
+  apr_array_header_t *build_args; /* const char * "K=V": command line first, then file */
+  const char *origin;        /* where it was defined: folder, or "compose.yaml:12" */
+  apr_array_header_t *deps;  /* int: indices of images that must be built first */
+} dray_image_t;
+
+typedef struct dray_plan_options_t {
+  apr_array_header_t *paths;        /* const char *: folders to discover; may be empty */
+  const char *compose_file;         /* or NULL */
+  const char *registry;             /* HOST[:PORT][/NAMESPACE] prefix, or NULL */
+  apr_array_header_t *tags;         /* const char *; empty = "latest" (or x-dray tags) */
+  apr_array_header_t *build_args;   /* const char * "K=V" from --build-arg */
+  apr_array_header_t *only;         /* const char * glob patterns on image names */
+  apr_array_header_t *skip;         /* const char * glob patterns on image names */
+} dray_plan_options_t;
+
+/* Settings a compose file may carry under a top-level "x-dray:" key.
+ * Zero / NULL means "not set"; the command line wins over these. */
+typedef struct dray_plan_settings_t {
+  const char *registry;
+  apr_array_header_t *tags;  /* or NULL */
+  int builders;
+  int pushers;
+  int retries;               /* -1 = not set */
+  const char *network;
+  const char *platform;
+} dray_plan_settings_t;
+
+typedef struct dray_plan_t {
+  apr_array_header_t *images;      /* dray_image_t *, dependencies before dependents */
+  dray_plan_settings_t settings;   /* from x-dray, if any */
+} dray_plan_t;
+
+/* Discover, parse and validate everything OPTS names; order the images so
+ * that every image comes after those it is built FROM. An image whose name
+ * matches a --skip pattern, or no --only pattern when some are given, is left
+ * out; edges to images left out are dropped (they count as external). */
+dray_error_t *dray_plan_load(dray_plan_t **plan,
+                             const dray_plan_options_t *opts,
+                             apr_pool_t *result_pool,
+                             apr_pool_t *scratch_pool);
+
+/* "repository:tag" for TAG of IMAGE, in RESULT_POOL. */
+const char *dray_image_ref(const dray_image_t *image, const char *tag,
+                           apr_pool_t *result_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_PLAN_H */

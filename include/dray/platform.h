@@ -1,0 +1,119 @@
+/* platform.h — the little that APR does not abstract.
+ *
+ * Implemented once in unix/platform_unix.c and once in win32/platform_win32.c.
+ * Nothing outside those two files may use an OS #ifdef.
+ *
+ *  - interrupts: Ctrl+C / SIGINT / SIGTERM (Unix: sigaction; Windows:
+ *    SetConsoleCtrlHandler). The callback runs on an ordinary thread, never in
+ *    signal context, so it may lock mutexes and push to an apr_queue.
+ *  - children: spawned in their own process group (Unix) or process group +
+ *    job object (Windows), so that the terminal's Ctrl+C reaches only dray and
+ *    dray decides; a whole tree can be interrupted and then killed.
+ *  - the console: is it a terminal, how wide, VT escapes on Windows.
+ */
+#ifndef DRAY_PLATFORM_H
+#define DRAY_PLATFORM_H
+
+#include <stdio.h>
+
+#include <apr_general.h>
+#include <apr_file_io.h>
+#include <apr_pools.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Set up process-wide state once, before any thread starts: Unix ignores
+ * SIGPIPE; Windows puts dray in a kill-on-close Job Object (so every
+ * descendant dies with dray, however dray ends) and the console in UTF-8.
+ * Problems that are not fatal are returned as a warning text in *WARNING
+ * (or NULL). */
+apr_status_t dray_platform_init(const char **warning, apr_pool_t *pool);
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+typedef enum dray_interrupt_kind_t {
+  DRAY_INTERRUPT_INT = 1,   /* Ctrl+C, SIGINT */
+  DRAY_INTERRUPT_BREAK,     /* Ctrl+Break (Windows) */
+  DRAY_INTERRUPT_TERM,      /* SIGTERM */
+  DRAY_INTERRUPT_CLOSE      /* console closing / logoff: seconds left, cancel now */
+} dray_interrupt_kind_t;
+
+/* Called once per interrupt, from a platform-owned thread. */
+typedef void (*dray_interrupt_fn)(void *baton, dray_interrupt_kind_t kind);
+
+/* Start delivering interrupts to FN. Until stopped, Ctrl+C does not kill dray. */
+apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
+                                            apr_pool_t *pool);
+
+/* Stop delivering; restores the default behaviour. Safe to call twice. */
+void dray_platform_interrupts_stop(void);
+
+/* ---- children ------------------------------------------------------------ */
+
+typedef struct dray_platform_proc_t dray_platform_proc_t;
+
+typedef struct dray_spawn_t {
+  /* argv[0] is looked up on PATH (Windows also tries .exe). UTF-8. */
+  const char *const *argv;
+  /* Working directory, or NULL to inherit. */
+  const char *cwd;
+  /* Extra "NAME=VALUE" settings on top of dray's environment, NULL-ended,
+   * or NULL for none. */
+  const char *const *env;
+  /* Non-zero: give the child a stdin pipe (returned in *STDIN_WRITE);
+   * zero: stdin is the null device. */
+  int want_stdin;
+} dray_spawn_t;
+
+/* Start a child in its own process group / job, its stdout and stderr merged
+ * into one pipe whose read end is returned in *OUTPUT_READ (blocking reads).
+ * Pipe creation and spawning are serialized so that no child inherits another
+ * child's pipe ends. On failure to start (e.g. program not found) returns an
+ * error status and a message in *ERRMSG. Everything lives in POOL. */
+apr_status_t dray_platform_spawn(dray_platform_proc_t **proc,
+                                 apr_file_t **output_read,
+                                 apr_file_t **stdin_write,
+                                 const char **errmsg,
+                                 const dray_spawn_t *spec,
+                                 apr_pool_t *pool);
+
+/* The child's process id, for display and logs. */
+int dray_platform_proc_pid(const dray_platform_proc_t *proc);
+
+typedef enum dray_proc_signal_t {
+  DRAY_PROC_INTERRUPT = 1, /* ask the whole tree to stop: SIGINT to the group / CTRL_BREAK */
+  DRAY_PROC_KILL           /* end the whole tree now: SIGKILL / TerminateJobObject */
+} dray_proc_signal_t;
+
+/* Signal the child's whole tree. Thread-safe against dray_platform_proc_wait:
+ * once the child has been reaped this is a no-op (never hits a reused pid). */
+apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
+                                       dray_proc_signal_t how);
+
+/* Wait for the child to exit, then kill anything it left running in its
+ * group / job, then reap it. *EXIT_CODE is its exit status, or 128+signal
+ * when *SIGNALED is set. */
+apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
+                                     int *exit_code, int *signaled);
+
+/* ---- console and machine ------------------------------------------------ */
+
+/* Non-zero when STREAM (stdout or stderr) is an interactive terminal that
+ * understands cursor movement (on Windows: VT mode could be enabled). */
+int dray_platform_is_terminal(FILE *stream);
+
+/* Columns of the terminal behind STREAM, or 0 when unknown. */
+int dray_platform_terminal_width(FILE *stream);
+
+/* Number of logical processors (at least 1). */
+int dray_platform_cpu_count(void);
+
+/* The user's home folder (HOME / %USERPROFILE%), or NULL. */
+const char *dray_platform_home_dir(apr_pool_t *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_PLATFORM_H */
