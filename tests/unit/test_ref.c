@@ -1,0 +1,285 @@
+/* test_ref.c — reference grammar: valid and invalid references, reasons. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "dray/ref.h"
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+  (void)state;
+  return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+static dray_ref_t *parse_ok(const char *s)
+{
+  dray_ref_t *ref = NULL;
+  dray_error_t *err = dray_ref_parse(&ref, s, pool);
+  if (err) {
+    print_error("unexpected error for \"%s\": %s\n", s, dray_error_format(err, pool));
+    dray_error_clear(err);
+    fail();
+  }
+  return ref;
+}
+
+/* The error message for S, which must be invalid. */
+static const char *parse_bad(const char *s)
+{
+  dray_ref_t *ref = NULL;
+  dray_error_t *err = dray_ref_parse(&ref, s, pool);
+  const char *msg;
+  if (!err) {
+    print_error("\"%s\" parsed but should not\n", s);
+    fail();
+  }
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  msg = apr_pstrdup(pool, dray_error_format(err, pool));
+  dray_error_clear(err);
+  assert_non_null(strstr(msg, apr_psprintf(pool, "invalid reference \"%s\"", s)));
+  return msg;
+}
+
+#define assert_str_or_null(a, b) \
+  do { if ((b) == NULL) assert_null(a); else assert_string_equal((a), (b)); } while (0)
+
+static void check(const char *s, const char *domain, const char *path, const char *tag,
+                  const char *digest)
+{
+  dray_ref_t *ref = parse_ok(s);
+  assert_str_or_null(ref->domain, domain);
+  assert_string_equal(ref->path, path);
+  assert_str_or_null(ref->tag, tag);
+  assert_str_or_null(ref->digest, digest);
+  assert_string_equal(dray_ref_string(ref, pool), s);
+}
+
+#define SHA "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_valid(void **state)
+{
+  (void)state;
+  check("busybox", NULL, "busybox", NULL, NULL);
+  check("busybox:1.36", NULL, "busybox", "1.36", NULL);
+  check("library/busybox:latest", NULL, "library/busybox", "latest", NULL);
+  check("foo/bar/baz", NULL, "foo/bar/baz", NULL, NULL);
+  check("localhost/foo", "localhost", "foo", NULL, NULL);
+  check("localhost:5000/ns/web:v1", "localhost:5000", "ns/web", "v1", NULL);
+  check("registry.example.com/a/b", "registry.example.com", "a/b", NULL, NULL);
+  check("my-registry.example.com:443/x", "my-registry.example.com:443", "x", NULL, NULL);
+  check("[::1]:5000/foo", "[::1]:5000", "foo", NULL, NULL);
+  check("[2001:db8::1]/foo:tag", "[2001:db8::1]", "foo", "tag", NULL);
+  check("Example.COM/foo", "Example.COM", "foo", NULL, NULL);
+  check("UpperHost/foo", "UpperHost", "foo", NULL, NULL); /* uppercase: a domain */
+  check("a.b-c--d/g", "a.b-c--d", "g", NULL, NULL);
+  check("a_b__c-d---f/g.h", NULL, "a_b__c-d---f/g.h", NULL, NULL);
+  check("busybox@" SHA, NULL, "busybox", NULL, SHA);
+  check("busybox:1@" SHA, NULL, "busybox", "1", SHA);
+  check("localhost:5000", NULL, "localhost", "5000", NULL); /* as docker reads it */
+  check("x:_under", NULL, "x", "_under", NULL);
+  check("0/1", NULL, "0/1", NULL, NULL);
+}
+
+static void test_invalid(void **state)
+{
+  const char *m;
+  (void)state;
+
+  m = parse_bad("");
+  assert_non_null(strstr(m, "at least one component"));
+  m = parse_bad("Busybox");
+  assert_non_null(strstr(m, "repository name must be lowercase"));
+  m = parse_bad("foo/Bar");
+  assert_non_null(strstr(m, "repository name must be lowercase"));
+  m = parse_bad("localhost:5000/Foo:tag");
+  assert_non_null(strstr(m, "must be lowercase"));
+  m = parse_bad("foo:");
+  assert_non_null(strstr(m, "invalid tag"));
+  m = parse_bad("foo:.x");
+  assert_non_null(strstr(m, "invalid tag \".x\""));
+  m = parse_bad("foo:-x");
+  assert_non_null(strstr(m, "invalid tag"));
+  m = parse_bad("foo:a/b");  /* ":" before the last "/" makes "foo:a" a domain... */
+  assert_non_null(strstr(m, "invalid registry domain \"foo:a\""));
+  m = parse_bad("foo_/bar");
+  assert_non_null(strstr(m, "invalid path component \"foo_\""));
+  parse_bad("-foo");
+  parse_bad("foo-");
+  parse_bad("foo..bar");
+  parse_bad("foo___bar");
+  parse_bad("foo.-bar");
+  parse_bad("foo bar");
+  m = parse_bad("foo//bar");
+  assert_non_null(strstr(m, "empty path component"));
+  parse_bad("foo/");
+  parse_bad("/foo");
+  parse_bad("localhost:5000/");
+  m = parse_bad("-bad.com/foo");
+  assert_non_null(strstr(m, "invalid registry domain"));
+  parse_bad("bad-.com/foo");
+  parse_bad("a.b_c/g"); /* "_" is fine in a path, not in a domain */
+  parse_bad("host:/foo");
+  parse_bad("host:50a0/foo");
+  parse_bad("[::1/foo");
+  parse_bad("[]:5000/foo");
+  parse_bad("[zz]/foo");
+  m = parse_bad("foo@sha256:abc");
+  assert_non_null(strstr(m, "needs 64 hex digits"));
+  m = parse_bad("foo@md5:0123456789abcdef0123456789abcdef");
+  assert_non_null(strstr(m, "unsupported digest algorithm \"md5\""));
+  m = parse_bad("foo@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
+  assert_non_null(strstr(m, "lowercase"));
+  parse_bad("foo@" SHA "@" SHA);
+  parse_bad("foo@nocolon");
+  parse_bad("foo:bar:baz");
+}
+
+static void test_lengths(void **state)
+{
+  char name[300], tag[200];
+  const char *m;
+  (void)state;
+
+  /* 255 characters in total is the limit, domain included. */
+  memset(name, 'a', sizeof(name));
+  name[255] = '\0';
+  parse_ok(name);
+  name[256 - 1] = 'a';
+  name[256] = '\0';
+  m = parse_bad(name);
+  assert_non_null(strstr(m, "not be more than 255"));
+  memcpy(name, "example.com/", 12);
+  name[255] = '\0';
+  parse_ok(name);
+  name[255] = 'a';
+  name[256] = '\0';
+  parse_bad(name);
+
+  memset(tag, 'x', sizeof(tag));
+  tag[128] = '\0';
+  assert_true(dray_ref_is_valid_tag(tag));
+  tag[128] = 'x';
+  tag[129] = '\0';
+  assert_false(dray_ref_is_valid_tag(tag));
+  parse_bad(apr_pstrcat(pool, "foo:", tag, NULL));
+}
+
+static void test_predicates(void **state)
+{
+  (void)state;
+  assert_true(dray_ref_is_valid_tag("latest"));
+  assert_true(dray_ref_is_valid_tag("v1.2.3-rc_1"));
+  assert_true(dray_ref_is_valid_tag("A"));
+  assert_false(dray_ref_is_valid_tag(""));
+  assert_false(dray_ref_is_valid_tag(".hidden"));
+  assert_false(dray_ref_is_valid_tag("a+b"));
+  assert_false(dray_ref_is_valid_tag("a:b"));
+
+  assert_true(dray_ref_is_valid_name("busybox"));
+  assert_true(dray_ref_is_valid_name("localhost:5000/ns/web"));
+  assert_false(dray_ref_is_valid_name("busybox:latest"));
+  assert_false(dray_ref_is_valid_name("busybox@" SHA));
+  assert_false(dray_ref_is_valid_name("Busybox"));
+  assert_false(dray_ref_is_valid_name(""));
+
+  assert_true(dray_ref_is_valid_path("services/web"));
+  assert_false(dray_ref_is_valid_path("services/Web"));
+  assert_false(dray_ref_is_valid_path("my app"));
+  assert_false(dray_ref_is_valid_path("a//b"));
+  assert_null(dray_ref_path_problem("a/b.c", pool));
+  assert_string_equal(dray_ref_path_problem("Web", pool), "repository name must be lowercase");
+  assert_non_null(strstr(dray_ref_path_problem("web app", pool), "\"web app\""));
+}
+
+static void test_registry(void **state)
+{
+  const char *norm = NULL;
+  dray_error_t *err;
+  (void)state;
+
+  assert_null(dray_ref_check_registry(&norm, "localhost:5000", pool));
+  assert_string_equal(norm, "localhost:5000");
+  assert_null(dray_ref_check_registry(&norm, "localhost:5000/ns/sub/", pool));
+  assert_string_equal(norm, "localhost:5000/ns/sub");
+  assert_null(dray_ref_check_registry(&norm, "registry.example.com", pool));
+  assert_null(dray_ref_check_registry(&norm, "[::1]:5000/team", pool));
+  assert_null(dray_ref_check_registry(&norm, "myuser", pool)); /* a Docker Hub namespace */
+
+  err = dray_ref_check_registry(&norm, "localhost:5000/Team", pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  assert_non_null(strstr(err->message, "must be lowercase"));
+  dray_error_clear(err);
+  err = dray_ref_check_registry(&norm, "host:port", pool);
+  assert_non_null(err);
+  assert_non_null(strstr(err->message, "invalid registry \"host:port\""));
+  dray_error_clear(err);
+  err = dray_ref_check_registry(&norm, "", pool);
+  assert_non_null(err);
+  dray_error_clear(err);
+  err = dray_ref_check_registry(&norm, "localhost:5000/a@b", pool);
+  assert_non_null(err);
+  dray_error_clear(err);
+  err = dray_ref_check_registry(&norm, "bad_host.com:5000", pool);
+  assert_non_null(err);
+  dray_error_clear(err);
+}
+
+static void test_join_and_normalize(void **state)
+{
+  dray_ref_t *a, *b;
+  (void)state;
+
+  assert_string_equal(dray_ref_join(NULL, "web", pool), "web");
+  assert_string_equal(dray_ref_join("", "web", pool), "web");
+  assert_string_equal(dray_ref_join("localhost:5000/ns/", "a/web", pool),
+                      "localhost:5000/ns/a/web");
+
+  assert_string_equal(dray_ref_normalized_name(parse_ok("busybox"), pool),
+                      "docker.io/library/busybox");
+  assert_string_equal(dray_ref_normalized_name(parse_ok("docker.io/library/busybox:1"), pool),
+                      "docker.io/library/busybox");
+  assert_string_equal(dray_ref_normalized_name(parse_ok("index.docker.io/busybox"), pool),
+                      "docker.io/library/busybox");
+  assert_string_equal(dray_ref_normalized_name(parse_ok("user/app"), pool), "docker.io/user/app");
+  assert_string_equal(dray_ref_normalized_name(parse_ok("localhost:5000/app"), pool),
+                      "localhost:5000/app");
+  a = parse_ok("busybox");
+  b = parse_ok("docker.io/library/busybox:latest");
+  assert_string_equal(dray_ref_normalized_name(a, pool), dray_ref_normalized_name(b, pool));
+  assert_string_equal(a->name, "busybox");
+  assert_string_equal(b->name, "docker.io/library/busybox");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_valid),
+    cmocka_unit_test(test_invalid),
+    cmocka_unit_test(test_lengths),
+    cmocka_unit_test(test_predicates),
+    cmocka_unit_test(test_registry),
+    cmocka_unit_test(test_join_and_normalize),
+  };
+  int rc;
+  apr_initialize();
+  rc = cmocka_run_group_tests(tests, setup, teardown);
+  apr_terminate();
+  return rc;
+}
