@@ -1,0 +1,359 @@
+/* test_auth.c — config.json lookup, credential helpers, header encodings, and
+ * that no secret ever reaches an error message. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <apr_base64.h>
+#include <apr_env.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "dray/auth.h"
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+  (void)state;
+  apr_pool_create(&pool, NULL);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+static void no_error(dray_error_t *err)
+{
+  if (err) {
+    dray_error_print(err, "unexpected: ");
+    dray_error_clear(err);
+    fail();
+  }
+}
+
+static const char *b64(const char *s)
+{
+  char *out = apr_palloc(pool, (apr_size_t)apr_base64_encode_len((int)strlen(s)));
+  apr_base64_encode(out, s, (int)strlen(s));
+  return out;
+}
+
+static dray_auth_config_t *parse(const char *json)
+{
+  dray_auth_config_t *cfg = NULL;
+  no_error(dray_auth_config_parse(&cfg, json, strlen(json), "config.json", pool));
+  return cfg;
+}
+
+static void test_base64url(void **state)
+{
+  (void)state;
+  /* RFC 4648 alphabet differences, and padding kept. */
+  assert_string_equal(dray_auth_base64url("\xfb\xff", 2, pool), "-_8=");
+  assert_string_equal(dray_auth_base64url("\xfb\xef\xbe", 3, pool), "----");
+  assert_string_equal(dray_auth_base64url("\xff\xff\xff", 3, pool), "____");
+  assert_string_equal(dray_auth_base64url("a", 1, pool), "YQ==");
+  assert_string_equal(dray_auth_base64url("{}", 2, pool), "e30=");
+  assert_string_equal(dray_auth_base64url("", 0, pool), "");
+}
+
+static void test_registry_header(void **state)
+{
+  dray_credentials_t c = {0};
+  (void)state;
+  assert_string_equal(dray_auth_registry_header(NULL, pool), "e30=");
+  assert_string_equal(dray_auth_registry_header(&c, pool), DRAY_AUTH_ANONYMOUS);
+
+  c.username = "u";
+  c.password = "p?>";
+  c.serveraddress = "reg.example:5000";
+  assert_string_equal(
+      dray_auth_registry_header(&c, pool),
+      dray_auth_base64url(
+          "{\"username\":\"u\",\"password\":\"p?>\",\"serveraddress\":\"reg.example:5000\"}",
+          strlen("{\"username\":\"u\",\"password\":\"p?>\",\"serveraddress\":\"reg.example:5000\"}"),
+          pool));
+
+  memset(&c, 0, sizeof(c));
+  c.identitytoken = "tok";
+  c.serveraddress = DRAY_AUTH_HUB_KEY;
+  {
+    const char *json = "{\"identitytoken\":\"tok\",\"serveraddress\":\"https://index.docker.io/v1/\"}";
+    assert_string_equal(dray_auth_registry_header(&c, pool),
+                        dray_auth_base64url(json, strlen(json), pool));
+  }
+  c.identitytoken = NULL;
+  c.username = "al";
+  c.password = "pw";
+  assert_string_equal(dray_auth_basic_header(&c, pool), "Basic YWw6cHc=");
+  c.username = NULL;
+  assert_null(dray_auth_basic_header(&c, pool));
+}
+
+static void test_keys(void **state)
+{
+  (void)state;
+  assert_true(dray_auth_is_hub(NULL));
+  assert_true(dray_auth_is_hub("docker.io"));
+  assert_true(dray_auth_is_hub("index.docker.io"));
+  assert_true(dray_auth_is_hub("registry-1.docker.io"));
+  assert_false(dray_auth_is_hub("ghcr.io"));
+  assert_string_equal(dray_auth_server_key("docker.io"), DRAY_AUTH_HUB_KEY);
+  assert_string_equal(dray_auth_server_key("localhost:5000"), "localhost:5000");
+  assert_string_equal(dray_auth_key_hostname("https://index.docker.io/v1/", pool),
+                      "index.docker.io");
+  assert_string_equal(dray_auth_key_hostname("http://r.example:5000/v2", pool),
+                      "r.example:5000");
+  assert_string_equal(dray_auth_key_hostname("r.example", pool), "r.example");
+}
+
+static void test_auths_lookup(void **state)
+{
+  const char *json = apr_psprintf(pool,
+      "{\"auths\":{"
+      "\"https://index.docker.io/v1/\":{\"auth\":\"%s\"},"
+      "\"reg.example:5000\":{\"auth\":\"%s\"},"
+      "\"https://schemed.example/v1/\":{\"username\":\"sc\",\"password\":\"scpw\"},"
+      "\"tok.example\":{\"identitytoken\":\"idtok\"},"
+      "\"email.example\":{\"email\":\"a@b\"}"
+      "}}", b64("hubuser:hub:pw"), b64("alice:s3cret"));
+  dray_auth_config_t *cfg = parse(json);
+  const dray_credentials_t *c;
+  (void)state;
+
+  no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
+  assert_non_null(c);
+  assert_string_equal(c->username, "hubuser");
+  assert_string_equal(c->password, "hub:pw"); /* split at the first colon */
+  assert_string_equal(c->serveraddress, DRAY_AUTH_HUB_KEY);
+  no_error(dray_auth_get(&c, cfg, NULL, NULL, pool, pool));
+  assert_string_equal(c->username, "hubuser");
+
+  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  assert_string_equal(c->username, "alice");
+  assert_string_equal(c->password, "s3cret");
+  assert_string_equal(c->source, "config.json");
+
+  no_error(dray_auth_get(&c, cfg, "schemed.example", NULL, pool, pool));
+  assert_non_null(c);
+  assert_string_equal(c->username, "sc");
+
+  no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
+  assert_string_equal(c->identitytoken, "idtok");
+  assert_null(c->username);
+
+  no_error(dray_auth_get(&c, cfg, "email.example", NULL, pool, pool));
+  assert_null(c);
+  no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool)); /* port matters */
+  assert_null(c);
+  no_error(dray_auth_get(&c, cfg, "other.example", NULL, pool, pool));
+  assert_null(c);
+}
+
+static void test_helper_choice(void **state)
+{
+  dray_auth_config_t *cfg = parse(
+      "{\"credsStore\":\"desktop\",\"credHelpers\":{"
+      "\"gcr.io\":\"gcloud\",\"https://index.docker.io/v1/\":\"hub\","
+      "\"https://ecr.example/\":\"ecr\"}}");
+  (void)state;
+  assert_string_equal(dray_auth_helper_for(cfg, "gcr.io"), "gcloud");
+  assert_string_equal(dray_auth_helper_for(cfg, "docker.io"), "hub");
+  assert_string_equal(dray_auth_helper_for(cfg, "ecr.example"), "ecr");
+  assert_string_equal(dray_auth_helper_for(cfg, "other.example"), "desktop");
+  cfg = parse("{\"auths\":{}}");
+  assert_null(dray_auth_helper_for(cfg, "gcr.io"));
+}
+
+static void test_bad_config_keeps_secrets(void **state)
+{
+  dray_auth_config_t *cfg = NULL;
+  const char *bad = "{\"auths\":{\"r.example\":{\"auth\":\"s3cretNOCOLON\"}}, oops";
+  const char *nocolon = apr_psprintf(pool, "{\"auths\":{\"r.example\":{\"auth\":\"%s\"}}}",
+                                     b64("s3cretNOCOLON"));
+  dray_error_t *err;
+  const char *msg;
+  (void)state;
+
+  err = dray_auth_config_parse(&cfg, bad, strlen(bad), "/x/config.json", pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "/x/config.json"));
+  assert_null(strstr(msg, "s3cret"));
+  dray_error_clear(err);
+
+  err = dray_auth_config_parse(&cfg, nocolon, strlen(nocolon), "config.json", pool);
+  assert_non_null(err);
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "r.example"));
+  assert_null(strstr(msg, "s3cret"));
+  assert_null(strstr(msg, b64("s3cretNOCOLON")));
+  dray_error_clear(err);
+}
+
+/* A temporary folder for files the test writes. */
+static const char *make_temp_dir(void)
+{
+  const char *tmp;
+  char *templ;
+  apr_file_t *f;
+  assert_int_equal(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
+  templ = apr_pstrcat(pool, tmp, "/dray-test-auth-XXXXXX", NULL);
+  assert_int_equal(apr_file_mktemp(&f, templ, APR_FOPEN_CREATE | APR_FOPEN_EXCL
+                                   | APR_FOPEN_WRITE, pool), APR_SUCCESS);
+  apr_file_close(f);
+  apr_file_remove(templ, pool);
+  assert_int_equal(apr_dir_make(templ, APR_OS_DEFAULT, pool), APR_SUCCESS);
+  return templ;
+}
+
+static void write_file(const char *path, const char *text, apr_fileperms_t perms)
+{
+  apr_file_t *f;
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE
+                                 | APR_FOPEN_TRUNCATE, perms, pool), APR_SUCCESS);
+  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
+  apr_file_close(f);
+  if (perms != APR_OS_DEFAULT)
+    apr_file_perms_set(path, perms);
+}
+
+static int count_lines(const char *path)
+{
+  apr_file_t *f;
+  char buf[256];
+  apr_size_t n = sizeof(buf);
+  int lines = 0;
+  if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, pool))
+    return 0;
+  apr_file_read(f, buf, &n);
+  apr_file_close(f);
+  for (apr_size_t i = 0; i < n; i++)
+    lines += buf[i] == '\n';
+  return lines;
+}
+
+/* A credential helper as a shell script on PATH: POSIX systems only. */
+static const char *HELPER =
+    "#!/bin/sh\n"
+    "url=$(cat)\n"
+    "echo \"$url\" >> \"$(dirname \"$0\")/calls\"\n"
+    "case \"$url\" in\n"
+    "  reg.example:5000) printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}\\n' \"$url\";;\n"
+    "  tok.example) echo 'warning on the shared pipe' >&2;"
+    " printf '{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\"tok123\"}' \"$url\";;\n"
+    "  fail.example) echo \"boom s3cret\"; exit 3;;\n"
+    "  junk.example) echo \"not json s3cret\";;\n"
+    "  *) echo 'credentials not found in native keychain'; exit 1;;\n"
+    "esac\n";
+
+static void test_credential_helper(void **state)
+{
+  apr_finfo_t finfo;
+  const char *dir, *path_env, *calls;
+  char *old_path = NULL;
+  dray_auth_config_t *cfg;
+  const dray_credentials_t *c;
+  dray_error_t *err;
+  const char *msg;
+  (void)state;
+
+  if (apr_stat(&finfo, "/bin/sh", APR_FINFO_TYPE, pool) != APR_SUCCESS)
+    skip();
+  dir = make_temp_dir();
+  calls = apr_pstrcat(pool, dir, "/calls", NULL);
+  write_file(apr_pstrcat(pool, dir, "/docker-credential-dtest", NULL), HELPER,
+             APR_UREAD | APR_UWRITE | APR_UEXECUTE);
+  write_file(apr_pstrcat(pool, dir, "/config.json", NULL),
+             "{\"credsStore\":\"dtest\",\"auths\":{\"reg.example:5000\":{\"auth\":\"eDp5\"}}}",
+             APR_OS_DEFAULT);
+  apr_env_get(&old_path, "PATH", pool);
+  path_env = apr_pstrcat(pool, dir, ":", old_path ? old_path : "/usr/bin:/bin", NULL);
+  apr_env_set("PATH", path_env, pool);
+
+  no_error(dray_auth_config_load(&cfg, dir, pool, pool));
+
+  /* credsStore wins over auths. */
+  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  assert_non_null(c);
+  assert_string_equal(c->username, "alice");
+  assert_string_equal(c->password, "s3cret");
+  assert_string_equal(c->serveraddress, "reg.example:5000");
+  assert_string_equal(c->source, "docker-credential-dtest");
+  /* Cached: the helper ran once. */
+  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  assert_string_equal(c->username, "alice");
+  assert_int_equal(count_lines(calls), 1);
+
+  no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
+  assert_string_equal(c->identitytoken, "tok123");
+  assert_null(c->username);
+
+  /* Docker Hub is asked for by its key. */
+  no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
+  assert_null(c);
+
+  err = dray_auth_get(&c, cfg, "fail.example", NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "fail.example"));
+  assert_non_null(strstr(msg, "docker-credential-dtest"));
+  assert_null(strstr(msg, "s3cret"));
+  dray_error_clear(err);
+
+  err = dray_auth_get(&c, cfg, "junk.example", NULL, pool, pool);
+  assert_non_null(err);
+  assert_null(strstr(dray_error_format(err, pool), "s3cret"));
+  dray_error_clear(err);
+
+  /* A helper that is not installed: an error naming it. */
+  cfg = parse("{\"credHelpers\":{\"x.example\":\"dray-no-such-helper\"}}");
+  err = dray_auth_get(&c, cfg, "x.example", NULL, pool, pool);
+  assert_non_null(err);
+  assert_non_null(strstr(dray_error_format(err, pool), "docker-credential-dray-no-such-helper"));
+  dray_error_clear(err);
+
+  apr_env_set("PATH", old_path ? old_path : "", pool);
+  apr_file_remove(calls, pool);
+  apr_file_remove(apr_pstrcat(pool, dir, "/docker-credential-dtest", NULL), pool);
+  apr_file_remove(apr_pstrcat(pool, dir, "/config.json", NULL), pool);
+  apr_dir_remove(dir, pool);
+}
+
+static void test_missing_config(void **state)
+{
+  dray_auth_config_t *cfg;
+  const dray_credentials_t *c;
+  (void)state;
+  no_error(dray_auth_config_load(&cfg, "/nonexistent/dray/test", pool, pool));
+  no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool));
+  assert_null(c);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_base64url),
+    cmocka_unit_test(test_registry_header),
+    cmocka_unit_test(test_keys),
+    cmocka_unit_test(test_auths_lookup),
+    cmocka_unit_test(test_helper_choice),
+    cmocka_unit_test(test_bad_config_keeps_secrets),
+    cmocka_unit_test(test_credential_helper),
+    cmocka_unit_test(test_missing_config),
+  };
+  apr_initialize();
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
