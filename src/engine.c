@@ -1,0 +1,527 @@
+/* engine.c — engine endpoint resolution, API version negotiation, JSON GETs. */
+#include "dray/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_env.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_random.h>
+#include <apr_strings.h>
+
+#include "dray/auth.h"
+
+struct dray_engine_t {
+  const dray_engine_endpoint_t *ep;
+  const char *version; /* negotiated, "1.41" */
+};
+
+/* ---- endpoint --------------------------------------------------------- */
+
+static const char *env(const char *name, apr_pool_t *pool)
+{
+  char *v = NULL;
+  if (apr_env_get(&v, name, pool) != APR_SUCCESS || !v || !*v)
+    return NULL;
+  return v;
+}
+
+const char *dray_engine_sha256_hex(const void *data, apr_size_t len,
+                                   apr_pool_t *result_pool)
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char digest[32];
+  char *out = apr_palloc(result_pool, 65);
+  apr_crypto_hash_t *h = apr_crypto_sha256_new(result_pool);
+
+  h->init(h);
+  h->add(h, data, len);
+  h->finish(h, digest);
+  for (int i = 0; i < 32; i++) {
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 15];
+  }
+  out[64] = '\0';
+  return out;
+}
+
+static int file_exists(const char *path, apr_pool_t *pool)
+{
+  apr_finfo_t finfo;
+  return apr_stat(&finfo, path, APR_FINFO_TYPE, pool) == APR_SUCCESS
+         && finfo.filetype == APR_REG;
+}
+
+/* Use DIR/{ca,cert,key}.pem where present. */
+static void tls_files(dray_engine_endpoint_t *ep, const char *dir, apr_pool_t *pool)
+{
+  const char *ca = apr_pstrcat(pool, dir, "/ca.pem", NULL);
+  const char *cert = apr_pstrcat(pool, dir, "/cert.pem", NULL);
+  const char *key = apr_pstrcat(pool, dir, "/key.pem", NULL);
+  ep->ca_file = file_exists(ca, pool) ? ca : NULL;
+  if (file_exists(cert, pool) && file_exists(key, pool)) {
+    ep->cert_file = cert;
+    ep->key_file = key;
+  }
+}
+
+static dray_error_t *parse_host(dray_engine_endpoint_t **ep_p, const char *host,
+                                apr_pool_t *pool)
+{
+  dray_engine_endpoint_t *ep = apr_pcalloc(pool, sizeof(*ep));
+  ep->host = apr_pstrdup(pool, host);
+
+  if (!strncmp(host, "unix://", 7)) {
+    ep->scheme = DRAY_ENGINE_UNIX;
+    ep->socket_path = apr_pstrdup(pool, host + 7);
+    if (!*ep->socket_path)
+      return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                "engine host \"%s\" names no socket", host);
+    ep->base_url = "http://localhost";
+  }
+  else if (!strncmp(host, "tcp://", 6)) {
+    const char *hp = host + 6;
+    const char *slash = strchr(hp, '/');
+    char *hostport = slash ? apr_pstrmemdup(pool, hp, (apr_size_t)(slash - hp))
+                           : apr_pstrdup(pool, hp);
+    if (!*hostport)
+      return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                "engine host \"%s\" names no host", host);
+    ep->scheme = DRAY_ENGINE_TCP;
+    ep->base_url = hostport; /* bare host[:port] until finish_tcp() knows TLS */
+  }
+  else if (!strncmp(host, "npipe://", 8))
+    ep->scheme = DRAY_ENGINE_NPIPE;
+  else if (!strncmp(host, "ssh://", 6))
+    ep->scheme = DRAY_ENGINE_SSH;
+  else
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "engine host \"%s\": unsupported scheme "
+                              "(expected unix://, tcp://, npipe:// or ssh://)", host);
+  *ep_p = ep;
+  return DRAY_NO_ERROR;
+}
+
+static void finish_tcp(dray_engine_endpoint_t *ep, apr_pool_t *pool)
+{
+  const char *hostport = ep->base_url;
+  const char *bracket = strrchr(hostport, ']');
+  const char *colon = strrchr(hostport, ':');
+  if (!colon || (bracket && colon < bracket))
+    hostport = apr_pstrcat(pool, hostport, ep->tls ? ":2376" : ":2375", NULL);
+  ep->base_url = apr_pstrcat(pool, ep->tls ? "https://" : "http://", hostport, NULL);
+}
+
+dray_error_t *dray_engine_parse_host(dray_engine_endpoint_t **ep_p,
+                                     const char *host,
+                                     const char *config_dir,
+                                     apr_pool_t *result_pool)
+{
+  dray_engine_endpoint_t *ep;
+  DRAY_ERR(parse_host(&ep, host, result_pool));
+  if (ep->scheme == DRAY_ENGINE_TCP) {
+    if (env("DOCKER_TLS_VERIFY", result_pool)) {
+      const char *dir = env("DOCKER_CERT_PATH", result_pool);
+      if (!dir)
+        dir = config_dir ? config_dir : dray_auth_config_dir(result_pool);
+      ep->tls = 1;
+      ep->tls_verify = 1;
+      if (dir)
+        tls_files(ep, dir, result_pool);
+    }
+    finish_tcp(ep, result_pool);
+  }
+  *ep_p = ep;
+  return DRAY_NO_ERROR;
+}
+
+int dray_engine_http_capable(const dray_engine_endpoint_t *ep)
+{
+  return ep->scheme == DRAY_ENGINE_UNIX || ep->scheme == DRAY_ENGINE_TCP;
+}
+
+/* Parse a JSON file; *JSON is NULL when the file does not exist. */
+static dray_error_t *load_json_file(json_t **json, const char *path,
+                                    apr_pool_t *pool)
+{
+  json_error_t jerr;
+  apr_finfo_t finfo;
+  if (apr_stat(&finfo, path, APR_FINFO_TYPE, pool) != APR_SUCCESS) {
+    *json = NULL;
+    return DRAY_NO_ERROR;
+  }
+  *json = json_load_file(path, 0, &jerr);
+  if (!*json)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", path, jerr.line,
+                              jerr.text);
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *context_endpoint(dray_engine_endpoint_t **ep_p,
+                                      const char *name, const char *config_dir,
+                                      apr_pool_t *result_pool,
+                                      apr_pool_t *scratch_pool)
+{
+  const char *sha = dray_engine_sha256_hex(name, strlen(name), scratch_pool);
+  const char *meta_path = apr_pstrcat(scratch_pool, config_dir, "/contexts/meta/",
+                                      sha, "/meta.json", NULL);
+  const char *tls_dir = apr_pstrcat(result_pool, config_dir, "/contexts/tls/", sha,
+                                    "/docker", NULL);
+  json_t *meta, *docker, *host;
+  dray_engine_endpoint_t *ep;
+  dray_error_t *err;
+  int skip_verify;
+
+  DRAY_ERR(load_json_file(&meta, meta_path, scratch_pool));
+  if (!meta)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "docker context \"%s\" not found (no %s)", name, meta_path);
+  docker = json_object_get(json_object_get(meta, "Endpoints"), "docker");
+  host = json_object_get(docker, "Host");
+  if (!json_is_string(host)) {
+    json_decref(meta);
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "docker context \"%s\" has no docker endpoint (%s)",
+                              name, meta_path);
+  }
+  skip_verify = json_is_true(json_object_get(docker, "SkipTLSVerify"));
+  err = parse_host(&ep, json_string_value(host), result_pool);
+  json_decref(meta);
+  if (err)
+    return dray_error_quick_wrapf(err, "docker context \"%s\"", name);
+  if (ep->scheme == DRAY_ENGINE_TCP) {
+    tls_files(ep, tls_dir, scratch_pool);
+    if (ep->ca_file || ep->cert_file || skip_verify) {
+      ep->tls = 1;
+      ep->tls_verify = !skip_verify;
+      ep->ca_file = ep->ca_file ? apr_pstrdup(result_pool, ep->ca_file) : NULL;
+      ep->cert_file = ep->cert_file ? apr_pstrdup(result_pool, ep->cert_file) : NULL;
+      ep->key_file = ep->key_file ? apr_pstrdup(result_pool, ep->key_file) : NULL;
+    }
+    finish_tcp(ep, result_pool);
+  }
+  ep->context = apr_pstrdup(result_pool, name);
+  *ep_p = ep;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_engine_resolve(const dray_engine_endpoint_t **ep_p,
+                                  const char *explicit_host,
+                                  const char *context,
+                                  const char *config_dir,
+                                  apr_pool_t *result_pool,
+                                  apr_pool_t *scratch_pool)
+{
+  dray_engine_endpoint_t *ep = NULL;
+  const char *source = NULL;
+  const char *host;
+
+  if (!config_dir)
+    config_dir = dray_auth_config_dir(scratch_pool);
+
+  if (explicit_host && *explicit_host) {
+    DRAY_ERR(dray_engine_parse_host(&ep, explicit_host, config_dir, result_pool));
+    source = "--engine-host";
+  }
+  else if (context && *context) {
+    source = "--context";
+  }
+  else if ((host = env("DOCKER_HOST", scratch_pool)) != NULL) {
+    DRAY_ERR(dray_engine_parse_host(&ep, host, config_dir, result_pool));
+    source = "DOCKER_HOST";
+  }
+  else if ((context = env("DOCKER_CONTEXT", scratch_pool)) != NULL) {
+    source = "DOCKER_CONTEXT";
+  }
+  else if (config_dir) {
+    json_t *cfg;
+    DRAY_ERR(load_json_file(&cfg, apr_pstrcat(scratch_pool, config_dir, "/config.json",
+                                              NULL), scratch_pool));
+    if (cfg && json_is_string(json_object_get(cfg, "currentContext"))
+        && *json_string_value(json_object_get(cfg, "currentContext"))) {
+      context = apr_pstrdup(scratch_pool,
+                            json_string_value(json_object_get(cfg, "currentContext")));
+      source = "currentContext";
+    }
+    json_decref(cfg);
+  }
+
+  if (!ep && context && strcmp(context, "default") != 0) {
+    if (!config_dir)
+      return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                "docker context \"%s\": no docker config folder", context);
+    DRAY_ERR(context_endpoint(&ep, context, config_dir, result_pool, scratch_pool));
+  }
+  if (!ep) {
+    /* The "default" context is DOCKER_HOST or the default socket. */
+    host = env("DOCKER_HOST", scratch_pool);
+    DRAY_ERR(dray_engine_parse_host(&ep, host ? host : DRAY_ENGINE_DEFAULT_HOST,
+                                    config_dir, result_pool));
+    if (!source)
+      source = "default";
+  }
+  ep->source = source;
+  *ep_p = ep;
+  return DRAY_NO_ERROR;
+}
+
+/* ---- versions --------------------------------------------------------- */
+
+int dray_engine_version_cmp(const char *a, const char *b)
+{
+  long amaj = strtol(a, NULL, 10), bmaj = strtol(b, NULL, 10);
+  const char *ad = strchr(a, '.'), *bd = strchr(b, '.');
+  long amin = ad ? strtol(ad + 1, NULL, 10) : 0, bmin = bd ? strtol(bd + 1, NULL, 10) : 0;
+  if (amaj != bmaj)
+    return amaj < bmaj ? -1 : 1;
+  return amin < bmin ? -1 : amin > bmin ? 1 : 0;
+}
+
+const char *dray_engine_negotiate(const char *server_max, const char *server_min)
+{
+  const char *v = DRAY_ENGINE_API_MAX;
+  if (server_max && dray_engine_version_cmp(server_max, v) < 0)
+    v = server_max;
+  /* Newer engines drop old versions; the push API is the same in theirs. */
+  if (server_min && dray_engine_version_cmp(server_min, v) > 0)
+    v = server_min;
+  return v;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+typedef struct body_t {
+  apr_pool_t *pool;
+  char *data;
+  apr_size_t len, cap, max;
+} body_t;
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *baton)
+{
+  body_t *b = baton;
+  apr_size_t n = size * nmemb;
+  if (b->len + n + 1 > b->max)
+    return 0; /* too big: curl fails the transfer */
+  if (b->len + n + 1 > b->cap) {
+    apr_size_t cap = b->cap ? b->cap : 4096;
+    char *nd;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    nd = apr_palloc(b->pool, cap);
+    if (b->len)
+      memcpy(nd, b->data, b->len);
+    b->data = nd;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, ptr, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return n;
+}
+
+static int cancel_xferinfo(void *baton, curl_off_t dltotal, curl_off_t dlnow,
+                           curl_off_t ultotal, curl_off_t ulnow)
+{
+  dray_cancel_t *cancel = baton;
+  (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+  return cancel && dray_cancel_level(cancel) > 0;
+}
+
+const char *dray_engine_escape_name(const char *name, apr_pool_t *result_pool)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  char *out = apr_palloc(result_pool, strlen(name) * 3 + 1), *o = out;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+        || strchr("-._~/:@", *c))
+      *o++ = (char)*c;
+    else {
+      *o++ = '%';
+      *o++ = hex[*c >> 4];
+      *o++ = hex[*c & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* Open the curl handle for EP (the version may not be known yet). */
+static dray_error_t *setup(CURL *curl, const dray_engine_endpoint_t *ep,
+                           const char *version, const char *path_query,
+                           apr_pool_t *pool)
+{
+  const char *url;
+  if (!dray_engine_http_capable(ep))
+    return dray_error_createf(DRAY_ERR_HTTP, NULL,
+                              "engine %s is not reachable over HTTP here "
+                              "(use the CLI push driver)", ep->host);
+  url = apr_pstrcat(pool, ep->base_url, version ? "/v" : "", version ? version : "",
+                    path_query, NULL);
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)DRAY_ENGINE_CONNECT_TIMEOUT_SEC);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)DRAY_ENGINE_LOW_SPEED_TIME_SEC);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "dray");
+  if (ep->scheme == DRAY_ENGINE_UNIX)
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
+  else {
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (ep->tls) {
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, ep->tls_verify ? 1L : 0L);
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, ep->tls_verify ? 2L : 0L);
+      if (ep->ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ep->ca_file);
+      if (ep->cert_file) {
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, ep->cert_file);
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, ep->key_file);
+      }
+    }
+  }
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
+                                     const char *path_query,
+                                     apr_pool_t *scratch_pool)
+{
+  return setup(curl, engine->ep, engine->version, path_query, scratch_pool);
+}
+
+/* The engine's {"message": …} of an error answer, or a short fallback. */
+static const char *engine_message(const body_t *b, apr_pool_t *pool)
+{
+  json_t *j = b->len ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+  const char *msg = NULL;
+  if (json_is_string(json_object_get(j, "message")))
+    msg = apr_pstrdup(pool, json_string_value(json_object_get(j, "message")));
+  json_decref(j);
+  if (!msg && b->len)
+    msg = apr_pstrndup(pool, b->data, b->len > 200 ? 200 : b->len);
+  return msg ? msg : "no message";
+}
+
+static dray_error_t *get_json(json_t **json, long *http_status,
+                              const dray_engine_endpoint_t *ep, const char *version,
+                              const char *path_query, dray_cancel_t *cancel,
+                              apr_pool_t *scratch_pool)
+{
+  CURL *curl = curl_easy_init();
+  char errbuf[CURL_ERROR_SIZE] = "";
+  body_t body = {scratch_pool, NULL, 0, 0, 64 * 1024 * 1024};
+  dray_error_t *err;
+  CURLcode rc;
+  long status = 0;
+
+  *json = NULL;
+  if (!curl)
+    return dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle");
+  err = setup(curl, ep, version, path_query, scratch_pool);
+  if (err) {
+    curl_easy_cleanup(curl);
+    return err;
+  }
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, cancel_xferinfo);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, cancel);
+  rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (http_status)
+    *http_status = status;
+
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "engine request GET %s cancelled",
+                              path_query);
+  if (rc != CURLE_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "engine %s: GET %s: %s", ep->host,
+                              path_query, *errbuf ? errbuf : curl_easy_strerror(rc));
+  if (status < 200 || status > 299)
+    return dray_error_createf(status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
+                              "engine %s: GET %s: HTTP %ld: %s", ep->host, path_query,
+                              status, engine_message(&body, scratch_pool));
+  *json = body.len ? json_loadb(body.data, body.len, 0, NULL) : NULL;
+  if (!*json)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                              "engine %s: GET %s: the answer is not JSON", ep->host,
+                              path_query);
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_engine_open(dray_engine_t **engine_p,
+                               const dray_engine_endpoint_t *ep,
+                               dray_cancel_t *cancel,
+                               apr_pool_t *result_pool,
+                               apr_pool_t *scratch_pool)
+{
+  dray_engine_t *engine;
+  json_t *version;
+  const char *max = NULL, *min = NULL;
+  dray_error_t *err;
+
+  err = get_json(&version, NULL, ep, NULL, "/version", cancel, scratch_pool);
+  if (err)
+    return dray_error_quick_wrapf(err, "cannot reach the engine at %s (from %s)",
+                                  ep->host, ep->source ? ep->source : "default");
+  if (json_is_string(json_object_get(version, "ApiVersion")))
+    max = apr_pstrdup(scratch_pool, json_string_value(json_object_get(version, "ApiVersion")));
+  if (json_is_string(json_object_get(version, "MinAPIVersion")))
+    min = apr_pstrdup(scratch_pool,
+                      json_string_value(json_object_get(version, "MinAPIVersion")));
+  json_decref(version);
+
+  engine = apr_pcalloc(result_pool, sizeof(*engine));
+  engine->ep = ep;
+  engine->version = apr_pstrdup(result_pool, dray_engine_negotiate(max, min));
+  *engine_p = engine;
+  return DRAY_NO_ERROR;
+}
+
+const char *dray_engine_api_version(const dray_engine_t *engine)
+{
+  return engine->version;
+}
+
+const dray_engine_endpoint_t *dray_engine_endpoint(const dray_engine_t *engine)
+{
+  return engine->ep;
+}
+
+dray_error_t *dray_engine_get_json(json_t **json, long *http_status,
+                                   const dray_engine_t *engine,
+                                   const char *path_query,
+                                   dray_cancel_t *cancel,
+                                   apr_pool_t *scratch_pool)
+{
+  return get_json(json, http_status, engine->ep, engine->version, path_query, cancel,
+                  scratch_pool);
+}
+
+dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
+                                       const dray_engine_t *engine,
+                                       const char *image,
+                                       dray_cancel_t *cancel,
+                                       apr_pool_t *result_pool,
+                                       apr_pool_t *scratch_pool)
+{
+  const char *path = apr_pstrcat(scratch_pool, "/images/",
+                                 dray_engine_escape_name(image, scratch_pool), "/json",
+                                 NULL);
+  json_t *info, *list;
+  size_t i;
+  json_t *v;
+
+  DRAY_ERR(dray_engine_get_json(&info, NULL, engine, path, cancel, scratch_pool));
+  *digests = apr_array_make(result_pool, 2, sizeof(const char *));
+  list = json_object_get(info, "RepoDigests");
+  json_array_foreach(list, i, v)
+    if (json_is_string(v))
+      APR_ARRAY_PUSH(*digests, const char *) = apr_pstrdup(result_pool,
+                                                           json_string_value(v));
+  json_decref(info);
+  return DRAY_NO_ERROR;
+}

@@ -1,0 +1,323 @@
+/* test_engine.c — engine endpoint resolution (flags, environment, contexts in
+ * a temporary DOCKER_CONFIG), version negotiation, SHA-256. With
+ * DRAY_TEST_DOCKER_HOST set, also talks to that real engine. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <apr_env.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "dray/engine.h"
+
+static apr_pool_t *pool;
+static const char *cfgdir;
+
+static void no_error(dray_error_t *err)
+{
+  if (err) {
+    dray_error_print(err, "unexpected: ");
+    dray_error_clear(err);
+    fail();
+  }
+}
+
+static void write_file(const char *path, const char *text)
+{
+  apr_file_t *f;
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE
+                                 | APR_FOPEN_TRUNCATE, APR_OS_DEFAULT, pool), APR_SUCCESS);
+  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
+  apr_file_close(f);
+}
+
+static void mkdirs(const char *path)
+{
+  assert_int_equal(apr_dir_make_recursive(path, APR_OS_DEFAULT, pool), APR_SUCCESS);
+}
+
+static const char *SHA_CTX1 = "8f9d61fac39402898f831bfec31c774438bb77be6a0cbd47c83cf53d31858372";
+static const char *SHA_CTX2 = "511c96ceb7174affc0b103d8fbbb33384196d849f1eeb3c2e9da6145053ae9d3";
+
+static int setup(void **state)
+{
+  const char *tmp, *d;
+  char *templ;
+  apr_file_t *f;
+  (void)state;
+  apr_pool_create(&pool, NULL);
+  apr_temp_dir_get(&tmp, pool);
+  templ = apr_pstrcat(pool, tmp, "/dray-test-engine-XXXXXX", NULL);
+  apr_file_mktemp(&f, templ, APR_FOPEN_CREATE | APR_FOPEN_EXCL | APR_FOPEN_WRITE, pool);
+  apr_file_close(f);
+  apr_file_remove(templ, pool);
+  cfgdir = templ;
+
+  d = apr_pstrcat(pool, cfgdir, "/contexts/meta/", SHA_CTX1, NULL);
+  mkdirs(d);
+  write_file(apr_pstrcat(pool, d, "/meta.json", NULL),
+             "{\"Name\":\"ctx1\",\"Metadata\":{},\"Endpoints\":{\"docker\":"
+             "{\"Host\":\"tcp://ctx.example:1234\",\"SkipTLSVerify\":false}}}");
+  d = apr_pstrcat(pool, cfgdir, "/contexts/tls/", SHA_CTX1, "/docker", NULL);
+  mkdirs(d);
+  write_file(apr_pstrcat(pool, d, "/ca.pem", NULL), "x");
+  write_file(apr_pstrcat(pool, d, "/cert.pem", NULL), "x");
+  write_file(apr_pstrcat(pool, d, "/key.pem", NULL), "x");
+
+  d = apr_pstrcat(pool, cfgdir, "/contexts/meta/", SHA_CTX2, NULL);
+  mkdirs(d);
+  write_file(apr_pstrcat(pool, d, "/meta.json", NULL),
+             "{\"Name\":\"ctx2\",\"Endpoints\":{\"docker\":{\"Host\":\"unix:///run/ctx2.sock\"}}}");
+  write_file(apr_pstrcat(pool, cfgdir, "/config.json", NULL),
+             "{\"auths\":{},\"currentContext\":\"ctx2\"}");
+  apr_env_delete("DOCKER_HOST", pool);
+  apr_env_delete("DOCKER_CONTEXT", pool);
+  apr_env_delete("DOCKER_TLS_VERIFY", pool);
+  apr_env_delete("DOCKER_CERT_PATH", pool);
+  return 0;
+}
+
+static void remove_tree(const char *path, apr_pool_t *p)
+{
+  apr_dir_t *dir;
+  apr_finfo_t fi;
+  if (apr_dir_open(&dir, path, p) == APR_SUCCESS) {
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
+      const char *child;
+      if (!strcmp(fi.name, ".") || !strcmp(fi.name, ".."))
+        continue;
+      child = apr_pstrcat(p, path, "/", fi.name, NULL);
+      if (fi.filetype == APR_DIR)
+        remove_tree(child, p);
+      else
+        apr_file_remove(child, p);
+    }
+    apr_dir_close(dir);
+  }
+  apr_dir_remove(path, p);
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  remove_tree(cfgdir, pool);
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+static void test_sha256(void **state)
+{
+  (void)state;
+  assert_string_equal(dray_engine_sha256_hex("", 0, pool),
+                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  assert_string_equal(dray_engine_sha256_hex("abc", 3, pool),
+                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert_string_equal(dray_engine_sha256_hex("ctx1", 4, pool), SHA_CTX1);
+  {
+    /* Two blocks (FIPS 180-2 example). */
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    assert_string_equal(dray_engine_sha256_hex(m, strlen(m), pool),
+                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  }
+}
+
+static void test_parse_host(void **state)
+{
+  dray_engine_endpoint_t *ep;
+  dray_error_t *err;
+  (void)state;
+
+  no_error(dray_engine_parse_host(&ep, "unix:///var/run/docker.sock", cfgdir, pool));
+  assert_int_equal(ep->scheme, DRAY_ENGINE_UNIX);
+  assert_string_equal(ep->socket_path, "/var/run/docker.sock");
+  assert_string_equal(ep->base_url, "http://localhost");
+  assert_true(dray_engine_http_capable(ep));
+
+  no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
+  assert_string_equal(ep->base_url, "http://h.example:2375");
+  assert_false(ep->tls);
+  no_error(dray_engine_parse_host(&ep, "tcp://[::1]:7777/", cfgdir, pool));
+  assert_string_equal(ep->base_url, "http://[::1]:7777");
+  no_error(dray_engine_parse_host(&ep, "tcp://[::1]", cfgdir, pool));
+  assert_string_equal(ep->base_url, "http://[::1]:2375");
+
+  apr_env_set("DOCKER_TLS_VERIFY", "1", pool);
+  apr_env_set("DOCKER_CERT_PATH",
+              apr_pstrcat(pool, cfgdir, "/contexts/tls/", SHA_CTX1, "/docker", NULL), pool);
+  no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
+  assert_string_equal(ep->base_url, "https://h.example:2376");
+  assert_true(ep->tls && ep->tls_verify);
+  assert_non_null(ep->ca_file);
+  assert_non_null(strstr(ep->ca_file, "/ca.pem"));
+  assert_non_null(strstr(ep->cert_file, "/cert.pem"));
+  assert_non_null(strstr(ep->key_file, "/key.pem"));
+  apr_env_delete("DOCKER_TLS_VERIFY", pool);
+  apr_env_delete("DOCKER_CERT_PATH", pool);
+
+  no_error(dray_engine_parse_host(&ep, "npipe:////./pipe/docker_engine", cfgdir, pool));
+  assert_int_equal(ep->scheme, DRAY_ENGINE_NPIPE);
+  assert_false(dray_engine_http_capable(ep));
+  no_error(dray_engine_parse_host(&ep, "ssh://me@h.example", cfgdir, pool));
+  assert_int_equal(ep->scheme, DRAY_ENGINE_SSH);
+  assert_false(dray_engine_http_capable(ep));
+
+  err = dray_engine_parse_host(&ep, "http://h.example", cfgdir, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  dray_error_clear(err);
+  err = dray_engine_parse_host(&ep, "unix://", cfgdir, pool);
+  assert_non_null(err);
+  dray_error_clear(err);
+}
+
+static void test_resolve_precedence(void **state)
+{
+  const dray_engine_endpoint_t *ep;
+  dray_error_t *err;
+  (void)state;
+
+  /* currentContext in config.json */
+  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  assert_string_equal(ep->host, "unix:///run/ctx2.sock");
+  assert_string_equal(ep->context, "ctx2");
+  assert_string_equal(ep->source, "currentContext");
+
+  /* DOCKER_CONTEXT beats currentContext; the context's TLS files apply. */
+  apr_env_set("DOCKER_CONTEXT", "ctx1", pool);
+  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  assert_string_equal(ep->base_url, "https://ctx.example:1234");
+  assert_true(ep->tls_verify);
+  assert_non_null(ep->ca_file);
+  assert_string_equal(ep->source, "DOCKER_CONTEXT");
+
+  /* DOCKER_HOST beats DOCKER_CONTEXT. */
+  apr_env_set("DOCKER_HOST", "tcp://env.example:1", pool);
+  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  assert_string_equal(ep->base_url, "http://env.example:1");
+  assert_string_equal(ep->source, "DOCKER_HOST");
+  assert_null(ep->context);
+
+  /* --context beats DOCKER_HOST. */
+  no_error(dray_engine_resolve(&ep, NULL, "ctx2", cfgdir, pool, pool));
+  assert_string_equal(ep->socket_path, "/run/ctx2.sock");
+  assert_string_equal(ep->source, "--context");
+
+  /* --context default is DOCKER_HOST or the default socket. */
+  no_error(dray_engine_resolve(&ep, NULL, "default", cfgdir, pool, pool));
+  assert_string_equal(ep->host, "tcp://env.example:1");
+
+  /* --engine-host beats everything. */
+  no_error(dray_engine_resolve(&ep, "unix:///x.sock", "ctx2", cfgdir, pool, pool));
+  assert_string_equal(ep->socket_path, "/x.sock");
+  assert_string_equal(ep->source, "--engine-host");
+
+  /* An unknown context is an input error naming it. */
+  err = dray_engine_resolve(&ep, NULL, "nope", cfgdir, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  assert_non_null(strstr(dray_error_format(err, pool), "\"nope\""));
+  dray_error_clear(err);
+
+  apr_env_delete("DOCKER_HOST", pool);
+  apr_env_delete("DOCKER_CONTEXT", pool);
+
+  /* Nothing configured at all: the default socket. */
+  no_error(dray_engine_resolve(&ep, NULL, NULL, "/nonexistent/dray-test", pool, pool));
+  assert_string_equal(ep->host, DRAY_ENGINE_DEFAULT_HOST);
+  assert_string_equal(ep->source, "default");
+
+  /* DOCKER_CONFIG is honoured when no folder is given. */
+  apr_env_set("DOCKER_CONFIG", cfgdir, pool);
+  no_error(dray_engine_resolve(&ep, NULL, NULL, NULL, pool, pool));
+  assert_string_equal(ep->context, "ctx2");
+  apr_env_delete("DOCKER_CONFIG", pool);
+}
+
+static void test_negotiate(void **state)
+{
+  (void)state;
+  assert_true(dray_engine_version_cmp("1.41", "1.9") > 0);
+  assert_true(dray_engine_version_cmp("1.41", "1.41") == 0);
+  assert_true(dray_engine_version_cmp("1.4", "2.0") < 0);
+  assert_string_equal(dray_engine_negotiate("1.41", "1.12"), "1.41");
+  assert_string_equal(dray_engine_negotiate("1.52", "1.24"), DRAY_ENGINE_API_MAX);
+  assert_string_equal(dray_engine_negotiate("1.60", "1.50"), "1.50");
+  assert_string_equal(dray_engine_negotiate(NULL, NULL), DRAY_ENGINE_API_MAX);
+}
+
+static void test_escape(void **state)
+{
+  (void)state;
+  assert_string_equal(dray_engine_escape_name("127.0.0.1:5000/a/b:v1", pool),
+                      "127.0.0.1:5000/a/b:v1");
+  assert_string_equal(dray_engine_escape_name("a b?#", pool), "a%20b%3F%23");
+}
+
+static void test_unreachable(void **state)
+{
+  dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  dray_error_t *err;
+  const char *sock = apr_pstrcat(pool, "unix://", cfgdir, "/no.sock", NULL);
+  (void)state;
+
+  no_error(dray_engine_parse_host(&ep, sock, cfgdir, pool));
+  ep->source = "--engine-host";
+  err = dray_engine_open(&engine, ep, NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_HTTP));
+  assert_non_null(strstr(dray_error_format(err, pool), sock));
+  dray_error_clear(err);
+
+  no_error(dray_engine_parse_host(&ep, "ssh://h.example", cfgdir, pool));
+  err = dray_engine_open(&engine, ep, NULL, pool, pool);
+  assert_non_null(err);
+  assert_non_null(strstr(dray_error_format(err, pool), "not reachable over HTTP"));
+  dray_error_clear(err);
+}
+
+/* Only with a real engine: DRAY_TEST_DOCKER_HOST=unix:///path/to/docker.sock */
+static void test_real_engine(void **state)
+{
+  char *host = NULL;
+  dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  apr_array_header_t *digests;
+  json_t *json;
+  dray_error_t *err;
+  (void)state;
+
+  if (apr_env_get(&host, "DRAY_TEST_DOCKER_HOST", pool) || !host || !*host)
+    skip();
+  no_error(dray_engine_parse_host(&ep, host, cfgdir, pool));
+  no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  print_message("engine API version %s\n", dray_engine_api_version(engine));
+  no_error(dray_engine_get_json(&json, NULL, engine, "/info", NULL, pool));
+  assert_true(json_is_object(json));
+  json_decref(json);
+  err = dray_engine_repo_digests(&digests, engine, "dray-no-such-image:nope", NULL, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_NOT_FOUND);
+  dray_error_clear(err);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_sha256),
+    cmocka_unit_test(test_parse_host),
+    cmocka_unit_test(test_resolve_precedence),
+    cmocka_unit_test(test_negotiate),
+    cmocka_unit_test(test_escape),
+    cmocka_unit_test(test_unreachable),
+    cmocka_unit_test(test_real_engine),
+  };
+  apr_initialize();
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
