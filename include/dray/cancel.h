@@ -30,7 +30,7 @@ int dray_cancel_level(dray_cancel_t *token);
  * callback with FORCE. Thread-safe. */
 void dray_cancel_trigger(dray_cancel_t *token, int force);
 
-/* Register FN while an operation runs. Returns APR_ECANCELED (and registers
+/* Register FN while an operation runs. Returns DRAY_ERR_CANCELLED (and registers
  * nothing) if the token was already triggered, so that nothing new starts
  * after a cancel. *REG lives in POOL until unregistered. */
 apr_status_t dray_cancel_register(dray_cancel_reg_t **reg, dray_cancel_t *token,

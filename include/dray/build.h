@@ -1,0 +1,54 @@
+/* build.h — building one image through the engine's CLI.
+ *
+ * BuildKit over the Engine API needs a gRPC session no C client implements,
+ * so builds run "docker build" (or "podman build") as a child process.
+ */
+#ifndef DRAY_BUILD_H
+#define DRAY_BUILD_H
+
+#include <apr_file_io.h>
+#include <apr_pools.h>
+
+#include "dray/cancel.h"
+#include "dray/error.h"
+#include "dray/plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dray_build_options_t {
+  const char *engine_cmd;   /* "docker", "podman" or a path */
+  const char *platform;     /* --platform, or NULL */
+  const char *network;      /* --network, or NULL */
+  int no_cache;             /* --no-cache */
+} dray_build_options_t;
+
+typedef struct dray_build_result_t {
+  const char *image_id;     /* "sha256:..." from --iidfile, or NULL */
+  const char *reason;       /* on failure: "exit", "cancelled", "start" */
+  int exit_code;
+} dray_build_result_t;
+
+/* The argv of the build of IMAGE (NULL-ended), writing the image id to
+ * IIDFILE. Command-line build args come first in image->build_args. */
+const char **dray_build_argv(const dray_image_t *image,
+                             const dray_build_options_t *opts,
+                             const char *iidfile,
+                             apr_pool_t *result_pool);
+
+/* Build IMAGE, appending the output to LOG. A failed build returns an error
+ * naming the image and the exit code, with RESULT->reason set. */
+dray_error_t *dray_build_image(dray_build_result_t *result,
+                               const dray_image_t *image,
+                               const dray_build_options_t *opts,
+                               apr_file_t *log,
+                               const char *iidfile,
+                               dray_cancel_t *cancel,
+                               apr_pool_t *result_pool,
+                               apr_pool_t *scratch_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_BUILD_H */

@@ -1,0 +1,28 @@
+/* report.h — the end of a run: summary table and JSON report. */
+#ifndef DRAY_REPORT_H
+#define DRAY_REPORT_H
+
+#include <stdio.h>
+
+#include <apr_pools.h>
+
+#include "dray/error.h"
+#include "dray/run.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The table: image, status, build and push seconds, attempts, digest; then
+ * for each image that did not make it, its error and log path. */
+void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
+                               apr_pool_t *scratch_pool);
+
+/* The same data as JSON, written to PATH (atomically: temp file + rename). */
+dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
+                                     int exit_code, apr_pool_t *scratch_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_REPORT_H */

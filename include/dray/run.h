@@ -1,0 +1,99 @@
+/* run.h — the state of one run, per image.
+ *
+ * Only the scheduler thread writes it (single-writer rule); the view and the
+ * report read it on that same thread.
+ */
+#ifndef DRAY_RUN_H
+#define DRAY_RUN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "dray/plan.h"
+#include "dray/push.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dray_job_state_t {
+  DRAY_JOB_WAITING = 0,   /* waits for images it is built FROM */
+  DRAY_JOB_QUEUED,        /* ready, in the build queue */
+  DRAY_JOB_BUILDING,
+  DRAY_JOB_BUILD_RETRY,   /* failed, waits out the backoff */
+  DRAY_JOB_BUILT,         /* in the push queue (or done, when only building) */
+  DRAY_JOB_PUSHING,
+  DRAY_JOB_PUSH_RETRY,    /* failed, waits out the backoff */
+  /* terminal states */
+  DRAY_JOB_DONE,          /* pushed (run, push) or built (build) */
+  DRAY_JOB_FAILED,
+  DRAY_JOB_SKIPPED,       /* an image it is built FROM failed */
+  DRAY_JOB_INTERRUPTED    /* not started or stopped because of Ctrl+C */
+} dray_job_state_t;
+
+#define DRAY_JOB_IS_FINAL(s) ((s) >= DRAY_JOB_DONE)
+
+typedef enum dray_phase_t { DRAY_PHASE_BUILD = 1, DRAY_PHASE_PUSH } dray_phase_t;
+
+typedef struct dray_attempt_t {
+  dray_phase_t phase;
+  int number;             /* 1-based within its phase */
+  apr_time_t start, end;
+  const char *result;     /* "ok" or a reason word: "exit", "stalled", "auth", ... */
+  const char *error;      /* message, or NULL */
+} dray_attempt_t;
+
+typedef struct dray_job_t {
+  const dray_image_t *image;
+  dray_job_state_t state;
+  const char *log_path;
+  int deps_pending;               /* images it waits for */
+  apr_time_t phase_start;         /* start of the current build or push */
+  apr_time_t build_start, build_end, push_start, push_end; /* first start, last end */
+  apr_interval_time_t build_time, push_time; /* summed over attempts */
+  int build_attempts, push_attempts;
+  apr_array_header_t *attempts;   /* dray_attempt_t */
+  apr_time_t retry_at;
+  const char *image_id;
+  const char *digest;             /* as the push reported it */
+  apr_array_header_t *tag_digests;/* const char *, one per tag */
+  const char *error;              /* final error message, or NULL */
+  const char *reason;             /* final reason word, or NULL */
+  dray_push_progress_t progress;  /* last progress of the running push */
+} dray_job_t;
+
+typedef enum dray_mode_t {
+  DRAY_MODE_RUN = 1,   /* build then push */
+  DRAY_MODE_BUILD,     /* build only */
+  DRAY_MODE_PUSH       /* push images built before */
+} dray_mode_t;
+
+typedef struct dray_run_t {
+  dray_mode_t mode;
+  const dray_plan_t *plan;
+  apr_array_header_t *jobs;       /* dray_job_t *, same order as plan->images */
+  int builders, pushers;          /* the limits */
+  apr_time_t start, end;
+  int interrupts;                 /* how many Ctrl+C / signals were seen */
+  int draining;                   /* no new build or push starts */
+  int cancelling;                 /* running children are being stopped */
+  int running_builds, running_pushes;
+  int max_running_builds, max_running_pushes; /* observed peaks */
+} dray_run_t;
+
+/* Counts of jobs in each state, for the view and the summary. */
+typedef struct dray_run_counts_t {
+  int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
+} dray_run_counts_t;
+
+void dray_run_count(dray_run_counts_t *counts, const dray_run_t *run);
+
+/* The word for a job's state in views and reports: "pushed", "built",
+ * "failed", "skipped", "interrupted", "building", ... */
+const char *dray_job_state_word(const dray_run_t *run, const dray_job_t *job);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_RUN_H */

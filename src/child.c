@@ -1,0 +1,177 @@
+/* child.c — run a child process to completion, draining its output. */
+#include "dray/child.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "dray/platform.h"
+
+#define LINE_MAX_BYTES 8192
+
+typedef struct child_state_t {
+  dray_platform_proc_t *proc;
+  int cancelled;
+} child_state_t;
+
+/* Runs under the cancel token's lock, possibly on another thread. */
+static void on_cancel(void *baton, int force)
+{
+  child_state_t *st = baton;
+  st->cancelled = 1;
+  dray_platform_proc_signal(st->proc, force ? DRAY_PROC_KILL : DRAY_PROC_INTERRUPT);
+}
+
+typedef struct line_buf_t {
+  char data[LINE_MAX_BYTES];
+  apr_size_t len;
+} line_buf_t;
+
+static void emit_line(const dray_child_spec_t *spec, line_buf_t *lb)
+{
+  if (lb->len > 0 && spec->on_line) {
+    lb->data[lb->len] = '\0';
+    spec->on_line(spec->baton, lb->data, lb->len);
+  }
+  lb->len = 0;
+}
+
+static void feed_lines(const dray_child_spec_t *spec, line_buf_t *lb,
+                       const char *buf, apr_size_t n)
+{
+  apr_size_t i;
+  for (i = 0; i < n; i++) {
+    if (buf[i] == '\n' || buf[i] == '\r')
+      emit_line(spec, lb);
+    else if (lb->len < LINE_MAX_BYTES - 1)
+      lb->data[lb->len++] = buf[i];
+  }
+}
+
+/* Keep only the last CAP bytes of output. */
+typedef struct tail_t {
+  char *data;
+  apr_size_t len, cap;
+} tail_t;
+
+static void tail_add(tail_t *t, const char *buf, apr_size_t n)
+{
+  if (t->cap == 0)
+    return;
+  if (n >= t->cap) {
+    memcpy(t->data, buf + n - t->cap, t->cap);
+    t->len = t->cap;
+    return;
+  }
+  if (t->len + n > t->cap) {
+    apr_size_t drop = t->len + n - t->cap;
+    memmove(t->data, t->data + drop, t->len - drop);
+    t->len -= drop;
+  }
+  memcpy(t->data + t->len, buf, n);
+  t->len += n;
+}
+
+dray_error_t *dray_child_run(dray_child_result_t *result,
+                             const dray_child_spec_t *spec,
+                             apr_pool_t *result_pool,
+                             apr_pool_t *scratch_pool)
+{
+  apr_file_t *out = NULL, *in = NULL;
+  const char *errmsg = NULL;
+  child_state_t st = {0};
+  dray_cancel_reg_t *reg = NULL;
+  line_buf_t *lb;
+  tail_t tail = {0};
+  apr_status_t status;
+  dray_spawn_t sp;
+  char buf[16384];
+
+  memset(result, 0, sizeof(*result));
+  result->output = "";
+
+  if (spec->cancel && dray_cancel_level(spec->cancel) > 0)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
+                              spec->argv[0]);
+
+  memset(&sp, 0, sizeof(sp));
+  sp.argv = spec->argv;
+  sp.cwd = spec->cwd;
+  sp.env = spec->env;
+  sp.want_stdin = spec->stdin_data != NULL;
+  status = dray_platform_spawn(&st.proc, &out, &in, &errmsg, &sp, scratch_pool);
+  if (status != APR_SUCCESS)
+    return dray_error_create(status, NULL, errmsg ? errmsg : spec->argv[0]);
+  result->pid = dray_platform_proc_pid(st.proc);
+
+  if (spec->cancel) {
+    status = dray_cancel_register(&reg, spec->cancel, on_cancel, &st, scratch_pool);
+    if (status == DRAY_ERR_CANCELLED) {
+      /* Cancelled between the check and the spawn: stop it at once. */
+      st.cancelled = 1;
+      dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
+    }
+  }
+
+  if (in) {
+    apr_size_t written;
+    /* A child that exits without reading gives EPIPE: not our failure. */
+    apr_file_write_full(in, spec->stdin_data, spec->stdin_len, &written);
+    apr_file_close(in);
+  }
+
+  if (spec->capture_max > 0) {
+    tail.cap = spec->capture_max;
+    tail.data = apr_palloc(scratch_pool, tail.cap);
+  }
+  lb = apr_palloc(scratch_pool, sizeof(*lb));
+  lb->len = 0;
+  if (spec->idle_timeout > 0)
+    apr_file_pipe_timeout_set(out, spec->idle_timeout);
+
+  for (;;) {
+    apr_size_t n = sizeof(buf);
+    status = apr_file_read(out, buf, &n);
+    if (n > 0) {
+      if (spec->log) {
+        apr_size_t written;
+        apr_file_write_full(spec->log, buf, n, &written);
+      }
+      tail_add(&tail, buf, n);
+      feed_lines(spec, lb, buf, n);
+    }
+    if (APR_STATUS_IS_TIMEUP(status) || APR_STATUS_IS_EAGAIN(status)) {
+      /* No output for idle_timeout: the child is stuck. */
+      result->idle_timed_out = 1;
+      dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
+      break;
+    }
+    if (status != APR_SUCCESS)
+      break; /* EOF: every holder of the pipe has exited */
+  }
+  emit_line(spec, lb);
+
+  /* Stay registered until reaped: a child may close its output and go on. */
+  status = dray_platform_proc_wait(st.proc, &result->exit_code, &result->signaled);
+  if (reg)
+    dray_cancel_unregister(reg);
+  apr_file_close(out);
+  if (status != APR_SUCCESS)
+    return dray_error_wrap_apr(status, "waiting for %s (pid %d)", spec->argv[0], result->pid);
+  result->cancelled = st.cancelled;
+  result->output = apr_pstrmemdup(result_pool, tail.data ? tail.data : "", tail.len);
+  return DRAY_NO_ERROR;
+}
+
+const char *dray_child_argv_string(const char *const *argv, apr_pool_t *result_pool)
+{
+  const char *out = "";
+  int i;
+  for (i = 0; argv[i]; i++) {
+    const char *a = argv[i];
+    if (!*a || strpbrk(a, " \t\"'"))
+      a = apr_psprintf(result_pool, "\"%s\"", a);
+    out = i ? apr_pstrcat(result_pool, out, " ", a, NULL) : a;
+  }
+  return out;
+}

@@ -1,0 +1,323 @@
+/* cli.c — option parsing with apr_getopt_long (after curl's tool_getparam.c:
+ * one table, one switch, errors that name the option). */
+#include "dray/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_getopt.h>
+#include <apr_strings.h>
+
+enum {
+  OPT_REGISTRY = 256,
+  OPT_RETRIES,
+  OPT_BUILD_RETRIES,
+  OPT_RETRY_DELAY,
+  OPT_ENGINE_CMD,
+  OPT_BUILD_ARG,
+  OPT_PLATFORM,
+  OPT_NETWORK,
+  OPT_NO_CACHE,
+  OPT_ONLY,
+  OPT_SKIP,
+  OPT_LOG_DIR,
+  OPT_REPORT,
+  OPT_DRY_RUN,
+  OPT_PROGRESS,
+  OPT_STALL_TIMEOUT
+};
+
+static const apr_getopt_option_t options[] = {
+  {"file", 'f', 1, "FILE  compose file: every service with build: is an image"},
+  {"registry", OPT_REGISTRY, 1, "HOST[:PORT][/NAMESPACE]  prefix for image names"},
+  {"tag", 't', 1, "TAG  tag to build and push (repeatable; default latest)"},
+  {"builders", 'j', 1, "N  builds at once (default: number of CPUs)"},
+  {"pushers", 'p', 1, "N  pushes at once (default 3)"},
+  {"retries", OPT_RETRIES, 1, "N  push attempts beyond the first (default 2)"},
+  {"build-retries", OPT_BUILD_RETRIES, 1, "N  build attempts beyond the first (default 0)"},
+  {"retry-delay", OPT_RETRY_DELAY, 1, "SECONDS  first backoff delay, doubled per attempt (default 2)"},
+  {"stall-timeout", OPT_STALL_TIMEOUT, 1, "SECONDS  abort a push without progress this long (default 60, 0 = never)"},
+  {"engine-cmd", OPT_ENGINE_CMD, 1, "PATH  docker or podman client (default docker)"},
+  {"build-arg", OPT_BUILD_ARG, 1, "K=V  build argument (repeatable)"},
+  {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
+  {"network", OPT_NETWORK, 1, "MODE  network for RUN steps, passed to the build"},
+  {"no-cache", OPT_NO_CACHE, 0, "build without the build cache"},
+  {"only", OPT_ONLY, 1, "PATTERN  only images whose name matches (glob, repeatable)"},
+  {"skip", OPT_SKIP, 1, "PATTERN  leave out images whose name matches (glob, repeatable)"},
+  {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
+  {"report", OPT_REPORT, 1, "FILE  write a JSON report"},
+  {"dry-run", OPT_DRY_RUN, 0, "print what would run, run nothing"},
+  {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
+  {"quiet", 'q', 0, "only problems and the summary"},
+  {"verbose", 'v', 0, "more detail: log paths, full digests"},
+  {"help", 'h', 0, "this help"},
+  {NULL, 0, 0, NULL}
+};
+
+/* Which options each command accepts (by optch). */
+static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
+                               OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_BUILD_ARG,
+                               OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
+                               OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
+                               'h', 0};
+static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
+                                 OPT_ENGINE_CMD, OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
+                                 OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
+                                 OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
+static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
+                                OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_BUILD_ARG, OPT_ONLY,
+                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
+                                'q', 'v', 'h', 0};
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP,
+                                'v', 'h', 0};
+static const int no_opts[] = {'h', 0};
+
+typedef struct command_info_t {
+  const char *name;
+  dray_command_t cmd;
+  const int *opts;
+  const char *usage;
+  const char *summary;
+} command_info_t;
+
+static const command_info_t commands[] = {
+  {"run", DRAY_CMD_RUN, run_opts, "dray run [PATH...] [-f compose.yaml] [options]",
+   "build every image and push each one as soon as it is built"},
+  {"build", DRAY_CMD_BUILD, build_opts, "dray build [PATH...] [-f compose.yaml] [options]",
+   "build every image, push nothing"},
+  {"push", DRAY_CMD_PUSH, push_opts, "dray push [PATH...] [-f compose.yaml] [options]",
+   "push images built before (by dray build)"},
+  {"plan", DRAY_CMD_PLAN, plan_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
+   "check the input and print images, tags and build order; build nothing"},
+  {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
+  {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
+  {NULL, DRAY_CMD_NONE, NULL, NULL, NULL}
+};
+
+static const command_info_t *find_command(const char *name)
+{
+  int i;
+  for (i = 0; commands[i].name; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static const command_info_t *command_info(dray_command_t cmd)
+{
+  int i;
+  for (i = 0; commands[i].name; i++)
+    if (commands[i].cmd == cmd)
+      return &commands[i];
+  return NULL;
+}
+
+static int accepts(const command_info_t *ci, int optch)
+{
+  int i;
+  for (i = 0; ci->opts[i]; i++)
+    if (ci->opts[i] == optch)
+      return 1;
+  return 0;
+}
+
+static const apr_getopt_option_t *option_info(int optch)
+{
+  int i;
+  for (i = 0; options[i].name; i++)
+    if (options[i].optch == optch)
+      return &options[i];
+  return NULL;
+}
+
+void dray_cli_print_help(FILE *out, dray_command_t cmd)
+{
+  const command_info_t *ci = command_info(cmd);
+  int i;
+
+  if (!ci || cmd == DRAY_CMD_HELP) {
+    fprintf(out,
+            "dray — build many container images in parallel and push them through a\n"
+            "small, bounded pool of pushers, each image as soon as it is built.\n\n"
+            "usage: dray COMMAND [options]\n\ncommands:\n");
+    for (i = 0; commands[i].name; i++)
+      fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nPATH: every folder below it with a Dockerfile (or Containerfile) is one\n"
+                 "image, named after its path. Without PATH or -f, a compose file in the\n"
+                 "current folder is used if there is one, else the current folder.\n"
+                 "\n'dray COMMAND --help' shows the options of a command.\n"
+                 "Exit codes: 0 all done, 1 an image failed or was skipped, 2 usage or\n"
+                 "input error, 130 interrupted.\n");
+    return;
+  }
+  fprintf(out, "usage: %s\n\n%s.\n\noptions:\n", ci->usage, ci->summary);
+  for (i = 0; ci->opts[i]; i++) {
+    const apr_getopt_option_t *o = option_info(ci->opts[i]);
+    const char *desc = o->description, *sp = o->has_arg ? strchr(desc, ' ') : NULL;
+    char head[64];
+    /* The description starts with the argument's name when there is one. */
+    if (o->optch < 256)
+      snprintf(head, sizeof(head), "-%c, --%s%s%.*s", o->optch, o->name, sp ? " " : "",
+               sp ? (int)(sp - desc) : 0, desc);
+    else
+      snprintf(head, sizeof(head), "    --%s%s%.*s", o->name, sp ? " " : "",
+               sp ? (int)(sp - desc) : 0, desc);
+    fprintf(out, "  %-34s %s\n", head, sp ? sp + 2 : desc);
+  }
+}
+
+static dray_error_t *parse_int(int *out, const char *opt, const char *arg, int min, int max)
+{
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < min || v > max)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "%s needs a whole number from %d to %d, not '%s'", opt, min, max,
+                              arg);
+  *out = (int)v;
+  return DRAY_NO_ERROR;
+}
+
+typedef struct getopt_err_t {
+  char msg[256];
+} getopt_err_t;
+
+/* apr_getopt reports through a printf-like callback: keep the text. */
+static void capture_getopt_error(void *arg, const char *fmt, ...)
+{
+  getopt_err_t *e = arg;
+  va_list ap;
+  size_t n = strlen(e->msg);
+  va_start(ap, fmt);
+  if (n < sizeof(e->msg))
+    apr_vsnprintf(e->msg + n, sizeof(e->msg) - n, fmt, ap);
+  va_end(ap);
+}
+
+dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *argv,
+                             apr_pool_t *result_pool)
+{
+  dray_cli_t *cli = apr_pcalloc(result_pool, sizeof(*cli));
+  const command_info_t *ci;
+  apr_getopt_t *os;
+  getopt_err_t gerr;
+  apr_status_t st;
+  const char *arg;
+  int optch;
+
+  cli->paths = apr_array_make(result_pool, 4, sizeof(const char *));
+  cli->tags = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->builders = cli->pushers = cli->retries = cli->build_retries = cli->stall_timeout = -1;
+  cli->retry_delay = -1;
+  cli->engine_cmd = "docker";
+  cli->log_dir = ".dray/logs";
+  *cli_p = cli;
+
+  if (argc < 2) {
+    cli->command = DRAY_CMD_HELP;
+    return DRAY_NO_ERROR;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    cli->command = DRAY_CMD_HELP;
+    return DRAY_NO_ERROR;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    cli->command = DRAY_CMD_VERSION;
+    return DRAY_NO_ERROR;
+  }
+  ci = find_command(argv[1]);
+  if (!ci)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "unknown command '%s' (try: dray --help)", argv[1]);
+  cli->command = ci->cmd;
+  cli->command_name = ci->name;
+
+  /* Options may come before or after the paths. */
+  apr_getopt_init(&os, result_pool, argc - 1, argv + 1);
+  os->interleave = 1;
+  memset(&gerr, 0, sizeof(gerr));
+  os->errfn = capture_getopt_error;
+  os->errarg = &gerr;
+
+  while ((st = apr_getopt_long(os, options, &optch, &arg)) == APR_SUCCESS) {
+    const apr_getopt_option_t *o = option_info(optch);
+    const char *name = apr_psprintf(result_pool, "--%s", o->name);
+    if (!accepts(ci, optch))
+      return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray %s does not take %s", ci->name,
+                                name);
+    switch (optch) {
+    case 'f': cli->compose_file = arg; break;
+    case OPT_REGISTRY: cli->registry = arg; break;
+    case 't': APR_ARRAY_PUSH(cli->tags, const char *) = arg; break;
+    case 'j': DRAY_ERR(parse_int(&cli->builders, name, arg, 1, 1024)); break;
+    case 'p': DRAY_ERR(parse_int(&cli->pushers, name, arg, 1, 256)); break;
+    case OPT_RETRIES: DRAY_ERR(parse_int(&cli->retries, name, arg, 0, 100)); break;
+    case OPT_BUILD_RETRIES: DRAY_ERR(parse_int(&cli->build_retries, name, arg, 0, 100)); break;
+    case OPT_STALL_TIMEOUT: DRAY_ERR(parse_int(&cli->stall_timeout, name, arg, 0, 86400)); break;
+    case OPT_RETRY_DELAY: {
+      char *end;
+      double d = strtod(arg, &end);
+      if (!*arg || *end || d < 0 || d > 3600)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                  "%s needs seconds from 0 to 3600, not '%s'", name, arg);
+      cli->retry_delay = d;
+      break;
+    }
+    case OPT_ENGINE_CMD:
+      if (!*arg)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs a program", name);
+      cli->engine_cmd = arg;
+      break;
+    case OPT_BUILD_ARG:
+      if (!strchr(arg, '=') || arg[0] == '=')
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,
+                                  arg);
+      APR_ARRAY_PUSH(cli->build_args, const char *) = arg;
+      break;
+    case OPT_PLATFORM: cli->platform = arg; break;
+    case OPT_NETWORK: cli->network = arg; break;
+    case OPT_NO_CACHE: cli->no_cache = 1; break;
+    case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
+    case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
+    case OPT_LOG_DIR: cli->log_dir = arg; break;
+    case OPT_REPORT: cli->report = arg; break;
+    case OPT_DRY_RUN: cli->dry_run = 1; break;
+    case OPT_PROGRESS:
+      if (strcmp(arg, "auto") == 0) cli->progress = DRAY_VIEW_AUTO;
+      else if (strcmp(arg, "live") == 0 || strcmp(arg, "tty") == 0) cli->progress = DRAY_VIEW_LIVE;
+      else if (strcmp(arg, "plain") == 0) cli->progress = DRAY_VIEW_PLAIN;
+      else if (strcmp(arg, "quiet") == 0) cli->progress = DRAY_VIEW_QUIET;
+      else
+        return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                  "%s takes auto, live, plain or quiet, not '%s'", name, arg);
+      break;
+    case 'q': cli->quiet = 1; break;
+    case 'v': cli->verbose = 1; break;
+    case 'h': cli->help = 1; break;
+    }
+  }
+  if (st != APR_EOF) {
+    char *msg = gerr.msg;
+    apr_size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+      msg[--n] = '\0';
+    /* apr_getopt prefixes "<argv[0]>: " — here the command name. */
+    if (strncmp(msg, ci->name, strlen(ci->name)) == 0 && msg[strlen(ci->name)] == ':')
+      msg += strlen(ci->name) + 2;
+    return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray %s: %s", ci->name,
+                              *msg ? msg : "bad option");
+  }
+  for (; os->ind < os->argc; os->ind++)
+    APR_ARRAY_PUSH(cli->paths, const char *) = os->argv[os->ind];
+
+  if (cli->quiet && cli->progress == DRAY_VIEW_AUTO)
+    cli->progress = DRAY_VIEW_QUIET;
+  if ((ci->cmd == DRAY_CMD_VERSION) && cli->paths->nelts)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray version takes no arguments");
+  return DRAY_NO_ERROR;
+}

@@ -1,0 +1,242 @@
+/* push_cli.c — the CLI push driver: "docker push REF" as a child.
+ *
+ * The digest comes from the "<tag>: digest: sha256:... size: N" line docker
+ * prints last; podman prints none, so it is asked for a --digestfile.
+ */
+#include "dray/push.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_cstr.h>
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+#include "dray/child.h"
+
+typedef struct cli_driver_t {
+  const char *engine_cmd;
+  int is_podman;
+} cli_driver_t;
+
+const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
+                                        apr_pool_t *result_pool)
+{
+  const char *p = strstr(line, "digest: sha256:");
+  const char *hex, *end;
+
+  if (!p)
+    return NULL;
+  hex = p + strlen("digest: sha256:");
+  for (end = hex; isxdigit((unsigned char)*end); end++)
+    ;
+  if (end - hex != 64)
+    return NULL;
+  if (size) {
+    const char *s = strstr(end, "size: ");
+    *size = s ? apr_atoi64(s + 6) : -1;
+  }
+  return apr_pstrmemdup(result_pool, p + strlen("digest: "), (apr_size_t)(end - p - strlen("digest: ")));
+}
+
+typedef struct push_lines_t {
+  const dray_push_request_t *req;
+  apr_pool_t *pool;
+  const char *digest;
+  apr_int64_t size;
+  int layers_total, layers_done;
+  int saw_auth_error;
+  int saw_missing_image;
+} push_lines_t;
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+  apr_size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (apr_cstr_casecmpn(hay, needle, n) == 0)
+      return 1;
+  return 0;
+}
+
+static void on_push_line(void *baton, const char *line, apr_size_t len)
+{
+  push_lines_t *pl = baton;
+  const char *digest;
+  apr_int64_t size = -1;
+  (void)len;
+
+  digest = dray_push_parse_digest_line(line, &size, pl->pool);
+  if (digest) {
+    pl->digest = digest;
+    pl->size = size;
+  }
+  /* "<layer>: Preparing" opens a layer; "Pushed", "Layer already exists",
+   * "Mounted from" close one. Coarse, but what the CLI gives. */
+  if (strstr(line, ": Preparing"))
+    pl->layers_total++;
+  else if (strstr(line, ": Pushed") || strstr(line, ": Layer already exists") ||
+           strstr(line, ": Mounted from"))
+    pl->layers_done++;
+  if (contains_nocase(line, "unauthorized") || contains_nocase(line, "denied") ||
+      contains_nocase(line, "authentication required"))
+    pl->saw_auth_error = 1;
+  if (contains_nocase(line, "does not exist locally") || contains_nocase(line, "no such image"))
+    pl->saw_missing_image = 1;
+  if (pl->req->progress) {
+    dray_push_progress_t p;
+    memset(&p, 0, sizeof(p));
+    p.layers_done = pl->layers_done;
+    p.layers_total = pl->layers_total;
+    p.waiting = strstr(line, ": Waiting") != NULL && pl->layers_done == 0;
+    pl->req->progress(pl->req->progress_baton, &p);
+  }
+}
+
+static const char *read_digest_file(const char *path, apr_pool_t *pool)
+{
+  apr_file_t *f;
+  char buf[160];
+  apr_size_t n = sizeof(buf) - 1;
+  if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS)
+    return NULL;
+  if (apr_file_read(f, buf, &n) != APR_SUCCESS)
+    n = 0;
+  apr_file_close(f);
+  buf[n] = '\0';
+  return strncmp(buf, "sha256:", 7) == 0 ? apr_pstrndup(pool, buf, 71) : NULL;
+}
+
+static dray_error_t *cli_push(const dray_push_driver_t *driver,
+                              const dray_push_request_t *req,
+                              dray_push_result_t *result,
+                              apr_pool_t *result_pool,
+                              apr_pool_t *scratch_pool)
+{
+  cli_driver_t *cd = driver->baton;
+  const char *argv[6];
+  const char *digestfile = NULL;
+  dray_child_spec_t spec;
+  dray_child_result_t child;
+  push_lines_t pl;
+  dray_error_t *err;
+  int i = 0;
+
+  memset(result, 0, sizeof(*result));
+  result->size = -1;
+  argv[i++] = cd->engine_cmd;
+  argv[i++] = "push";
+  if (cd->is_podman) {
+    const char *tmp;
+    if (apr_temp_dir_get(&tmp, scratch_pool) == APR_SUCCESS) {
+      apr_file_t *f;
+      char *templ = apr_pstrcat(scratch_pool, tmp, "/dray-digest-XXXXXX", NULL);
+      if (apr_file_mktemp(&f, templ, 0, scratch_pool) == APR_SUCCESS) {
+        apr_file_close(f);
+        digestfile = templ;
+        argv[i++] = "--digestfile";
+        argv[i++] = digestfile;
+      }
+    }
+  }
+  argv[i++] = req->reference;
+  argv[i] = NULL;
+
+  if (req->log)
+    apr_file_printf(req->log, "$ %s\n", dray_child_argv_string(argv, scratch_pool));
+
+  memset(&pl, 0, sizeof(pl));
+  pl.req = req;
+  pl.pool = scratch_pool;
+  pl.size = -1;
+  memset(&spec, 0, sizeof(spec));
+  spec.argv = argv;
+  spec.log = req->log;
+  spec.on_line = on_push_line;
+  spec.baton = &pl;
+  spec.cancel = req->cancel;
+  spec.capture_max = 2048;
+  /* The CLI gives no byte counts: the coarse watchdog is "no output at all". */
+  if (req->stall_timeout > 0)
+    spec.idle_timeout = apr_time_from_sec(req->stall_timeout);
+
+  err = dray_child_run(&child, &spec, scratch_pool, scratch_pool);
+  if (err) {
+    result->reason = dray_error_has(err, DRAY_ERR_CANCELLED) ? "cancelled" : "start";
+    result->retryable = 0;
+    return dray_error_quick_wrapf(err, "push %s not started", req->reference);
+  }
+  if (digestfile) {
+    const char *d = read_digest_file(digestfile, scratch_pool);
+    if (d)
+      pl.digest = d;
+    apr_file_remove(digestfile, scratch_pool);
+  }
+  if (child.cancelled) {
+    result->reason = "cancelled";
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", req->reference);
+  }
+  if (child.idle_timed_out) {
+    result->reason = "stalled";
+    result->retryable = 1;
+    return dray_error_createf(DRAY_ERR_STALLED, NULL,
+                              "push %s stalled: no output for %d seconds",
+                              req->reference, req->stall_timeout);
+  }
+  if (child.exit_code != 0) {
+    const char *last = child.output;
+    apr_size_t n = strlen(last);
+    /* The last non-empty line of output is the engine's error. */
+    while (n > 0 && (last[n - 1] == '\n' || last[n - 1] == '\r'))
+      n--;
+    {
+      apr_size_t start = n;
+      while (start > 0 && last[start - 1] != '\n')
+        start--;
+      last = apr_pstrmemdup(scratch_pool, last + start, n - start);
+    }
+    if (pl.saw_auth_error) {
+      result->reason = "auth";
+      result->retryable = 0;
+    } else if (pl.saw_missing_image) {
+      result->reason = "missing";
+      result->retryable = 0;
+    } else {
+      result->reason = "exit";
+      result->retryable = 1;
+    }
+    return dray_error_createf(pl.saw_auth_error ? DRAY_ERR_AUTH : DRAY_ERR_CHILD, NULL,
+                              "push %s: %s push exited with code %d%s%s",
+                              req->reference, cd->engine_cmd, child.exit_code,
+                              *last ? ": " : "", last);
+  }
+  if (!pl.digest) {
+    result->reason = "exit";
+    result->retryable = 1;
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                              "push %s: %s push reported no digest", req->reference,
+                              cd->engine_cmd);
+  }
+  result->digest = apr_pstrdup(result_pool, pl.digest);
+  result->size = pl.size;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
+                                          const char *engine_cmd,
+                                          apr_pool_t *result_pool)
+{
+  dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
+  cli_driver_t *cd = apr_pcalloc(result_pool, sizeof(*cd));
+  const char *base = engine_cmd, *p;
+  for (p = engine_cmd; *p; p++) /* both separators: Windows paths too */
+    if (*p == '/' || *p == '\\')
+      base = p + 1;
+  cd->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
+  cd->is_podman = strncmp(base, "podman", 6) == 0;
+  driver->name = "cli";
+  driver->push = cli_push;
+  driver->baton = cd;
+  *driver_p = driver;
+  return DRAY_NO_ERROR;
+}

@@ -1,0 +1,165 @@
+/* report.c — summary table and JSON report. */
+#include "dray/report.h"
+
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "dray/version.h"
+
+static double secs(apr_interval_time_t t)
+{
+  return (double)t / APR_USEC_PER_SEC;
+}
+
+static const char *short_digest(const char *d, apr_pool_t *pool)
+{
+  if (!d)
+    return "-";
+  /* "sha256:" + 12 hex, like docker's short ids */
+  return strlen(d) > 19 ? apr_pstrndup(pool, d, 19) : d;
+}
+
+void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
+                               apr_pool_t *scratch_pool)
+{
+  dray_run_counts_t c;
+  int i, w = 5;
+
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    int n = (int)strlen(job->image->name);
+    if (n > w)
+      w = n;
+  }
+  if (w > 60)
+    w = 60;
+  fprintf(out, "\n%-*s  %-11s  %7s  %7s  %8s  %s\n", w, "IMAGE", "STATUS", "BUILD", "PUSH",
+          "ATTEMPTS", "DIGEST");
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    const char *b = job->build_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->build_time)) : "-";
+    const char *p = job->push_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->push_time)) : "-";
+    fprintf(out, "%-*s  %-11s  %7s  %7s  %8s  %s\n", w, job->image->name,
+            dray_job_state_word(run, job), b, p,
+            apr_psprintf(scratch_pool, "%d/%d", job->build_attempts, job->push_attempts),
+            verbose && job->digest ? job->digest : short_digest(job->digest, scratch_pool));
+  }
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    if (job->state == DRAY_JOB_DONE || !job->error)
+      continue;
+    fprintf(out, "\n%s: %s\n", job->image->name, job->error);
+    if (job->build_attempts || job->push_attempts)
+      fprintf(out, "  log: %s\n", job->log_path);
+  }
+  dray_run_count(&c, run);
+  fprintf(out, "\n%d images in %.1fs: %d %s, %d failed, %d skipped, %d interrupted "
+               "(at most %d builds and %d pushes at once)\n",
+          run->jobs->nelts, secs(run->end - run->start), c.done,
+          run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed, c.skipped,
+          c.interrupted, run->max_running_builds, run->max_running_pushes);
+  fflush(out);
+}
+
+static json_t *time_or_null(apr_time_t t)
+{
+  return t ? json_real(secs(t)) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+  return s ? json_string(s) : json_null();
+}
+
+static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t *pool)
+{
+  const dray_image_t *img = job->image;
+  json_t *o = json_object(), *tags = json_array(), *refs = json_array();
+  json_t *tagd = json_object(), *deps = json_array(), *attempts = json_array();
+  int i;
+
+  for (i = 0; i < img->tags->nelts; i++) {
+    const char *tag = APR_ARRAY_IDX(img->tags, i, const char *);
+    json_array_append_new(tags, json_string(tag));
+    json_array_append_new(refs, json_string(dray_image_ref(img, tag, pool)));
+    if (i < job->tag_digests->nelts)
+      json_object_set_new(tagd, tag, json_string(APR_ARRAY_IDX(job->tag_digests, i, const char *)));
+  }
+  for (i = 0; img->deps && i < img->deps->nelts; i++) {
+    const dray_image_t *d = APR_ARRAY_IDX(run->plan->images, APR_ARRAY_IDX(img->deps, i, int),
+                                          const dray_image_t *);
+    json_array_append_new(deps, json_string(d->name));
+  }
+  for (i = 0; i < job->attempts->nelts; i++) {
+    const dray_attempt_t *a = &APR_ARRAY_IDX(job->attempts, i, dray_attempt_t);
+    json_array_append_new(attempts,
+        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o}", "phase",
+                  a->phase == DRAY_PHASE_BUILD ? "build" : "push", "number", a->number,
+                  "start", time_or_null(a->start), "end", time_or_null(a->end),
+                  "result", a->result ? a->result : "?", "error", str_or_null(a->error)));
+  }
+  json_object_set_new(o, "name", json_string(img->name));
+  json_object_set_new(o, "repository", json_string(img->repository));
+  json_object_set_new(o, "tags", tags);
+  json_object_set_new(o, "references", refs);
+  json_object_set_new(o, "origin", str_or_null(img->origin));
+  json_object_set_new(o, "depends_on", deps);
+  json_object_set_new(o, "status", json_string(dray_job_state_word(run, job)));
+  json_object_set_new(o, "reason", str_or_null(job->reason));
+  json_object_set_new(o, "error", str_or_null(job->error));
+  json_object_set_new(o, "log", str_or_null(job->log_path));
+  json_object_set_new(o, "image_id", str_or_null(job->image_id));
+  json_object_set_new(o, "digest", str_or_null(job->digest));
+  json_object_set_new(o, "tag_digests", tagd);
+  json_object_set_new(o, "build_seconds", json_real(secs(job->build_time)));
+  json_object_set_new(o, "push_seconds", json_real(secs(job->push_time)));
+  json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
+  json_object_set_new(o, "push_attempts", json_integer(job->push_attempts));
+  json_object_set_new(o, "build_start", time_or_null(job->build_start));
+  json_object_set_new(o, "build_end", time_or_null(job->build_end));
+  json_object_set_new(o, "push_start", time_or_null(job->push_start));
+  json_object_set_new(o, "push_end", time_or_null(job->push_end));
+  json_object_set_new(o, "attempts", attempts);
+  return o;
+}
+
+dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
+                                     int exit_code, apr_pool_t *scratch_pool)
+{
+  static const char *modes[] = {"", "run", "build", "push"};
+  dray_run_counts_t c;
+  json_t *root, *images = json_array();
+  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_status_t st;
+  int i;
+
+  dray_run_count(&c, run);
+  for (i = 0; i < run->jobs->nelts; i++)
+    json_array_append_new(images, job_json(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *),
+                                           scratch_pool));
+  root = json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, "
+                   "s:{s:i, s:i, s:i, s:i, s:i}, s:o}",
+                   "dray_version", DRAY_VERSION, "mode", modes[run->mode],
+                   "start", time_or_null(run->start), "end", time_or_null(run->end),
+                   "seconds", secs(run->end - run->start), "builders", run->builders,
+                   "pushers", run->pushers, "max_running_builds", run->max_running_builds,
+                   "max_running_pushes", run->max_running_pushes,
+                   "interrupted", run->interrupts > 0, "exit_code", exit_code,
+                   "counts", "done", c.done, "failed", c.failed, "skipped", c.skipped,
+                   "interrupted", c.interrupted, "total", run->jobs->nelts,
+                   "images", images);
+  if (!root)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
+  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+    json_decref(root);
+    return dray_error_createf(APR_EGENERAL, NULL, "cannot write report %s", tmp);
+  }
+  json_decref(root);
+  st = apr_file_rename(tmp, path, scratch_pool);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write report %s", path);
+  return DRAY_NO_ERROR;
+}

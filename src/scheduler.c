@@ -1,0 +1,804 @@
+/* scheduler.c — builder pool -> push queue -> pusher pool.
+ *
+ * Threads:
+ *   scheduler (the caller): owns dray_run_t, pops the event queue, decides.
+ *   B builders: pop the build queue, run one build each, post events.
+ *   P pushers:  pop the push queue, run one push each, post events.
+ *   ticker: posts a tick every 100 ms (retry timers, kill escalation, view).
+ *   interrupt watcher (platform layer): posts Ctrl+C events.
+ * Workers never touch run state: they read only the immutable image data and
+ * post malloc'ed event records, which the scheduler frees.
+ */
+#include "dray/scheduler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_file_info.h>
+#include <apr_queue.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "dray/backoff.h"
+#include "dray/cancel.h"
+#include "dray/platform.h"
+
+#define TICK_INTERVAL apr_time_from_msec(100)
+#define PROGRESS_INTERVAL apr_time_from_msec(250)
+#define EVENT_QUEUE_SIZE 1024
+
+typedef enum ev_type_t {
+  EV_TICK = 1,
+  EV_INTERRUPT,
+  EV_BUILD_STARTED,
+  EV_BUILD_DONE,
+  EV_PUSH_STARTED,
+  EV_PUSH_PROGRESS,
+  EV_PUSH_DONE,
+  EV_NOT_STARTED
+} ev_type_t;
+
+typedef struct event_t {
+  ev_type_t type;
+  int job;                 /* index, or -1 */
+  apr_time_t time;
+  int kind;                /* interrupt kind; phase for EV_NOT_STARTED */
+  int ok;
+  int retryable;
+  char *error;             /* malloc'ed strings, freed by the scheduler */
+  char *reason;
+  char *image_id;
+  char *digests;           /* one per tag, '\n'-separated */
+  dray_push_progress_t progress;
+} event_t;
+
+/* Queue sentinels: never dereferenced. */
+static char stop_sentinel;
+static event_t tick_event = {EV_TICK, -1, 0, 0, 0, 0, NULL, NULL, NULL, NULL, {0, 0, 0, 0, 0, NULL}};
+
+typedef struct sched_t {
+  dray_run_t *run;
+  const dray_run_options_t *opts;
+  apr_queue_t *events;
+  apr_queue_t *build_q;
+  apr_queue_t *push_q;
+  dray_cancel_t *cancel;
+  volatile apr_uint32_t stop;        /* drain: workers hand queued jobs back */
+  volatile apr_uint32_t ticker_stop;
+  apr_array_header_t *dependents;    /* per job: apr_array_header_t * of int */
+  dray_random_t rng;
+  apr_time_t cancel_at;
+  int escalated;
+  apr_pool_t *pool;                  /* scheduler thread only */
+} sched_t;
+
+/* ---- helpers shared by the threads ------------------------------------- */
+
+static char *xstrdup(const char *s)
+{
+  char *d;
+  size_t n;
+  if (!s)
+    return NULL;
+  n = strlen(s) + 1;
+  d = malloc(n);
+  if (d)
+    memcpy(d, s, n);
+  return d;
+}
+
+static event_t *event_new(ev_type_t type, int job)
+{
+  event_t *ev = calloc(1, sizeof(*ev));
+  if (!ev)
+    abort(); /* out of memory */
+  ev->type = type;
+  ev->job = job;
+  ev->time = apr_time_now();
+  return ev;
+}
+
+static void event_free(event_t *ev)
+{
+  if (!ev || ev == &tick_event)
+    return;
+  free(ev->error);
+  free(ev->reason);
+  free(ev->image_id);
+  free(ev->digests);
+  free(ev);
+}
+
+static void post(sched_t *s, event_t *ev)
+{
+  apr_status_t st;
+  do {
+    st = apr_queue_push(s->events, ev);
+  } while (APR_STATUS_IS_EINTR(st));
+  if (st != APR_SUCCESS)
+    event_free(ev); /* queue terminated: nobody listens any more */
+}
+
+static apr_status_t pop(apr_queue_t *q, void **item)
+{
+  apr_status_t st;
+  do {
+    st = apr_queue_pop(q, item);
+  } while (APR_STATUS_IS_EINTR(st));
+  return st;
+}
+
+static apr_status_t push_item(apr_queue_t *q, void *item)
+{
+  apr_status_t st;
+  do {
+    st = apr_queue_push(q, item);
+  } while (APR_STATUS_IS_EINTR(st));
+  return st;
+}
+
+static apr_status_t open_log(apr_file_t **log, const char *path, apr_pool_t *pool)
+{
+  return apr_file_open(log, path,
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
+                       APR_FPROT_OS_DEFAULT, pool);
+}
+
+/* ---- builders ----------------------------------------------------------- */
+
+static void *APR_THREAD_FUNC builder_main(apr_thread_t *thd, void *data)
+{
+  sched_t *s = data;
+  apr_pool_t *pool, *iterpool;
+
+  apr_pool_create(&pool, NULL); /* own root pool: pools are not shared across threads */
+  apr_pool_create(&iterpool, pool);
+  for (;;) {
+    void *item;
+    dray_job_t *job;
+    const dray_image_t *image;
+    event_t *ev;
+    apr_file_t *log = NULL;
+    dray_build_result_t res;
+    dray_error_t *err = NULL;
+    apr_status_t st;
+
+    if (pop(s->build_q, &item) != APR_SUCCESS || item == &stop_sentinel)
+      break;
+    job = item;
+    image = job->image;
+    if (apr_atomic_read32(&s->stop)) {
+      ev = event_new(EV_NOT_STARTED, image->index);
+      ev->kind = DRAY_PHASE_BUILD;
+      post(s, ev);
+      continue;
+    }
+    apr_pool_clear(iterpool);
+    post(s, event_new(EV_BUILD_STARTED, image->index));
+
+    memset(&res, 0, sizeof(res));
+    st = open_log(&log, job->log_path, iterpool);
+    if (st != APR_SUCCESS) {
+      err = dray_error_wrap_apr(st, "%s: cannot open log %s", image->name, job->log_path);
+      res.reason = "log";
+    } else {
+      const char *iid = apr_pstrcat(iterpool, job->log_path, ".iid", NULL);
+      err = dray_build_image(&res, image, &s->opts->build, log, iid, s->cancel,
+                             iterpool, iterpool);
+      if (err)
+        apr_file_printf(log, "dray: %s\n", dray_error_format(err, iterpool));
+      apr_file_close(log);
+    }
+    ev = event_new(EV_BUILD_DONE, image->index);
+    ev->ok = err == NULL;
+    ev->reason = xstrdup(err ? (res.reason ? res.reason : "exit") : NULL);
+    ev->error = err ? xstrdup(dray_error_format(err, iterpool)) : NULL;
+    ev->image_id = xstrdup(res.image_id);
+    dray_error_clear(err);
+    post(s, ev);
+  }
+  apr_pool_destroy(pool);
+  apr_thread_exit(thd, APR_SUCCESS);
+  return NULL;
+}
+
+/* ---- pushers ------------------------------------------------------------ */
+
+typedef struct progress_baton_t {
+  sched_t *s;
+  int job;
+  apr_time_t last;
+} progress_baton_t;
+
+static void on_push_progress(void *baton, const dray_push_progress_t *p)
+{
+  progress_baton_t *pb = baton;
+  apr_time_t now = apr_time_now();
+  event_t *ev;
+  /* Rate-limit: the scheduler needs a picture, not every byte. */
+  if (now - pb->last < PROGRESS_INTERVAL)
+    return;
+  pb->last = now;
+  ev = event_new(EV_PUSH_PROGRESS, pb->job);
+  ev->progress = *p;
+  ev->progress.status = NULL; /* not owned by the event */
+  post(pb->s, ev);
+}
+
+static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
+{
+  sched_t *s = data;
+  const dray_push_driver_t *driver = s->opts->push_driver;
+  apr_pool_t *pool, *iterpool;
+
+  apr_pool_create(&pool, NULL);
+  apr_pool_create(&iterpool, pool);
+  for (;;) {
+    void *item;
+    dray_job_t *job;
+    const dray_image_t *image;
+    event_t *ev;
+    apr_file_t *log = NULL;
+    dray_push_result_t res;
+    dray_error_t *err = NULL;
+    const char *digests = NULL;
+    progress_baton_t pb;
+    apr_status_t st;
+    int i;
+
+    if (pop(s->push_q, &item) != APR_SUCCESS || item == &stop_sentinel)
+      break;
+    job = item;
+    image = job->image;
+    if (apr_atomic_read32(&s->stop)) {
+      ev = event_new(EV_NOT_STARTED, image->index);
+      ev->kind = DRAY_PHASE_PUSH;
+      post(s, ev);
+      continue;
+    }
+    apr_pool_clear(iterpool);
+    post(s, event_new(EV_PUSH_STARTED, image->index));
+
+    memset(&res, 0, sizeof(res));
+    pb.s = s;
+    pb.job = image->index;
+    pb.last = 0;
+    st = open_log(&log, job->log_path, iterpool);
+    if (st != APR_SUCCESS) {
+      err = dray_error_wrap_apr(st, "%s: cannot open log %s", image->name, job->log_path);
+      res.reason = "log";
+    }
+    /* Every tag is one push; after the first, the layers already exist. */
+    for (i = 0; !err && i < image->tags->nelts; i++) {
+      dray_push_request_t req;
+      memset(&req, 0, sizeof(req));
+      req.reference = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *), iterpool);
+      req.log = log;
+      req.cancel = s->cancel;
+      req.progress = on_push_progress;
+      req.progress_baton = &pb;
+      req.stall_timeout = s->opts->stall_timeout;
+      memset(&res, 0, sizeof(res));
+      err = driver->push(driver, &req, &res, iterpool, iterpool);
+      if (!err)
+        digests = digests ? apr_pstrcat(iterpool, digests, "\n", res.digest, NULL) : res.digest;
+    }
+    if (log) {
+      if (err)
+        apr_file_printf(log, "dray: %s\n", dray_error_format(err, iterpool));
+      apr_file_close(log);
+    }
+    ev = event_new(EV_PUSH_DONE, image->index);
+    ev->ok = err == NULL;
+    ev->retryable = res.retryable;
+    ev->reason = xstrdup(err ? (res.reason ? res.reason : "exit") : NULL);
+    ev->error = err ? xstrdup(dray_error_format(err, iterpool)) : NULL;
+    ev->digests = xstrdup(digests);
+    dray_error_clear(err);
+    post(s, ev);
+  }
+  apr_pool_destroy(pool);
+  apr_thread_exit(thd, APR_SUCCESS);
+  return NULL;
+}
+
+/* ---- ticker and interrupts --------------------------------------------- */
+
+static void *APR_THREAD_FUNC ticker_main(apr_thread_t *thd, void *data)
+{
+  sched_t *s = data;
+  while (!apr_atomic_read32(&s->ticker_stop)) {
+    apr_sleep(TICK_INTERVAL);
+    /* A full queue means the scheduler is busy anyway: drop the tick. */
+    apr_queue_trypush(s->events, &tick_event);
+  }
+  apr_thread_exit(thd, APR_SUCCESS);
+  return NULL;
+}
+
+static void on_interrupt(void *baton, dray_interrupt_kind_t kind)
+{
+  sched_t *s = baton;
+  event_t *ev = event_new(EV_INTERRUPT, -1);
+  ev->kind = (int)kind;
+  post(s, ev);
+}
+
+/* ---- the scheduler's decisions ----------------------------------------- */
+
+static dray_job_t *job_at(sched_t *s, int i)
+{
+  return APR_ARRAY_IDX(s->run->jobs, i, dray_job_t *);
+}
+
+static void view_event(sched_t *s, dray_job_t *job, const char *what, const char *detail)
+{
+  if (s->opts->view)
+    dray_view_event(s->opts->view, s->run, job, what, detail);
+}
+
+static void add_attempt(sched_t *s, dray_job_t *job, dray_phase_t phase, int number,
+                        apr_time_t end, const char *result, const char *error)
+{
+  dray_attempt_t *a = &APR_ARRAY_PUSH(job->attempts, dray_attempt_t);
+  a->phase = phase;
+  a->number = number;
+  a->start = job->phase_start;
+  a->end = end;
+  a->result = apr_pstrdup(s->pool, result);
+  a->error = error ? apr_pstrdup(s->pool, error) : NULL;
+}
+
+static void enqueue_build(sched_t *s, dray_job_t *job)
+{
+  job->state = DRAY_JOB_QUEUED;
+  push_item(s->build_q, job);
+}
+
+static void enqueue_push(sched_t *s, dray_job_t *job)
+{
+  job->state = DRAY_JOB_BUILT;
+  push_item(s->push_q, job);
+}
+
+/* JOB failed for good: everything built FROM it, directly or not, is skipped. */
+static void skip_dependents(sched_t *s, dray_job_t *job)
+{
+  apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, job->image->index, apr_array_header_t *);
+  int i;
+  for (i = 0; i < deps->nelts; i++) {
+    dray_job_t *d = job_at(s, APR_ARRAY_IDX(deps, i, int));
+    if (d->state != DRAY_JOB_WAITING)
+      continue;
+    d->state = DRAY_JOB_SKIPPED;
+    d->reason = "dependency";
+    d->error = apr_psprintf(s->pool, "not built: %s, which it is built FROM, failed",
+                            job->image->name);
+    view_event(s, d, "skipped", d->error);
+    skip_dependents(s, d);
+  }
+}
+
+static void release_dependents(sched_t *s, dray_job_t *job)
+{
+  apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, job->image->index, apr_array_header_t *);
+  int i;
+  for (i = 0; i < deps->nelts; i++) {
+    dray_job_t *d = job_at(s, APR_ARRAY_IDX(deps, i, int));
+    if (--d->deps_pending == 0 && d->state == DRAY_JOB_WAITING && !s->run->draining)
+      enqueue_build(s, d);
+  }
+}
+
+static void interrupt_job(sched_t *s, dray_job_t *job, const char *why)
+{
+  job->state = DRAY_JOB_INTERRUPTED;
+  job->reason = "interrupted";
+  if (!job->error)
+    job->error = why;
+  view_event(s, job, "interrupted", why);
+}
+
+/* First Ctrl+C: nothing new starts; what runs finishes. */
+static void start_drain(sched_t *s)
+{
+  int i;
+  void *item;
+
+  if (s->run->draining)
+    return;
+  s->run->draining = 1;
+  apr_atomic_set32(&s->stop, 1);
+  /* Take back what is still queued; a worker that got there first hands
+   * its job back with EV_NOT_STARTED. */
+  while (apr_queue_trypop(s->build_q, &item) == APR_SUCCESS)
+    if (item != &stop_sentinel)
+      interrupt_job(s, item, "not built: interrupted");
+  while (apr_queue_trypop(s->push_q, &item) == APR_SUCCESS)
+    if (item != &stop_sentinel)
+      interrupt_job(s, item, "built, not pushed: interrupted");
+  for (i = 0; i < s->run->jobs->nelts; i++) {
+    dray_job_t *job = job_at(s, i);
+    if (job->state == DRAY_JOB_WAITING || job->state == DRAY_JOB_BUILD_RETRY)
+      interrupt_job(s, job, "not built: interrupted");
+    else if (job->state == DRAY_JOB_PUSH_RETRY)
+      interrupt_job(s, job, "built, not pushed: interrupted");
+  }
+}
+
+static void start_cancel(sched_t *s, int force)
+{
+  start_drain(s);
+  if (!s->run->cancelling) {
+    s->run->cancelling = 1;
+    s->cancel_at = apr_time_now();
+  }
+  if (force && !s->escalated)
+    s->escalated = 1;
+  dray_cancel_trigger(s->cancel, force);
+}
+
+static void handle_interrupt(sched_t *s, int kind)
+{
+  s->run->interrupts++;
+  if (kind == DRAY_INTERRUPT_CLOSE || s->run->interrupts >= 3) {
+    view_event(s, NULL, "cancel", "stopping every running build and push now");
+    start_cancel(s, 1);
+  } else if (kind == DRAY_INTERRUPT_TERM || s->run->interrupts == 2) {
+    view_event(s, NULL, "cancel",
+               "cancelling: running builds and pushes are being stopped");
+    start_cancel(s, 0);
+  } else {
+    view_event(s, NULL, "drain",
+               "interrupted: running builds and pushes finish, nothing new starts "
+               "(Ctrl+C again to cancel them)");
+    start_drain(s);
+  }
+}
+
+static apr_interval_time_t backoff(sched_t *s, int attempt)
+{
+  return dray_backoff_delay(attempt, s->opts->retry_base, s->opts->retry_max,
+                            dray_random_unit(&s->rng));
+}
+
+static void handle_build_done(sched_t *s, dray_job_t *job, event_t *ev)
+{
+  s->run->running_builds--;
+  job->build_end = ev->time;
+  job->build_time += ev->time - job->phase_start;
+  add_attempt(s, job, DRAY_PHASE_BUILD, job->build_attempts, ev->time,
+              ev->ok ? "ok" : ev->reason, ev->error);
+  if (ev->ok) {
+    job->image_id = ev->image_id ? apr_pstrdup(s->pool, ev->image_id) : NULL;
+    if (s->run->mode == DRAY_MODE_BUILD) {
+      job->state = DRAY_JOB_DONE;
+      view_event(s, job, "built", job->image_id);
+    } else if (s->run->draining) {
+      view_event(s, job, "built", job->image_id);
+      interrupt_job(s, job, "built, not pushed: interrupted");
+    } else {
+      view_event(s, job, "built", job->image_id);
+      enqueue_push(s, job);
+    }
+    release_dependents(s, job);
+    return;
+  }
+  if (strcmp(ev->reason, "cancelled") == 0) {
+    job->error = apr_pstrdup(s->pool, ev->error);
+    interrupt_job(s, job, job->error);
+  } else if (job->build_attempts <= s->opts->build_retries && !s->run->draining) {
+    apr_interval_time_t d = backoff(s, job->build_attempts);
+    job->state = DRAY_JOB_BUILD_RETRY;
+    job->retry_at = ev->time + d;
+    view_event(s, job, "build-retry",
+               apr_psprintf(s->pool, "%s; retrying in %.1fs", ev->error,
+                            (double)d / APR_USEC_PER_SEC));
+    return;
+  } else {
+    job->state = DRAY_JOB_FAILED;
+    job->reason = apr_pstrdup(s->pool, ev->reason);
+    job->error = apr_pstrdup(s->pool, ev->error);
+    view_event(s, job, "build-failed", job->error);
+  }
+  skip_dependents(s, job);
+}
+
+static void handle_push_done(sched_t *s, dray_job_t *job, event_t *ev)
+{
+  s->run->running_pushes--;
+  job->push_end = ev->time;
+  job->push_time += ev->time - job->phase_start;
+  add_attempt(s, job, DRAY_PHASE_PUSH, job->push_attempts, ev->time,
+              ev->ok ? "ok" : ev->reason, ev->error);
+  if (ev->ok) {
+    char *state, *tok;
+    char *all = apr_pstrdup(s->pool, ev->digests ? ev->digests : "");
+    for (tok = apr_strtok(all, "\n", &state); tok; tok = apr_strtok(NULL, "\n", &state))
+      APR_ARRAY_PUSH(job->tag_digests, const char *) = tok;
+    job->digest = job->tag_digests->nelts ? APR_ARRAY_IDX(job->tag_digests, 0, const char *) : NULL;
+    job->state = DRAY_JOB_DONE;
+    job->error = NULL;
+    job->reason = NULL;
+    view_event(s, job, "pushed", job->digest);
+    return;
+  }
+  job->error = apr_pstrdup(s->pool, ev->error);
+  job->reason = apr_pstrdup(s->pool, ev->reason);
+  if (strcmp(ev->reason, "cancelled") == 0) {
+    interrupt_job(s, job, job->error);
+  } else if (ev->retryable && job->push_attempts <= s->opts->push_retries &&
+             !s->run->draining) {
+    apr_interval_time_t d = backoff(s, job->push_attempts);
+    job->state = DRAY_JOB_PUSH_RETRY;
+    job->retry_at = ev->time + d;
+    view_event(s, job, "push-retry",
+               apr_psprintf(s->pool, "%s; retrying in %.1fs", ev->error,
+                            (double)d / APR_USEC_PER_SEC));
+  } else {
+    job->state = DRAY_JOB_FAILED;
+    view_event(s, job, "push-failed", job->error);
+  }
+}
+
+static void handle_tick(sched_t *s)
+{
+  apr_time_t now = apr_time_now();
+  int i;
+
+  if (!s->run->draining) {
+    for (i = 0; i < s->run->jobs->nelts; i++) {
+      dray_job_t *job = job_at(s, i);
+      if (job->state == DRAY_JOB_BUILD_RETRY && job->retry_at <= now)
+        enqueue_build(s, job);
+      else if (job->state == DRAY_JOB_PUSH_RETRY && job->retry_at <= now)
+        enqueue_push(s, job);
+    }
+  }
+  if (s->run->cancelling && !s->escalated && now - s->cancel_at >= s->opts->kill_grace) {
+    view_event(s, NULL, "cancel", "grace period over: killing what still runs");
+    start_cancel(s, 1);
+  }
+  if (s->opts->view)
+    dray_view_tick(s->opts->view, s->run);
+}
+
+static void handle_event(sched_t *s, event_t *ev)
+{
+  dray_job_t *job = ev->job >= 0 ? job_at(s, ev->job) : NULL;
+  dray_run_t *run = s->run;
+
+  switch (ev->type) {
+  case EV_TICK:
+    handle_tick(s);
+    break;
+  case EV_INTERRUPT:
+    handle_interrupt(s, ev->kind);
+    break;
+  case EV_BUILD_STARTED:
+    job->state = DRAY_JOB_BUILDING;
+    job->build_attempts++;
+    job->phase_start = ev->time;
+    if (!job->build_start)
+      job->build_start = ev->time;
+    if (++run->running_builds > run->max_running_builds)
+      run->max_running_builds = run->running_builds;
+    view_event(s, job, "build-started", NULL);
+    break;
+  case EV_BUILD_DONE:
+    handle_build_done(s, job, ev);
+    break;
+  case EV_PUSH_STARTED:
+    job->state = DRAY_JOB_PUSHING;
+    job->push_attempts++;
+    job->phase_start = ev->time;
+    memset(&job->progress, 0, sizeof(job->progress));
+    if (!job->push_start)
+      job->push_start = ev->time;
+    if (++run->running_pushes > run->max_running_pushes)
+      run->max_running_pushes = run->running_pushes;
+    view_event(s, job, "push-started", NULL);
+    break;
+  case EV_PUSH_PROGRESS:
+    if (job->state == DRAY_JOB_PUSHING)
+      job->progress = ev->progress;
+    break;
+  case EV_PUSH_DONE:
+    handle_push_done(s, job, ev);
+    break;
+  case EV_NOT_STARTED:
+    interrupt_job(s, job, ev->kind == DRAY_PHASE_BUILD ? "not built: interrupted"
+                                                       : "built, not pushed: interrupted");
+    break;
+  }
+}
+
+static int run_finished(const dray_run_t *run)
+{
+  int i;
+  if (run->running_builds || run->running_pushes)
+    return 0;
+  for (i = 0; i < run->jobs->nelts; i++)
+    if (!DRAY_JOB_IS_FINAL(APR_ARRAY_IDX(run->jobs, i, dray_job_t *)->state))
+      return 0;
+  return 1;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static const char *log_name(const char *name, apr_pool_t *pool)
+{
+  /* '/' becomes '+', which no image name can hold: names stay distinct. */
+  char *n = apr_pstrdup(pool, name), *p;
+  for (p = n; *p; p++)
+    if (*p == '/' || *p == '\\' || *p == ':')
+      *p = '+';
+  return apr_pstrcat(pool, n, ".log", NULL);
+}
+
+static dray_error_t *setup_run(sched_t *s, const dray_plan_t *plan,
+                               const dray_run_options_t *opts, apr_pool_t *result_pool)
+{
+  dray_run_t *run = apr_pcalloc(result_pool, sizeof(*run));
+  int n = plan->images->nelts, i, j;
+  apr_status_t st;
+
+  run->mode = opts->mode;
+  run->plan = plan;
+  run->builders = opts->builders;
+  run->pushers = opts->pushers;
+  run->jobs = apr_array_make(result_pool, n, sizeof(dray_job_t *));
+  s->run = run;
+  s->opts = opts;
+  s->pool = result_pool;
+  s->dependents = apr_array_make(result_pool, n, sizeof(apr_array_header_t *));
+
+  st = apr_dir_make_recursive(opts->log_dir, APR_FPROT_OS_DEFAULT, result_pool);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot create log folder %s", opts->log_dir);
+
+  for (i = 0; i < n; i++) {
+    const dray_image_t *image = APR_ARRAY_IDX(plan->images, i, const dray_image_t *);
+    dray_job_t *job = apr_pcalloc(result_pool, sizeof(*job));
+    apr_file_t *f;
+    job->image = image;
+    job->attempts = apr_array_make(result_pool, 2, sizeof(dray_attempt_t));
+    job->tag_digests = apr_array_make(result_pool, 1, sizeof(const char *));
+    st = apr_filepath_merge((char **)&job->log_path, opts->log_dir,
+                            log_name(image->name, result_pool), 0, result_pool);
+    if (st != APR_SUCCESS)
+      return dray_error_wrap_apr(st, "%s: bad log path", image->name);
+    /* Start each run with an empty log: what it holds is this run's. */
+    st = apr_file_open(&f, job->log_path,
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                       APR_FPROT_OS_DEFAULT, result_pool);
+    if (st != APR_SUCCESS)
+      return dray_error_wrap_apr(st, "%s: cannot create log %s", image->name, job->log_path);
+    apr_file_close(f);
+    APR_ARRAY_PUSH(run->jobs, dray_job_t *) = job;
+    APR_ARRAY_PUSH(s->dependents, apr_array_header_t *) =
+        apr_array_make(result_pool, 0, sizeof(int));
+  }
+  if (opts->mode != DRAY_MODE_PUSH) {
+    for (i = 0; i < n; i++) {
+      const dray_image_t *image = APR_ARRAY_IDX(plan->images, i, const dray_image_t *);
+      for (j = 0; image->deps && j < image->deps->nelts; j++) {
+        int d = APR_ARRAY_IDX(image->deps, j, int);
+        APR_ARRAY_PUSH(APR_ARRAY_IDX(s->dependents, d, apr_array_header_t *), int) = i;
+        job_at(s, i)->deps_pending++;
+      }
+    }
+  }
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_scheduler_run(dray_run_t **run_p,
+                                 const dray_plan_t *plan,
+                                 const dray_run_options_t *opts,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool)
+{
+  sched_t *s = apr_pcalloc(scratch_pool, sizeof(*s));
+  apr_thread_t **builders, **pushers, *ticker = NULL;
+  int nbuild = opts->mode == DRAY_MODE_PUSH ? 0 : opts->builders;
+  int npush = opts->mode == DRAY_MODE_BUILD ? 0 : opts->pushers;
+  int n = plan->images->nelts, i, interrupts_on = 0;
+  apr_status_t st, rv;
+  dray_error_t *err = NULL;
+
+  if (opts->mode != DRAY_MODE_BUILD && !opts->push_driver)
+    return dray_error_create(APR_EINVAL, NULL, "no push driver");
+  DRAY_ERR(setup_run(s, plan, opts, result_pool));
+  *run_p = s->run;
+  dray_random_seed(&s->rng, (apr_uint64_t)apr_time_now() ^ ((apr_uint64_t)(apr_uintptr_t)s << 16));
+
+  if ((st = apr_queue_create(&s->events, EVENT_QUEUE_SIZE, scratch_pool)) ||
+      (st = apr_queue_create(&s->build_q, (unsigned)(n + nbuild + 1), scratch_pool)) ||
+      (st = apr_queue_create(&s->push_q, (unsigned)(n + npush + 1), scratch_pool)) ||
+      (st = dray_cancel_create(&s->cancel, scratch_pool)))
+    return dray_error_wrap_apr(st, "cannot set up the run");
+
+  builders = apr_pcalloc(scratch_pool, sizeof(*builders) * (apr_size_t)(nbuild + 1));
+  pushers = apr_pcalloc(scratch_pool, sizeof(*pushers) * (apr_size_t)(npush + 1));
+
+  if (opts->handle_interrupts) {
+    st = dray_platform_interrupts_start(on_interrupt, s, scratch_pool);
+    if (st != APR_SUCCESS)
+      return dray_error_wrap_apr(st, "cannot install the Ctrl+C handler");
+    interrupts_on = 1;
+  }
+
+  s->run->start = apr_time_now();
+  /* Seed the queues before the workers start: order is plan order. */
+  for (i = 0; i < n; i++) {
+    dray_job_t *job = job_at(s, i);
+    if (opts->mode == DRAY_MODE_PUSH)
+      enqueue_push(s, job);
+    else if (job->deps_pending == 0)
+      enqueue_build(s, job);
+  }
+
+  for (i = 0; i < nbuild && !err; i++)
+    if ((st = apr_thread_create(&builders[i], NULL, builder_main, s, scratch_pool)))
+      err = dray_error_wrap_apr(st, "cannot start builder thread");
+  for (i = 0; i < npush && !err; i++)
+    if ((st = apr_thread_create(&pushers[i], NULL, pusher_main, s, scratch_pool)))
+      err = dray_error_wrap_apr(st, "cannot start pusher thread");
+  if (!err && (st = apr_thread_create(&ticker, NULL, ticker_main, s, scratch_pool)))
+    err = dray_error_wrap_apr(st, "cannot start ticker thread");
+
+  if (err) {
+    /* Let whatever started finish what it holds, then stop. */
+    start_cancel(s, 1);
+  }
+
+  while (!run_finished(s->run)) {
+    void *item;
+    if (pop(s->events, &item) != APR_SUCCESS)
+      break;
+    handle_event(s, item);
+    event_free(item);
+  }
+  s->run->end = apr_time_now();
+
+  /* One sentinel per worker: a graceful end, nothing left behind. */
+  for (i = 0; i < nbuild; i++)
+    if (builders[i])
+      push_item(s->build_q, &stop_sentinel);
+  for (i = 0; i < npush; i++)
+    if (pushers[i])
+      push_item(s->push_q, &stop_sentinel);
+  for (i = 0; i < nbuild; i++)
+    if (builders[i])
+      apr_thread_join(&rv, builders[i]);
+  for (i = 0; i < npush; i++)
+    if (pushers[i])
+      apr_thread_join(&rv, pushers[i]);
+  apr_atomic_set32(&s->ticker_stop, 1);
+  if (ticker)
+    apr_thread_join(&rv, ticker);
+  if (interrupts_on)
+    dray_platform_interrupts_stop();
+  /* Events that raced the end (ticks, a late Ctrl+C) are dropped. */
+  {
+    void *item;
+    while (apr_queue_trypop(s->events, &item) == APR_SUCCESS) {
+      if (((event_t *)item)->type == EV_INTERRUPT)
+        s->run->interrupts++;
+      event_free(item);
+    }
+  }
+  if (opts->view)
+    dray_view_finish(opts->view, s->run);
+  return err;
+}
+
+int dray_run_exit_code(const dray_run_t *run)
+{
+  dray_run_counts_t c;
+  if (run->interrupts > 0)
+    return 130;
+  dray_run_count(&c, run);
+  return (c.failed || c.skipped || c.interrupted) ? 1 : 0;
+}

@@ -1,0 +1,193 @@
+/* view.c — live terminal block or plain event lines.
+ *
+ * Live mode keeps a block of lines at the bottom of the terminal and redraws
+ * it in place with ANSI escapes (cursor up, erase); lasting messages (a push
+ * finished, a failure) are printed above it, so the scrollback keeps them.
+ */
+#include "dray/view.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "dray/platform.h"
+
+#define REDRAW_INTERVAL apr_time_from_msec(100)
+#define MAX_JOB_LINES 16
+
+struct dray_view_t {
+  FILE *out;
+  dray_view_mode_t mode;
+  int verbose;
+  int drawn_lines;      /* lines of the live block now on screen */
+  apr_time_t last_draw;
+  apr_pool_t *pool;     /* cleared before each redraw */
+};
+
+dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
+                              apr_pool_t *pool)
+{
+  dray_view_t *v = apr_pcalloc(pool, sizeof(*v));
+  v->out = stream;
+  if (mode == DRAY_VIEW_AUTO)
+    mode = dray_platform_is_terminal(stream) ? DRAY_VIEW_LIVE : DRAY_VIEW_PLAIN;
+  v->mode = mode;
+  v->verbose = verbose;
+  apr_pool_create(&v->pool, pool);
+  return v;
+}
+
+static const char *timestamp(apr_time_t t, apr_pool_t *pool)
+{
+  apr_time_exp_t e;
+  apr_time_exp_gmt(&e, t);
+  return apr_psprintf(pool, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", e.tm_year + 1900,
+                      e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec,
+                      e.tm_usec / 1000);
+}
+
+static const char *human_bytes(apr_int64_t n, apr_pool_t *pool)
+{
+  if (n >= 1024 * 1024 * 1024)
+    return apr_psprintf(pool, "%.1f GB", (double)n / (1024.0 * 1024 * 1024));
+  if (n >= 1024 * 1024)
+    return apr_psprintf(pool, "%.1f MB", (double)n / (1024.0 * 1024));
+  if (n >= 1024)
+    return apr_psprintf(pool, "%.1f kB", (double)n / 1024.0);
+  return apr_psprintf(pool, "%" APR_INT64_T_FMT " B", n);
+}
+
+static void erase_block(dray_view_t *v)
+{
+  if (v->drawn_lines > 0) {
+    /* Up to the block's first line, then erase to the end of the screen. */
+    fprintf(v->out, "\r\033[%dA\033[J", v->drawn_lines);
+    v->drawn_lines = 0;
+  }
+}
+
+static void put_line(dray_view_t *v, const char *line, int width)
+{
+  /* Never wrap: a wrapped line would break the cursor arithmetic. */
+  if (width > 1 && (int)strlen(line) >= width)
+    fprintf(v->out, "%.*s\n", width - 1, line);
+  else
+    fprintf(v->out, "%s\n", line);
+  v->drawn_lines++;
+}
+
+static void draw_block(dray_view_t *v, const dray_run_t *run)
+{
+  apr_pool_t *p = v->pool;
+  int width = dray_platform_terminal_width(v->out);
+  dray_run_counts_t c;
+  apr_time_t now = apr_time_now();
+  int i, shown = 0, running = 0;
+  const char *head;
+
+  apr_pool_clear(p);
+  dray_run_count(&c, run);
+  head = apr_psprintf(p, "[%5.1fs] %d images: %d waiting, %d queued, %d building, %d built, "
+                         "%d pushing, %d %s, %d failed, %d skipped%s%s",
+                      (double)(now - run->start) / APR_USEC_PER_SEC, run->jobs->nelts,
+                      c.waiting, c.queued, c.building, c.built, c.pushing, c.done,
+                      run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed, c.skipped,
+                      c.retrying ? apr_psprintf(p, ", %d retrying", c.retrying) : "",
+                      run->cancelling ? "  [cancelling]" : run->draining ? "  [draining]" : "");
+  put_line(v, head, width);
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    const char *extra = "";
+    if (job->state != DRAY_JOB_BUILDING && job->state != DRAY_JOB_PUSHING)
+      continue;
+    running++;
+    if (shown >= MAX_JOB_LINES)
+      continue;
+    if (job->state == DRAY_JOB_PUSHING) {
+      const dray_push_progress_t *pr = &job->progress;
+      if (pr->layers_total > 0)
+        extra = apr_psprintf(p, "  %d/%d layers", pr->layers_done, pr->layers_total);
+      if (pr->bytes_total > 0)
+        extra = apr_psprintf(p, "%s  %s / %s", extra, human_bytes(pr->bytes_done, p),
+                             human_bytes(pr->bytes_total, p));
+      if (pr->waiting)
+        extra = apr_pstrcat(p, extra, "  waiting", NULL);
+    }
+    put_line(v, apr_psprintf(p, "  %-9s %-40s %6.1fs%s%s",
+                             job->state == DRAY_JOB_BUILDING ? "building" : "pushing",
+                             job->image->name, (double)(now - job->phase_start) / APR_USEC_PER_SEC,
+                             (job->state == DRAY_JOB_BUILDING ? job->build_attempts : job->push_attempts) > 1
+                                 ? apr_psprintf(p, "  attempt %d",
+                                                job->state == DRAY_JOB_BUILDING ? job->build_attempts
+                                                                                : job->push_attempts)
+                                 : "",
+                             extra),
+             width);
+    shown++;
+  }
+  if (running > shown)
+    put_line(v, apr_psprintf(p, "  ... and %d more", running - shown), width);
+  fflush(v->out);
+  v->last_draw = now;
+}
+
+/* Events worth a lasting line in live mode; plain mode prints every event. */
+static int lasting(const char *event)
+{
+  return strcmp(event, "build-started") != 0 && strcmp(event, "push-started") != 0;
+}
+
+static int is_problem(const char *event)
+{
+  return strstr(event, "failed") || strstr(event, "retry") || strcmp(event, "skipped") == 0 ||
+         strcmp(event, "cancel") == 0 || strcmp(event, "drain") == 0 ||
+         strcmp(event, "interrupted") == 0;
+}
+
+void dray_view_event(dray_view_t *v, const dray_run_t *run, const dray_job_t *job,
+                     const char *event, const char *detail)
+{
+  apr_pool_t *p = v->pool;
+  const char *line;
+
+  if (v->mode == DRAY_VIEW_QUIET && !is_problem(event))
+    return;
+  if (v->mode == DRAY_VIEW_LIVE && !lasting(event))
+    return; /* the live block shows it */
+  apr_pool_clear(p);
+  if (v->mode == DRAY_VIEW_LIVE) {
+    erase_block(v);
+    line = apr_psprintf(p, "%-12s %s%s%s", event, job ? job->image->name : "",
+                        detail ? (job ? "  " : "") : "", detail ? detail : "");
+  } else {
+    line = apr_psprintf(p, "%s %-13s %s%s%s", timestamp(apr_time_now(), p), event,
+                        job ? job->image->name : "", detail ? (job ? "  " : "") : "",
+                        detail ? detail : "");
+    if (v->verbose && job && (strstr(event, "failed") || strstr(event, "retry")))
+      line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
+  }
+  fprintf(v->out, "%s\n", line);
+  if (v->mode == DRAY_VIEW_LIVE)
+    draw_block(v, run);
+  fflush(v->out);
+}
+
+void dray_view_tick(dray_view_t *v, const dray_run_t *run)
+{
+  if (v->mode != DRAY_VIEW_LIVE)
+    return;
+  if (apr_time_now() - v->last_draw < REDRAW_INTERVAL)
+    return;
+  erase_block(v);
+  draw_block(v, run);
+}
+
+void dray_view_finish(dray_view_t *v, const dray_run_t *run)
+{
+  (void)run;
+  if (v->mode == DRAY_VIEW_LIVE) {
+    erase_block(v);
+    fflush(v->out);
+  }
+}

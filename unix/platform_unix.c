@@ -1,0 +1,453 @@
+/* platform_unix.c — the Unix side of include/dray/platform.h.
+ *
+ * Interrupts: sigaction handlers only write one byte to a self-pipe; a
+ * watcher thread reads it and calls dray's callback in ordinary thread
+ * context (where locks and apr_queue are allowed).
+ *
+ * Children: fork + exec (as git's run-command.c does) rather than
+ * apr_proc_create, because APR cannot put a child in its own process group.
+ * All descriptors are created close-on-exec and the child marks every other
+ * descriptor close-on-exec before exec, so no child ever inherits another
+ * child's pipe and never sees a socket of dray's.
+ */
+#include "dray/platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <apr_portable.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+extern char **environ;
+
+apr_status_t dray_platform_init(const char **warning, apr_pool_t *pool)
+{
+  struct sigaction sa;
+  (void)pool;
+  *warning = NULL;
+  /* A closed pipe or socket must be an EPIPE error, not a dead dray. */
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_IGN;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGPIPE, &sa, NULL) != 0)
+    return errno;
+  return APR_SUCCESS;
+}
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+static int interrupt_pipe[2] = {-1, -1};
+static struct sigaction old_int, old_term;
+static apr_thread_t *watcher;
+static dray_interrupt_fn interrupt_fn;
+static void *interrupt_baton;
+
+static void on_signal(int signo)
+{
+  int saved = errno;
+  char b = (char)(signo == SIGTERM ? DRAY_INTERRUPT_TERM : DRAY_INTERRUPT_INT);
+  /* write() is async-signal-safe; a full pipe just drops a repeat. */
+  if (write(interrupt_pipe[1], &b, 1) < 0) {
+    /* nothing to do in a signal handler */
+  }
+  errno = saved;
+}
+
+static void *APR_THREAD_FUNC watch_interrupts(apr_thread_t *thd, void *data)
+{
+  (void)data;
+  for (;;) {
+    char b;
+    ssize_t n = read(interrupt_pipe[0], &b, 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 || b == 0) /* 0 = stop request */
+      break;
+    interrupt_fn(interrupt_baton, (dray_interrupt_kind_t)b);
+  }
+  apr_thread_exit(thd, APR_SUCCESS);
+  return NULL;
+}
+
+apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
+                                            apr_pool_t *pool)
+{
+  struct sigaction sa;
+  apr_status_t status;
+
+  if (watcher)
+    return APR_EEXIST;
+  if (pipe2(interrupt_pipe, O_CLOEXEC) != 0)
+    return errno;
+  interrupt_fn = fn;
+  interrupt_baton = baton;
+  status = apr_thread_create(&watcher, NULL, watch_interrupts, NULL, pool);
+  if (status != APR_SUCCESS) {
+    close(interrupt_pipe[0]);
+    close(interrupt_pipe[1]);
+    interrupt_pipe[0] = interrupt_pipe[1] = -1;
+    watcher = NULL;
+    return status;
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  return APR_SUCCESS;
+}
+
+void dray_platform_interrupts_stop(void)
+{
+  apr_status_t rv;
+  char stop = 0;
+
+  if (!watcher)
+    return;
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  if (write(interrupt_pipe[1], &stop, 1) < 0) {
+    /* the watcher also ends when the pipe closes */
+  }
+  apr_thread_join(&rv, watcher);
+  close(interrupt_pipe[0]);
+  close(interrupt_pipe[1]);
+  interrupt_pipe[0] = interrupt_pipe[1] = -1;
+  watcher = NULL;
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+struct dray_platform_proc_t {
+  pid_t pid;                /* also the process group id */
+  int reaped;               /* once set, the pid may be reused: never signal */
+  pthread_mutex_t lock;
+};
+
+static apr_status_t proc_cleanup(void *data)
+{
+  dray_platform_proc_t *proc = data;
+  pthread_mutex_destroy(&proc->lock);
+  return APR_SUCCESS;
+}
+
+/* Look PROGRAM up on PATH in the parent: execve in the child then needs no
+ * allocation (after fork only async-signal-safe calls are allowed). */
+static const char *resolve_program(const char *program, apr_pool_t *pool)
+{
+  const char *path;
+  char *dirs, *dir, *state;
+
+  if (strchr(program, '/'))
+    return program;
+  path = getenv("PATH");
+  if (!path || !*path)
+    path = "/usr/local/bin:/usr/bin:/bin";
+  dirs = apr_pstrdup(pool, path);
+  for (dir = apr_strtok(dirs, ":", &state); dir; dir = apr_strtok(NULL, ":", &state)) {
+    const char *candidate = apr_pstrcat(pool, *dir ? dir : ".", "/", program, NULL);
+    struct stat st;
+    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
+      return candidate;
+  }
+  return NULL;
+}
+
+/* dray's environment plus SPEC's additions (which replace same-named ones). */
+static char **build_env(const char *const *extra, apr_pool_t *pool)
+{
+  apr_size_t n = 0, m = 0, i, j, k = 0;
+  char **env;
+
+  while (environ[n])
+    n++;
+  while (extra && extra[m])
+    m++;
+  env = apr_pcalloc(pool, (n + m + 1) * sizeof(*env));
+  for (i = 0; i < n; i++) {
+    int replaced = 0;
+    for (j = 0; j < m && !replaced; j++) {
+      const char *eq = strchr(extra[j], '=');
+      apr_size_t len = eq ? (apr_size_t)(eq - extra[j]) : strlen(extra[j]);
+      if (strncmp(environ[i], extra[j], len) == 0 && environ[i][len] == '=')
+        replaced = 1;
+    }
+    if (!replaced)
+      env[k++] = environ[i];
+  }
+  for (j = 0; j < m; j++)
+    env[k++] = (char *)extra[j];
+  env[k] = NULL;
+  return env;
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void child_exec(const char *program, char *const *argv, char *const *envp,
+                       const char *cwd, int in_fd, int out_fd, int err_pipe,
+                       pid_t parent)
+{
+  struct sigaction sa;
+  sigset_t none;
+  int e;
+
+  setpgid(0, 0);
+#ifdef __linux__
+  /* If dray is killed outright, the child goes too. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent)
+    _exit(127);
+#else
+  (void)parent;
+#endif
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGPIPE, &sa, NULL);
+  sigaction(SIGQUIT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+    goto fail;
+  if (cwd && chdir(cwd) != 0)
+    goto fail;
+#if defined(__linux__) && defined(CLOSE_RANGE_CLOEXEC)
+  /* Descriptors other threads opened without O_CLOEXEC must not leak. */
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+#endif
+  {
+    long max = sysconf(_SC_OPEN_MAX);
+    int fd;
+    if (max < 0 || max > 65536)
+      max = 65536;
+    for (fd = 3; fd < max; fd++)
+      if (fd != err_pipe)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  execve(program, argv, envp);
+fail:
+  e = errno;
+  if (write(err_pipe, &e, sizeof(e)) < 0) {
+    /* parent sees EOF and a 127 exit */
+  }
+  _exit(127);
+}
+
+static apr_status_t wrap_fd(apr_file_t **file, int fd, apr_pool_t *pool)
+{
+  apr_os_file_t os = fd;
+  /* register_cleanup = 1: the pool closes it. */
+  return apr_os_pipe_put_ex(file, &os, 1, pool);
+}
+
+apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
+                                 apr_file_t **output_read,
+                                 apr_file_t **stdin_write,
+                                 const char **errmsg,
+                                 const dray_spawn_t *spec,
+                                 apr_pool_t *pool)
+{
+  int out[2] = {-1, -1}, in[2] = {-1, -1}, errp[2] = {-1, -1};
+  const char *program;
+  char **envp;
+  dray_platform_proc_t *proc;
+  pid_t pid, parent = getpid();
+  apr_status_t status;
+  int child_errno = 0;
+  ssize_t n;
+
+  *errmsg = NULL;
+  *proc_p = NULL;
+  *output_read = NULL;
+  if (stdin_write)
+    *stdin_write = NULL;
+
+  program = resolve_program(spec->argv[0], pool);
+  if (!program) {
+    *errmsg = apr_psprintf(pool, "%s: command not found on PATH", spec->argv[0]);
+    return APR_ENOENT;
+  }
+  envp = build_env(spec->env, pool);
+
+  /* Every descriptor is close-on-exec from birth: no other thread's child
+   * can inherit it, with no lock needed around the spawn. */
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+    goto sys_fail;
+  if (spec->want_stdin) {
+    if (pipe2(in, O_CLOEXEC) != 0)
+      goto sys_fail;
+  } else if ((in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+    goto sys_fail;
+  }
+
+  pid = fork();
+  if (pid < 0)
+    goto sys_fail;
+  if (pid == 0)
+    child_exec(program, (char *const *)spec->argv, envp, spec->cwd, in[0], out[1],
+               errp[1], parent);
+
+  /* Also set the group from the parent: no race with an early signal. */
+  setpgid(pid, pid);
+  close(out[1]);
+  close(in[0]);
+  close(errp[1]);
+  do {
+    n = read(errp[0], &child_errno, sizeof(child_errno));
+  } while (n < 0 && errno == EINTR);
+  close(errp[0]);
+
+  proc = apr_pcalloc(pool, sizeof(*proc));
+  proc->pid = pid;
+  pthread_mutex_init(&proc->lock, NULL);
+  apr_pool_cleanup_register(pool, proc, proc_cleanup, apr_pool_cleanup_null);
+
+  if (n == (ssize_t)sizeof(child_errno)) {
+    int code, sig;
+    dray_platform_proc_wait(proc, &code, &sig);
+    close(out[0]);
+    if (in[1] >= 0)
+      close(in[1]);
+    *errmsg = apr_psprintf(pool, "cannot run %s: %s", program, strerror(child_errno));
+    return child_errno;
+  }
+
+  status = wrap_fd(output_read, out[0], pool);
+  if (status == APR_SUCCESS && spec->want_stdin)
+    status = wrap_fd(stdin_write, in[1], pool);
+  *proc_p = proc;
+  return status;
+
+sys_fail:
+  status = errno;
+  *errmsg = apr_psprintf(pool, "cannot start %s: %s", spec->argv[0], strerror(status));
+  {
+    int *fds[] = {out, in, errp};
+    int i;
+    for (i = 0; i < 3; i++) {
+      if (fds[i][0] >= 0)
+        close(fds[i][0]);
+      if (fds[i][1] >= 0)
+        close(fds[i][1]);
+    }
+  }
+  return status;
+}
+
+int dray_platform_proc_pid(const dray_platform_proc_t *proc)
+{
+  return (int)proc->pid;
+}
+
+apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
+                                       dray_proc_signal_t how)
+{
+  apr_status_t status = APR_SUCCESS;
+  pthread_mutex_lock(&proc->lock);
+  if (!proc->reaped) {
+    /* The negative pid addresses the whole process group. */
+    if (kill(-proc->pid, how == DRAY_PROC_KILL ? SIGKILL : SIGINT) != 0 && errno != ESRCH)
+      status = errno;
+  }
+  pthread_mutex_unlock(&proc->lock);
+  return status;
+}
+
+apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
+                                     int *exit_code, int *signaled)
+{
+  siginfo_t info;
+  int wstatus = 0;
+  pid_t r;
+
+  /* Wait without reaping: the zombie keeps the pid (and group id) reserved
+   * while we kill whatever the child left behind in its group. */
+  memset(&info, 0, sizeof(info));
+  while (waitid(P_PID, proc->pid, &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR)
+      break;
+  }
+  pthread_mutex_lock(&proc->lock);
+  if (!proc->reaped) {
+    kill(-proc->pid, SIGKILL);
+    do {
+      r = waitpid(proc->pid, &wstatus, 0);
+    } while (r < 0 && errno == EINTR);
+    proc->reaped = 1;
+  } else {
+    r = -1;
+  }
+  pthread_mutex_unlock(&proc->lock);
+  if (r < 0)
+    return APR_FROM_OS_ERROR(ECHILD);
+  if (WIFSIGNALED(wstatus)) {
+    *signaled = 1;
+    *exit_code = 128 + WTERMSIG(wstatus);
+  } else {
+    *signaled = 0;
+    *exit_code = WEXITSTATUS(wstatus);
+  }
+  return APR_SUCCESS;
+}
+
+/* ---- console and machine ------------------------------------------------ */
+
+int dray_platform_is_terminal(FILE *stream)
+{
+  const char *term = getenv("TERM");
+  if (!isatty(fileno(stream)))
+    return 0;
+  return !(term && strcmp(term, "dumb") == 0);
+}
+
+int dray_platform_terminal_width(FILE *stream)
+{
+  struct winsize ws;
+  const char *cols;
+  if (ioctl(fileno(stream), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  cols = getenv("COLUMNS");
+  return cols ? atoi(cols) : 0;
+}
+
+int dray_platform_cpu_count(void)
+{
+  long n;
+#ifdef __linux__
+  cpu_set_t set;
+  /* Honour affinity (taskset, container cpusets), as nproc does. */
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+#endif
+  n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+const char *dray_platform_home_dir(apr_pool_t *pool)
+{
+  const char *home = getenv("HOME");
+  if (!home || !*home) {
+    struct passwd *pw = getpwuid(getuid());
+    home = pw ? pw->pw_dir : NULL;
+  }
+  return home ? apr_pstrdup(pool, home) : NULL;
+}
