@@ -1,0 +1,346 @@
+/* push_engine.c — push through the Engine API with a byte-level watchdog. */
+#include "dray/push_engine.h"
+
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_cstr.h>
+#include <apr_strings.h>
+
+#include "dray/progress.h"
+#include "dray/ref.h"
+
+typedef struct engine_driver_t {
+  const dray_engine_t *engine;
+  dray_auth_config_t *auth;
+} engine_driver_t;
+
+typedef struct push_ctx_t {
+  CURL *curl;
+  const dray_push_request_t *req;
+  dray_progress_t *progress;
+  apr_pool_t *pool;
+  long status;                 /* HTTP status, once known */
+  char errbody[8192];          /* body of a non-2xx answer */
+  apr_size_t errlen;
+  dray_error_t *parse_err;
+  volatile apr_uint32_t cancelled;
+  int stalled;
+  apr_time_t last_report;
+  int last_layers_done;
+  const char *last_status;
+} push_ctx_t;
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+  apr_size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (apr_cstr_casecmpn(hay, needle, n) == 0)
+      return 1;
+  return 0;
+}
+
+void dray_push_engine_classify(const char *message, const char **reason,
+                               int *retryable)
+{
+  static const char *const auth[] = {
+    "unauthorized", "denied", "authentication required", "no basic auth credentials",
+    "incorrect username or password", "forbidden", NULL};
+  static const char *const permanent[] = {
+    "does not exist locally", "no such image", "tag does not exist",
+    "invalid reference format", "repository name must", NULL};
+  static const char *const network[] = {
+    "connection refused", "connection reset", "i/o timeout", "eof", "broken pipe",
+    "no such host", "handshake timeout", "dial tcp", "timeout", "unexpected end",
+    NULL};
+
+  for (int i = 0; auth[i]; i++)
+    if (contains_nocase(message, auth[i])) {
+      *reason = "auth";
+      *retryable = 0;
+      return;
+    }
+  for (int i = 0; permanent[i]; i++)
+    if (contains_nocase(message, permanent[i])) {
+      *reason = "http";
+      *retryable = 0;
+      return;
+    }
+  for (int i = 0; network[i]; i++)
+    if (contains_nocase(message, network[i])) {
+      *reason = "network";
+      *retryable = 1;
+      return;
+    }
+  *reason = "http";
+  *retryable = 1;
+}
+
+static void report(push_ctx_t *ctx, apr_time_t now, int force)
+{
+  dray_push_progress_t snap;
+  if (!ctx->req->progress)
+    return;
+  dray_progress_snapshot(ctx->progress, &snap);
+  if (!force && now - ctx->last_report < apr_time_from_msec(DRAY_PUSH_ENGINE_REPORT_MS)
+      && snap.layers_done == ctx->last_layers_done && snap.status == ctx->last_status)
+    return;
+  ctx->last_report = now;
+  ctx->last_layers_done = snap.layers_done;
+  ctx->last_status = snap.status;
+  ctx->req->progress(ctx->req->progress_baton, &snap);
+}
+
+static void log_line(void *baton, const char *line, apr_size_t len)
+{
+  push_ctx_t *ctx = baton;
+  /* The stream holds no credentials; it is the push's own record. */
+  apr_file_write_full(ctx->req->log, line, len, NULL);
+  apr_file_write_full(ctx->req->log, "\n", 1, NULL);
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *baton)
+{
+  push_ctx_t *ctx = baton;
+  apr_size_t n = size * nmemb;
+  apr_time_t now = apr_time_now();
+
+  if (!ctx->status)
+    curl_easy_getinfo(ctx->curl, CURLINFO_RESPONSE_CODE, &ctx->status);
+  if (ctx->status < 200 || ctx->status > 299) {
+    apr_size_t room = sizeof(ctx->errbody) - 1 - ctx->errlen;
+    apr_size_t take = n < room ? n : room;
+    memcpy(ctx->errbody + ctx->errlen, data, take);
+    ctx->errlen += take;
+    ctx->errbody[ctx->errlen] = '\0';
+    return n;
+  }
+  ctx->parse_err = dray_progress_feed(ctx->progress, data, n, now);
+  if (ctx->parse_err)
+    return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+  report(ctx, now, 0);
+  return n;
+}
+
+/* Called by curl at least once a second, data or not: the watchdog. */
+static int on_xferinfo(void *baton, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+  push_ctx_t *ctx = baton;
+  apr_time_t now = apr_time_now();
+  (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+
+  if (apr_atomic_read32(&ctx->cancelled))
+    return 1;
+  if (ctx->req->stall_timeout > 0
+      && dray_progress_idle(ctx->progress, now) > apr_time_from_sec(ctx->req->stall_timeout)) {
+    ctx->stalled = 1;
+    return 1;
+  }
+  report(ctx, now, 0);
+  return 0;
+}
+
+static void on_cancel(void *baton, int force)
+{
+  push_ctx_t *ctx = baton;
+  (void)force; /* closing the connection is both polite and final */
+  apr_atomic_set32(&ctx->cancelled, 1);
+}
+
+static dray_error_t *fail(dray_push_result_t *result, const char *reason, int retryable,
+                          dray_error_t *err)
+{
+  result->reason = reason;
+  result->retryable = retryable;
+  return err;
+}
+
+static const char *engine_message(const push_ctx_t *ctx, apr_pool_t *pool)
+{
+  json_t *j = ctx->errlen ? json_loadb(ctx->errbody, ctx->errlen, 0, NULL) : NULL;
+  const char *msg = NULL;
+  if (json_is_string(json_object_get(j, "message")))
+    msg = apr_pstrdup(pool, json_string_value(json_object_get(j, "message")));
+  json_decref(j);
+  if (!msg)
+    msg = ctx->errlen ? apr_pstrndup(pool, ctx->errbody, ctx->errlen > 200 ? 200 : ctx->errlen)
+                      : "no message";
+  return msg;
+}
+
+static dray_error_t *engine_push(const dray_push_driver_t *driver,
+                                 const dray_push_request_t *req,
+                                 dray_push_result_t *result,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool)
+{
+  const engine_driver_t *d = driver->baton;
+  const char *ref_s = req->reference;
+  const dray_credentials_t *creds = NULL;
+  dray_cancel_reg_t *reg = NULL;
+  struct curl_slist *headers = NULL;
+  push_ctx_t *ctx;
+  dray_ref_t *ref;
+  dray_error_t *err;
+  const char *path, *tag, *registry, *digest, *message;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  apr_int64_t size;
+  CURLcode rc;
+
+  memset(result, 0, sizeof(*result));
+  result->size = -1;
+
+  err = dray_ref_parse(&ref, ref_s, scratch_pool);
+  if (err)
+    return fail(result, "http", 0, err);
+  if (!ref->tag && ref->digest)
+    return fail(result, "http", 0,
+                dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                   "push %s: a tag is needed to push", ref_s));
+  tag = ref->tag ? ref->tag : "latest";
+  registry = ref->domain; /* NULL: Docker Hub */
+
+  if (d->auth) {
+    err = dray_auth_get(&creds, d->auth, registry, req->cancel, scratch_pool, scratch_pool);
+    if (err)
+      return dray_error_has(err, DRAY_ERR_CANCELLED)
+                 ? fail(result, "cancelled", 0, err)
+                 : fail(result, "auth", 0,
+                        dray_error_quick_wrapf(err, "push %s: no credentials", ref_s));
+  }
+
+  ctx = apr_pcalloc(scratch_pool, sizeof(*ctx));
+  ctx->req = req;
+  ctx->pool = scratch_pool;
+  ctx->progress = dray_progress_create(apr_time_now(), scratch_pool);
+  if (req->log)
+    dray_progress_set_line_fn(ctx->progress, log_line, ctx);
+
+  if (req->cancel
+      && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, scratch_pool) != APR_SUCCESS)
+    return fail(result, "cancelled", 0,
+                dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
+
+  ctx->curl = curl_easy_init();
+  if (!ctx->curl) {
+    if (reg)
+      dray_cancel_unregister(reg);
+    return fail(result, "network", 1,
+                dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle"));
+  }
+  path = apr_pstrcat(scratch_pool, "/images/",
+                     dray_engine_escape_name(ref->name, scratch_pool), "/push?tag=",
+                     dray_engine_escape_name(tag, scratch_pool), NULL);
+  err = dray_engine_curl_setup(ctx->curl, d->engine, path, scratch_pool);
+  if (err) {
+    curl_easy_cleanup(ctx->curl);
+    if (reg)
+      dray_cancel_unregister(reg);
+    return fail(result, "network", 0, err);
+  }
+  if (req->log) {
+    const char *note = apr_psprintf(scratch_pool, "# POST /v%s%s (engine %s)\n",
+                                    dray_engine_api_version(d->engine), path,
+                                    dray_engine_endpoint(d->engine)->host);
+    apr_file_write_full(req->log, note, strlen(note), NULL);
+  }
+
+  /* The header value is a secret: it goes to curl and nowhere else. */
+  headers = curl_slist_append(headers, apr_pstrcat(scratch_pool, "X-Registry-Auth: ",
+                                                   dray_auth_registry_header(creds, scratch_pool),
+                                                   NULL));
+  curl_easy_setopt(ctx->curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(ctx->curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(ctx->curl, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(ctx->curl, CURLOPT_POSTFIELDSIZE, 0L);
+  /* The stream may be silent for long while layers wait in the engine's queue:
+   * the watchdog below judges stalls, not a byte rate. */
+  curl_easy_setopt(ctx->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+  curl_easy_setopt(ctx->curl, CURLOPT_LOW_SPEED_TIME, 0L);
+  curl_easy_setopt(ctx->curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(ctx->curl, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(ctx->curl, CURLOPT_WRITEDATA, ctx);
+  curl_easy_setopt(ctx->curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(ctx->curl, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+  curl_easy_setopt(ctx->curl, CURLOPT_XFERINFODATA, ctx);
+
+  rc = curl_easy_perform(ctx->curl);
+  if (!ctx->status)
+    curl_easy_getinfo(ctx->curl, CURLINFO_RESPONSE_CODE, &ctx->status);
+  curl_easy_cleanup(ctx->curl);
+  curl_slist_free_all(headers);
+  if (reg)
+    dray_cancel_unregister(reg);
+  if (rc == CURLE_OK && !ctx->parse_err)
+    ctx->parse_err = dray_progress_finish(ctx->progress, apr_time_now());
+  report(ctx, apr_time_now(), 1);
+
+  if (apr_atomic_read32(&ctx->cancelled))
+    return fail(result, "cancelled", 0,
+                dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
+  if (ctx->stalled) {
+    dray_push_progress_t snap;
+    dray_progress_snapshot(ctx->progress, &snap);
+    return fail(result, "stalled", 1,
+                dray_error_createf(DRAY_ERR_STALLED, NULL,
+                                   "push %s stalled: no progress for %d s (%s, %"
+                                   APR_INT64_T_FMT " of %" APR_INT64_T_FMT " bytes)",
+                                   ref_s, req->stall_timeout, snap.status,
+                                   snap.bytes_done, snap.bytes_total));
+  }
+  if (ctx->parse_err)
+    return fail(result, "http", 1,
+                dray_error_quick_wrapf(ctx->parse_err, "push %s", ref_s));
+  if (rc != CURLE_OK)
+    return fail(result, "network", 1,
+                dray_error_createf(DRAY_ERR_HTTP, NULL, "push %s: engine %s: %s", ref_s,
+                                   dray_engine_endpoint(d->engine)->host,
+                                   *errbuf ? errbuf : curl_easy_strerror(rc)));
+  if (ctx->status < 200 || ctx->status > 299) {
+    message = engine_message(ctx, scratch_pool);
+    err = dray_error_createf(ctx->status == 401 || ctx->status == 403 ? DRAY_ERR_AUTH
+                             : ctx->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP,
+                             NULL, "push %s: engine answered HTTP %ld: %s", ref_s,
+                             ctx->status, message);
+    if (ctx->status == 401 || ctx->status == 403)
+      return fail(result, "auth", 0, err);
+    return fail(result, "http", ctx->status >= 500 || ctx->status == 429, err);
+  }
+
+  message = dray_progress_error(ctx->progress);
+  if (message) {
+    const char *reason;
+    int retryable;
+    dray_push_engine_classify(message, &reason, &retryable);
+    return fail(result, reason, retryable,
+                dray_error_createf(!strcmp(reason, "auth") ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
+                                   NULL, "push %s failed in the engine: %s", ref_s,
+                                   message));
+  }
+  digest = dray_progress_digest(ctx->progress, &size);
+  if (!digest)
+    return fail(result, "http", 1,
+                dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                   "push %s: the engine's stream ended without a digest",
+                                   ref_s));
+  result->digest = apr_pstrdup(result_pool, digest);
+  result->size = size;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_push_engine_driver_create(dray_push_driver_t **driver_p,
+                                             const dray_engine_t *engine,
+                                             dray_auth_config_t *auth,
+                                             apr_pool_t *result_pool)
+{
+  dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
+  engine_driver_t *d = apr_pcalloc(result_pool, sizeof(*d));
+  d->engine = engine;
+  d->auth = auth;
+  driver->name = "engine";
+  driver->push = engine_push;
+  driver->baton = d;
+  *driver_p = driver;
+  return DRAY_NO_ERROR;
+}
