@@ -1,0 +1,63 @@
+/* compose.h — the buildable services of a compose file, read with libyaml.
+ *
+ * Every service with a "build:" section is an image. Understood: build as a
+ * string (the context) or a map (context, dockerfile, args as a map or a list
+ * of "K=V" / "K", target), image, and a top-level "x-dray:" map of dray
+ * settings. Other keys are ignored. String values are interpolated as compose
+ * does ($VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR:+a}, $$) from the
+ * environment, then from a ".env" file beside the compose file.
+ */
+#ifndef DRAY_COMPOSE_H
+#define DRAY_COMPOSE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "dray/error.h"
+#include "dray/plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dray_compose_service_t {
+  const char *name;               /* the service's key */
+  int line;                       /* 1-based line of that key */
+  const char *origin;             /* "compose.yaml:12", for messages */
+  const char *image;              /* "image:" as written, or NULL */
+  int image_line;
+  const char *context_dir;        /* absolute; relative ones are resolved
+                                     against the compose file's folder */
+  const char *dockerfile;         /* absolute; relative to the context */
+  int dockerfile_given;           /* build.dockerfile was set */
+  const char *target;             /* or NULL */
+  apr_array_header_t *build_args; /* const char * "K=V", file order */
+} dray_compose_service_t;
+
+typedef struct dray_compose_t {
+  const char *path;               /* as given */
+  const char *dir;                /* absolute folder holding it */
+  apr_array_header_t *services;   /* dray_compose_service_t *, with build:
+                                     only, in file order */
+  dray_plan_settings_t settings;  /* from x-dray; retries -1 when unset */
+} dray_compose_t;
+
+/* Load the compose file at PATH. All problems come back together as one
+ * DRAY_ERR_INPUT chain: YAML syntax errors as "PATH:LINE:COLUMN: …",
+ * structural ones as "PATH:LINE: …". Nothing is checked on disk but the
+ * file itself and its .env; the caller checks contexts and Dockerfiles. */
+dray_error_t *dray_compose_load(dray_compose_t **compose, const char *path,
+                                apr_pool_t *result_pool,
+                                apr_pool_t *scratch_pool);
+
+/* The same for TEXT[0..LEN), which PATH names: relative paths and the .env
+ * file are looked up beside PATH. */
+dray_error_t *dray_compose_parse(dray_compose_t **compose, const char *text,
+                                 apr_size_t len, const char *path,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_COMPOSE_H */

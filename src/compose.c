@@ -1,0 +1,760 @@
+/* compose.c — compose files through libyaml's document API.
+ *
+ * Only the parts dray uses are read and interpolated, so a problem in a
+ * service that is not built (or in a key we ignore) does not stop the run.
+ */
+#include "dray/compose.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_env.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <yaml.h>
+
+#include "dray/ref.h"
+
+typedef struct loader_t {
+  const char *path;
+  const char *dir;
+  yaml_document_t *doc;
+  apr_hash_t *dotenv;   /* name -> value from .env */
+  apr_pool_t *rpool;
+  apr_pool_t *spool;
+  dray_error_t *err;
+} loader_t;
+
+typedef struct pair_t {
+  const char *key;
+  yaml_node_t *key_node;
+  yaml_node_t *value;
+} pair_t;
+
+static int line_of(const yaml_node_t *node)
+{
+  return (int)node->start_mark.line + 1;
+}
+
+static void problem(loader_t *ld, const yaml_node_t *node, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void problem(loader_t *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+  va_list ap;
+  const char *msg;
+  va_start(ap, fmt);
+  msg = apr_pvsprintf(ld->spool, fmt, ap);
+  va_end(ap);
+  ld->err = dray_error_compose(
+      ld->err, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", ld->path, line_of(node), msg));
+}
+
+static dray_error_t *read_file(char **text, apr_size_t *len, const char *path, int *missing,
+                               apr_pool_t *pool)
+{
+  apr_file_t *file;
+  apr_finfo_t finfo;
+  apr_status_t status;
+  char errbuf[256];
+
+  *len = 0;
+  if (missing)
+    *missing = 0;
+  status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_FPROT_OS_DEFAULT,
+                         pool);
+  if (status == APR_SUCCESS) {
+    status = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_TYPE, file);
+    if (status == APR_SUCCESS && finfo.filetype != APR_REG) {
+      apr_file_close(file);
+      return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
+    }
+    if (status == APR_SUCCESS) {
+      *len = (apr_size_t)finfo.size;
+      *text = apr_palloc(pool, *len + 1);
+      status = apr_file_read_full(file, *text, *len, len);
+      if (status == APR_EOF)
+        status = APR_SUCCESS;
+      (*text)[*len] = '\0';
+    }
+    apr_file_close(file);
+  }
+  if (status != APR_SUCCESS) {
+    if (missing && APR_STATUS_IS_ENOENT(status)) {
+      *missing = 1;
+      return DRAY_NO_ERROR;
+    }
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot read: %s", path,
+                              apr_strerror(status, errbuf, sizeof(errbuf)));
+  }
+  return DRAY_NO_ERROR;
+}
+
+/* ---- .env and interpolation ---------------------------------------------- */
+
+static int is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int is_name_start(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static int is_name_char(char c)
+{
+  return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* KEY=VALUE lines; "#" comments; optional "export "; quotes stripped. */
+static void parse_dotenv(apr_hash_t *env, const char *text, apr_pool_t *pool)
+{
+  char *copy = apr_pstrdup(pool, text), *last, *line;
+
+  for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
+    char *eq, *key, *value, *end;
+    while (is_space(*line))
+      line++;
+    if (!*line || *line == '#')
+      continue;
+    if (strncmp(line, "export ", 7) == 0)
+      for (line += 7; is_space(*line); line++)
+        ;
+    eq = strchr(line, '=');
+    if (!eq)
+      continue;
+    for (end = eq; end > line && is_space(end[-1]); end--)
+      ;
+    key = apr_pstrmemdup(pool, line, (apr_size_t)(end - line));
+    for (value = eq + 1; *value == ' ' || *value == '\t'; value++)
+      ;
+    if (*value == '"' || *value == '\'') {
+      char *close = strchr(value + 1, *value);
+      if (close)
+        *close = '\0';
+      value++;
+    } else {
+      char *hash = strstr(value, " #");
+      if (hash)
+        *hash = '\0';
+      end = value + strlen(value);
+      while (end > value && is_space(end[-1]))
+        *--end = '\0';
+    }
+    apr_hash_set(env, key, APR_HASH_KEY_STRING, value);
+  }
+}
+
+/* The environment first, then .env; NULL when unset. */
+static const char *lookup(loader_t *ld, const char *name)
+{
+  char *value;
+  if (apr_env_get(&value, name, ld->spool) == APR_SUCCESS)
+    return value;
+  return apr_hash_get(ld->dotenv, name, APR_HASH_KEY_STRING);
+}
+
+static void buf_add(apr_array_header_t *buf, const char *s, apr_size_t len)
+{
+  apr_size_t i;
+  for (i = 0; i < len; i++)
+    APR_ARRAY_PUSH(buf, char) = s[i];
+}
+
+static const char *interpolate(const char **out, loader_t *ld, const char *s, apr_size_t len);
+
+/* "${…}" at S[*IP] (pointing at "{"). */
+static const char *interpolate_braced(apr_array_header_t *buf, loader_t *ld, const char *s,
+                                      apr_size_t len, apr_size_t *ip)
+{
+  apr_size_t i = *ip + 1, name_start = i, word_start, depth = 1;
+  const char *name, *value, *word, *err;
+  int colon = 0;
+  char op;
+
+  while (i < len && is_name_char(s[i]))
+    i++;
+  if (i == name_start || !is_name_start(s[name_start]) || i >= len)
+    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"", (int)len, s);
+  name = apr_pstrmemdup(ld->spool, s + name_start, i - name_start);
+  value = lookup(ld, name);
+  if (s[i] == '}') {
+    if (value)
+      buf_add(buf, value, strlen(value));
+    *ip = i + 1;
+    return NULL;
+  }
+  if (s[i] == ':') {
+    colon = 1;
+    i++;
+  }
+  if (i >= len || (s[i] != '-' && s[i] != '+' && s[i] != '?'))
+    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"", (int)len, s);
+  op = s[i++];
+  for (word_start = i; i < len; i++) {
+    if (s[i] == '$' && i + 1 < len && s[i + 1] == '{')
+      depth++, i++;
+    else if (s[i] == '}' && --depth == 0)
+      break;
+  }
+  if (i >= len)
+    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\": missing \"}\"",
+                        (int)len, s);
+  err = interpolate(&word, ld, s + word_start, i - word_start);
+  if (err)
+    return err;
+  *ip = i + 1;
+
+  if (colon && value && !*value)
+    value = NULL;
+  if (op == '-') {
+    value = value ? value : word;
+  } else if (op == '+') {
+    value = value ? word : "";
+  } else if (!value) {
+    return apr_psprintf(ld->spool, "required variable %s is missing a value%s%s", name,
+                        *word ? ": " : "", word);
+  }
+  buf_add(buf, value, strlen(value));
+  return NULL;
+}
+
+static const char *interpolate(const char **out, loader_t *ld, const char *s, apr_size_t len)
+{
+  apr_array_header_t *buf = apr_array_make(ld->spool, (int)len + 16, sizeof(char));
+  apr_size_t i = 0;
+
+  while (i < len) {
+    if (s[i] != '$' || i + 1 >= len) {
+      APR_ARRAY_PUSH(buf, char) = s[i++];
+    } else if (s[i + 1] == '$') {
+      APR_ARRAY_PUSH(buf, char) = '$';
+      i += 2;
+    } else if (s[i + 1] == '{') {
+      const char *err;
+      i++;
+      err = interpolate_braced(buf, ld, s, len, &i);
+      if (err)
+        return err;
+    } else if (is_name_start(s[i + 1])) {
+      apr_size_t start = ++i;
+      const char *value;
+      while (i < len && is_name_char(s[i]))
+        i++;
+      value = lookup(ld, apr_pstrmemdup(ld->spool, s + start, i - start));
+      if (value)
+        buf_add(buf, value, strlen(value));
+    } else {
+      APR_ARRAY_PUSH(buf, char) = s[i++];
+    }
+  }
+  APR_ARRAY_PUSH(buf, char) = '\0';
+  *out = buf->elts;
+  return NULL;
+}
+
+/* ---- YAML helpers -------------------------------------------------------- */
+
+static yaml_node_t *node_at(loader_t *ld, int index)
+{
+  return yaml_document_get_node(ld->doc, index);
+}
+
+static int is_null(const yaml_node_t *node)
+{
+  const char *v;
+  if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    return 0;
+  v = (const char *)node->data.scalar.value;
+  return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0
+         || strcmp(v, "NULL") == 0;
+}
+
+static const char *raw_scalar(const yaml_node_t *node)
+{
+  return (const char *)node->data.scalar.value;
+}
+
+/* NODE as an interpolated string in the result pool, or NULL after a
+ * problem naming WHAT. */
+static const char *string_value(loader_t *ld, const yaml_node_t *node, const char *what)
+{
+  const char *out, *err;
+  if (node->type != YAML_SCALAR_NODE || is_null(node)) {
+    problem(ld, node, "%s must be a string", what);
+    return NULL;
+  }
+  err = interpolate(&out, ld, raw_scalar(node), node->data.scalar.length);
+  if (err) {
+    problem(ld, node, "%s: %s", what, err);
+    return NULL;
+  }
+  return apr_pstrdup(ld->rpool, out);
+}
+
+/* Append the pairs of mapping NODE to PAIRS: explicit keys first, then keys
+ * from "<<" merges that are not already there (YAML merge keys, which
+ * compose files use with x- anchors and libyaml leaves to us). */
+static void collect_pairs(loader_t *ld, apr_array_header_t *pairs, apr_hash_t *seen,
+                          yaml_node_t *node, int depth, int report_dups)
+{
+  yaml_node_pair_t *p;
+  apr_array_header_t *merges = apr_array_make(ld->spool, 1, sizeof(yaml_node_t *));
+  int i;
+
+  if (depth > 16) /* merge of a merge of …: surely a loop */
+    return;
+  for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+    const char *key;
+    if (!k || !v)
+      continue;
+    if (k->type != YAML_SCALAR_NODE) {
+      problem(ld, k, "keys must be strings");
+      continue;
+    }
+    key = raw_scalar(k);
+    if (strcmp(key, "<<") == 0 && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+      if (v->type == YAML_MAPPING_NODE) {
+        APR_ARRAY_PUSH(merges, yaml_node_t *) = v;
+      } else if (v->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it;
+        for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+          yaml_node_t *m = node_at(ld, *it);
+          if (m && m->type == YAML_MAPPING_NODE)
+            APR_ARRAY_PUSH(merges, yaml_node_t *) = m;
+          else if (m)
+            problem(ld, m, "\"<<\" merges mappings only");
+        }
+      } else {
+        problem(ld, v, "\"<<\" merges mappings only");
+      }
+      continue;
+    }
+    if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
+      if (report_dups)
+        problem(ld, k, "duplicate key \"%s\"", key);
+      continue;
+    }
+    apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+    {
+      pair_t *pair = &APR_ARRAY_PUSH(pairs, pair_t);
+      pair->key = key;
+      pair->key_node = k;
+      pair->value = v;
+    }
+  }
+  for (i = 0; i < merges->nelts; i++)
+    collect_pairs(ld, pairs, seen, APR_ARRAY_IDX(merges, i, yaml_node_t *), depth + 1, 0);
+}
+
+static apr_array_header_t *pairs_of(loader_t *ld, yaml_node_t *node)
+{
+  apr_array_header_t *pairs = apr_array_make(ld->spool, 8, sizeof(pair_t));
+  collect_pairs(ld, pairs, apr_hash_make(ld->spool), node, 0, 1);
+  return pairs;
+}
+
+static yaml_node_t *get(const apr_array_header_t *pairs, const char *key)
+{
+  int i;
+  for (i = 0; i < pairs->nelts; i++)
+    if (strcmp(APR_ARRAY_IDX(pairs, i, pair_t).key, key) == 0)
+      return APR_ARRAY_IDX(pairs, i, pair_t).value;
+  return NULL;
+}
+
+/* ---- services ------------------------------------------------------------ */
+
+static void add_arg(loader_t *ld, apr_array_header_t *args, const char *key, const char *value)
+{
+  /* A name without value comes from the environment, or is dropped. */
+  if (!value)
+    value = lookup(ld, key);
+  if (value)
+    APR_ARRAY_PUSH(args, const char *) = apr_pstrcat(ld->rpool, key, "=", value, NULL);
+}
+
+static void load_args(loader_t *ld, dray_compose_service_t *svc, yaml_node_t *node)
+{
+  if (is_null(node))
+    return;
+  if (node->type == YAML_MAPPING_NODE) {
+    apr_array_header_t *pairs = pairs_of(ld, node);
+    int i;
+    for (i = 0; i < pairs->nelts; i++) {
+      pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+      const char *value = NULL;
+      if (!is_null(p->value)) {
+        value = string_value(ld, p->value,
+                             apr_psprintf(ld->spool, "service \"%s\": build.args.%s", svc->name,
+                                          p->key));
+        if (!value)
+          continue;
+      }
+      add_arg(ld, svc->build_args, p->key, value);
+    }
+  } else if (node->type == YAML_SEQUENCE_NODE) {
+    yaml_node_item_t *it;
+    for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+      yaml_node_t *item = node_at(ld, *it);
+      const char *kv, *eq;
+      if (!item)
+        continue;
+      kv = string_value(ld, item,
+                        apr_psprintf(ld->spool, "service \"%s\": build.args item", svc->name));
+      if (!kv)
+        continue;
+      eq = strchr(kv, '=');
+      if (eq == kv || !*kv) {
+        problem(ld, item, "service \"%s\": build.args item \"%s\" has no name", svc->name, kv);
+        continue;
+      }
+      if (eq)
+        add_arg(ld, svc->build_args, apr_pstrmemdup(ld->spool, kv, (apr_size_t)(eq - kv)),
+                eq + 1);
+      else
+        add_arg(ld, svc->build_args, kv, NULL);
+    }
+  } else {
+    problem(ld, node, "service \"%s\": build.args must be a map or a list", svc->name);
+  }
+}
+
+static const char *merge_path(loader_t *ld, const char *root, const char *path,
+                              const yaml_node_t *node, const char *what)
+{
+  char *out;
+  apr_status_t status = apr_filepath_merge(&out, root, path, 0, ld->rpool);
+  char errbuf[256];
+  if (status != APR_SUCCESS) {
+    problem(ld, node, "%s \"%s\": %s", what, path, apr_strerror(status, errbuf, sizeof(errbuf)));
+    return NULL;
+  }
+  /* "dir/." merges to "dir/": drop the "/" unless it is the root's. */
+  {
+    apr_size_t len = strlen(out);
+    if (len > 1 && out[len - 1] == '/' && out[len - 2] != ':')
+      out[len - 1] = '\0';
+  }
+  return out;
+}
+
+static int exists(const char *path, apr_pool_t *pool)
+{
+  apr_finfo_t finfo;
+  return apr_stat(&finfo, path, APR_FINFO_TYPE, pool) == APR_SUCCESS;
+}
+
+static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp)
+{
+  dray_compose_service_t *svc;
+  apr_array_header_t *pairs;
+  yaml_node_t *build, *node;
+  const char *context = ".", *dockerfile = "Dockerfile";
+  const yaml_node_t *context_node;
+  int bad = 0;
+
+  if (sp->value->type != YAML_MAPPING_NODE) {
+    problem(ld, sp->value, "service \"%s\" must be a mapping", sp->key);
+    return;
+  }
+  pairs = pairs_of(ld, sp->value);
+  build = get(pairs, "build");
+  if (!build)
+    return; /* pulled, not built */
+
+  svc = apr_pcalloc(ld->rpool, sizeof(*svc));
+  svc->name = apr_pstrdup(ld->rpool, sp->key);
+  svc->line = line_of(sp->key_node);
+  svc->origin = apr_psprintf(ld->rpool, "%s:%d", ld->path, svc->line);
+  svc->build_args = apr_array_make(ld->rpool, 4, sizeof(const char *));
+  context_node = build;
+
+  node = get(pairs, "image");
+  if (node && !is_null(node)) {
+    svc->image = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": image",
+                                                     svc->name));
+    svc->image_line = line_of(node);
+    bad |= !svc->image;
+  }
+
+  if (build->type == YAML_SCALAR_NODE && !is_null(build)) {
+    context = string_value(ld, build, apr_psprintf(ld->spool, "service \"%s\": build",
+                                                   svc->name));
+    bad |= !context;
+  } else if (build->type == YAML_MAPPING_NODE) {
+    apr_array_header_t *bpairs = pairs_of(ld, build);
+    if ((node = get(bpairs, "context")) != NULL) {
+      context = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.context",
+                                                    svc->name));
+      context_node = node;
+      bad |= !context;
+    }
+    if ((node = get(bpairs, "dockerfile")) != NULL) {
+      dockerfile = string_value(
+          ld, node, apr_psprintf(ld->spool, "service \"%s\": build.dockerfile", svc->name));
+      svc->dockerfile_given = 1;
+      bad |= !dockerfile;
+    }
+    if ((node = get(bpairs, "dockerfile_inline")) != NULL) {
+      problem(ld, node, "service \"%s\": build.dockerfile_inline is not supported; "
+                        "write the Dockerfile to a file", svc->name);
+      bad = 1;
+    }
+    if ((node = get(bpairs, "target")) != NULL && !is_null(node)) {
+      svc->target = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.target",
+                                                        svc->name));
+      bad |= !svc->target;
+    }
+    if ((node = get(bpairs, "args")) != NULL)
+      load_args(ld, svc, node);
+  } else {
+    problem(ld, build, "service \"%s\": build must be a string (the context) or a mapping",
+            svc->name);
+    return;
+  }
+  if (bad)
+    return;
+
+  if (strstr(context, "://") || strncmp(context, "git@", 4) == 0) {
+    problem(ld, context_node, "service \"%s\": remote build context \"%s\" is not supported",
+            svc->name, context);
+    return;
+  }
+  svc->context_dir = merge_path(ld, ld->dir, context, context_node, "build context");
+  if (!svc->context_dir)
+    return;
+  svc->dockerfile = merge_path(ld, svc->context_dir, dockerfile, context_node, "dockerfile");
+  if (!svc->dockerfile)
+    return;
+  /* Like podman: no Dockerfile but a Containerfile, when none was named. */
+  if (!svc->dockerfile_given && !exists(svc->dockerfile, ld->spool)) {
+    const char *alt = merge_path(ld, svc->context_dir, "Containerfile", context_node, "dockerfile");
+    if (alt && exists(alt, ld->spool))
+      svc->dockerfile = alt;
+  }
+  APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;
+}
+
+/* ---- x-dray -------------------------------------------------------------- */
+
+static int int_value(loader_t *ld, yaml_node_t *node, const char *what, int min, int *out)
+{
+  const char *s = string_value(ld, node, what);
+  char *end;
+  long v;
+  if (!s)
+    return 0;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (!*s || *end || errno || v < min || v > 100000) {
+    problem(ld, node, "%s must be a whole number >= %d, not \"%s\"", what, min, s);
+    return 0;
+  }
+  *out = (int)v;
+  return 1;
+}
+
+static void add_tag(loader_t *ld, dray_plan_settings_t *st, yaml_node_t *node, const char *tag)
+{
+  if (!dray_ref_is_valid_tag(tag))
+    problem(ld, node, "x-dray.tags: invalid tag \"%s\" (allowed: up to %d of A-Z a-z 0-9 _ . -, "
+                      "not starting with . or -)", tag, DRAY_REF_TAG_MAX);
+  else
+    APR_ARRAY_PUSH(st->tags, const char *) = tag;
+}
+
+static void load_settings(loader_t *ld, dray_plan_settings_t *st, yaml_node_t *node)
+{
+  apr_array_header_t *pairs;
+  int i;
+
+  if (is_null(node))
+    return;
+  if (node->type != YAML_MAPPING_NODE) {
+    problem(ld, node, "x-dray must be a mapping");
+    return;
+  }
+  pairs = pairs_of(ld, node);
+  for (i = 0; i < pairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *what = apr_pstrcat(ld->spool, "x-dray.", p->key, NULL);
+    if (strcmp(p->key, "registry") == 0) {
+      const char *reg = string_value(ld, p->value, what);
+      dray_error_t *err;
+      if (reg && (err = dray_ref_check_registry(&st->registry, reg, ld->rpool)) != NULL) {
+        problem(ld, p->value, "x-dray.registry: %s", err->message);
+        dray_error_clear(err);
+      }
+    } else if (strcmp(p->key, "tags") == 0) {
+      st->tags = apr_array_make(ld->rpool, 2, sizeof(const char *));
+      if (p->value->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it;
+        for (it = p->value->data.sequence.items.start; it < p->value->data.sequence.items.top;
+             it++) {
+          yaml_node_t *item = node_at(ld, *it);
+          const char *tag = item ? string_value(ld, item, "x-dray.tags item") : NULL;
+          if (tag)
+            add_tag(ld, st, item, tag);
+        }
+      } else {
+        /* One string may hold several tags: "latest, v1". */
+        const char *s = string_value(ld, p->value, what);
+        char *copy, *last, *tag;
+        if (!s)
+          continue;
+        copy = apr_pstrdup(ld->rpool, s);
+        for (tag = apr_strtok(copy, ", \t", &last); tag; tag = apr_strtok(NULL, ", \t", &last))
+          add_tag(ld, st, p->value, tag);
+      }
+      if (st->tags->nelts == 0)
+        problem(ld, p->value, "x-dray.tags: no tag given");
+    } else if (strcmp(p->key, "builders") == 0) {
+      int_value(ld, p->value, what, 1, &st->builders);
+    } else if (strcmp(p->key, "pushers") == 0) {
+      int_value(ld, p->value, what, 1, &st->pushers);
+    } else if (strcmp(p->key, "retries") == 0) {
+      int_value(ld, p->value, what, 0, &st->retries);
+    } else if (strcmp(p->key, "network") == 0) {
+      st->network = string_value(ld, p->value, what);
+    } else if (strcmp(p->key, "platform") == 0) {
+      st->platform = string_value(ld, p->value, what);
+    } else {
+      /* A misspelt setting silently ignored would be worse than an error. */
+      problem(ld, p->key_node,
+              "x-dray: unknown setting \"%s\" (known: registry, tags, builders, pushers, "
+              "retries, network, platform)", p->key);
+    }
+  }
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+static dray_error_t *syntax_error(const yaml_parser_t *parser, const char *path)
+{
+  const char *problem_text = parser->problem ? parser->problem : "unknown problem";
+  if (parser->error == YAML_READER_ERROR)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: invalid YAML input at byte %lu: %s",
+                              path, (unsigned long)parser->problem_offset, problem_text);
+  if (parser->context)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%lu:%lu: YAML syntax error: %s "
+                              "(%s at line %lu, column %lu)",
+                              path, (unsigned long)parser->problem_mark.line + 1,
+                              (unsigned long)parser->problem_mark.column + 1, problem_text,
+                              parser->context, (unsigned long)parser->context_mark.line + 1,
+                              (unsigned long)parser->context_mark.column + 1);
+  return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%lu:%lu: YAML syntax error: %s", path,
+                            (unsigned long)parser->problem_mark.line + 1,
+                            (unsigned long)parser->problem_mark.column + 1, problem_text);
+}
+
+dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, apr_size_t len,
+                                 const char *path, apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool)
+{
+  loader_t ld;
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  yaml_node_t *root, *services = NULL;
+  dray_compose_t *compose;
+  char *abs, *slash, *envtext;
+  apr_size_t envlen;
+  int missing, i;
+  apr_status_t status;
+
+  memset(&ld, 0, sizeof(ld));
+  ld.path = path;
+  ld.rpool = result_pool;
+  ld.spool = scratch_pool;
+  ld.dotenv = apr_hash_make(scratch_pool);
+
+  compose = apr_pcalloc(result_pool, sizeof(*compose));
+  compose->path = apr_pstrdup(result_pool, path);
+  compose->services = apr_array_make(result_pool, 8, sizeof(dray_compose_service_t *));
+  compose->settings.retries = -1;
+
+  status = apr_filepath_merge(&abs, NULL, path, 0, result_pool);
+  if (status != APR_SUCCESS)
+    return dray_error_wrap_apr(status, "%s", path);
+  slash = strrchr(abs, '/');
+  if (slash) {
+    /* Keep the "/" of a root ("/", "C:/"). */
+    if (slash == abs || slash[-1] == ':')
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+  compose->dir = ld.dir = abs;
+
+  {
+    const char *envpath;
+    dray_error_t *err;
+    status = apr_filepath_merge((char **)&envpath, ld.dir, ".env", 0, scratch_pool);
+    if (status == APR_SUCCESS) {
+      err = read_file(&envtext, &envlen, envpath, &missing, scratch_pool);
+      if (err)
+        return err;
+      if (!missing)
+        parse_dotenv(ld.dotenv, envtext, scratch_pool);
+    }
+  }
+
+  if (!yaml_parser_initialize(&parser))
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    dray_error_t *err = syntax_error(&parser, path);
+    yaml_parser_delete(&parser);
+    return err;
+  }
+  yaml_parser_delete(&parser);
+  ld.doc = &doc;
+
+  root = yaml_document_get_root_node(&doc);
+  if (!root || is_null(root)) {
+    ld.err = dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: empty compose file", path);
+  } else if (root->type != YAML_MAPPING_NODE) {
+    problem(&ld, root, "the top level must be a mapping");
+  } else {
+    apr_array_header_t *pairs = pairs_of(&ld, root);
+    yaml_node_t *xdray = get(pairs, "x-dray");
+    services = get(pairs, "services");
+    if (xdray)
+      load_settings(&ld, &compose->settings, xdray);
+    if (!services) {
+      problem(&ld, root, "no \"services\" section");
+    } else if (is_null(services)) {
+      /* no services: nothing to build from this file */
+    } else if (services->type != YAML_MAPPING_NODE) {
+      problem(&ld, services, "services must be a mapping");
+    } else {
+      apr_array_header_t *svcs = pairs_of(&ld, services);
+      for (i = 0; i < svcs->nelts; i++)
+        load_service(&ld, compose, &APR_ARRAY_IDX(svcs, i, pair_t));
+    }
+  }
+  yaml_document_delete(&doc);
+
+  if (ld.err)
+    return ld.err;
+  *compose_p = compose;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_compose_load(dray_compose_t **compose, const char *path,
+                                apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  char *text;
+  apr_size_t len;
+  DRAY_ERR(read_file(&text, &len, path, NULL, scratch_pool));
+  return dray_compose_parse(compose, text, len, path, result_pool, scratch_pool);
+}
