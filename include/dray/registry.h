@@ -1,0 +1,94 @@
+/* registry.h — a small OCI distribution client: what does a registry serve?
+ *
+ * HEAD /v2/<name>/manifests/<tag> with the OCI and Docker manifest and index
+ * media types in Accept; the answer's Docker-Content-Digest is the digest.
+ * Authentication: anonymous first; on 401 the WWW-Authenticate challenge
+ * decides: Basic (credentials from auth.h) or Bearer (a token from the realm,
+ * with Basic credentials or an identity token if there are any, cached per
+ * registry and scope until it expires). TLS is verified, except that
+ * localhost, 127.0.0.0/8, ::1 and the caller's insecure registries are spoken
+ * to over plain HTTP, as docker does. Every request has a connect timeout and
+ * a low-speed limit.
+ */
+#ifndef DRAY_REGISTRY_H
+#define DRAY_REGISTRY_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "dray/auth.h"
+#include "dray/cancel.h"
+#include "dray/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DRAY_REGISTRY_CONNECT_TIMEOUT_SEC 15
+#define DRAY_REGISTRY_LOW_SPEED_TIME_SEC 30
+/* Docker Hub's API host (references say docker.io). */
+#define DRAY_REGISTRY_HUB_HOST "registry-1.docker.io"
+
+/* The Accept header of a manifest HEAD. */
+#define DRAY_REGISTRY_MANIFEST_ACCEPT                          \
+  "application/vnd.oci.image.index.v1+json, "                  \
+  "application/vnd.oci.image.manifest.v1+json, "               \
+  "application/vnd.docker.distribution.manifest.list.v2+json, " \
+  "application/vnd.docker.distribution.manifest.v2+json"
+
+typedef struct dray_registry_t dray_registry_t;
+
+/* A client. AUTH (or NULL: anonymous only) gives credentials; INSECURE (or
+ * NULL) lists "host[:port]" entries spoken to over plain HTTP. Thread-safe:
+ * one client serves every pusher; the token cache is shared. */
+dray_error_t *dray_registry_create(dray_registry_t **reg,
+                                   dray_auth_config_t *auth,
+                                   const apr_array_header_t *insecure,
+                                   apr_pool_t *result_pool);
+
+/* Whether HOST (host[:port]) is spoken to over plain HTTP. */
+int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host);
+
+typedef struct dray_registry_manifest_t {
+  int found;                  /* 0: the registry does not have this tag (404) */
+  const char *digest;         /* Docker-Content-Digest, or NULL */
+  const char *media_type;     /* Content-Type, or NULL */
+  apr_int64_t size;           /* Content-Length, or -1 */
+  long http_status;           /* last HTTP status, 0 if none */
+  apr_interval_time_t retry_after; /* 429/503: the registry's Retry-After, else 0 */
+} dray_registry_manifest_t;
+
+/* HEAD the manifest of REFERENCE ("host/repo:tag", "repo@sha256:…"; no tag
+ * means "latest"). A missing tag is not an error: OUT->found is 0. Failures
+ * are errors that name registry, repository and HTTP status: DRAY_ERR_AUTH
+ * when credentials are refused or missing, DRAY_ERR_HTTP otherwise (with
+ * OUT->retry_after set for 429 and 503), DRAY_ERR_CANCELLED through CANCEL. */
+dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
+                                          dray_registry_t *reg,
+                                          const char *reference,
+                                          dray_cancel_t *cancel,
+                                          apr_pool_t *result_pool,
+                                          apr_pool_t *scratch_pool);
+
+typedef struct dray_auth_challenge_t {
+  const char *scheme;         /* "Basic" or "Bearer" (as sent), NULL if none */
+  const char *realm;
+  const char *service;
+  const char *scope;
+} dray_auth_challenge_t;
+
+/* Parse one WWW-Authenticate value (quoted strings with \-escapes, commas,
+ * spaces). Returns 0 if it has no scheme. */
+int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header,
+                                  apr_pool_t *result_pool);
+
+/* "CODE: message; CODE: message" from a distribution error body
+ * {"errors":[{"code","message","detail"}]}, or NULL if BODY is not one. */
+const char *dray_registry_error_text(const char *body, apr_size_t len,
+                                     apr_pool_t *result_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_REGISTRY_H */

@@ -1,0 +1,527 @@
+/* registry.c — manifest HEAD with anonymous, Basic and Bearer authentication. */
+#include "dray/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_cstr.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "dray/ref.h"
+
+typedef struct token_t {
+  char *token;                /* malloc'd: replaced under the lock */
+  apr_time_t expires;
+} token_t;
+
+struct dray_registry_t {
+  dray_auth_config_t *auth;
+  apr_array_header_t *insecure;
+  apr_thread_mutex_t *lock;   /* guards tokens */
+  apr_pool_t *cache_pool;
+  apr_hash_t *tokens;         /* "host scope" -> token_t */
+};
+
+static apr_status_t free_tokens(void *baton)
+{
+  dray_registry_t *reg = baton;
+  for (apr_hash_index_t *hi = apr_hash_first(NULL, reg->tokens); hi; hi = apr_hash_next(hi)) {
+    token_t *t = apr_hash_this_val(hi);
+    free(t->token);
+  }
+  return APR_SUCCESS;
+}
+
+dray_error_t *dray_registry_create(dray_registry_t **reg_p,
+                                   dray_auth_config_t *auth,
+                                   const apr_array_header_t *insecure,
+                                   apr_pool_t *result_pool)
+{
+  dray_registry_t *reg = apr_pcalloc(result_pool, sizeof(*reg));
+  reg->auth = auth;
+  reg->insecure = apr_array_make(result_pool, 2, sizeof(const char *));
+  for (int i = 0; insecure && i < insecure->nelts; i++)
+    APR_ARRAY_PUSH(reg->insecure, const char *) =
+        apr_pstrdup(result_pool, APR_ARRAY_IDX(insecure, i, const char *));
+  if (apr_thread_mutex_create(&reg->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
+      || apr_pool_create(&reg->cache_pool, result_pool))
+    return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry client");
+  reg->tokens = apr_hash_make(reg->cache_pool);
+  apr_pool_cleanup_register(reg->cache_pool, reg, free_tokens, apr_pool_cleanup_null);
+  *reg_p = reg;
+  return DRAY_NO_ERROR;
+}
+
+/* HOST without its port ("[::1]:5000" -> "::1"). */
+static const char *strip_port(const char *host, apr_pool_t *pool)
+{
+  const char *colon;
+  if (host[0] == '[') {
+    const char *end = strchr(host, ']');
+    return end ? apr_pstrmemdup(pool, host + 1, (apr_size_t)(end - host - 1)) : host;
+  }
+  colon = strchr(host, ':');
+  if (colon && strchr(colon + 1, ':'))
+    return host; /* a bare IPv6 address */
+  return colon ? apr_pstrmemdup(pool, host, (apr_size_t)(colon - host)) : host;
+}
+
+int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
+{
+  char buf[256];
+  apr_pool_t *pool;
+  const char *name;
+  int plain = 0;
+
+  if (strlen(host) >= sizeof(buf))
+    return 0;
+  apr_pool_create(&pool, NULL);
+  name = strip_port(host, pool);
+  apr_cpystrn(buf, name, sizeof(buf));
+  apr_pool_destroy(pool);
+
+  if (!strcmp(buf, "localhost") || !strcmp(buf, "::1") || !strncmp(buf, "127.", 4))
+    plain = 1;
+  for (int i = 0; !plain && reg && i < reg->insecure->nelts; i++) {
+    const char *entry = APR_ARRAY_IDX(reg->insecure, i, const char *);
+    plain = !strcmp(entry, host) || !strcmp(entry, buf);
+  }
+  return plain;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header,
+                                  apr_pool_t *result_pool)
+{
+  const char *p = header;
+  const char *start;
+
+  memset(out, 0, sizeof(*out));
+  while (*p == ' ' || *p == '\t')
+    p++;
+  start = p;
+  while (*p && *p != ' ' && *p != '\t')
+    p++;
+  if (p == start)
+    return 0;
+  out->scheme = apr_pstrmemdup(result_pool, start, (apr_size_t)(p - start));
+
+  while (*p) {
+    const char *kstart, *kend;
+    char *value, *v;
+    while (*p == ' ' || *p == '\t' || *p == ',')
+      p++;
+    kstart = p;
+    while (*p && *p != '=' && *p != ',' && *p != ' ')
+      p++;
+    kend = p;
+    while (*p == ' ')
+      p++;
+    if (*p != '=') {
+      if (kend == kstart && *p)
+        p++;
+      continue;
+    }
+    p++;
+    while (*p == ' ')
+      p++;
+    v = value = apr_palloc(result_pool, strlen(p) + 1);
+    if (*p == '"') {
+      p++;
+      while (*p && *p != '"') {
+        if (*p == '\\' && p[1])
+          p++;
+        *v++ = *p++;
+      }
+      if (*p == '"')
+        p++;
+    }
+    else
+      while (*p && *p != ',' && *p != ' ')
+        *v++ = *p++;
+    *v = '\0';
+    {
+      apr_size_t klen = (apr_size_t)(kend - kstart);
+      if (klen == 5 && !apr_cstr_casecmpn(kstart, "realm", 5))
+        out->realm = value;
+      else if (klen == 7 && !apr_cstr_casecmpn(kstart, "service", 7))
+        out->service = value;
+      else if (klen == 5 && !apr_cstr_casecmpn(kstart, "scope", 5))
+        out->scope = value;
+    }
+  }
+  return 1;
+}
+
+const char *dray_registry_error_text(const char *body, apr_size_t len,
+                                     apr_pool_t *result_pool)
+{
+  json_t *root = len ? json_loadb(body, len, 0, NULL) : NULL;
+  json_t *errors = json_object_get(root, "errors"), *e;
+  const char *out = NULL;
+  size_t i;
+
+  json_array_foreach(errors, i, e) {
+    json_t *code = json_object_get(e, "code"), *msg = json_object_get(e, "message");
+    const char *one = apr_psprintf(result_pool, "%s%s%s",
+                                   json_is_string(code) ? json_string_value(code) : "ERROR",
+                                   json_is_string(msg) ? ": " : "",
+                                   json_is_string(msg) ? json_string_value(msg) : "");
+    out = out ? apr_pstrcat(result_pool, out, "; ", one, NULL) : one;
+  }
+  json_decref(root);
+  return out;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+typedef struct response_t {
+  apr_pool_t *pool;
+  long status;
+  const char *bearer;         /* a Bearer challenge, if any */
+  const char *basic;          /* a Basic challenge, if any */
+  const char *digest;
+  const char *content_type;
+  char *body;
+  apr_size_t len;
+  curl_off_t retry_after;
+  curl_off_t content_length;
+} response_t;
+
+#define BODY_MAX (1024 * 1024)
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
+{
+  response_t *r = baton;
+  apr_size_t n = size * nmemb;
+  apr_size_t take = r->len + n > BODY_MAX ? BODY_MAX - r->len : n;
+  if (!r->body)
+    r->body = apr_palloc(r->pool, BODY_MAX + 1);
+  memcpy(r->body + r->len, data, take);
+  r->len += take;
+  r->body[r->len] = '\0';
+  return n;
+}
+
+static const char *header_value(const char *line, apr_size_t len, const char *name,
+                                apr_pool_t *pool)
+{
+  apr_size_t n = strlen(name);
+  const char *v, *end = line + len;
+  if (len <= n || apr_cstr_casecmpn(line, name, n) || line[n] != ':')
+    return NULL;
+  v = line + n + 1;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+    end--;
+  return apr_pstrmemdup(pool, v, (apr_size_t)(end - v));
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
+{
+  response_t *r = baton;
+  apr_size_t n = size * nmemb;
+  const char *v;
+
+  if (n > 5 && !strncmp(data, "HTTP/", 5)) {
+    /* A new response (after a redirect or 100): forget the last one's. */
+    r->bearer = r->basic = r->digest = r->content_type = NULL;
+    r->len = 0;
+  }
+  else if ((v = header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
+    if (!apr_cstr_casecmpn(v, "Bearer", 6))
+      r->bearer = v;
+    else if (!apr_cstr_casecmpn(v, "Basic", 5))
+      r->basic = v;
+  }
+  else if ((v = header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
+    r->digest = v;
+  else if ((v = header_value(data, n, "Content-Type", r->pool)) != NULL)
+    r->content_type = v;
+  return n;
+}
+
+static int on_xferinfo(void *baton, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+  (void)a; (void)b; (void)c; (void)d;
+  return baton && dray_cancel_level(baton) > 0;
+}
+
+typedef struct call_t {
+  const char *method;         /* "HEAD", "GET" or "POST" */
+  const char *url;
+  const char *authorization;  /* full header value, or NULL; a secret */
+  const char *accept;
+  const char *form;           /* POST body (form-encoded), or NULL; a secret */
+  const char *what;           /* "registry H: repository R" for messages */
+  dray_cancel_t *cancel;
+} call_t;
+
+static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
+{
+  CURL *curl = curl_easy_init();
+  struct curl_slist *headers = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURLcode rc;
+
+  memset(r, 0, sizeof(*r));
+  r->pool = pool;
+  if (!curl)
+    return dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle");
+  curl_easy_setopt(curl, CURLOPT_URL, call->url);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)DRAY_REGISTRY_CONNECT_TIMEOUT_SEC);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)DRAY_REGISTRY_LOW_SPEED_TIME_SEC);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "dray");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, call->cancel);
+  if (!strcmp(call->method, "HEAD"))
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  else if (!strcmp(call->method, "POST"))
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->form ? call->form : "");
+  if (call->accept)
+    headers = curl_slist_append(headers, apr_pstrcat(pool, "Accept: ", call->accept, NULL));
+  if (call->authorization)
+    headers = curl_slist_append(headers, apr_pstrcat(pool, "Authorization: ",
+                                                     call->authorization, NULL));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &r->retry_after);
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
+
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", call->what);
+  if (rc != CURLE_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s %s: %s", call->what,
+                              call->method, call->url,
+                              *errbuf ? errbuf : curl_easy_strerror(rc));
+  return DRAY_NO_ERROR;
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+static const char *cache_key(const char *host, const char *scope, apr_pool_t *pool)
+{
+  return apr_pstrcat(pool, host, " ", scope, NULL);
+}
+
+static const char *cached_token(dray_registry_t *reg, const char *key, apr_pool_t *pool)
+{
+  const char *out = NULL;
+  token_t *t;
+  apr_thread_mutex_lock(reg->lock);
+  t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
+  if (t && t->token && t->expires > apr_time_now())
+    out = apr_pstrdup(pool, t->token);
+  apr_thread_mutex_unlock(reg->lock);
+  return out;
+}
+
+static void store_token(dray_registry_t *reg, const char *key, const char *token,
+                        apr_int64_t expires_in)
+{
+  token_t *t;
+  char *copy = strdup(token);
+  if (!copy)
+    return;
+  apr_thread_mutex_lock(reg->lock);
+  t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
+  if (!t) {
+    t = apr_pcalloc(reg->cache_pool, sizeof(*t));
+    apr_hash_set(reg->tokens, apr_pstrdup(reg->cache_pool, key), APR_HASH_KEY_STRING, t);
+  }
+  free(t->token);
+  t->token = copy;
+  /* Renew a little early so that a token does not expire in flight. */
+  t->expires = apr_time_now() + apr_time_from_sec(expires_in - expires_in / 10);
+  apr_thread_mutex_unlock(reg->lock);
+}
+
+static char *escape(const char *s, apr_pool_t *pool)
+{
+  char *e = curl_easy_escape(NULL, s, 0);
+  char *out = apr_pstrdup(pool, e ? e : "");
+  curl_free(e);
+  return out;
+}
+
+/* Ask CH's realm for a token for SCOPE. */
+static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
+                                 const dray_auth_challenge_t *ch, const char *scope,
+                                 const dray_credentials_t *creds, const char *what,
+                                 dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  call_t call = {0};
+  response_t r;
+  json_t *root;
+  const char *tok = NULL;
+  const char *query = apr_pstrcat(pool, ch->service ? "service=" : "",
+                                  ch->service ? escape(ch->service, pool) : "",
+                                  ch->service && scope ? "&" : "",
+                                  scope ? "scope=" : "", scope ? escape(scope, pool) : "",
+                                  NULL);
+
+  call.what = what;
+  call.cancel = cancel;
+  if (creds && creds->identitytoken) {
+    /* OAuth2 refresh-token grant, as the docker daemon does. */
+    call.method = "POST";
+    call.url = ch->realm;
+    call.form = apr_pstrcat(pool, "grant_type=refresh_token&client_id=dray&refresh_token=",
+                            escape(creds->identitytoken, pool), *query ? "&" : "", query,
+                            NULL);
+  }
+  else {
+    call.method = "GET";
+    call.url = apr_pstrcat(pool, ch->realm, *query ? (strchr(ch->realm, '?') ? "&" : "?") : "",
+                           query, NULL);
+    call.authorization = dray_auth_basic_header(creds, pool);
+  }
+  DRAY_ERR(perform(&r, &call, pool));
+  if (r.status != 200) {
+    const char *detail = dray_registry_error_text(r.body, r.len, pool);
+    return dray_error_createf(r.status == 401 || r.status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
+                              NULL, "%s: token request to %s refused (HTTP %ld)%s%s%s", what,
+                              ch->realm, r.status, detail ? ": " : "", detail ? detail : "",
+                              creds ? "" : " (no credentials configured)");
+  }
+  root = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+  if (json_is_string(json_object_get(root, "token")) && *json_string_value(json_object_get(root, "token")))
+    tok = json_string_value(json_object_get(root, "token"));
+  else if (json_is_string(json_object_get(root, "access_token")))
+    tok = json_string_value(json_object_get(root, "access_token"));
+  if (!tok) {
+    json_decref(root);
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "%s: the token server %s sent no token",
+                              what, ch->realm);
+  }
+  *token = apr_pstrdup(pool, tok);
+  *expires_in = json_is_integer(json_object_get(root, "expires_in"))
+                    ? (apr_int64_t)json_integer_value(json_object_get(root, "expires_in")) : 60;
+  if (*expires_in < 60)
+    *expires_in = 60; /* the spec's minimum */
+  json_decref(root);
+  return DRAY_NO_ERROR;
+}
+
+/* ---- HEAD ------------------------------------------------------------- */
+
+dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
+                                          dray_registry_t *reg,
+                                          const char *reference,
+                                          dray_cancel_t *cancel,
+                                          apr_pool_t *result_pool,
+                                          apr_pool_t *scratch_pool)
+{
+  dray_ref_t *ref;
+  const char *domain, *host, *repo, *what, *scope, *key, *token;
+  const dray_credentials_t *creds = NULL;
+  int creds_loaded = 0, authed = 0;
+  call_t call = {0};
+  response_t r;
+
+  memset(out, 0, sizeof(*out));
+  out->size = -1;
+  DRAY_ERR(dray_ref_parse(&ref, reference, scratch_pool));
+  domain = ref->domain && !dray_auth_is_hub(ref->domain) ? ref->domain : NULL;
+  host = domain ? domain : DRAY_REGISTRY_HUB_HOST;
+  repo = dray_ref_normalized_name(ref, scratch_pool);
+  repo = strchr(repo, '/') + 1; /* drop the domain */
+  what = apr_psprintf(scratch_pool, "registry %s: repository %s", domain ? domain : "docker.io",
+                      repo);
+  scope = apr_pstrcat(scratch_pool, "repository:", repo, ":pull", NULL);
+  key = cache_key(host, scope, scratch_pool);
+
+  call.method = "HEAD";
+  call.url = apr_pstrcat(scratch_pool, dray_registry_is_plain_http(reg, host) ? "http://" : "https://",
+                         host, "/v2/", repo, "/manifests/",
+                         ref->tag ? ref->tag : ref->digest ? ref->digest : "latest",
+                         NULL);
+  call.accept = DRAY_REGISTRY_MANIFEST_ACCEPT;
+  call.what = what;
+  call.cancel = cancel;
+  token = cached_token(reg, key, scratch_pool);
+  if (token)
+    call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);
+
+  for (;;) {
+    DRAY_ERR(perform(&r, &call, scratch_pool));
+    out->http_status = r.status;
+    if (r.status != 401)
+      break;
+    if (authed)
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: credentials refused (HTTP 401%s%s)", what,
+                                creds ? ", from " : ", none configured",
+                                creds ? creds->source : "");
+    authed = 1;
+    if (!creds_loaded && reg->auth) {
+      DRAY_ERR(dray_auth_get(&creds, reg->auth, domain, cancel, scratch_pool, scratch_pool));
+      creds_loaded = 1;
+    }
+    if (r.bearer) {
+      dray_auth_challenge_t ch;
+      apr_int64_t expires_in;
+      dray_registry_parse_challenge(&ch, r.bearer, scratch_pool);
+      if (!ch.realm)
+        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                  "%s: Bearer challenge without a realm", what);
+      DRAY_ERR(fetch_token(&token, &expires_in, &ch, ch.scope ? ch.scope : scope, creds,
+                           what, cancel, scratch_pool));
+      store_token(reg, key, token, expires_in);
+      call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);
+    }
+    else if (r.basic) {
+      call.authorization = dray_auth_basic_header(creds, scratch_pool);
+      if (!call.authorization)
+        return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                  "%s: the registry requires credentials (Basic) and "
+                                  "none are configured", what);
+    }
+    else
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: HTTP 401 without a usable WWW-Authenticate challenge",
+                                what);
+  }
+
+  if (r.status == 200) {
+    out->found = 1;
+    out->digest = r.digest ? apr_pstrdup(result_pool, r.digest) : NULL;
+    out->media_type = r.content_type ? apr_pstrdup(result_pool, r.content_type) : NULL;
+    out->size = r.content_length >= 0 ? (apr_int64_t)r.content_length : -1;
+    return DRAY_NO_ERROR;
+  }
+  if (r.status == 404)
+    return DRAY_NO_ERROR; /* MANIFEST_UNKNOWN / NAME_UNKNOWN: not there */
+  if (r.status == 429 || r.status == 503) {
+    out->retry_after = r.retry_after > 0 ? apr_time_from_sec(r.retry_after) : 0;
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: HTTP %ld%s", what, r.status,
+                              r.retry_after > 0
+                                  ? apr_psprintf(scratch_pool, " (retry after %" CURL_FORMAT_CURL_OFF_T " s)",
+                                                 r.retry_after)
+                                  : "");
+  }
+  return dray_error_createf(r.status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP, NULL,
+                            "%s: HEAD manifest: HTTP %ld", what, r.status);
+}

@@ -1,0 +1,230 @@
+/* test_registry.c — WWW-Authenticate and error-body parsing, plain-HTTP
+ * rules; with DRAY_TEST_REGISTRY (host:port of a real registry holding
+ * DRAY_TEST_REGISTRY_REF) and DRAY_TEST_FAKE_REGISTRY (host:port of
+ * tests/tools/fake_registry.py) also the HTTP exchanges. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <apr_env.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "dray/registry.h"
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+  (void)state;
+  apr_pool_create(&pool, NULL);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+static void no_error(dray_error_t *err)
+{
+  if (err) {
+    dray_error_print(err, "unexpected: ");
+    dray_error_clear(err);
+    fail();
+  }
+}
+
+static void test_challenge(void **state)
+{
+  dray_auth_challenge_t ch;
+  (void)state;
+
+  assert_true(dray_registry_parse_challenge(
+      &ch,
+      "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+      "scope=\"repository:library/busybox:pull\"",
+      pool));
+  assert_string_equal(ch.scheme, "Bearer");
+  assert_string_equal(ch.realm, "https://auth.docker.io/token");
+  assert_string_equal(ch.service, "registry.docker.io");
+  assert_string_equal(ch.scope, "repository:library/busybox:pull");
+
+  /* Spaces after commas, unquoted values, escapes, a comma inside quotes,
+   * case-insensitive keys, unknown keys. */
+  assert_true(dray_registry_parse_challenge(
+      &ch,
+      "  bearer Realm=https://r.example/t?x=1, Service=\"a \\\"q\\\" b\", "
+      "error=\"insufficient_scope\", scope=\"repository:a/b:pull,push\"",
+      pool));
+  assert_string_equal(ch.scheme, "bearer");
+  assert_string_equal(ch.realm, "https://r.example/t?x=1");
+  assert_string_equal(ch.service, "a \"q\" b");
+  assert_string_equal(ch.scope, "repository:a/b:pull,push");
+
+  assert_true(dray_registry_parse_challenge(&ch, "Basic realm=\"Registry Realm\"", pool));
+  assert_string_equal(ch.scheme, "Basic");
+  assert_string_equal(ch.realm, "Registry Realm");
+  assert_null(ch.service);
+  assert_null(ch.scope);
+
+  assert_true(dray_registry_parse_challenge(&ch, "Basic", pool));
+  assert_null(ch.realm);
+  assert_false(dray_registry_parse_challenge(&ch, "   ", pool));
+  assert_true(dray_registry_parse_challenge(&ch, "Bearer realm=\"unterminated", pool));
+  assert_string_equal(ch.realm, "unterminated");
+}
+
+static void test_error_text(void **state)
+{
+  const char *body =
+      "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\","
+      "\"detail\":{\"Tag\":\"x\"}},{\"code\":\"DENIED\"}]}";
+  (void)state;
+  assert_string_equal(dray_registry_error_text(body, strlen(body), pool),
+                      "MANIFEST_UNKNOWN: manifest unknown; DENIED");
+  assert_null(dray_registry_error_text("<html>", 6, pool));
+  assert_null(dray_registry_error_text("", 0, pool));
+  assert_null(dray_registry_error_text("{\"errors\":[]}", 13, pool));
+}
+
+static void test_plain_http(void **state)
+{
+  dray_registry_t *reg;
+  apr_array_header_t *insecure = apr_array_make(pool, 2, sizeof(const char *));
+  (void)state;
+  APR_ARRAY_PUSH(insecure, const char *) = "reg.lan:5000";
+  APR_ARRAY_PUSH(insecure, const char *) = "other.lan";
+  no_error(dray_registry_create(&reg, NULL, insecure, pool));
+
+  assert_true(dray_registry_is_plain_http(reg, "localhost"));
+  assert_true(dray_registry_is_plain_http(reg, "localhost:5000"));
+  assert_true(dray_registry_is_plain_http(reg, "127.0.0.1:5000"));
+  assert_true(dray_registry_is_plain_http(reg, "127.1.2.3"));
+  assert_true(dray_registry_is_plain_http(reg, "[::1]:5000"));
+  assert_true(dray_registry_is_plain_http(reg, "reg.lan:5000"));
+  assert_true(dray_registry_is_plain_http(reg, "other.lan:443"));
+  assert_false(dray_registry_is_plain_http(reg, "reg.lan"));
+  assert_false(dray_registry_is_plain_http(reg, "ghcr.io"));
+  assert_false(dray_registry_is_plain_http(reg, "128.0.0.1"));
+  assert_false(dray_registry_is_plain_http(reg, "localhost.example.com"));
+  assert_false(dray_registry_is_plain_http(NULL, "ghcr.io"));
+}
+
+static const char *getenv_pool(const char *name)
+{
+  char *v = NULL;
+  if (apr_env_get(&v, name, pool) || !v || !*v)
+    return NULL;
+  return v;
+}
+
+/* A real registry (anonymous, plain HTTP on loopback). */
+static void test_real_registry(void **state)
+{
+  const char *host = getenv_pool("DRAY_TEST_REGISTRY");
+  const char *ref = getenv_pool("DRAY_TEST_REGISTRY_REF");
+  dray_registry_t *reg;
+  dray_registry_manifest_t m;
+  (void)state;
+  if (!host || !ref)
+    skip();
+  no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  no_error(dray_registry_head_manifest(&m, reg, ref, NULL, pool, pool));
+  assert_true(m.found);
+  assert_non_null(m.digest);
+  assert_non_null(strstr(m.digest, "sha256:"));
+  assert_true(m.size > 0);
+  print_message("%s -> %s (%s, %ld bytes)\n", ref, m.digest, m.media_type, (long)m.size);
+
+  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/dray/none:x", NULL),
+                                       NULL, pool, pool));
+  assert_false(m.found);
+  assert_int_equal(m.http_status, 404);
+}
+
+/* tests/tools/fake_registry.py: Bearer realm + Basic, user "alice" password
+ * "s3cret", 503 with Retry-After on repository "busy". */
+static void test_fake_registry(void **state)
+{
+  const char *host = getenv_pool("DRAY_TEST_FAKE_REGISTRY");
+  dray_registry_t *reg;
+  dray_auth_config_t *auth;
+  dray_registry_manifest_t m;
+  dray_error_t *err;
+  const char *cfg;
+  const char *msg;
+  (void)state;
+  if (!host)
+    skip();
+
+  /* Anonymous: the token server refuses. */
+  no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+                                    NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  dray_error_clear(err);
+
+  /* Right credentials: Bearer and Basic both work; the token is cached. */
+  cfg = apr_psprintf(pool, "{\"auths\":{\"%s\":{\"auth\":\"YWxpY2U6czNjcmV0\"}}}", host);
+  no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
+  no_error(dray_registry_create(&reg, auth, NULL, pool));
+  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+                                       NULL, pool, pool));
+  assert_true(m.found);
+  assert_string_equal(m.digest, "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+                                       NULL, pool, pool));
+  assert_true(m.found);
+  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/basic/app:v1", NULL),
+                                       NULL, pool, pool));
+  assert_true(m.found);
+
+  /* 503 with Retry-After: an error with the hint. */
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/busy/app:v1", NULL),
+                                    NULL, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(m.http_status, 503);
+  assert_int_equal(m.retry_after, apr_time_from_sec(7));
+  dray_error_clear(err);
+
+  /* Wrong credentials: an auth error naming the registry, no secret in it. */
+  cfg = apr_psprintf(pool, "{\"auths\":{\"%s\":{\"username\":\"alice\",\"password\":\"WRONGpw\"}}}",
+                     host);
+  no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
+  no_error(dray_registry_create(&reg, auth, NULL, pool));
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/basic/app:v1", NULL),
+                                    NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, host));
+  assert_non_null(strstr(msg, "basic/app"));
+  assert_null(strstr(msg, "WRONGpw"));
+  dray_error_clear(err);
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+                                    NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  assert_null(strstr(dray_error_format(err, pool), "WRONGpw"));
+  dray_error_clear(err);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_challenge),
+    cmocka_unit_test(test_error_text),
+    cmocka_unit_test(test_plain_http),
+    cmocka_unit_test(test_real_registry),
+    cmocka_unit_test(test_fake_registry),
+  };
+  apr_initialize();
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
