@@ -1,0 +1,303 @@
+/* Unit tests: running children to completion (real processes via /bin/sh).
+ * The Windows side of process handling is covered by test_platform. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "dray/cancel.h"
+#include "dray/child.h"
+
+#ifndef _WIN32
+#include <signal.h>
+#include <errno.h>
+#include <stdio.h>
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+  (void)state;
+  apr_pool_create(&pool, NULL);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+typedef struct lines_t {
+  int n;
+  char text[1024];
+} lines_t;
+
+static void collect(void *baton, const char *line, apr_size_t len)
+{
+  lines_t *l = baton;
+  l->n++;
+  strncat(l->text, line, sizeof(l->text) - strlen(l->text) - 2);
+  strcat(l->text, "|");
+  assert_int_equal(strlen(line), len);
+}
+
+/* Alive and not a zombie (an orphan's zombie waits for init to reap it). */
+static int pid_alive(int pid)
+{
+  char path[64], buf[512];
+  FILE *f;
+  char *paren;
+  if (kill(pid, 0) != 0 && errno != EPERM)
+    return 0;
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  f = fopen(path, "r");
+  if (!f)
+    return 1; /* no /proc: trust kill() */
+  buf[0] = '\0';
+  if (!fgets(buf, sizeof(buf), f))
+    buf[0] = '\0';
+  fclose(f);
+  paren = strrchr(buf, ')');
+  return !(paren && paren[1] == ' ' && paren[2] == 'Z');
+}
+
+static void test_exit_code_and_merged_output(void **state)
+{
+  const char *argv[] = {"sh", "-c", "echo out; echo err >&2; printf tail; exit 3", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  lines_t lines = {0};
+  (void)state;
+  spec.argv = argv;
+  spec.on_line = collect;
+  spec.baton = &lines;
+  spec.capture_max = 1024;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 3);
+  assert_false(res.signaled);
+  assert_false(res.cancelled);
+  assert_int_equal(lines.n, 3);
+  assert_string_equal(lines.text, "out|err|tail|");
+  assert_string_equal(res.output, "out\nerr\ntail");
+  assert_true(res.pid > 0);
+}
+
+static void test_capture_keeps_tail(void **state)
+{
+  const char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done",
+                        NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  (void)state;
+  spec.argv = argv;
+  spec.capture_max = 16;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 0);
+  assert_int_equal(strlen(res.output), 16);
+  assert_non_null(strstr(res.output, "line499\n"));
+}
+
+static void test_stdin_env_cwd(void **state)
+{
+  const char *argv[] = {"sh", "-c", "read x; echo \"$x-$DRAY_T-$(pwd)\"", NULL};
+  const char *env[] = {"DRAY_T=fromenv", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  (void)state;
+  spec.argv = argv;
+  spec.env = env;
+  spec.cwd = "/";
+  spec.stdin_data = "hello\n";
+  spec.stdin_len = 6;
+  spec.capture_max = 256;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 0);
+  assert_string_equal(res.output, "hello-fromenv-/\n");
+}
+
+static void test_log_file_gets_output(void **state)
+{
+  const char *argv[] = {"sh", "-c", "echo logged", NULL};
+  const char *tmp, *path;
+  apr_file_t *log;
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  char buf[64] = {0};
+  apr_size_t n = sizeof(buf) - 1;
+  (void)state;
+  apr_temp_dir_get(&tmp, pool);
+  path = apr_psprintf(pool, "%s/dray-test-child-%d.log", tmp, (int)getpid());
+  assert_int_equal(apr_file_open(&log, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_READ |
+                                 APR_FOPEN_TRUNCATE, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
+  spec.argv = argv;
+  spec.log = log;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  apr_file_close(log);
+  apr_file_open(&log, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, pool);
+  apr_file_read(log, buf, &n);
+  apr_file_close(log);
+  apr_file_remove(path, pool);
+  assert_string_equal(buf, "logged\n");
+}
+
+static void test_not_found_is_an_error(void **state)
+{
+  const char *argv[] = {"dray-no-such-program-xyz", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  dray_error_t *err;
+  (void)state;
+  spec.argv = argv;
+  err = dray_child_run(&res, &spec, pool, pool);
+  assert_non_null(err);
+  assert_non_null(strstr(err->message, "dray-no-such-program-xyz"));
+  dray_error_clear(err);
+}
+
+typedef struct canceller_t {
+  dray_cancel_t *token;
+  int force;
+} canceller_t;
+
+static void *APR_THREAD_FUNC cancel_later(apr_thread_t *t, void *data)
+{
+  canceller_t *c = data;
+  apr_sleep(apr_time_from_msec(300));
+  dray_cancel_trigger(c->token, 0);
+  if (c->force) {
+    apr_sleep(apr_time_from_msec(300));
+    dray_cancel_trigger(c->token, 1);
+  }
+  apr_thread_exit(t, APR_SUCCESS);
+  return NULL;
+}
+
+static void run_cancelled(const char *script, int force, int *grandchild)
+{
+  const char *argv[] = {"sh", "-c", script, NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  canceller_t c;
+  apr_thread_t *t;
+  apr_status_t rv;
+  apr_time_t start = apr_time_now();
+
+  assert_int_equal(dray_cancel_create(&c.token, pool), APR_SUCCESS);
+  c.force = force;
+  spec.argv = argv;
+  spec.cancel = c.token;
+  spec.capture_max = 64;
+  apr_thread_create(&t, NULL, cancel_later, &c, pool);
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  apr_thread_join(&rv, t);
+  assert_true(res.cancelled);
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+  *grandchild = atoi(res.output);
+  /* nothing new may start once cancelled */
+  {
+    dray_error_t *err = dray_child_run(&res, &spec, pool, pool);
+    assert_non_null(err);
+    assert_int_equal(err->apr_err, DRAY_ERR_CANCELLED);
+    dray_error_clear(err);
+  }
+}
+
+static void test_cancel_interrupts_whole_tree(void **state)
+{
+  int gc;
+  (void)state;
+  /* The grandchild (inner shell, then sleep) holds the pipe too: only
+   * interrupting the whole group ends it. */
+  run_cancelled("sh -c 'echo $$; exec sleep 30'; echo after", 0, &gc);
+  assert_true(gc > 0);
+  assert_false(pid_alive(gc));
+}
+
+static void test_cancel_force_kills_ignoring_child(void **state)
+{
+  int gc;
+  (void)state;
+  /* A tree that ignores SIGINT needs the forced stage. */
+  run_cancelled("trap '' INT; sleep 30 & echo $!; wait; wait", 1, &gc);
+  assert_true(gc > 0);
+  assert_false(pid_alive(gc));
+}
+
+static void test_leftovers_killed_after_exit(void **state)
+{
+  const char *argv[] = {"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  int gc;
+  (void)state;
+  spec.argv = argv;
+  spec.capture_max = 64;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 0);
+  gc = atoi(res.output);
+  assert_true(gc > 0);
+  /* the background sleep was in the child's group: gone with it */
+  apr_sleep(apr_time_from_msec(50));
+  assert_false(pid_alive(gc));
+}
+
+static void test_idle_timeout(void **state)
+{
+  const char *argv[] = {"sh", "-c", "echo begin; sleep 20; echo never", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  apr_time_t start = apr_time_now();
+  (void)state;
+  spec.argv = argv;
+  spec.idle_timeout = apr_time_from_msec(400);
+  spec.capture_max = 64;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_true(res.idle_timed_out);
+  assert_true(res.signaled);
+  assert_string_equal(res.output, "begin\n");
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+}
+
+static void test_argv_string(void **state)
+{
+  const char *argv[] = {"docker", "build", "--tag", "a b", "", "x", NULL};
+  (void)state;
+  assert_string_equal(dray_child_argv_string(argv, pool), "docker build --tag \"a b\" \"\" x");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_exit_code_and_merged_output),
+    cmocka_unit_test(test_capture_keeps_tail),
+    cmocka_unit_test(test_stdin_env_cwd),
+    cmocka_unit_test(test_log_file_gets_output),
+    cmocka_unit_test(test_not_found_is_an_error),
+    cmocka_unit_test(test_cancel_interrupts_whole_tree),
+    cmocka_unit_test(test_cancel_force_kills_ignoring_child),
+    cmocka_unit_test(test_leftovers_killed_after_exit),
+    cmocka_unit_test(test_idle_timeout),
+    cmocka_unit_test(test_argv_string),
+  };
+  int rc;
+  apr_initialize();
+  rc = cmocka_run_group_tests(tests, setup, teardown);
+  apr_terminate();
+  return rc;
+}
+#else
+int main(void)
+{
+  /* POSIX shell scripts: the Windows process tests are in test_platform. */
+  return 0;
+}
+#endif
