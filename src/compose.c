@@ -514,6 +514,8 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
       svc->target = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.target",
                                                         svc->name));
       bad |= !svc->target;
+      if (svc->target && !*svc->target)
+        svc->target = NULL; /* "" is the default: the last stage */
     }
     if ((node = get(bpairs, "args")) != NULL)
       load_args(ld, svc, node);

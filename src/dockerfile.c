@@ -35,6 +35,11 @@ typedef struct candidate_t {
   int is_from;
 } candidate_t;
 
+typedef struct problem_t {
+  int line;
+  const char *message;
+} problem_t;
+
 typedef struct parser_t {
   const char *path;
   char esc;
@@ -45,7 +50,7 @@ typedef struct parser_t {
   apr_hash_t *vars;       /* ARG and ENV of the current stage */
   dray_dockerfile_t *df;
   apr_array_header_t *candidates; /* candidate_t */
-  dray_error_t *err;
+  apr_array_header_t *problems;   /* problem_t, reported in line order */
   int misplaced_reported;
 } parser_t;
 
@@ -62,8 +67,30 @@ static void problem(parser_t *p, int line, const char *fmt, ...)
   va_start(ap, fmt);
   msg = apr_pvsprintf(p->spool, fmt, ap);
   va_end(ap);
-  p->err = dray_error_compose(
-      p->err, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", p->path, line, msg));
+  {
+    problem_t *pr = &APR_ARRAY_PUSH(p->problems, problem_t);
+    pr->line = line;
+    pr->message = msg;
+  }
+}
+
+/* One chain, in line order (some problems are only found at the end). */
+static dray_error_t *problems_error(parser_t *p)
+{
+  dray_error_t *err = NULL;
+  problem_t *pr = (problem_t *)p->problems->elts;
+  int i, j;
+
+  for (i = 1; i < p->problems->nelts; i++) {
+    problem_t v = pr[i];
+    for (j = i; j > 0 && pr[j - 1].line > v.line; j--)
+      pr[j] = pr[j - 1];
+    pr[j] = v;
+  }
+  for (i = 0; i < p->problems->nelts; i++)
+    err = dray_error_compose(err, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", p->path,
+                                                     pr[i].line, pr[i].message));
+  return err;
 }
 
 static int is_space(char c)
@@ -660,6 +687,7 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
   p.global = apr_hash_make(scratch_pool);
   p.vars = apr_hash_make(scratch_pool);
   p.candidates = apr_array_make(scratch_pool, 8, sizeof(candidate_t));
+  p.problems = apr_array_make(scratch_pool, 2, sizeof(problem_t));
   p.df = apr_pcalloc(result_pool, sizeof(*p.df));
   p.df->path = apr_pstrdup(result_pool, path);
   p.df->stages = apr_array_make(result_pool, 4, sizeof(dray_dockerfile_stage_t *));
@@ -739,8 +767,8 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
     problem(&p, last_line, "no FROM instruction");
   resolve(&p);
 
-  if (p.err)
-    return p.err;
+  if (p.problems->nelts > 0)
+    return problems_error(&p);
   *dockerfile = p.df;
   return DRAY_NO_ERROR;
 }

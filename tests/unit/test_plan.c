@@ -1,0 +1,625 @@
+/* test_plan.c — discovery, compose input, registry and tags, dependency
+ * order, cycles, --only/--skip and collected errors, on temp trees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <apr_env.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "dray/plan.h"
+
+static apr_pool_t *pool;
+static const char *root; /* this test's temp folder */
+
+/* ---- temp trees ---------------------------------------------------------- */
+
+static void remove_tree(const char *path, apr_pool_t *p)
+{
+  apr_dir_t *dir;
+  apr_finfo_t fi;
+  apr_pool_t *sub;
+
+  apr_pool_create(&sub, p);
+  if (apr_dir_open(&dir, path, sub) == APR_SUCCESS) {
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
+      const char *child;
+      if (strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
+        continue;
+      child = apr_pstrcat(sub, path, "/", fi.name, NULL);
+      if (fi.filetype == APR_DIR)
+        remove_tree(child, sub);
+      else
+        apr_file_remove(child, sub);
+    }
+    apr_dir_close(dir);
+  }
+  apr_dir_remove(path, sub);
+  apr_pool_destroy(sub);
+}
+
+static int setup(void **state)
+{
+  const char *tmp;
+  static int counter;
+  (void)state;
+  if (apr_pool_create(&pool, NULL) != APR_SUCCESS || apr_temp_dir_get(&tmp, pool) != APR_SUCCESS)
+    return -1;
+  for (;;) {
+    root = apr_psprintf(pool, "%s/dray-test-plan-%" APR_TIME_T_FMT "-%d", tmp, apr_time_now(),
+                        ++counter);
+    if (apr_dir_make(root, APR_FPROT_OS_DEFAULT, pool) == APR_SUCCESS)
+      return 0;
+  }
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  remove_tree(root, pool);
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+static const char *abs_path(const char *rel)
+{
+  return apr_pstrcat(pool, root, "/", rel, NULL);
+}
+
+/* Write TEXT to ROOT/REL, making folders as needed. */
+static const char *put(const char *rel, const char *text)
+{
+  const char *path = abs_path(rel);
+  char *dir = apr_pstrdup(pool, path);
+  apr_file_t *f;
+  *strrchr(dir, '/') = '\0';
+  assert_int_equal(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
+  assert_int_equal(apr_file_open(&f, path,
+                                 APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
+                                     | APR_FOPEN_BINARY,
+                                 APR_FPROT_OS_DEFAULT, pool),
+                   APR_SUCCESS);
+  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
+  apr_file_close(f);
+  return path;
+}
+
+static void mkdir_p(const char *rel)
+{
+  assert_int_equal(apr_dir_make_recursive(abs_path(rel), APR_FPROT_OS_DEFAULT, pool),
+                   APR_SUCCESS);
+}
+
+/* ---- options and results ------------------------------------------------- */
+
+static apr_array_header_t *list(const char *first, ...)
+{
+  apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
+  va_list ap;
+  const char *s;
+  va_start(ap, first);
+  for (s = first; s; s = va_arg(ap, const char *))
+    APR_ARRAY_PUSH(a, const char *) = s;
+  va_end(ap);
+  return a;
+}
+
+static dray_plan_options_t opts_for(const char *path)
+{
+  dray_plan_options_t o;
+  memset(&o, 0, sizeof(o));
+  o.paths = path ? list(path, NULL) : list(NULL);
+  o.tags = list(NULL);
+  o.build_args = list(NULL);
+  o.only = list(NULL);
+  o.skip = list(NULL);
+  return o;
+}
+
+static dray_plan_t *load_ok(const dray_plan_options_t *o)
+{
+  dray_plan_t *plan = NULL;
+  dray_error_t *err = dray_plan_load(&plan, o, pool, pool);
+  int i;
+  if (err) {
+    dray_error_print(err, "unexpected: ");
+    dray_error_clear(err);
+    fail();
+  }
+  for (i = 0; i < plan->images->nelts; i++)
+    assert_int_equal(APR_ARRAY_IDX(plan->images, i, dray_image_t *)->index, i);
+  return plan;
+}
+
+/* All links, one per line, ROOT shown as "@"; *LINKS gets their number. */
+static const char *load_bad(const dray_plan_options_t *o, int *links)
+{
+  dray_plan_t *plan = NULL;
+  dray_error_t *err = dray_plan_load(&plan, o, pool, pool), *e;
+  const char *out = "";
+  int n = 0;
+
+  assert_non_null(err);
+  assert_null(plan); /* nothing half-returned */
+  for (e = err; e; e = e->child, n++) {
+    const char *m = e->message, *hit;
+    assert_int_equal(e->apr_err, DRAY_ERR_INPUT);
+    while ((hit = strstr(m, root)) != NULL) {
+      out = apr_pstrcat(pool, out, apr_pstrmemdup(pool, m, (apr_size_t)(hit - m)), "@", NULL);
+      m = hit + strlen(root);
+    }
+    out = apr_pstrcat(pool, out, m, "\n", NULL);
+  }
+  dray_error_clear(err);
+  if (links)
+    *links = n;
+  return out;
+}
+
+static dray_image_t *img(const dray_plan_t *plan, int i)
+{
+  assert_true(i < plan->images->nelts);
+  return APR_ARRAY_IDX(plan->images, i, dray_image_t *);
+}
+
+/* "name[deps] name[deps] …" for the whole plan. */
+static const char *summary(const dray_plan_t *plan)
+{
+  const char *out = "";
+  int i, k;
+  for (i = 0; i < plan->images->nelts; i++) {
+    const dray_image_t *im = img(plan, i);
+    out = apr_pstrcat(pool, out, i ? " " : "", im->name, "[", NULL);
+    for (k = 0; k < im->deps->nelts; k++)
+      out = apr_psprintf(pool, "%s%s%d", out, k ? "," : "", APR_ARRAY_IDX(im->deps, k, int));
+    out = apr_pstrcat(pool, out, "]", NULL);
+  }
+  return out;
+}
+
+static const char *joined(const apr_array_header_t *a)
+{
+  const char *out = "";
+  int i;
+  for (i = 0; i < a->nelts; i++)
+    out = apr_pstrcat(pool, out, i ? " " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+  return out;
+}
+
+/* ---- discovery ----------------------------------------------------------- */
+
+static void test_discovery(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  dray_image_t *im;
+  (void)state;
+
+  put("tree/Web/Dockerfile", "FROM busybox\n");
+  put("tree/services/api/Dockerfile", "FROM busybox\n");
+  put("tree/services/api/sub/Containerfile", "FROM busybox\n");
+  put("tree/services/api/.git/x/Dockerfile", "FROM busybox\n");
+  put("tree/.hidden/Dockerfile", "FROM busybox\n");
+  put("tree/worker/Containerfile", "FROM busybox\n");
+  put("tree/both/Dockerfile", "FROM busybox\n");
+  put("tree/both/Containerfile", "FROM busybox\n");
+  put("tree/notes/README", "no image here\n");
+  put("tree/file-named-dir/Dockerfile/x", "a folder called Dockerfile is no Dockerfile\n");
+  mkdir_p("tree/empty");
+
+  o.paths = list(abs_path("tree"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "both[] services/api[] services/api/sub[] web[] worker[]");
+  assert_int_equal(plan->settings.retries, -1);
+  assert_null(plan->settings.registry);
+
+  im = img(plan, 0);
+  assert_string_equal(im->dockerfile, abs_path("tree/both/Dockerfile"));
+  im = img(plan, 2);
+  assert_string_equal(im->repository, "services/api/sub");
+  assert_string_equal(im->context_dir, abs_path("tree/services/api/sub"));
+  assert_string_equal(im->dockerfile, abs_path("tree/services/api/sub/Containerfile"));
+  assert_string_equal(im->origin, abs_path("tree/services/api/sub"));
+  assert_null(im->target);
+  assert_string_equal(joined(im->tags), "latest");
+  assert_int_equal(im->build_args->nelts, 0);
+  im = img(plan, 3);
+  assert_string_equal(im->name, "web"); /* lower-cased */
+  assert_string_equal(im->context_dir, abs_path("tree/Web"));
+  assert_string_equal(im->origin, abs_path("tree/Web"));
+  assert_string_equal(dray_image_ref(im, "latest", pool), "web:latest");
+
+  /* A PATH that is an image itself is named after its folder; its
+   * subfolders are searched too. A trailing "/" changes nothing. */
+  put("App/Dockerfile", "FROM busybox\n");
+  put("App/Sub/Dockerfile", "FROM busybox\n");
+  o.paths = list(apr_pstrcat(pool, abs_path("App"), "/", NULL), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "app[] app/sub[]");
+  assert_string_equal(img(plan, 1)->origin, abs_path("App/Sub"));
+
+  /* Several PATHs, in the order given. */
+  o.paths = list(abs_path("App"), abs_path("tree/services"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "app[] app/sub[] api[] api/sub[]");
+}
+
+static void test_discovery_errors(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  const char *m;
+  int links;
+  (void)state;
+
+  put("bad/my app/Dockerfile", "FROM busybox\n");
+  put("bad/a..b/Dockerfile", "FROM busybox\n");
+  put("bad/my.registry/x/Dockerfile", "FROM busybox\n");
+  put("bad/ok/Dockerfile", "FROM busybox\n");
+  put("bad/nofrom/Dockerfile", "# nothing\nRUN true\n");
+  mkdir_p("nothing/here");
+  put("afile", "x");
+
+  o.paths = list(abs_path("bad"), abs_path("missing"), abs_path("nothing"), abs_path("afile"),
+                 NULL);
+  m = load_bad(&o, &links);
+  assert_string_equal(
+      m,
+      "@/bad/a..b: image name \"a..b\" is not a valid repository path: invalid path component "
+      "\"a..b\" (allowed: a-z, 0-9, separated by \".\", \"_\", \"__\" or \"-\")\n"
+      "@/bad/my app: image name \"my app\" is not a valid repository path: invalid path "
+      "component \"my app\" (allowed: a-z, 0-9, separated by \".\", \"_\", \"__\" or \"-\")\n"
+      "@/missing: no such folder\n"
+      "@/nothing: no Dockerfile or Containerfile in or below it\n"
+      "@/afile: not a folder\n"
+      "@/bad/my.registry/x: \"my.registry/x\" would be read as registry \"my.registry\"; rename "
+      "the folder or use --registry\n"
+      "@/bad/nofrom/Dockerfile:2: RUN before the first FROM (only ARG may come before it)\n");
+  assert_int_equal(links, 7);
+
+  /* With a registry the same folder is fine. */
+  put("reg/my.registry/x/Dockerfile", "FROM busybox\n");
+  o.paths = list(abs_path("reg"), NULL);
+  o.registry = "localhost:5000";
+  assert_string_equal(img(load_ok(&o), 0)->repository, "localhost:5000/my.registry/x");
+}
+
+/* ---- registry, tags, compose --------------------------------------------- */
+
+static void test_registry_and_tags(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  const char *m;
+  int links;
+  (void)state;
+
+  put("r/web/Dockerfile", "FROM busybox\n");
+  o.paths = list(abs_path("r"), NULL);
+  o.registry = "localhost:5000/ns/";
+  o.tags = list("v1", "latest", "v1", NULL);
+  o.build_args = list("A=1", "B", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(img(plan, 0)->repository, "localhost:5000/ns/web");
+  assert_string_equal(joined(img(plan, 0)->tags), "v1 latest"); /* duplicates dropped */
+  assert_string_equal(dray_image_ref(img(plan, 0), "v1", pool), "localhost:5000/ns/web:v1");
+  assert_string_equal(joined(img(plan, 0)->build_args), "A=1 B");
+
+  o.registry = "localhost:5000/NS";
+  o.tags = list("ok", ".bad", "a:b", NULL);
+  o.build_args = list("=x", NULL);
+  m = load_bad(&o, &links);
+  assert_string_equal(
+      m,
+      "--registry localhost:5000/NS: invalid registry \"localhost:5000/NS\": repository name "
+      "must be lowercase\n"
+      "--tag .bad: invalid tag (allowed: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or "
+      "-)\n"
+      "--tag a:b: invalid tag (allowed: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or "
+      "-)\n"
+      "--build-arg \"=x\": want NAME=VALUE or NAME\n");
+  assert_int_equal(links, 4);
+}
+
+static void test_compose(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  dray_image_t *im;
+  (void)state;
+
+  put("c/web/Dockerfile", "FROM busybox\n");
+  put("c/api/Dockerfile", "FROM busybox\n");
+  put("c/tool/build.Dockerfile", "ARG A\nFROM tool-base-${A}\n");
+  put("c/compose.yaml", "x-dray:\n"
+                        "  registry: reg.example.com:5000\n"
+                        "  tags: [x1, x2]\n"
+                        "  builders: 3\n"
+                        "services:\n"
+                        "  web:\n"
+                        "    build: ./web\n"
+                        "    image: web:1.2\n"
+                        "  api:\n"
+                        "    build: {context: api}\n"
+                        "    image: docker.io/me/api\n"
+                        "  db:\n"
+                        "    image: postgres:16\n"
+                        "  tool:\n"
+                        "    build:\n"
+                        "      context: tool\n"
+                        "      dockerfile: build.Dockerfile\n"
+                        "      target: ''\n"
+                        "      args: {A: file, B: file}\n");
+  o.paths = list(NULL);
+  o.compose_file = abs_path("c/compose.yaml");
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "web[] api[] tool[]");
+  assert_int_equal(plan->settings.builders, 3);
+  assert_string_equal(plan->settings.registry, "reg.example.com:5000");
+
+  im = img(plan, 0);
+  assert_string_equal(im->repository, "reg.example.com:5000/web"); /* no domain: prefixed */
+  assert_string_equal(joined(im->tags), "1.2");                    /* image: tag wins */
+  assert_string_equal(im->origin, apr_pstrcat(pool, abs_path("c/compose.yaml"), ":6", NULL));
+  im = img(plan, 1);
+  assert_string_equal(im->repository, "docker.io/me/api"); /* has a domain: kept */
+  assert_string_equal(joined(im->tags), "x1 x2");          /* x-dray tags */
+  im = img(plan, 2);
+  assert_string_equal(im->repository, "reg.example.com:5000/tool");
+  assert_string_equal(im->dockerfile, abs_path("c/tool/build.Dockerfile"));
+  assert_string_equal(joined(im->build_args), "A=file B=file");
+
+  /* The command line wins: registry, tags, build args by name. */
+  o.registry = "localhost:5000";
+  o.tags = list("cli", NULL);
+  o.build_args = list("A=cli", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(img(plan, 0)->repository, "localhost:5000/web");
+  assert_string_equal(joined(img(plan, 0)->tags), "1.2");
+  assert_string_equal(joined(img(plan, 1)->tags), "cli");
+  assert_string_equal(joined(img(plan, 2)->build_args), "A=cli B=file");
+
+  /* Folders and a compose file together: folders first. */
+  put("f/zeta/Dockerfile", "FROM busybox\n");
+  o.paths = list(abs_path("f"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "zeta[] web[] api[] tool[]");
+}
+
+/* ---- order --------------------------------------------------------------- */
+
+static void test_chain_order(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  (void)state;
+
+  /* a <- b <- c (a is built FROM b, …); d is independent. */
+  put("o/a/Dockerfile", "FROM b AS build\nFROM busybox\nCOPY --from=build / /\n");
+  put("o/b/Dockerfile", "ARG BASE=c\nFROM ${BASE}:latest\n");
+  put("o/c/Dockerfile", "FROM docker.io/library/busybox@sha256:"
+                        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n");
+  put("o/d/Dockerfile", "FROM docker.io/library/c:v9\n"); /* a tag this run does not build */
+  o.paths = list(abs_path("o"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "c[] b[0] a[1] d[]");
+
+  /* A build arg changes what b is built from: now d, and c is free. */
+  o.build_args = list("BASE=d", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "c[] d[] b[1] a[2]");
+  o.build_args = list(NULL);
+
+  /* The familiar form matches; with a registry only the full name does. */
+  put("o/d/Dockerfile", "FROM docker.io/library/c:latest\n");
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "c[] b[0] a[1] d[0]");
+  o.registry = "localhost:5000";
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "a[] b[] c[] d[]");
+  put("o/a/Dockerfile", "FROM localhost:5000/b:latest\n");
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "b[] a[0] c[] d[]");
+
+  /* An image FROM its own name means the published one. */
+  put("self/node/Dockerfile", "FROM node\n");
+  o.registry = NULL;
+  o.paths = list(abs_path("self"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "node[]");
+}
+
+static void test_diamond_and_target(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  (void)state;
+
+  put("dm/a-top/Dockerfile", "FROM b-left\nCOPY --from=c-right:latest /x /y\n");
+  put("dm/b-left/Dockerfile", "FROM d-base\n");
+  put("dm/c-right/Dockerfile", "FROM d-base AS one\nFROM one\n");
+  put("dm/d-base/Dockerfile", "FROM scratch\nCOPY x /\n");
+  put("dm/e-free/Dockerfile", "FROM busybox\n");
+  o.paths = list(abs_path("dm"), NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "d-base[] b-left[0] c-right[0] a-top[1,2] e-free[]");
+
+  /* Only the stages a target needs count (BuildKit skips the others). */
+  put("t/compose.yaml", "services:\n"
+                        "  app:\n"
+                        "    build: {context: app, target: dev}\n"
+                        "  x: {build: x}\n"
+                        "  y: {build: y}\n");
+  put("t/app/Dockerfile", "FROM x AS dev\nFROM y AS prod\n");
+  put("t/x/Dockerfile", "FROM busybox\n");
+  put("t/y/Dockerfile", "FROM busybox\n");
+  o.paths = list(NULL);
+  o.compose_file = abs_path("t/compose.yaml");
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "x[] app[0] y[]");
+  assert_string_equal(img(plan, 1)->target, "dev");
+}
+
+static void test_cycles(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  const char *m;
+  int links;
+  (void)state;
+
+  put("cy/a/Dockerfile", "FROM b\n");
+  put("cy/b/Dockerfile", "# comment\nFROM busybox\nCOPY --from=a / /\n");
+  put("cy/c/Dockerfile", "FROM a\n"); /* depends on the cycle, is not in it */
+  put("cy/d/Dockerfile", "FROM f\n");
+  put("cy/e/Dockerfile", "FROM d\n");
+  put("cy/f/Dockerfile", "FROM e\n");
+  o.paths = list(abs_path("cy"), NULL);
+  m = load_bad(&o, &links);
+  assert_string_equal(m,
+                      "@/cy/a: cycle: a -> b -> a (@/cy/a/Dockerfile:1: FROM b; "
+                      "@/cy/b/Dockerfile:3: COPY --from a)\n"
+                      "@/cy/d: cycle: d -> f -> e -> d (@/cy/d/Dockerfile:1: FROM f; "
+                      "@/cy/f/Dockerfile:1: FROM e; @/cy/e/Dockerfile:1: FROM d)\n");
+  assert_int_equal(links, 2);
+
+  /* Skipping one image of a cycle breaks it. */
+  o.skip = list("b", "f", NULL);
+  assert_string_equal(summary(load_ok(&o)), "a[] c[0] d[] e[2]");
+}
+
+static void test_only_skip(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  const char *m;
+  (void)state;
+
+  put("os/a/Dockerfile", "FROM b\n");
+  put("os/b/Dockerfile", "FROM c\n");
+  put("os/c/Dockerfile", "FROM busybox\n");
+  put("os/lib/x/Dockerfile", "FROM busybox\n");
+  put("os/lib/y/Dockerfile", "FROM busybox\n");
+  o.paths = list(abs_path("os"), NULL);
+
+  o.only = list("a", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "a[]"); /* the edge to b is dropped */
+
+  o.only = list("lib/*", "b", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "b[] lib/x[] lib/y[]");
+
+  o.only = list(NULL);
+  o.skip = list("c", "*/y", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "b[] a[0] lib/x[]");
+
+  /* Patterns match the repository too. */
+  o.skip = list(NULL);
+  o.registry = "localhost:5000/team";
+  o.only = list("localhost:5000/team/lib/?", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "lib/x[] lib/y[]");
+
+  /* A filtered-out image's broken Dockerfile does not matter. */
+  put("os/c/Dockerfile", "RUN nothing\n");
+  o.only = list("a", "b", NULL);
+  plan = load_ok(&o);
+  assert_string_equal(summary(plan), "a[] b[]");
+
+  o.only = list("a", "nomatch*", NULL);
+  m = load_bad(&o, NULL);
+  assert_string_equal(m, "--only nomatch*: matches no image\n");
+}
+
+/* ---- everything wrong at once -------------------------------------------- */
+
+static void test_problems_together(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  const char *m;
+  int links;
+  (void)state;
+
+  put("p/web/Dockerfile", "FROM busybox\n");
+  put("p/bad/Dockerfile", "FROM Busybox\nFROM ${NOPE}\n");
+  put("p/compose.yaml", "services:\n"                        /* 1 */
+                        "  web:\n"                           /* 2 */
+                        "    build: web\n"                   /* 3 */
+                        "  nocontext:\n"                     /* 4 */
+                        "    build: ./missing\n"             /* 5 */
+                        "  nodockerfile:\n"                  /* 6 */
+                        "    build: {context: ., dockerfile: Nope.Dockerfile}\n"
+                        "  Upper:\n"                         /* 8 */
+                        "    build: web\n"                   /* 9 */
+                        "  digest:\n"                        /* 10 */
+                        "    build: web\n"                   /* 11 */
+                        "    image: x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0"
+                        "123456789abcdef\n"                  /* 12 */
+                        "  other:\n"                         /* 13 */
+                        "    build: web\n"                   /* 14 */
+                        "    image: web\n"                   /* 15 */
+                        "  target:\n"                        /* 16 */
+                        "    build: {context: web, target: nope}\n");
+  o.paths = list(abs_path("p"), NULL);
+  o.compose_file = abs_path("p/compose.yaml");
+  o.tags = list("-bad", NULL);
+  m = load_bad(&o, &links);
+  assert_string_equal(
+      m,
+      "--tag -bad: invalid tag (allowed: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or "
+      "-)\n"
+      "@/p/compose.yaml:12: service \"digest\": image: \"x@sha256:0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\" has a digest; an image to build needs a tag\n"
+      "@/p/compose.yaml:2: repository \"web\" is also defined by @/p/web\n"
+      "@/p/compose.yaml:8: service \"Upper\": invalid reference \"Upper\": repository name must "
+      "be lowercase\n"
+      "@/p/compose.yaml:13: repository \"web\" is also defined by @/p/web\n"
+      "@/p/bad/Dockerfile:1: FROM: invalid reference \"Busybox\": repository name must be "
+      "lowercase\n"
+      "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n"
+      "@/p/compose.yaml:4: service \"nocontext\": build context @/p/missing is not a folder or "
+      "does not exist\n"
+      "@/p/compose.yaml:6: service \"nodockerfile\": Dockerfile @/p/Nope.Dockerfile does not "
+      "exist\n"
+      "@/p/web/Dockerfile: target stage \"nope\" not found\n");
+  assert_int_equal(links, 10);
+
+  /* A compose syntax error comes with everything else too. */
+  put("p/broken.yaml", "services:\n  a: [\n");
+  o.compose_file = abs_path("p/broken.yaml");
+  o.tags = list(NULL);
+  m = load_bad(&o, &links);
+  assert_string_equal(m, "@/p/broken.yaml:3:1: YAML syntax error: did not find expected node "
+                         "content (while parsing a flow node at line 3, column 1)\n"
+                         "@/p/bad/Dockerfile:1: FROM: invalid reference \"Busybox\": repository "
+                         "name must be lowercase\n"
+                         "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_discovery_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_registry_and_tags, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_diamond_and_target, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_only_skip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_problems_together, setup, teardown),
+  };
+  int rc;
+  apr_initialize();
+  rc = cmocka_run_group_tests(tests, NULL, NULL);
+  apr_terminate();
+  return rc;
+}
