@@ -59,7 +59,18 @@ typedef struct dray_plan_t {
 /* Discover, parse and validate everything OPTS names; order the images so
  * that every image comes after those it is built FROM. An image whose name
  * matches a --skip pattern, or no --only pattern when some are given, is left
- * out; edges to images left out are dropped (they count as external). */
+ * out; edges to images left out are dropped (they count as external).
+ *
+ * Details (plan.c): patterns are apr_fnmatch globs without flags ("*" also
+ * matches "/") tried on the name and on the repository; an --only pattern
+ * that matches nothing is an error. Folder images come first (sorted by
+ * folder, depth first), then compose services in file order; the order keeps
+ * that wherever dependencies allow. A FROM / COPY --from / RUN --mount from=
+ * (in the stages the target needs) is an edge when its familiar name equals
+ * an image's repository and its tag is one of that image's tags or absent;
+ * digests and an image's own name are not edges. Problems of images left out
+ * by --only/--skip are not reported, except naming and duplicates. On error
+ * *PLAN is untouched and nothing stays allocated in RESULT_POOL. */
 dray_error_t *dray_plan_load(dray_plan_t **plan,
                              const dray_plan_options_t *opts,
                              apr_pool_t *result_pool,
