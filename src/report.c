@@ -47,13 +47,27 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
             apr_psprintf(scratch_pool, "%d/%d", job->build_attempts, job->push_attempts),
             verbose && job->digest ? job->digest : short_digest(job->digest, scratch_pool));
   }
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    if (job->state == DRAY_JOB_DONE || !job->error)
-      continue;
-    fprintf(out, "\n%s: %s\n", job->image->name, job->error);
-    if (job->build_attempts || job->push_attempts)
-      fprintf(out, "  log: %s\n", job->log_path);
+  {
+    const char *not_started = NULL;
+    int n_not_started = 0;
+    for (i = 0; i < run->jobs->nelts; i++) {
+      const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+      if (job->state == DRAY_JOB_DONE || !job->error)
+        continue;
+      /* Images an interrupt kept from starting: one line for all of them. */
+      if (job->state == DRAY_JOB_INTERRUPTED && !job->build_attempts && !job->push_attempts) {
+        not_started = not_started ? apr_pstrcat(scratch_pool, not_started, ", ",
+                                                job->image->name, NULL)
+                                  : job->image->name;
+        n_not_started++;
+        continue;
+      }
+      fprintf(out, "\n%s: %s\n", job->image->name, job->error);
+      if (job->build_attempts || job->push_attempts)
+        fprintf(out, "  log: %s\n", job->log_path);
+    }
+    if (n_not_started)
+      fprintf(out, "\nnot started (interrupted): %s\n", not_started);
   }
   dray_run_count(&c, run);
   fprintf(out, "\n%d images in %.1fs: %d %s, %d failed, %d skipped, %d interrupted "
