@@ -482,7 +482,7 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
     }
     if (r.bearer) {
       dray_auth_challenge_t ch;
-      apr_int64_t expires_in;
+      apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
       dray_registry_parse_challenge(&ch, r.bearer, scratch_pool);
       if (!ch.realm)
         return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
