@@ -31,8 +31,9 @@
 #define SCRIPT_STDIN "set /p LINE=& echo got:!LINE!"
 #define SCRIPT_PWD "cd"
 #define SCRIPT_ENV "echo a=!DRAY_TEST_A! b=!DRAY_TEST_B! p=!DRAY_TEST_PARENT!"
-/* A grandchild (ping waits ~1 s per count) that holds the output pipe. */
-#define SCRIPT_TREE "echo started& ping -n 21 127.0.0.1 >nul& echo not-killed"
+/* A grandchild cmd says "started" and runs ping (which waits ~1 s per
+ * count); both hold the output pipe. ^ defers & and > to the inner cmd. */
+#define SCRIPT_TREE "cmd.exe /d /c echo started^& ping -n 21 127.0.0.1 ^>nul& echo not-killed"
 #define SCRIPT_SLEEP "echo started& ping -n 21 127.0.0.1 >nul"
 #define HOME_VAR "USERPROFILE"
 #define HOME_VALUE "C:\\dray-home-test"
@@ -45,8 +46,9 @@
 #define SCRIPT_STDIN "read LINE; echo \"got:$LINE\""
 #define SCRIPT_PWD "pwd"
 #define SCRIPT_ENV "echo \"a=$DRAY_TEST_A b=$DRAY_TEST_B p=$DRAY_TEST_PARENT\""
-/* sleep in the background is a grandchild that holds the output pipe. */
-#define SCRIPT_TREE "sleep 20 & echo started; wait; echo not-killed"
+/* A grandchild shell says "started" and becomes sleep, in the background
+ * (where a non-interactive shell ignores SIGINT); it holds the output pipe. */
+#define SCRIPT_TREE "/bin/sh -c 'echo started; exec sleep 20' & wait; echo not-killed"
 #define SCRIPT_SLEEP "echo started; exec sleep 20"
 #define HOME_VAR "HOME"
 #define HOME_VALUE "/tmp/dray-home-test"
@@ -266,8 +268,7 @@ static void test_kill_tree(void **state)
 
   apr_pool_create(&pool, root);
   proc = spawn(&out, NULL, argv, NULL, NULL, pool);
-  read_until(out, "started");
-  apr_sleep(apr_time_from_msec(300)); /* let the grandchild start */
+  read_until(out, "started"); /* the grandchild runs */
   start = apr_time_now();
   assert_int_equal(dray_platform_proc_signal(proc, DRAY_PROC_KILL), APR_SUCCESS);
   text = read_all(out, pool);

@@ -1,0 +1,37 @@
+#!/bin/sh
+# wine-run.sh [--prefix DIR] [--init | PROGRAM.exe [ARGS...]]
+#
+# Runs a Windows program under wine, headless and quiet, in a private wine
+# prefix (default: $WINEPREFIX, else ./wineprefix) that is created with
+# `wineboot -i` on first use (~10 s, ~700 MB; never shared with the user's
+# own prefix). --init only creates it. ctest uses this as the
+# cross-compiling emulator; the exit status is the program's.
+set -eu
+prefix=${WINEPREFIX:-$PWD/wineprefix}
+if [ "${1:-}" = "--prefix" ]; then
+  prefix=$2
+  shift 2
+fi
+case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
+export WINEPREFIX="$prefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="   # no Mono/Gecko install dialogs
+unset DISPLAY WAYLAND_DISPLAY                # no windows, no X server needed
+if command -v wine >/dev/null 2>&1; then wine=wine; else wine=wine64; fi
+
+if [ ! -f "$prefix/.dray-ready" ]; then
+  mkdir -p "$(dirname "$prefix")"
+  # Tests may start in parallel: one creates the prefix, the others wait.
+  (
+    flock 9
+    if [ ! -f "$prefix/.dray-ready" ]; then
+      wineboot -i >/dev/null 2>&1 || { echo "wine-run: wineboot -i failed" >&2; exit 1; }
+      wineserver -w 2>/dev/null || true
+      touch "$prefix/.dray-ready"
+    fi
+  ) 9>"$prefix.lock"
+fi
+if [ "${1:-}" = "--init" ]; then
+  exit 0
+fi
+exec "$wine" "$@"
