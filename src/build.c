@@ -93,6 +93,7 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
 
   memset(&spec, 0, sizeof(spec));
   spec.argv = argv;
+  spec.env = opts->env;
   spec.log = log;
   spec.cancel = cancel;
   err = dray_child_run(&child, &spec, scratch_pool, scratch_pool);

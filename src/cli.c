@@ -26,7 +26,14 @@ enum {
   OPT_REPORT,
   OPT_DRY_RUN,
   OPT_PROGRESS,
-  OPT_STALL_TIMEOUT
+  OPT_STALL_TIMEOUT,
+  OPT_PUSH_DRIVER,
+  OPT_ENGINE_HOST,
+  OPT_CONTEXT,
+  OPT_INSECURE,
+  OPT_SKIP_EXISTING,
+  OPT_NO_VERIFY,
+  OPT_EVENTS
 };
 
 static const apr_getopt_option_t options[] = {
@@ -40,6 +47,13 @@ static const apr_getopt_option_t options[] = {
   {"retry-delay", OPT_RETRY_DELAY, 1, "SECONDS  first backoff delay, doubled per attempt (default 2)"},
   {"stall-timeout", OPT_STALL_TIMEOUT, 1, "SECONDS  abort a push without progress this long (default 60, 0 = never)"},
   {"engine-cmd", OPT_ENGINE_CMD, 1, "PATH  docker or podman client (default docker)"},
+  {"engine-host", OPT_ENGINE_HOST, 1, "URL  engine to use (unix://, tcp://, npipe://, ssh://), over DOCKER_HOST"},
+  {"context", OPT_CONTEXT, 1, "NAME  docker context to use"},
+  {"push-driver", OPT_PUSH_DRIVER, 1, "auto|engine|cli  push through the Engine API or the CLI (default auto)"},
+  {"insecure-registry", OPT_INSECURE, 1, "HOST  talk plain HTTP / unverified TLS to HOST (repeatable)"},
+  {"skip-existing", OPT_SKIP_EXISTING, 0, "push nothing the registry already serves for this image"},
+  {"no-verify", OPT_NO_VERIFY, 0, "do not check pushed digests against the registry"},
+  {"events", OPT_EVENTS, 1, "json  one JSON event per line on stdout (summary goes to stderr)"},
   {"build-arg", OPT_BUILD_ARG, 1, "K=V  build argument (repeatable)"},
   {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
   {"network", OPT_NETWORK, 1, "MODE  network for RUN steps, passed to the build"},
@@ -58,16 +72,21 @@ static const apr_getopt_option_t options[] = {
 
 /* Which options each command accepts (by optch). */
 static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
-                               OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_BUILD_ARG,
+                               OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
+                               OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
+                               OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
-                                 OPT_ENGINE_CMD, OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
+                                 OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
+                                 OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
                                  OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
-                                OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_BUILD_ARG, OPT_ONLY,
+                                OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
+                                OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
+                                OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
                                 OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
 static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP,
@@ -212,6 +231,8 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->push_driver = "auto";
   cli->builders = cli->pushers = cli->retries = cli->build_retries = cli->stall_timeout = -1;
   cli->retry_delay = -1;
   cli->engine_cmd = "docker";
@@ -278,6 +299,22 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,
                                   arg);
       APR_ARRAY_PUSH(cli->build_args, const char *) = arg;
+      break;
+    case OPT_ENGINE_HOST: cli->engine_host = arg; break;
+    case OPT_CONTEXT: cli->context = arg; break;
+    case OPT_PUSH_DRIVER:
+      if (strcmp(arg, "auto") && strcmp(arg, "engine") && strcmp(arg, "cli"))
+        return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                  "%s takes auto, engine or cli, not '%s'", name, arg);
+      cli->push_driver = arg;
+      break;
+    case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
+    case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
+    case OPT_NO_VERIFY: cli->no_verify = 1; break;
+    case OPT_EVENTS:
+      if (strcmp(arg, "json") != 0)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s takes json, not '%s'", name, arg);
+      cli->events_json = 1;
       break;
     case OPT_PLATFORM: cli->platform = arg; break;
     case OPT_NETWORK: cli->network = arg; break;

@@ -9,13 +9,17 @@
 #include <apr_strings.h>
 #include <curl/curl.h>
 
+#include "dray/auth.h"
 #include "dray/build.h"
 #include "dray/child.h"
 #include "dray/cli.h"
+#include "dray/engine.h"
 #include "dray/error.h"
 #include "dray/plan.h"
 #include "dray/platform.h"
 #include "dray/push.h"
+#include "dray/push_engine.h"
+#include "dray/registry.h"
 #include "dray/report.h"
 #include "dray/scheduler.h"
 #include "dray/version.h"
@@ -115,6 +119,43 @@ static int first_set(int a, int b, int dflt)
   return a >= 0 ? a : b > 0 ? b : dflt;
 }
 
+/* The push side: the engine (when it speaks HTTP here), credentials, the
+ * registry client for verification, and the driver. */
+static dray_error_t *setup_push(dray_run_options_t *ro, dray_cli_t *cli, apr_pool_t *pool)
+{
+  const dray_engine_endpoint_t *ep = NULL;
+  dray_engine_t *engine = NULL;
+  dray_auth_config_t *auth;
+  dray_error_t *err;
+  int want_engine = strcmp(cli->push_driver, "cli") != 0;
+
+  DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
+  DRAY_ERR(dray_registry_create(&ro->registry, auth, cli->insecure, pool));
+  ro->verify = !cli->no_verify;
+  ro->skip_existing = cli->skip_existing;
+
+  err = dray_engine_resolve(&ep, cli->engine_host, cli->context, NULL, pool, pool);
+  if (err)
+    return err;
+  if (dray_engine_http_capable(ep)) {
+    err = dray_engine_open(&engine, ep, NULL, pool, pool);
+    if (err && strcmp(cli->push_driver, "engine") == 0)
+      return dray_error_quick_wrapf(err, "--push-driver engine");
+    if (err && cli->verbose)
+      fprintf(stderr, "dray: engine API not reachable (%s); pushing through %s\n",
+              dray_error_format(err, pool), cli->engine_cmd);
+    dray_error_clear(err);
+  } else if (strcmp(cli->push_driver, "engine") == 0) {
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "--push-driver engine: the engine at %s is not reachable over HTTP "
+                              "from here; use --push-driver cli", ep->host);
+  }
+  ro->engine = engine;
+  if (want_engine && engine)
+    return dray_push_engine_driver_create(&ro->push_driver, engine, auth, pool);
+  return dray_push_cli_driver_create(&ro->push_driver, cli->engine_cmd, ro->build.env, pool);
+}
+
 static int run_command(dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
@@ -162,8 +203,19 @@ static int run_command(dray_cli_t *cli, apr_pool_t *pool)
   if (warning)
     fprintf(stderr, "dray: warning: %s\n", warning);
 
+  /* An explicit engine reaches the CLI children too. */
+  {
+    apr_array_header_t *env = apr_array_make(pool, 2, sizeof(const char *));
+    if (cli->engine_host)
+      APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_HOST=", cli->engine_host, NULL);
+    else if (cli->context)
+      APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
+    APR_ARRAY_PUSH(env, const char *) = NULL;
+    ro.build.env = (const char *const *)env->elts;
+  }
+
   if (ro.mode != DRAY_MODE_BUILD) {
-    err = dray_push_cli_driver_create(&ro.push_driver, cli->engine_cmd, pool);
+    err = setup_push(&ro, cli, pool);
     if (err) {
       dray_error_print(err, "dray: error: ");
       dray_error_clear(err);

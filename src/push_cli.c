@@ -17,6 +17,7 @@
 
 typedef struct cli_driver_t {
   const char *engine_cmd;
+  const char *const *env;
   int is_podman;
 } cli_driver_t;
 
@@ -151,6 +152,7 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
   pl.size = -1;
   memset(&spec, 0, sizeof(spec));
   spec.argv = argv;
+  spec.env = cd->env;
   spec.log = req->log;
   spec.on_line = on_push_line;
   spec.baton = &pl;
@@ -224,6 +226,7 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
 
 dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
                                           const char *engine_cmd,
+                                          const char *const *env,
                                           apr_pool_t *result_pool)
 {
   dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
@@ -233,6 +236,7 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
     if (*p == '/' || *p == '\\')
       base = p + 1;
   cd->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
+  cd->env = env;
   cd->is_podman = strncmp(base, "podman", 6) == 0;
   driver->name = "cli";
   driver->push = cli_push;

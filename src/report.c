@@ -128,6 +128,11 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "image_id", str_or_null(job->image_id));
   json_object_set_new(o, "digest", str_or_null(job->digest));
   json_object_set_new(o, "tag_digests", tagd);
+  json_object_set_new(o, "up_to_date", json_boolean(job->up_to_date));
+  /* true: the registry served every pushed digest; null: not checked */
+  json_object_set_new(o, "verified", job->state == DRAY_JOB_DONE && !job->up_to_date && run->verify
+                                         ? json_boolean(job->verified) : json_null());
+  json_object_set_new(o, "bytes_pushed", json_integer(job->bytes_pushed));
   json_object_set_new(o, "build_seconds", json_real(secs(job->build_time)));
   json_object_set_new(o, "push_seconds", json_real(secs(job->push_time)));
   json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
@@ -154,7 +159,7 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
   for (i = 0; i < run->jobs->nelts; i++)
     json_array_append_new(images, job_json(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *),
                                            scratch_pool));
-  root = json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, "
+  root = json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
                    "s:{s:i, s:i, s:i, s:i, s:i}, s:o}",
                    "dray_version", DRAY_VERSION, "mode", modes[run->mode],
                    "start", time_or_null(run->start), "end", time_or_null(run->end),
@@ -162,6 +167,7 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                    "pushers", run->pushers, "max_running_builds", run->max_running_builds,
                    "max_running_pushes", run->max_running_pushes,
                    "interrupted", run->interrupts > 0, "exit_code", exit_code,
+                   "bytes_pushed", (json_int_t)run->bytes_pushed,
                    "counts", "done", c.done, "failed", c.failed, "skipped", c.skipped,
                    "interrupted", c.interrupted, "total", run->jobs->nelts,
                    "images", images);

@@ -35,7 +35,10 @@ const char *dray_job_state_word(const dray_run_t *run, const dray_job_t *job)
   case DRAY_JOB_BUILT: return "built";
   case DRAY_JOB_PUSHING: return "pushing";
   case DRAY_JOB_PUSH_RETRY: return "push-retry";
-  case DRAY_JOB_DONE: return run->mode == DRAY_MODE_BUILD ? "built" : "pushed";
+  case DRAY_JOB_DONE:
+    if (run->mode == DRAY_MODE_BUILD)
+      return "built";
+    return job->up_to_date ? "up-to-date" : "pushed";
   case DRAY_JOB_FAILED: return "failed";
   case DRAY_JOB_SKIPPED: return "skipped";
   case DRAY_JOB_INTERRUPTED: return "interrupted";

@@ -23,6 +23,7 @@
 #include "dray/backoff.h"
 #include "dray/cancel.h"
 #include "dray/platform.h"
+#include "dray/verify.h"
 
 #define TICK_INTERVAL apr_time_from_msec(100)
 #define PROGRESS_INTERVAL apr_time_from_msec(250)
@@ -50,12 +51,17 @@ typedef struct event_t {
   char *reason;
   char *image_id;
   char *digests;           /* one per tag, '\n'-separated */
+  int up_to_date;          /* tags skipped because the registry had them */
+  int verified;            /* the registry served every pushed digest */
+  apr_int64_t bytes;       /* layer bytes uploaded */
+  apr_interval_time_t retry_after; /* the registry asked to wait this long */
   dray_push_progress_t progress;
 } event_t;
 
 /* Queue sentinels: never dereferenced. */
 static char stop_sentinel;
-static event_t tick_event = {EV_TICK, -1, 0, 0, 0, 0, NULL, NULL, NULL, NULL, {0, 0, 0, 0, 0, NULL}};
+static event_t tick_event = {EV_TICK, -1, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
+                             {0, 0, 0, 0, 0, NULL}};
 
 typedef struct sched_t {
   dray_run_t *run;
@@ -210,6 +216,7 @@ typedef struct progress_baton_t {
   sched_t *s;
   int job;
   apr_time_t last;
+  apr_int64_t bytes;       /* last bytes_done of the current tag's push */
 } progress_baton_t;
 
 static void on_push_progress(void *baton, const dray_push_progress_t *p)
@@ -217,6 +224,8 @@ static void on_push_progress(void *baton, const dray_push_progress_t *p)
   progress_baton_t *pb = baton;
   apr_time_t now = apr_time_now();
   event_t *ev;
+
+  pb->bytes = p->bytes_done;
   /* Rate-limit: the scheduler needs a picture, not every byte. */
   if (now - pb->last < PROGRESS_INTERVAL)
     return;
@@ -227,10 +236,65 @@ static void on_push_progress(void *baton, const dray_push_progress_t *p)
   post(pb->s, ev);
 }
 
+typedef struct push_tally_t {
+  int up_to_date;                 /* tags the registry already had */
+  int verified;                   /* tags whose digest the registry confirmed */
+  apr_int64_t bytes;
+  apr_interval_time_t retry_after;
+} push_tally_t;
+
+/* One tag: skip it if the registry has it (--skip-existing), else push it
+ * and check that the registry serves what the push reported. */
+static dray_error_t *push_one_tag(sched_t *s, const char *ref, apr_file_t *log,
+                                  progress_baton_t *pb, dray_push_result_t *res,
+                                  push_tally_t *tally, apr_pool_t *pool)
+{
+  const dray_run_options_t *o = s->opts;
+  const dray_push_driver_t *driver = o->push_driver;
+  dray_push_request_t req;
+  dray_error_t *err;
+
+  memset(res, 0, sizeof(*res));
+  if (o->skip_existing) {
+    int up_to_date = 0;
+    const char *digest = NULL;
+    DRAY_ERR(dray_verify_up_to_date(&up_to_date, &digest, o->registry, o->engine, ref,
+                                    s->cancel, pool, pool));
+    if (up_to_date) {
+      if (log)
+        apr_file_printf(log, "dray: %s is up to date in the registry (%s)\n", ref, digest);
+      res->digest = digest;
+      tally->up_to_date++;
+      return DRAY_NO_ERROR;
+    }
+  }
+  memset(&req, 0, sizeof(req));
+  req.reference = ref;
+  req.log = log;
+  req.cancel = s->cancel;
+  req.progress = on_push_progress;
+  req.progress_baton = pb;
+  req.stall_timeout = o->stall_timeout;
+  pb->bytes = 0;
+  err = driver->push(driver, &req, res, pool, pool);
+  tally->bytes += pb->bytes;
+  if (err || !o->verify || !o->registry)
+    return err;
+  err = dray_verify_pushed(o->registry, ref, res->digest, s->cancel, &tally->retry_after, pool);
+  if (err) {
+    res->reason = "verify";
+    res->retryable = 1;
+    return err;
+  }
+  if (log)
+    apr_file_printf(log, "dray: verified %s: the registry serves %s\n", ref, res->digest);
+  tally->verified++;
+  return DRAY_NO_ERROR;
+}
+
 static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
 {
   sched_t *s = data;
-  const dray_push_driver_t *driver = s->opts->push_driver;
   apr_pool_t *pool, *iterpool;
 
   apr_pool_create(&pool, NULL);
@@ -245,6 +309,7 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
     dray_error_t *err = NULL;
     const char *digests = NULL;
     progress_baton_t pb;
+    push_tally_t tally;
     apr_status_t st;
     int i;
 
@@ -265,6 +330,7 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
     pb.s = s;
     pb.job = image->index;
     pb.last = 0;
+    memset(&tally, 0, sizeof(tally));
     st = open_log(&log, job->log_path, iterpool);
     if (st != APR_SUCCESS) {
       err = dray_error_wrap_apr(st, "%s: cannot open log %s", image->name, job->log_path);
@@ -272,16 +338,8 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
     }
     /* Every tag is one push; after the first, the layers already exist. */
     for (i = 0; !err && i < image->tags->nelts; i++) {
-      dray_push_request_t req;
-      memset(&req, 0, sizeof(req));
-      req.reference = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *), iterpool);
-      req.log = log;
-      req.cancel = s->cancel;
-      req.progress = on_push_progress;
-      req.progress_baton = &pb;
-      req.stall_timeout = s->opts->stall_timeout;
-      memset(&res, 0, sizeof(res));
-      err = driver->push(driver, &req, &res, iterpool, iterpool);
+      const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *), iterpool);
+      err = push_one_tag(s, ref, log, &pb, &res, &tally, iterpool);
       if (!err)
         digests = digests ? apr_pstrcat(iterpool, digests, "\n", res.digest, NULL) : res.digest;
     }
@@ -296,6 +354,10 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
     ev->reason = xstrdup(err ? (res.reason ? res.reason : "exit") : NULL);
     ev->error = err ? xstrdup(dray_error_format(err, iterpool)) : NULL;
     ev->digests = xstrdup(digests);
+    ev->up_to_date = tally.up_to_date;
+    ev->verified = !err && tally.verified == image->tags->nelts - tally.up_to_date;
+    ev->bytes = tally.bytes;
+    ev->retry_after = tally.retry_after;
     dray_error_clear(err);
     post(s, ev);
   }
@@ -521,10 +583,14 @@ static void handle_push_done(sched_t *s, dray_job_t *job, event_t *ev)
     for (tok = apr_strtok(all, "\n", &state); tok; tok = apr_strtok(NULL, "\n", &state))
       APR_ARRAY_PUSH(job->tag_digests, const char *) = tok;
     job->digest = job->tag_digests->nelts ? APR_ARRAY_IDX(job->tag_digests, 0, const char *) : NULL;
+    job->up_to_date = ev->up_to_date == job->image->tags->nelts;
+    job->verified = ev->verified;
+    job->bytes_pushed = ev->bytes;
+    s->run->bytes_pushed += ev->bytes;
     job->state = DRAY_JOB_DONE;
     job->error = NULL;
     job->reason = NULL;
-    view_event(s, job, "pushed", job->digest);
+    view_event(s, job, job->up_to_date ? "up-to-date" : "pushed", job->digest);
     return;
   }
   job->error = apr_pstrdup(s->pool, ev->error);
@@ -534,6 +600,8 @@ static void handle_push_done(sched_t *s, dray_job_t *job, event_t *ev)
   } else if (ev->retryable && job->push_attempts <= s->opts->push_retries &&
              !s->run->draining) {
     apr_interval_time_t d = backoff(s, job->push_attempts);
+    if (ev->retry_after > d)
+      d = ev->retry_after; /* the registry said how long to wait */
     job->state = DRAY_JOB_PUSH_RETRY;
     job->retry_at = ev->time + d;
     view_event(s, job, "push-retry",
@@ -599,6 +667,8 @@ static void handle_event(sched_t *s, event_t *ev)
     memset(&job->progress, 0, sizeof(job->progress));
     if (!job->push_start)
       job->push_start = ev->time;
+    if (!run->first_push_start)
+      run->first_push_start = ev->time;
     if (++run->running_pushes > run->max_running_pushes)
       run->max_running_pushes = run->running_pushes;
     view_event(s, job, "push-started", NULL);
@@ -651,6 +721,7 @@ static dray_error_t *setup_run(sched_t *s, const dray_plan_t *plan,
   run->plan = plan;
   run->builders = opts->builders;
   run->pushers = opts->pushers;
+  run->verify = opts->verify && opts->registry;
   run->jobs = apr_array_make(result_pool, n, sizeof(dray_job_t *));
   s->run = run;
   s->opts = opts;

@@ -22,6 +22,7 @@ typedef struct dray_build_options_t {
   const char *platform;     /* --platform, or NULL */
   const char *network;      /* --network, or NULL */
   int no_cache;             /* --no-cache */
+  const char *const *env;   /* extra "K=V" for the child (DOCKER_HOST...), or NULL */
 } dray_build_options_t;
 
 typedef struct dray_build_result_t {

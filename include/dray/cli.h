@@ -42,6 +42,13 @@ typedef struct dray_cli_t {
   double retry_delay;                /* seconds; < 0 = not given */
   int stall_timeout;                 /* -1 = not given */
   const char *engine_cmd;
+  const char *engine_host;           /* --engine-host, or NULL */
+  const char *context;               /* --context, or NULL */
+  const char *push_driver;           /* "auto", "engine" or "cli" */
+  apr_array_header_t *insecure;      /* --insecure-registry hosts */
+  int skip_existing;
+  int no_verify;
+  int events_json;                   /* --events json */
   const char *platform;
   const char *network;
   int no_cache;

@@ -58,9 +58,11 @@ struct dray_push_driver_t {
   void *baton;
 };
 
-/* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile). */
+/* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile), with ENV
+ * ("K=V", NULL-ended, or NULL) added to the child's environment. */
 dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver,
                                           const char *engine_cmd,
+                                          const char *const *env,
                                           apr_pool_t *result_pool);
 
 /* Find "<tag>: digest: sha256:<hex> size: N" in LINE; on success returns the

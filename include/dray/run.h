@@ -61,6 +61,9 @@ typedef struct dray_job_t {
   const char *error;              /* final error message, or NULL */
   const char *reason;             /* final reason word, or NULL */
   dray_push_progress_t progress;  /* last progress of the running push */
+  apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
+  int up_to_date;                 /* every tag was already in the registry */
+  int verified;                   /* 1: the registry serves the pushed digests */
 } dray_job_t;
 
 typedef enum dray_mode_t {
@@ -80,6 +83,9 @@ typedef struct dray_run_t {
   int cancelling;                 /* running children are being stopped */
   int running_builds, running_pushes;
   int max_running_builds, max_running_pushes; /* observed peaks */
+  int verify;                     /* pushes are verified against the registry */
+  apr_int64_t bytes_pushed;       /* all finished pushes together */
+  apr_time_t first_push_start;
 } dray_run_t;
 
 /* Counts of jobs in each state, for the view and the summary. */

@@ -12,9 +12,11 @@
 #include <apr_time.h>
 
 #include "dray/build.h"
+#include "dray/engine.h"
 #include "dray/error.h"
 #include "dray/plan.h"
 #include "dray/push.h"
+#include "dray/registry.h"
 #include "dray/run.h"
 #include "dray/view.h"
 
@@ -35,6 +37,10 @@ typedef struct dray_run_options_t {
   const char *log_dir;              /* created if missing */
   dray_build_options_t build;
   dray_push_driver_t *push_driver;  /* required unless mode is BUILD */
+  dray_registry_t *registry;        /* for verification and --skip-existing, or NULL */
+  int verify;                       /* HEAD each pushed tag; digest must match */
+  int skip_existing;                /* no push for tags the registry already serves */
+  const dray_engine_t *engine;      /* for RepoDigests (--skip-existing), or NULL */
   dray_view_t *view;                /* or NULL */
   int handle_interrupts;            /* install the Ctrl+C handler */
 } dray_run_options_t;

@@ -14,13 +14,17 @@ class LimitsTest(drayt.DrayTestCase):
             drayt.write_image(self.tmp, f"slow{i:02d}", [
                 "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
                 'RUN ["/bin/busybox", "sleep", "1"]'])
-        p = self.run_dray("run", "-j", "4", "-p", "2", "--network", "none", ".")
+        # The CLI push driver here; the other tests use the default engine driver.
+        p = self.run_dray("run", "-j", "4", "-p", "2", "--push-driver", "cli",
+                          "--network", "none", ".")
         self.assertEqual(p.returncode, 0, self.explain())
         report = self.load_report()
 
         builds, pushes = [], []
         for img in report["images"]:
             self.assertEqual(img["status"], "pushed", img["name"])
+            self.assertTrue(img["verified"], img["name"])
+            self.assertEqual(self.registry_digest(img["references"][0]), img["digest"])
             for a in img["attempts"]:
                 self.assertLessEqual(a["start"], a["end"])
                 (builds if a["phase"] == "build" else pushes).append((a["start"], a["end"]))

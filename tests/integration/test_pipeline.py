@@ -32,6 +32,8 @@ class PipelineTest(drayt.DrayTestCase):
 
         for name, img in images.items():
             self.assertEqual(img["status"], "pushed", name)
+            self.assertTrue(img["verified"], name)
+            self.assertGreater(img["bytes_pushed"], 0, name)
             self.assertRegex(img["digest"], r"^sha256:[0-9a-f]{64}$")
             self.assertEqual(img["repository"], f"{self.registry}/{name}")
             for tag in ("latest", "v1"):
