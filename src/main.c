@@ -223,6 +223,8 @@ static int run_command(dray_cli_t *cli, apr_pool_t *pool)
     }
   }
   ro.view = dray_view_create(stderr, cli->progress, cli->verbose, pool);
+  if (cli->events_json)
+    dray_view_set_events(ro.view, stdout);
 
   err = dray_scheduler_run(&run, plan, &ro, pool, pool);
   if (err && !run) {
@@ -235,7 +237,8 @@ static int run_command(dray_cli_t *cli, apr_pool_t *pool)
     dray_error_clear(err);
   }
   code = dray_run_exit_code(run);
-  dray_report_print_summary(stdout, run, cli->verbose, pool);
+  /* With --events json, stdout carries only the events. */
+  dray_report_print_summary(cli->events_json ? stderr : stdout, run, cli->verbose, pool);
   if (cli->report) {
     err = dray_report_write_json(cli->report, run, code, pool);
     if (err) {

@@ -231,8 +231,7 @@ static void on_push_progress(void *baton, const dray_push_progress_t *p)
     return;
   pb->last = now;
   ev = event_new(EV_PUSH_PROGRESS, pb->job);
-  ev->progress = *p;
-  ev->progress.status = NULL; /* not owned by the event */
+  ev->progress = *p; /* status is a static word: safe to keep */
   post(pb->s, ev);
 }
 
@@ -665,6 +664,7 @@ static void handle_event(sched_t *s, event_t *ev)
     job->push_attempts++;
     job->phase_start = ev->time;
     memset(&job->progress, 0, sizeof(job->progress));
+    job->progress_at = ev->time;
     if (!job->push_start)
       job->push_start = ev->time;
     if (!run->first_push_start)
@@ -674,8 +674,12 @@ static void handle_event(sched_t *s, event_t *ev)
     view_event(s, job, "push-started", NULL);
     break;
   case EV_PUSH_PROGRESS:
-    if (job->state == DRAY_JOB_PUSHING)
+    if (job->state == DRAY_JOB_PUSHING) {
+      if (ev->progress.bytes_done != job->progress.bytes_done ||
+          ev->progress.layers_done != job->progress.layers_done)
+        job->progress_at = ev->time;
       job->progress = ev->progress;
+    }
     break;
   case EV_PUSH_DONE:
     handle_push_done(s, job, ev);

@@ -6,15 +6,20 @@
  */
 #include "dray/view.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
+#include <jansson.h>
 #include <apr_time.h>
 
 #include "dray/platform.h"
 
 #define REDRAW_INTERVAL apr_time_from_msec(100)
 #define MAX_JOB_LINES 16
+#define PLAIN_STATUS_INTERVAL apr_time_from_sec(30)  /* a sign of life in CI logs */
+#define EVENT_PROGRESS_INTERVAL apr_time_from_sec(1)
+#define SHOW_STALL_AFTER apr_time_from_sec(10)
 
 struct dray_view_t {
   FILE *out;
@@ -22,7 +27,11 @@ struct dray_view_t {
   int verbose;
   int drawn_lines;      /* lines of the live block now on screen */
   apr_time_t last_draw;
+  apr_time_t last_status; /* plain mode: last periodic status line */
+  FILE *events;           /* --events json, or NULL */
+  apr_time_t *last_progress_event; /* per job, for --events json */
   apr_pool_t *pool;     /* cleared before each redraw */
+  apr_pool_t *long_pool;
 };
 
 dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
@@ -34,9 +43,89 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
     mode = dray_platform_is_terminal(stream) ? DRAY_VIEW_LIVE : DRAY_VIEW_PLAIN;
   v->mode = mode;
   v->verbose = verbose;
+  v->long_pool = pool;
   apr_pool_create(&v->pool, pool);
   return v;
 }
+
+void dray_view_set_events(dray_view_t *v, FILE *events)
+{
+  v->events = events;
+}
+
+static double seconds(apr_interval_time_t t)
+{
+  return (double)t / APR_USEC_PER_SEC;
+}
+
+/* ---- --events json: one object per line, for CI systems ----------------- */
+
+static void emit_json(dray_view_t *v, json_t *o)
+{
+  char *text;
+  apr_time_t now = apr_time_now();
+  json_object_set_new(o, "time", json_real(seconds(now)));
+  text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(o);
+  if (text) {
+    fprintf(v->events, "%s\n", text);
+    fflush(v->events);
+    free(text);
+  }
+}
+
+static void emit_event_json(dray_view_t *v, const dray_run_t *run, const dray_job_t *job,
+                            const char *event, const char *detail)
+{
+  json_t *o = json_object();
+  const char *kind = strstr(event, "started") ? "started"
+                   : strstr(event, "retry") ? "retry"
+                   : !job ? "run" : "finished";
+  json_object_set_new(o, "event", json_string(event));
+  json_object_set_new(o, "kind", json_string(kind));
+  if (job) {
+    json_object_set_new(o, "image", json_string(job->image->name));
+    json_object_set_new(o, "status", json_string(dray_job_state_word(run, job)));
+    json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
+    json_object_set_new(o, "push_attempts", json_integer(job->push_attempts));
+    if (job->reason)
+      json_object_set_new(o, "reason", json_string(job->reason));
+    if (job->digest && job->state == DRAY_JOB_DONE)
+      json_object_set_new(o, "digest", json_string(job->digest));
+  }
+  if (detail)
+    json_object_set_new(o, "detail", json_string(detail));
+  emit_json(v, o);
+}
+
+static void emit_progress_json(dray_view_t *v, const dray_run_t *run)
+{
+  apr_time_t now = apr_time_now();
+  int i;
+  if (!v->last_progress_event)
+    v->last_progress_event = apr_pcalloc(v->long_pool, sizeof(apr_time_t) * (apr_size_t)(run->jobs->nelts + 1));
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    const dray_push_progress_t *p = &job->progress;
+    json_t *o;
+    if (job->state != DRAY_JOB_PUSHING || now - v->last_progress_event[i] < EVENT_PROGRESS_INTERVAL)
+      continue;
+    v->last_progress_event[i] = now;
+    o = json_object();
+    json_object_set_new(o, "event", json_string("push-progress"));
+    json_object_set_new(o, "kind", json_string("progress"));
+    json_object_set_new(o, "image", json_string(job->image->name));
+    json_object_set_new(o, "bytes_done", json_integer(p->bytes_done));
+    json_object_set_new(o, "bytes_total", json_integer(p->bytes_total));
+    json_object_set_new(o, "layers_done", json_integer(p->layers_done));
+    json_object_set_new(o, "layers_total", json_integer(p->layers_total));
+    json_object_set_new(o, "waiting", json_boolean(p->waiting));
+    json_object_set_new(o, "seconds", json_real(seconds(now - job->phase_start)));
+    emit_json(v, o);
+  }
+}
+
+static const char *human_bytes(apr_int64_t n, apr_pool_t *pool);
 
 static const char *timestamp(apr_time_t t, apr_pool_t *pool)
 {
@@ -77,6 +166,30 @@ static void put_line(dray_view_t *v, const char *line, int width)
   v->drawn_lines++;
 }
 
+/* Bytes pushed so far (finished pushes and running ones), throughput since
+ * the first push began, and the time left for the bytes known to remain. */
+static const char *transfer_summary(const dray_run_t *run, apr_time_t now, apr_pool_t *p)
+{
+  apr_int64_t done = run->bytes_pushed, left = 0;
+  double rate, elapsed;
+  int i;
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    if (job->state != DRAY_JOB_PUSHING)
+      continue;
+    done += job->progress.bytes_done;
+    if (job->progress.bytes_total > job->progress.bytes_done)
+      left += job->progress.bytes_total - job->progress.bytes_done;
+  }
+  if (!run->first_push_start || done == 0)
+    return "";
+  elapsed = seconds(now - run->first_push_start);
+  rate = elapsed > 0 ? (double)done / elapsed : 0;
+  return apr_psprintf(p, "  pushed %s, %s/s%s", human_bytes(done, p),
+                      human_bytes((apr_int64_t)rate, p),
+                      left > 0 && rate > 0 ? apr_psprintf(p, ", ETA %.0fs", (double)left / rate) : "");
+}
+
 static void draw_block(dray_view_t *v, const dray_run_t *run)
 {
   apr_pool_t *p = v->pool;
@@ -96,6 +209,8 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
                       c.retrying ? apr_psprintf(p, ", %d retrying", c.retrying) : "",
                       run->cancelling ? "  [cancelling]" : run->draining ? "  [draining]" : "");
   put_line(v, head, width);
+  if (*transfer_summary(run, now, p))
+    put_line(v, apr_psprintf(p, "        %s", transfer_summary(run, now, p) + 2), width);
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
     const char *extra = "";
@@ -108,11 +223,17 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
       const dray_push_progress_t *pr = &job->progress;
       if (pr->layers_total > 0)
         extra = apr_psprintf(p, "  %d/%d layers", pr->layers_done, pr->layers_total);
-      if (pr->bytes_total > 0)
-        extra = apr_psprintf(p, "%s  %s / %s", extra, human_bytes(pr->bytes_done, p),
-                             human_bytes(pr->bytes_total, p));
+      if (pr->bytes_total > 0) {
+        double el = seconds(now - job->phase_start);
+        extra = apr_psprintf(p, "%s  %s / %s  %s/s", extra, human_bytes(pr->bytes_done, p),
+                             human_bytes(pr->bytes_total, p),
+                             human_bytes(el > 0 ? (apr_int64_t)((double)pr->bytes_done / el) : 0, p));
+      }
       if (pr->waiting)
-        extra = apr_pstrcat(p, extra, "  waiting", NULL);
+        extra = apr_pstrcat(p, extra, "  waiting (engine upload limit)", NULL);
+      else if (now - job->progress_at >= SHOW_STALL_AFTER)
+        extra = apr_psprintf(p, "%s  no progress for %.0fs", extra,
+                             seconds(now - job->progress_at));
     }
     put_line(v, apr_psprintf(p, "  %-9s %-40s %6.1fs%s%s",
                              job->state == DRAY_JOB_BUILDING ? "building" : "pushing",
@@ -151,6 +272,8 @@ void dray_view_event(dray_view_t *v, const dray_run_t *run, const dray_job_t *jo
   apr_pool_t *p = v->pool;
   const char *line;
 
+  if (v->events)
+    emit_event_json(v, run, job, event, detail);
   if (v->mode == DRAY_VIEW_QUIET && !is_problem(event))
     return;
   if (v->mode == DRAY_VIEW_LIVE && !lasting(event))
@@ -173,8 +296,43 @@ void dray_view_event(dray_view_t *v, const dray_run_t *run, const dray_job_t *jo
   fflush(v->out);
 }
 
+/* Plain mode: a status line now and then, so a CI log shows a long push
+ * is alive (or is not). */
+static void plain_status(dray_view_t *v, const dray_run_t *run)
+{
+  apr_time_t now = apr_time_now();
+  apr_pool_t *p = v->pool;
+  dray_run_counts_t c;
+  int i;
+  if (now - v->last_status < PLAIN_STATUS_INTERVAL)
+    return;
+  if (!v->last_status) {
+    v->last_status = now; /* the first one after an interval, not at once */
+    return;
+  }
+  v->last_status = now;
+  apr_pool_clear(p);
+  dray_run_count(&c, run);
+  fprintf(v->out, "%s status        %d building, %d pushing, %d queued, %d %s, %d failed%s\n",
+          timestamp(now, p), c.building, c.pushing, c.queued + c.waiting + c.built, c.done,
+          run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed,
+          transfer_summary(run, now, p));
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+    if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting &&
+        now - job->progress_at >= SHOW_STALL_AFTER)
+      fprintf(v->out, "%s status        %s: push without progress for %.0fs\n",
+              timestamp(now, p), job->image->name, seconds(now - job->progress_at));
+  }
+  fflush(v->out);
+}
+
 void dray_view_tick(dray_view_t *v, const dray_run_t *run)
 {
+  if (v->events)
+    emit_progress_json(v, run);
+  if (v->mode == DRAY_VIEW_PLAIN)
+    plain_status(v, run);
   if (v->mode != DRAY_VIEW_LIVE)
     return;
   if (apr_time_now() - v->last_draw < REDRAW_INTERVAL)

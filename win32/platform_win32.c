@@ -74,6 +74,7 @@ static HANDLE dray_job;          /* never closed: closing it kills every descend
 static UINT saved_output_cp;
 static HANDLE saved_mode_handle[2];
 static DWORD saved_mode[2];
+static int restore_registered;
 
 static void restore_console(void)
 {
@@ -143,7 +144,10 @@ apr_status_t dray_platform_init(const char **warning, apr_pool_t *pool)
     saved_output_cp = cp;
   enable_vt(GetStdHandle(STD_OUTPUT_HANDLE), 0);
   enable_vt(GetStdHandle(STD_ERROR_HANDLE), 1);
-  atexit(restore_console);
+  if (!restore_registered) {
+    restore_registered = 1;
+    atexit(restore_console);
+  }
   return APR_SUCCESS;
 }
 
@@ -823,10 +827,13 @@ int dray_platform_cpu_count(void)
 
 const char *dray_platform_home_dir(apr_pool_t *pool)
 {
-  wchar_t buf[MAX_PATH * 2];
-  DWORD n = GetEnvironmentVariableW(L"USERPROFILE", buf, (DWORD)(sizeof(buf) / sizeof(buf[0])));
+  DWORD n = GetEnvironmentVariableW(L"USERPROFILE", NULL, 0);
+  wchar_t *buf;
 
-  if (n == 0 || n >= sizeof(buf) / sizeof(buf[0]))
+  if (n <= 1)
+    return NULL;
+  buf = apr_palloc(pool, n * sizeof(wchar_t));
+  if (GetEnvironmentVariableW(L"USERPROFILE", buf, n) + 1 != n)
     return NULL;
   return to_utf8(buf, pool);
 }

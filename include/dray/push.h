@@ -22,7 +22,8 @@ typedef struct dray_push_progress_t {
   int layers_done;
   int layers_total;
   int waiting;                /* every unfinished layer waits behind the engine's limit */
-  const char *status;         /* short text for the view, or NULL */
+  const char *status;         /* a static word for the view ("pushing",
+                                 "waiting", ...), or NULL */
 } dray_push_progress_t;
 
 /* Called from the pusher's thread; copy what you keep. */

@@ -61,6 +61,7 @@ typedef struct dray_job_t {
   const char *error;              /* final error message, or NULL */
   const char *reason;             /* final reason word, or NULL */
   dray_push_progress_t progress;  /* last progress of the running push */
+  apr_time_t progress_at;         /* when its byte or layer count last moved */
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
   int up_to_date;                 /* every tag was already in the registry */
   int verified;                   /* 1: the registry serves the pushed digests */

@@ -29,6 +29,10 @@ typedef struct dray_view_t dray_view_t;
 dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
                               apr_pool_t *pool);
 
+/* Also write every event as one JSON object per line to EVENTS (--events
+ * json): started, progress (at most once a second per push), finished. */
+void dray_view_set_events(dray_view_t *view, FILE *events);
+
 /* JOB had EVENT ("build-started", "pushed", "push-failed", ...), with an
  * optional DETAIL (an error message, a digest). JOB may be NULL for
  * run-level messages ("interrupted: draining"). */
