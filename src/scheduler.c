@@ -856,9 +856,8 @@ dray_error_t *dray_scheduler_run(dray_run_t **run_p,
   apr_atomic_set32(&s->ticker_stop, 1);
   if (ticker)
     apr_thread_join(&rv, ticker);
-  if (interrupts_on)
-    dray_platform_interrupts_stop();
-  /* Events that raced the end (ticks, a late Ctrl+C) are dropped. */
+  /* Events that raced the end (ticks, a late Ctrl+C) are dropped; then the
+   * queue is closed so the interrupt watcher can never block on it. */
   {
     void *item;
     while (apr_queue_trypop(s->events, &item) == APR_SUCCESS) {
@@ -867,6 +866,9 @@ dray_error_t *dray_scheduler_run(dray_run_t **run_p,
       event_free(item);
     }
   }
+  apr_queue_term(s->events);
+  if (interrupts_on)
+    dray_platform_interrupts_stop();
   if (opts->view)
     dray_view_finish(opts->view, s->run);
   return err;
