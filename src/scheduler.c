@@ -151,6 +151,29 @@ static apr_status_t open_log(apr_file_t **log, const char *path, apr_pool_t *poo
                        APR_FPROT_OS_DEFAULT, pool);
 }
 
+/* A worker's next job: pops QUEUE, hands back (EV_NOT_STARTED) what arrives
+ * while draining, and posts STARTED for the job it returns. NULL: stop. */
+static dray_job_t *next_job(sched_t *s, apr_queue_t *queue, dray_phase_t phase)
+{
+  for (;;) {
+    void *item;
+    dray_job_t *job;
+    event_t *ev;
+    if (pop(queue, &item) != APR_SUCCESS || item == &stop_sentinel)
+      return NULL;
+    job = item;
+    if (apr_atomic_read32(&s->stop)) {
+      ev = event_new(EV_NOT_STARTED, job->image->index);
+      ev->kind = phase;
+      post(s, ev);
+      continue;
+    }
+    post(s, event_new(phase == DRAY_PHASE_BUILD ? EV_BUILD_STARTED : EV_PUSH_STARTED,
+                      job->image->index));
+    return job;
+  }
+}
+
 /* ---- builders ----------------------------------------------------------- */
 
 static void *APR_THREAD_FUNC builder_main(apr_thread_t *thd, void *data)
@@ -161,7 +184,6 @@ static void *APR_THREAD_FUNC builder_main(apr_thread_t *thd, void *data)
   apr_pool_create(&pool, NULL); /* own root pool: pools are not shared across threads */
   apr_pool_create(&iterpool, pool);
   for (;;) {
-    void *item;
     dray_job_t *job;
     const dray_image_t *image;
     event_t *ev;
@@ -170,18 +192,10 @@ static void *APR_THREAD_FUNC builder_main(apr_thread_t *thd, void *data)
     dray_error_t *err = NULL;
     apr_status_t st;
 
-    if (pop(s->build_q, &item) != APR_SUCCESS || item == &stop_sentinel)
+    if (!(job = next_job(s, s->build_q, DRAY_PHASE_BUILD)))
       break;
-    job = item;
     image = job->image;
-    if (apr_atomic_read32(&s->stop)) {
-      ev = event_new(EV_NOT_STARTED, image->index);
-      ev->kind = DRAY_PHASE_BUILD;
-      post(s, ev);
-      continue;
-    }
     apr_pool_clear(iterpool);
-    post(s, event_new(EV_BUILD_STARTED, image->index));
 
     memset(&res, 0, sizeof(res));
     st = open_log(&log, job->log_path, iterpool);
@@ -299,7 +313,6 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
   apr_pool_create(&pool, NULL);
   apr_pool_create(&iterpool, pool);
   for (;;) {
-    void *item;
     dray_job_t *job;
     const dray_image_t *image;
     event_t *ev;
@@ -312,18 +325,10 @@ static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
     apr_status_t st;
     int i;
 
-    if (pop(s->push_q, &item) != APR_SUCCESS || item == &stop_sentinel)
+    if (!(job = next_job(s, s->push_q, DRAY_PHASE_PUSH)))
       break;
-    job = item;
     image = job->image;
-    if (apr_atomic_read32(&s->stop)) {
-      ev = event_new(EV_NOT_STARTED, image->index);
-      ev->kind = DRAY_PHASE_PUSH;
-      post(s, ev);
-      continue;
-    }
     apr_pool_clear(iterpool);
-    post(s, event_new(EV_PUSH_STARTED, image->index));
 
     memset(&res, 0, sizeof(res));
     pb.s = s;

@@ -16,30 +16,8 @@
 
 #include "dray/auth.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
 
-static int setup(void **state)
-{
-  (void)state;
-  apr_pool_create(&pool, NULL);
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
-
-static void no_error(dray_error_t *err)
-{
-  if (err) {
-    dray_error_print(err, "unexpected: ");
-    dray_error_clear(err);
-    fail();
-  }
-}
 
 static const char *b64(const char *s)
 {
@@ -51,7 +29,7 @@ static const char *b64(const char *s)
 static dray_auth_config_t *parse(const char *json)
 {
   dray_auth_config_t *cfg = NULL;
-  no_error(dray_auth_config_parse(&cfg, json, strlen(json), "config.json", pool));
+  dray_test_no_error(dray_auth_config_parse(&cfg, json, strlen(json), "config.json", pool));
   return cfg;
 }
 
@@ -131,32 +109,32 @@ static void test_auths_lookup(void **state)
   const dray_credentials_t *c;
   (void)state;
 
-  no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
   assert_non_null(c);
   assert_string_equal(c->username, "hubuser");
   assert_string_equal(c->password, "hub:pw"); /* split at the first colon */
   assert_string_equal(c->serveraddress, DRAY_AUTH_HUB_KEY);
-  no_error(dray_auth_get(&c, cfg, NULL, NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, NULL, NULL, pool, pool));
   assert_string_equal(c->username, "hubuser");
 
-  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
   assert_string_equal(c->username, "alice");
   assert_string_equal(c->password, "s3cret");
   assert_string_equal(c->source, "config.json");
 
-  no_error(dray_auth_get(&c, cfg, "schemed.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "schemed.example", NULL, pool, pool));
   assert_non_null(c);
   assert_string_equal(c->username, "sc");
 
-  no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
   assert_string_equal(c->identitytoken, "idtok");
   assert_null(c->username);
 
-  no_error(dray_auth_get(&c, cfg, "email.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "email.example", NULL, pool, pool));
   assert_null(c);
-  no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool)); /* port matters */
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool)); /* port matters */
   assert_null(c);
-  no_error(dray_auth_get(&c, cfg, "other.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "other.example", NULL, pool, pool));
   assert_null(c);
 }
 
@@ -282,26 +260,26 @@ static void test_credential_helper(void **state)
   path_env = apr_pstrcat(pool, dir, ":", old_path ? old_path : "/usr/bin:/bin", NULL);
   apr_env_set("PATH", path_env, pool);
 
-  no_error(dray_auth_config_load(&cfg, dir, pool, pool));
+  dray_test_no_error(dray_auth_config_load(&cfg, dir, pool, pool));
 
   /* credsStore wins over auths. */
-  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
   assert_non_null(c);
   assert_string_equal(c->username, "alice");
   assert_string_equal(c->password, "s3cret");
   assert_string_equal(c->serveraddress, "reg.example:5000");
   assert_string_equal(c->source, "docker-credential-dtest");
   /* Cached: the helper ran once. */
-  no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
   assert_string_equal(c->username, "alice");
   assert_int_equal(count_lines(calls), 1);
 
-  no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "tok.example", NULL, pool, pool));
   assert_string_equal(c->identitytoken, "tok123");
   assert_null(c->username);
 
   /* Docker Hub is asked for by its key. */
-  no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "docker.io", NULL, pool, pool));
   assert_null(c);
 
   err = dray_auth_get(&c, cfg, "fail.example", NULL, pool, pool);
@@ -337,8 +315,8 @@ static void test_missing_config(void **state)
   dray_auth_config_t *cfg;
   const dray_credentials_t *c;
   (void)state;
-  no_error(dray_auth_config_load(&cfg, "/nonexistent/dray/test", pool, pool));
-  no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_config_load(&cfg, "/nonexistent/dray/test", pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool));
   assert_null(c);
 }
 
@@ -355,5 +333,5 @@ int main(void)
     cmocka_unit_test(test_missing_config),
   };
   apr_initialize();
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
 }

@@ -15,26 +15,13 @@
 #include "dray/cancel.h"
 #include "dray/child.h"
 
+#include "testutil.h"
+
 #ifndef _WIN32
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-  (void)state;
-  apr_pool_create(&pool, NULL);
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
 
 typedef struct lines_t {
   int n;
@@ -299,7 +286,7 @@ int main(void)
   };
   int rc;
   apr_initialize();
-  rc = cmocka_run_group_tests(tests, setup, teardown);
+  rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
   apr_terminate();
   return rc;
 }

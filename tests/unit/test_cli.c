@@ -10,21 +10,8 @@
 
 #include "dray/cli.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
 
-static int setup(void **state)
-{
-  (void)state;
-  apr_pool_create(&pool, NULL);
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
 
 #define PARSE(cli, ...)                                                     \
   do {                                                                     \
@@ -187,7 +174,7 @@ int main(void)
     cmocka_unit_test(test_help_and_version),
   };
   apr_initialize();
-  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  int rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
   apr_terminate();
   return rc;
 }

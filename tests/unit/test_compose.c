@@ -17,54 +17,23 @@
 
 #include "dray/compose.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
+
 static const char *root; /* this test's temp folder */
 
 /* ---- temp trees ---------------------------------------------------------- */
 
-static void remove_tree(const char *path, apr_pool_t *p)
-{
-  apr_dir_t *dir;
-  apr_finfo_t fi;
-  apr_pool_t *sub;
-
-  apr_pool_create(&sub, p);
-  if (apr_dir_open(&dir, path, sub) == APR_SUCCESS) {
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
-      const char *child;
-      if (strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
-        continue;
-      child = apr_pstrcat(sub, path, "/", fi.name, NULL);
-      if (fi.filetype == APR_DIR)
-        remove_tree(child, sub);
-      else
-        apr_file_remove(child, sub);
-    }
-    apr_dir_close(dir);
-  }
-  apr_dir_remove(path, sub);
-  apr_pool_destroy(sub);
-}
-
 static int setup(void **state)
 {
-  const char *tmp;
-  static int counter;
-  (void)state;
-  if (apr_pool_create(&pool, NULL) != APR_SUCCESS || apr_temp_dir_get(&tmp, pool) != APR_SUCCESS)
+  if (dray_test_setup(state) != 0 || !(root = dray_test_make_root("dray-test-compose", pool)))
     return -1;
-  for (;;) {
-    root = apr_psprintf(pool, "%s/dray-test-compose-%" APR_TIME_T_FMT "-%d", tmp, apr_time_now(),
-                        ++counter);
-    if (apr_dir_make(root, APR_FPROT_OS_DEFAULT, pool) == APR_SUCCESS)
-      return 0;
-  }
+  return 0;
 }
 
 static int teardown(void **state)
 {
   (void)state;
-  remove_tree(root, pool);
+  dray_test_remove_tree(root, pool);
   apr_pool_destroy(pool);
   return 0;
 }

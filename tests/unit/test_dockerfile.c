@@ -14,20 +14,8 @@
 
 #include "dray/dockerfile.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
 
-static int setup(void **state)
-{
-  (void)state;
-  return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
 
 static apr_array_header_t *args(const char *first, ...)
 {
@@ -426,7 +414,7 @@ int main(void)
   };
   int rc;
   apr_initialize();
-  rc = cmocka_run_group_tests(tests, setup, teardown);
+  rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
   apr_terminate();
   return rc;
 }

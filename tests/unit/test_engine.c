@@ -16,17 +16,9 @@
 
 #include "dray/engine.h"
 
-static apr_pool_t *pool;
-static const char *cfgdir;
+#include "testutil.h"
 
-static void no_error(dray_error_t *err)
-{
-  if (err) {
-    dray_error_print(err, "unexpected: ");
-    dray_error_clear(err);
-    fail();
-  }
-}
+static const char *cfgdir;
 
 static void write_file(const char *path, const char *text)
 {
@@ -83,30 +75,10 @@ static int setup(void **state)
   return 0;
 }
 
-static void remove_tree(const char *path, apr_pool_t *p)
-{
-  apr_dir_t *dir;
-  apr_finfo_t fi;
-  if (apr_dir_open(&dir, path, p) == APR_SUCCESS) {
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
-      const char *child;
-      if (!strcmp(fi.name, ".") || !strcmp(fi.name, ".."))
-        continue;
-      child = apr_pstrcat(p, path, "/", fi.name, NULL);
-      if (fi.filetype == APR_DIR)
-        remove_tree(child, p);
-      else
-        apr_file_remove(child, p);
-    }
-    apr_dir_close(dir);
-  }
-  apr_dir_remove(path, p);
-}
-
 static int teardown(void **state)
 {
   (void)state;
-  remove_tree(cfgdir, pool);
+  dray_test_remove_tree(cfgdir, pool);
   apr_pool_destroy(pool);
   return 0;
 }
@@ -133,24 +105,24 @@ static void test_parse_host(void **state)
   dray_error_t *err;
   (void)state;
 
-  no_error(dray_engine_parse_host(&ep, "unix:///var/run/docker.sock", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "unix:///var/run/docker.sock", cfgdir, pool));
   assert_int_equal(ep->scheme, DRAY_ENGINE_UNIX);
   assert_string_equal(ep->socket_path, "/var/run/docker.sock");
   assert_string_equal(ep->base_url, "http://localhost");
   assert_true(dray_engine_http_capable(ep));
 
-  no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
   assert_string_equal(ep->base_url, "http://h.example:2375");
   assert_false(ep->tls);
-  no_error(dray_engine_parse_host(&ep, "tcp://[::1]:7777/", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "tcp://[::1]:7777/", cfgdir, pool));
   assert_string_equal(ep->base_url, "http://[::1]:7777");
-  no_error(dray_engine_parse_host(&ep, "tcp://[::1]", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "tcp://[::1]", cfgdir, pool));
   assert_string_equal(ep->base_url, "http://[::1]:2375");
 
   apr_env_set("DOCKER_TLS_VERIFY", "1", pool);
   apr_env_set("DOCKER_CERT_PATH",
               apr_pstrcat(pool, cfgdir, "/contexts/tls/", SHA_CTX1, "/docker", NULL), pool);
-  no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "tcp://h.example", cfgdir, pool));
   assert_string_equal(ep->base_url, "https://h.example:2376");
   assert_true(ep->tls && ep->tls_verify);
   assert_non_null(ep->ca_file);
@@ -160,10 +132,10 @@ static void test_parse_host(void **state)
   apr_env_delete("DOCKER_TLS_VERIFY", pool);
   apr_env_delete("DOCKER_CERT_PATH", pool);
 
-  no_error(dray_engine_parse_host(&ep, "npipe:////./pipe/docker_engine", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "npipe:////./pipe/docker_engine", cfgdir, pool));
   assert_int_equal(ep->scheme, DRAY_ENGINE_NPIPE);
   assert_false(dray_engine_http_capable(ep));
-  no_error(dray_engine_parse_host(&ep, "ssh://me@h.example", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "ssh://me@h.example", cfgdir, pool));
   assert_int_equal(ep->scheme, DRAY_ENGINE_SSH);
   assert_false(dray_engine_http_capable(ep));
 
@@ -183,14 +155,14 @@ static void test_resolve_precedence(void **state)
   (void)state;
 
   /* currentContext in config.json */
-  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
   assert_string_equal(ep->host, "unix:///run/ctx2.sock");
   assert_string_equal(ep->context, "ctx2");
   assert_string_equal(ep->source, "currentContext");
 
   /* DOCKER_CONTEXT beats currentContext; the context's TLS files apply. */
   apr_env_set("DOCKER_CONTEXT", "ctx1", pool);
-  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
   assert_string_equal(ep->base_url, "https://ctx.example:1234");
   assert_true(ep->tls_verify);
   assert_non_null(ep->ca_file);
@@ -198,22 +170,22 @@ static void test_resolve_precedence(void **state)
 
   /* DOCKER_HOST beats DOCKER_CONTEXT. */
   apr_env_set("DOCKER_HOST", "tcp://env.example:1", pool);
-  no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, cfgdir, pool, pool));
   assert_string_equal(ep->base_url, "http://env.example:1");
   assert_string_equal(ep->source, "DOCKER_HOST");
   assert_null(ep->context);
 
   /* --context beats DOCKER_HOST. */
-  no_error(dray_engine_resolve(&ep, NULL, "ctx2", cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, "ctx2", cfgdir, pool, pool));
   assert_string_equal(ep->socket_path, "/run/ctx2.sock");
   assert_string_equal(ep->source, "--context");
 
   /* --context default is DOCKER_HOST or the default socket. */
-  no_error(dray_engine_resolve(&ep, NULL, "default", cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, "default", cfgdir, pool, pool));
   assert_string_equal(ep->host, "tcp://env.example:1");
 
   /* --engine-host beats everything. */
-  no_error(dray_engine_resolve(&ep, "unix:///x.sock", "ctx2", cfgdir, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, "unix:///x.sock", "ctx2", cfgdir, pool, pool));
   assert_string_equal(ep->socket_path, "/x.sock");
   assert_string_equal(ep->source, "--engine-host");
 
@@ -228,13 +200,13 @@ static void test_resolve_precedence(void **state)
   apr_env_delete("DOCKER_CONTEXT", pool);
 
   /* Nothing configured at all: the default socket. */
-  no_error(dray_engine_resolve(&ep, NULL, NULL, "/nonexistent/dray-test", pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, "/nonexistent/dray-test", pool, pool));
   assert_string_equal(ep->host, DRAY_ENGINE_DEFAULT_HOST);
   assert_string_equal(ep->source, "default");
 
   /* DOCKER_CONFIG is honoured when no folder is given. */
   apr_env_set("DOCKER_CONFIG", cfgdir, pool);
-  no_error(dray_engine_resolve(&ep, NULL, NULL, NULL, pool, pool));
+  dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, NULL, pool, pool));
   assert_string_equal(ep->context, "ctx2");
   apr_env_delete("DOCKER_CONFIG", pool);
 }
@@ -267,7 +239,7 @@ static void test_unreachable(void **state)
   const char *sock = apr_pstrcat(pool, "unix://", cfgdir, "/no.sock", NULL);
   (void)state;
 
-  no_error(dray_engine_parse_host(&ep, sock, cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, sock, cfgdir, pool));
   ep->source = "--engine-host";
   err = dray_engine_open(&engine, ep, NULL, pool, pool);
   assert_non_null(err);
@@ -275,7 +247,7 @@ static void test_unreachable(void **state)
   assert_non_null(strstr(dray_error_format(err, pool), sock));
   dray_error_clear(err);
 
-  no_error(dray_engine_parse_host(&ep, "ssh://h.example", cfgdir, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, "ssh://h.example", cfgdir, pool));
   err = dray_engine_open(&engine, ep, NULL, pool, pool);
   assert_non_null(err);
   assert_non_null(strstr(dray_error_format(err, pool), "not reachable over HTTP"));
@@ -295,10 +267,10 @@ static void test_real_engine(void **state)
 
   if (apr_env_get(&host, "DRAY_TEST_DOCKER_HOST", pool) || !host || !*host)
     skip();
-  no_error(dray_engine_parse_host(&ep, host, cfgdir, pool));
-  no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  dray_test_no_error(dray_engine_parse_host(&ep, host, cfgdir, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
   print_message("engine API version %s\n", dray_engine_api_version(engine));
-  no_error(dray_engine_get_json(&json, NULL, engine, "/info", NULL, pool));
+  dray_test_no_error(dray_engine_get_json(&json, NULL, engine, "/info", NULL, pool));
   assert_true(json_is_object(json));
   json_decref(json);
   err = dray_engine_repo_digests(&digests, engine, "dray-no-such-image:nope", NULL, pool, pool);

@@ -12,6 +12,8 @@
 
 #include "dray/progress.h"
 
+#include "testutil.h"
+
 #define DIGEST "sha256:8e234863ba750e95fc9ba092c652e8b33058b4e39ab961788c2c772194a86f01"
 
 /* Captured with: POST /v1.41/images/<name>/push (X-Registry-Auth: e30=). */
@@ -52,30 +54,6 @@ static const char STREAM_PUSH_ERR[] =
   "{\"status\":\"The push refers to repository [127.0.0.1:5899/z]\"}\r\n"
   "{\"errorDetail\":{\"message\":\"Get \\\"http://127.0.0.1:5899/v2/\\\": dial tcp 127.0.0.1:5899: connect: connection refused\"},\"error\":\"Get \\\"http://127.0.0.1:5899/v2/\\\": dial tcp 127.0.0.1:5899: connect: connection refused\"}\r\n";
 
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-  (void)state;
-  apr_pool_create(&pool, NULL);
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
-
-static void no_error(dray_error_t *err)
-{
-  if (err) {
-    dray_error_print(err, "unexpected: ");
-    dray_error_clear(err);
-    fail();
-  }
-}
 
 typedef struct expect_t {
   const char *digest;
@@ -126,16 +104,16 @@ static void run_splits(const char *stream, const expect_t *e)
   for (apr_size_t cut = 0; cut <= len; cut++) {
     apr_pool_clear(iterpool);
     p = dray_progress_create(0, iterpool);
-    no_error(dray_progress_feed(p, stream, cut, 1));
-    no_error(dray_progress_feed(p, stream + cut, len - cut, 2));
-    no_error(dray_progress_finish(p, 3));
+    dray_test_no_error(dray_progress_feed(p, stream, cut, 1));
+    dray_test_no_error(dray_progress_feed(p, stream + cut, len - cut, 2));
+    dray_test_no_error(dray_progress_finish(p, 3));
     check(p, e);
   }
   apr_pool_clear(iterpool);
   p = dray_progress_create(0, iterpool);
   for (apr_size_t i = 0; i < len; i++)
-    no_error(dray_progress_feed(p, stream + i, 1, (apr_time_t)i));
-  no_error(dray_progress_finish(p, (apr_time_t)len));
+    dray_test_no_error(dray_progress_feed(p, stream + i, 1, (apr_time_t)i));
+  dray_test_no_error(dray_progress_finish(p, (apr_time_t)len));
   check(p, e);
   apr_pool_destroy(iterpool);
 }
@@ -181,7 +159,7 @@ static void test_partial(void **state)
   (void)state;
   for (int i = 0; i < 7; i++)
     end = strchr(end, '\n') + 1;
-  no_error(dray_progress_feed(p, STREAM_PUSH1, (apr_size_t)(end - STREAM_PUSH1), 5));
+  dray_test_no_error(dray_progress_feed(p, STREAM_PUSH1, (apr_size_t)(end - STREAM_PUSH1), 5));
   check(p, &e);
 }
 
@@ -240,14 +218,14 @@ static void test_waiting_and_idle(void **state)
   (void)state;
 
   assert_int_equal(dray_progress_idle(p, 7 * s), 7 * s); /* nothing yet */
-  no_error(dray_progress_feed(p, prep, strlen(prep), 8 * s));
+  dray_test_no_error(dray_progress_feed(p, prep, strlen(prep), 8 * s));
   dray_progress_snapshot(p, &snap);
   assert_string_equal(snap.status, "preparing");
   assert_int_equal(snap.layers_total, 3);
   assert_int_equal(snap.layers_done, 1);
   assert_int_equal(dray_progress_idle(p, 10 * s), 2 * s);
 
-  no_error(dray_progress_feed(p, wait, strlen(wait), 10 * s));
+  dray_test_no_error(dray_progress_feed(p, wait, strlen(wait), 10 * s));
   dray_progress_snapshot(p, &snap);
   assert_true(snap.waiting);
   assert_string_equal(snap.status, "waiting");
@@ -255,7 +233,7 @@ static void test_waiting_and_idle(void **state)
   assert_int_equal(dray_progress_idle(p, 500 * s), 0);
   assert_int_equal(dray_progress_idle(p, 900 * s), 0);
 
-  no_error(dray_progress_feed(p, push10, strlen(push10), 1000 * s));
+  dray_test_no_error(dray_progress_feed(p, push10, strlen(push10), 1000 * s));
   dray_progress_snapshot(p, &snap);
   assert_false(snap.waiting); /* l1 pushes, l2 still waits */
   assert_string_equal(snap.status, "pushing");
@@ -264,16 +242,16 @@ static void test_waiting_and_idle(void **state)
   assert_int_equal(dray_progress_idle(p, 1005 * s), 5 * s);
 
   /* The same count again is not progress. */
-  no_error(dray_progress_feed(p, push10, strlen(push10), 1010 * s));
+  dray_test_no_error(dray_progress_feed(p, push10, strlen(push10), 1010 * s));
   assert_int_equal(dray_progress_idle(p, 1020 * s), 20 * s);
 
   /* A retry is news (and the countdown messages keep coming). */
-  no_error(dray_progress_feed(p, retry, strlen(retry), 1030 * s));
+  dray_test_no_error(dray_progress_feed(p, retry, strlen(retry), 1030 * s));
   dray_progress_snapshot(p, &snap);
   assert_string_equal(snap.status, "retrying");
   assert_int_equal(dray_progress_idle(p, 1031 * s), 1 * s);
   /* Pushing again after a retry counts even at a lower count. */
-  no_error(dray_progress_feed(p, push10, strlen(push10), 1040 * s));
+  dray_test_no_error(dray_progress_feed(p, push10, strlen(push10), 1040 * s));
   assert_int_equal(dray_progress_idle(p, 1040 * s), 0);
 }
 
@@ -291,10 +269,10 @@ static void test_lines_logged(void **state)
   const char *s = "{\"status\":\"a\"}\r\n\r\n{\"status\":\"b\"}\n{\"status\":\"c\"}";
   (void)state;
   dray_progress_set_line_fn(p, collect, got);
-  no_error(dray_progress_feed(p, s, 5, 0));
-  no_error(dray_progress_feed(p, s + 5, strlen(s) - 5, 0));
+  dray_test_no_error(dray_progress_feed(p, s, 5, 0));
+  dray_test_no_error(dray_progress_feed(p, s + 5, strlen(s) - 5, 0));
   assert_string_equal(got, "{\"status\":\"a\"}|{\"status\":\"b\"}|");
-  no_error(dray_progress_finish(p, 0));
+  dray_test_no_error(dray_progress_finish(p, 0));
   assert_string_equal(got, "{\"status\":\"a\"}|{\"status\":\"b\"}|{\"status\":\"c\"}|");
 }
 
@@ -339,5 +317,5 @@ int main(void)
     cmocka_unit_test(test_garbage),
   };
   apr_initialize();
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
 }

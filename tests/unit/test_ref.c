@@ -12,20 +12,8 @@
 
 #include "dray/ref.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
 
-static int setup(void **state)
-{
-  (void)state;
-  return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
 
 static dray_ref_t *parse_ok(const char *s)
 {
@@ -279,7 +267,7 @@ int main(void)
   };
   int rc;
   apr_initialize();
-  rc = cmocka_run_group_tests(tests, setup, teardown);
+  rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
   apr_terminate();
   return rc;
 }

@@ -15,30 +15,8 @@
 
 #include "dray/registry.h"
 
-static apr_pool_t *pool;
+#include "testutil.h"
 
-static int setup(void **state)
-{
-  (void)state;
-  apr_pool_create(&pool, NULL);
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  apr_pool_destroy(pool);
-  return 0;
-}
-
-static void no_error(dray_error_t *err)
-{
-  if (err) {
-    dray_error_print(err, "unexpected: ");
-    dray_error_clear(err);
-    fail();
-  }
-}
 
 static void test_challenge(void **state)
 {
@@ -100,7 +78,7 @@ static void test_plain_http(void **state)
   (void)state;
   APR_ARRAY_PUSH(insecure, const char *) = "reg.lan:5000";
   APR_ARRAY_PUSH(insecure, const char *) = "other.lan";
-  no_error(dray_registry_create(&reg, NULL, insecure, pool));
+  dray_test_no_error(dray_registry_create(&reg, NULL, insecure, pool));
 
   assert_true(dray_registry_is_plain_http(reg, "localhost"));
   assert_true(dray_registry_is_plain_http(reg, "localhost:5000"));
@@ -134,15 +112,15 @@ static void test_real_registry(void **state)
   (void)state;
   if (!host || !ref)
     skip();
-  no_error(dray_registry_create(&reg, NULL, NULL, pool));
-  no_error(dray_registry_head_manifest(&m, reg, ref, NULL, pool, pool));
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, ref, NULL, pool, pool));
   assert_true(m.found);
   assert_non_null(m.digest);
   assert_non_null(strstr(m.digest, "sha256:"));
   assert_true(m.size > 0);
   print_message("%s -> %s (%s, %ld bytes)\n", ref, m.digest, m.media_type, (long)m.size);
 
-  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/dray/none:x", NULL),
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/dray/none:x", NULL),
                                        NULL, pool, pool));
   assert_false(m.found);
   assert_int_equal(m.http_status, 404);
@@ -164,7 +142,7 @@ static void test_fake_registry(void **state)
     skip();
 
   /* Anonymous: the token server refuses. */
-  no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
   err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
                                     NULL, pool, pool);
   assert_non_null(err);
@@ -173,16 +151,16 @@ static void test_fake_registry(void **state)
 
   /* Right credentials: Bearer and Basic both work; the token is cached. */
   cfg = apr_psprintf(pool, "{\"auths\":{\"%s\":{\"auth\":\"YWxpY2U6czNjcmV0\"}}}", host);
-  no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
-  no_error(dray_registry_create(&reg, auth, NULL, pool));
-  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+  dray_test_no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
+  dray_test_no_error(dray_registry_create(&reg, auth, NULL, pool));
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
                                        NULL, pool, pool));
   assert_true(m.found);
   assert_string_equal(m.digest, "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/bearer/app:v1", NULL),
                                        NULL, pool, pool));
   assert_true(m.found);
-  no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/basic/app:v1", NULL),
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/basic/app:v1", NULL),
                                        NULL, pool, pool));
   assert_true(m.found);
 
@@ -197,8 +175,8 @@ static void test_fake_registry(void **state)
   /* Wrong credentials: an auth error naming the registry, no secret in it. */
   cfg = apr_psprintf(pool, "{\"auths\":{\"%s\":{\"username\":\"alice\",\"password\":\"WRONGpw\"}}}",
                      host);
-  no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
-  no_error(dray_registry_create(&reg, auth, NULL, pool));
+  dray_test_no_error(dray_auth_config_parse(&auth, cfg, strlen(cfg), "config.json", pool));
+  dray_test_no_error(dray_registry_create(&reg, auth, NULL, pool));
   err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/basic/app:v1", NULL),
                                     NULL, pool, pool);
   assert_non_null(err);
@@ -226,5 +204,5 @@ int main(void)
     cmocka_unit_test(test_fake_registry),
   };
   apr_initialize();
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
 }

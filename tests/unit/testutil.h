@@ -1,0 +1,81 @@
+/* testutil.h — what the cmocka unit tests share: a pool per group, a check
+ * that an error is absent (printing it when not), temporary folder trees. */
+#ifndef DRAY_TESTUTIL_H
+#define DRAY_TESTUTIL_H
+
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "dray/error.h"
+
+static apr_pool_t *pool; /* the group's pool, made by dray_test_setup */
+
+static inline int dray_test_setup(void **state)
+{
+  (void)state;
+  return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
+}
+
+static inline int dray_test_teardown(void **state)
+{
+  (void)state;
+  apr_pool_destroy(pool);
+  return 0;
+}
+
+/* Fail the test on an error, showing its whole chain first. */
+#define dray_test_no_error(expr)                   \
+  do {                                             \
+    dray_error_t *dray_test__err = (expr);         \
+    if (dray_test__err) {                          \
+      dray_error_print(dray_test__err, "unexpected: "); \
+      dray_error_clear(dray_test__err);            \
+      fail();                                      \
+    }                                              \
+  } while (0)
+
+static inline void dray_test_remove_tree(const char *path, apr_pool_t *p)
+{
+  apr_dir_t *dir;
+  apr_finfo_t fi;
+  apr_pool_t *sub;
+
+  apr_pool_create(&sub, p);
+  if (apr_dir_open(&dir, path, sub) == APR_SUCCESS) {
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_LINK, dir) == APR_SUCCESS) {
+      const char *child;
+      if (strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
+        continue;
+      child = apr_pstrcat(sub, path, "/", fi.name, NULL);
+      if (fi.filetype == APR_DIR)
+        dray_test_remove_tree(child, sub);
+      else
+        apr_file_remove(child, sub);
+    }
+    apr_dir_close(dir);
+  }
+  apr_dir_remove(path, sub);
+  apr_pool_destroy(sub);
+}
+
+/* A new empty folder under the temp dir, named after PREFIX. */
+static inline const char *dray_test_make_root(const char *prefix, apr_pool_t *p)
+{
+  const char *tmp, *root;
+  static int counter;
+  if (apr_temp_dir_get(&tmp, p) != APR_SUCCESS)
+    return NULL;
+  for (;;) {
+    root = apr_psprintf(p, "%s/%s-%" APR_TIME_T_FMT "-%d", tmp, prefix, apr_time_now(), ++counter);
+    if (apr_dir_make(root, APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS)
+      return root;
+  }
+}
+
+#endif /* DRAY_TESTUTIL_H */
