@@ -8,6 +8,15 @@
 
 #include "dray/child.h"
 
+int dray_build_cmd_is_podman(const char *engine_cmd)
+{
+  const char *base = engine_cmd, *p;
+  for (p = engine_cmd; *p; p++) /* both separators: Windows paths too */
+    if (*p == '/' || *p == '\\')
+      base = p + 1;
+  return strncmp(base, "podman", 6) == 0;
+}
+
 const char **dray_build_argv(const dray_image_t *image,
                              const dray_build_options_t *opts,
                              const char *iidfile,

@@ -128,12 +128,21 @@ static dray_error_t *setup_push(dray_run_options_t *ro, dray_cli_t *cli, apr_poo
   dray_auth_config_t *auth;
   dray_error_t *err;
   int want_engine = strcmp(cli->push_driver, "cli") != 0;
+  int podman = dray_build_cmd_is_podman(cli->engine_cmd);
 
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
   DRAY_ERR(dray_registry_create(&ro->registry, auth, cli->insecure, pool));
   ro->verify = !cli->no_verify;
   ro->skip_existing = cli->skip_existing;
 
+  /* podman builds into its own store, which only its CLI can push. */
+  if (podman) {
+    if (strcmp(cli->push_driver, "engine") == 0)
+      return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                "--push-driver engine cannot push what %s built; use cli",
+                                cli->engine_cmd);
+    return dray_push_cli_driver_create(&ro->push_driver, cli->engine_cmd, ro->build.env, pool);
+  }
   err = dray_engine_resolve(&ep, cli->engine_host, cli->context, NULL, pool, pool);
   if (err)
     return err;

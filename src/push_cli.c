@@ -13,6 +13,7 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
+#include "dray/build.h"
 #include "dray/child.h"
 
 typedef struct cli_driver_t {
@@ -231,13 +232,9 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
 {
   dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
   cli_driver_t *cd = apr_pcalloc(result_pool, sizeof(*cd));
-  const char *base = engine_cmd, *p;
-  for (p = engine_cmd; *p; p++) /* both separators: Windows paths too */
-    if (*p == '/' || *p == '\\')
-      base = p + 1;
   cd->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
   cd->env = env;
-  cd->is_podman = strncmp(base, "podman", 6) == 0;
+  cd->is_podman = dray_build_cmd_is_podman(engine_cmd);
   driver->name = "cli";
   driver->push = cli_push;
   driver->baton = cd;

@@ -31,6 +31,10 @@ typedef struct dray_build_result_t {
   int exit_code;
 } dray_build_result_t;
 
+/* Whether ENGINE_CMD ("podman", "/usr/bin/podman", "podman.exe") is podman,
+ * which keeps its own image store: the Docker engine's API cannot push it. */
+int dray_build_cmd_is_podman(const char *engine_cmd);
+
 /* The argv of the build of IMAGE (NULL-ended), writing the image id to
  * IIDFILE. Command-line build args come first in image->build_args. */
 const char **dray_build_argv(const dray_image_t *image,
