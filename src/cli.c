@@ -183,7 +183,11 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
     else
       snprintf(head, sizeof(head), "    --%s%s%.*s", o->name, sp ? " " : "",
                sp ? (int)(sp - desc) : 0, desc);
-    fprintf(out, "  %-34s %s\n", head, sp ? sp + 2 : desc);
+    /* A head too wide for the column gets its own line. */
+    if (strlen(head) > 34)
+      fprintf(out, "  %s\n  %-34s %s\n", head, "", sp ? sp + 2 : desc);
+    else
+      fprintf(out, "  %-34s %s\n", head, sp ? sp + 2 : desc);
   }
 }
 
