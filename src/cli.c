@@ -89,8 +89,6 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RE
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
                                 OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP,
-                                'v', 'h', 0};
 static const int no_opts[] = {'h', 0};
 
 typedef struct command_info_t {
@@ -108,7 +106,8 @@ static const command_info_t commands[] = {
    "build every image, push nothing"},
   {"push", DRAY_CMD_PUSH, push_opts, "dray push [PATH...] [-f compose.yaml] [options]",
    "push images built before (by dray build)"},
-  {"plan", DRAY_CMD_PLAN, plan_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
+  /* plan takes run's options, so that a run's command line can be checked as is */
+  {"plan", DRAY_CMD_PLAN, run_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
    "check the input and print images, tags and build order; build nothing"},
   {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
   {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
