@@ -64,13 +64,19 @@ static inline void dray_test_remove_tree(const char *path, apr_pool_t *p)
   apr_pool_destroy(sub);
 }
 
-/* A new empty folder under the temp dir, named after PREFIX. */
+/* A new empty folder under the temp dir, named after PREFIX. Returned in
+ * APR's canonical form (apr_filepath_merge without flags: "C:/Users/..." on
+ * Windows, where apr_temp_dir_get gives "C:\Users\..."), the form the
+ * plan reports paths in, so tests can build expected paths from it. */
 static inline const char *dray_test_make_root(const char *prefix, apr_pool_t *p)
 {
-  const char *tmp, *root;
+  const char *tmp;
+  char *root;
   static int counter;
-  if (apr_temp_dir_get(&tmp, p) != APR_SUCCESS)
+  if (apr_temp_dir_get(&tmp, p) != APR_SUCCESS
+      || apr_filepath_merge(&root, NULL, tmp, 0, p) != APR_SUCCESS)
     return NULL;
+  tmp = root;
   for (;;) {
     root = apr_psprintf(p, "%s/%s-%" APR_TIME_T_FMT "-%d", tmp, prefix, apr_time_now(), ++counter);
     if (apr_dir_make(root, APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS)
