@@ -783,6 +783,11 @@ dray_error_t *dray_dockerfile_parse(dray_dockerfile_t **dockerfile, const char *
   apr_size_t len = 0;
   char *text, errbuf[256];
 
+  /* Stat first: Windows refuses to open a folder at all ("access denied"),
+   * which would hide the real mistake. */
+  if (apr_stat(&finfo, path, APR_FINFO_TYPE, scratch_pool) == APR_SUCCESS
+      && finfo.filetype != APR_REG)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
   status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_FPROT_OS_DEFAULT,
                          scratch_pool);
   if (status == APR_SUCCESS) {
