@@ -222,42 +222,36 @@ static int count_lines(const char *path)
   return lines;
 }
 
-/* A credential helper as a shell script on PATH: POSIX systems only. */
-static const char *HELPER =
-    "#!/bin/sh\n"
-    "url=$(cat)\n"
-    "echo \"$url\" >> \"$(dirname \"$0\")/calls\"\n"
-    "case \"$url\" in\n"
-    "  reg.example:5000) printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}\\n' \"$url\";;\n"
-    "  tok.example) echo 'warning on the shared pipe' >&2;"
-    " printf '{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\"tok123\"}' \"$url\";;\n"
-    "  fail.example) echo \"boom s3cret\"; exit 3;;\n"
-    "  junk.example) echo \"not json s3cret\";;\n"
-    "  *) echo 'credentials not found in native keychain'; exit 1;;\n"
-    "esac\n";
+/* The credential helper: tests/unit/helpers/docker_credential_dtest.c, built
+ * into DRAY_TEST_HELPER_DIR (a program, so that this runs on Windows too). */
+#ifndef DRAY_TEST_HELPER_DIR
+#error "DRAY_TEST_HELPER_DIR: the folder of docker-credential-dtest, set by tests/CMakeLists.txt"
+#endif
 
 static void test_credential_helper(void **state)
 {
-  apr_finfo_t finfo;
-  const char *dir, *path_env, *calls;
-  char *old_path = NULL;
+  const char *dir, *calls;
+  char *old_path = NULL, *path_env;
+  apr_array_header_t *path_list;
   dray_auth_config_t *cfg;
   const dray_credentials_t *c;
   dray_error_t *err;
   const char *msg;
   (void)state;
 
-  if (apr_stat(&finfo, "/bin/sh", APR_FINFO_TYPE, pool) != APR_SUCCESS)
-    skip();
   dir = make_temp_dir();
   calls = apr_pstrcat(pool, dir, "/calls", NULL);
-  write_file(apr_pstrcat(pool, dir, "/docker-credential-dtest", NULL), HELPER,
-             APR_UREAD | APR_UWRITE | APR_UEXECUTE);
+  assert_int_equal(apr_env_set("DRAY_TEST_HELPER_CALLS", calls, pool), APR_SUCCESS);
   write_file(apr_pstrcat(pool, dir, "/config.json", NULL),
              "{\"credsStore\":\"dtest\",\"auths\":{\"reg.example:5000\":{\"auth\":\"eDp5\"}}}",
              APR_OS_DEFAULT);
+  /* The helper's folder first on PATH, joined with the system's separator. */
   apr_env_get(&old_path, "PATH", pool);
-  path_env = apr_pstrcat(pool, dir, ":", old_path ? old_path : "/usr/bin:/bin", NULL);
+  path_list = apr_array_make(pool, 2, sizeof(const char *));
+  APR_ARRAY_PUSH(path_list, const char *) = DRAY_TEST_HELPER_DIR;
+  if (old_path && *old_path)
+    APR_ARRAY_PUSH(path_list, const char *) = old_path;
+  assert_int_equal(apr_filepath_list_merge(&path_env, path_list, pool), APR_SUCCESS);
   apr_env_set("PATH", path_env, pool);
 
   dray_test_no_error(dray_auth_config_load(&cfg, dir, pool, pool));
@@ -304,8 +298,8 @@ static void test_credential_helper(void **state)
   dray_error_clear(err);
 
   apr_env_set("PATH", old_path ? old_path : "", pool);
+  apr_env_delete("DRAY_TEST_HELPER_CALLS", pool);
   apr_file_remove(calls, pool);
-  apr_file_remove(apr_pstrcat(pool, dir, "/docker-credential-dtest", NULL), pool);
   apr_file_remove(apr_pstrcat(pool, dir, "/config.json", NULL), pool);
   apr_dir_remove(dir, pool);
 }
