@@ -11,6 +11,7 @@
 #include <apr_strings.h>
 
 #include "dray/auth.h"
+#include "dray/platform.h"
 
 struct dray_engine_t {
   const dray_engine_endpoint_t *ep;
@@ -256,7 +257,7 @@ dray_error_t *dray_engine_resolve(const dray_engine_endpoint_t **ep_p,
   if (!ep) {
     /* The "default" context is DOCKER_HOST or the default socket. */
     host = env("DOCKER_HOST", scratch_pool);
-    DRAY_ERR(dray_engine_parse_host(&ep, host ? host : DRAY_ENGINE_DEFAULT_HOST,
+    DRAY_ERR(dray_engine_parse_host(&ep, host ? host : dray_platform_default_engine_host(),
                                     config_dir, result_pool));
     if (!source)
       source = "default";

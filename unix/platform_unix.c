@@ -452,3 +452,8 @@ const char *dray_platform_home_dir(apr_pool_t *pool)
   }
   return home ? apr_pstrdup(pool, home) : NULL;
 }
+
+const char *dray_platform_default_engine_host(void)
+{
+  return "unix:///var/run/docker.sock";
+}

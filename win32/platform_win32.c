@@ -837,3 +837,9 @@ const char *dray_platform_home_dir(apr_pool_t *pool)
     return NULL;
   return to_utf8(buf, pool);
 }
+
+const char *dray_platform_default_engine_host(void)
+{
+  /* Docker Desktop's engine (and dockerd as a Windows service). */
+  return "npipe:////./pipe/docker_engine";
+}

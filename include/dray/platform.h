@@ -10,6 +10,10 @@
  *    job object (Windows), so that the terminal's Ctrl+C reaches only dray and
  *    dray decides; a whole tree can be interrupted and then killed.
  *  - the console: is it a terminal, how wide, VT escapes on Windows.
+ *
+ * Every child dray starts goes through dray_platform_spawn (never
+ * apr_proc_create, system() or popen()): only it puts the child in its own
+ * group / job, so that interrupts and kills reach the whole tree.
  */
 #ifndef DRAY_PLATFORM_H
 #define DRAY_PLATFORM_H
@@ -43,7 +47,9 @@ typedef enum dray_interrupt_kind_t {
 /* Called once per interrupt, from a platform-owned thread. */
 typedef void (*dray_interrupt_fn)(void *baton, dray_interrupt_kind_t kind);
 
-/* Start delivering interrupts to FN. Until stopped, Ctrl+C does not kill dray. */
+/* Start delivering interrupts to FN. Until stopped, Ctrl+C does not kill dray.
+ * On Windows Ctrl+C and Ctrl+Break both arrive (Ctrl+Break as
+ * DRAY_INTERRUPT_BREAK); an interrupted run exits 130 on both systems. */
 apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
                                             apr_pool_t *pool);
 
@@ -55,7 +61,10 @@ void dray_platform_interrupts_stop(void);
 typedef struct dray_platform_proc_t dray_platform_proc_t;
 
 typedef struct dray_spawn_t {
-  /* argv[0] is looked up on PATH (Windows also tries .exe). UTF-8. */
+  /* argv[0] is looked up on PATH (Windows also tries .exe). UTF-8. A name
+   * without a folder part is searched on PATH only: on Windows not in the
+   * current folder first (unlike CreateProcess), and only executables are
+   * run, never a .bat/.cmd script (cmd.exe would re-parse its arguments). */
   const char *const *argv;
   /* Working directory, or NULL to inherit. */
   const char *cwd;
@@ -88,13 +97,20 @@ typedef enum dray_proc_signal_t {
 } dray_proc_signal_t;
 
 /* Signal the child's whole tree. Thread-safe against dray_platform_proc_wait:
- * once the child has been reaped this is a no-op (never hits a reused pid). */
+ * once the child has been reaped this is a no-op (never hits a reused pid).
+ * INTERRUPT may fail (Windows: GenerateConsoleCtrlEvent needs a console that
+ * dray and the child share; none when dray runs without one, e.g. as a
+ * service or with every stream redirected in CI): callers do not rely on it,
+ * they wait a grace period and then KILL, which always works. */
 apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
                                        dray_proc_signal_t how);
 
 /* Wait for the child to exit, then kill anything it left running in its
  * group / job, then reap it. *EXIT_CODE is its exit status, or 128+signal
- * when *SIGNALED is set. */
+ * when *SIGNALED is set. Called once per child, from one thread (signal may
+ * run meanwhile from others). On Windows a tree ended by KILL reports
+ * *SIGNALED = 1 and 137 (as SIGKILL), a child ended by Ctrl+C / Ctrl+Break
+ * (STATUS_CONTROL_C_EXIT) *SIGNALED = 1 and 130 (as SIGINT). */
 apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
                                      int *exit_code, int *signaled);
 
@@ -112,6 +128,11 @@ int dray_platform_cpu_count(void);
 
 /* The user's home folder (HOME / %USERPROFILE%), or NULL. */
 const char *dray_platform_home_dir(apr_pool_t *pool);
+
+/* The engine address the docker CLI uses when nothing is configured:
+ * "unix:///var/run/docker.sock" on Unix, "npipe:////./pipe/docker_engine"
+ * on Windows (Docker Desktop; dray pushes through the CLI there). Static. */
+const char *dray_platform_default_engine_host(void);
 
 #ifdef __cplusplus
 }

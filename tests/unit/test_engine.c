@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "dray/engine.h"
+#include "dray/platform.h"
 
 #include "testutil.h"
 
@@ -199,9 +200,13 @@ static void test_resolve_precedence(void **state)
   apr_env_delete("DOCKER_HOST", pool);
   apr_env_delete("DOCKER_CONTEXT", pool);
 
-  /* Nothing configured at all: the default socket. */
+  /* Nothing configured at all: the system's default engine (Windows: a
+   * named pipe, which only the CLI driver reaches). */
   dray_test_no_error(dray_engine_resolve(&ep, NULL, NULL, "/nonexistent/dray-test", pool, pool));
-  assert_string_equal(ep->host, DRAY_ENGINE_DEFAULT_HOST);
+  assert_string_equal(ep->host, dray_platform_default_engine_host());
+  assert_int_equal(ep->scheme, strncmp(ep->host, "npipe://", 8) == 0 ? DRAY_ENGINE_NPIPE
+                                                                    : DRAY_ENGINE_UNIX);
+  assert_int_equal(dray_engine_http_capable(ep), ep->scheme == DRAY_ENGINE_UNIX);
   assert_string_equal(ep->source, "default");
 
   /* DOCKER_CONFIG is honoured when no folder is given. */
