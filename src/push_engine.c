@@ -26,10 +26,44 @@ typedef struct push_ctx_t {
   dray_error_t *parse_err;
   volatile apr_uint32_t cancelled;
   int stalled;
+  int stalled_waiting;         /* the stall was a wait for an upload slot */
+  apr_time_t started;
+  apr_time_t active_at;        /* last progress not spent all-waiting */
   apr_time_t last_report;
   int last_layers_done;
   const char *last_status;
 } push_ctx_t;
+
+/* When an engine push of this process last showed that the engine's upload
+ * slots move: a layer upload finished ("Pushed"), or bytes advanced in a
+ * push attempt older than the stall timeout. A push whose every layer waits
+ * for a slot is not stalled while the slots move; when they do not, they
+ * are held by uploads that never end -- often those of pushes the watchdog
+ * aborted, as closing a push's connection does not end a layer upload the
+ * engine has under way -- and the wait would never end. The first seconds
+ * of a new attempt do not count: it sends what the socket buffers take,
+ * then may stall like the rest. */
+static volatile apr_uint64_t slots_moved_at;
+
+static void slots_moved(apr_time_t now)
+{
+  if ((apr_uint64_t)now > apr_atomic_read64(&slots_moved_at))
+    apr_atomic_set64(&slots_moved_at, (apr_uint64_t)now);
+}
+
+static void note_progress(push_ctx_t *ctx, apr_time_t now)
+{
+  dray_push_progress_t snap;
+  if (dray_progress_idle(ctx->progress, now) != 0)
+    return;
+  dray_progress_snapshot(ctx->progress, &snap);
+  if (snap.waiting)
+    return;
+  ctx->active_at = now;
+  if (ctx->req->stall_timeout > 0
+      && now - ctx->started > apr_time_from_sec(ctx->req->stall_timeout))
+    slots_moved(now);
+}
 
 static int contains_nocase(const char *hay, const char *needle)
 {
@@ -91,12 +125,20 @@ static void report(push_ctx_t *ctx, apr_time_t now, int force)
   ctx->req->progress(ctx->req->progress_baton, &snap);
 }
 
-static void log_line(void *baton, const char *line, apr_size_t len)
+static void on_line(void *baton, const char *line, apr_size_t len)
 {
+  static const char pushed[] = "\"status\":\"Pushed\"";
   push_ctx_t *ctx = baton;
+  for (apr_size_t i = 0; i + sizeof(pushed) - 1 <= len; i++)
+    if (!memcmp(line + i, pushed, sizeof(pushed) - 1)) {
+      slots_moved(apr_time_now()); /* a layer upload ended: a slot is free */
+      break;
+    }
   /* The stream holds no credentials; it is the push's own record. */
-  apr_file_write_full(ctx->req->log, line, len, NULL);
-  apr_file_write_full(ctx->req->log, "\n", 1, NULL);
+  if (ctx->req->log) {
+    apr_file_write_full(ctx->req->log, line, len, NULL);
+    apr_file_write_full(ctx->req->log, "\n", 1, NULL);
+  }
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *baton)
@@ -118,6 +160,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *baton)
   ctx->parse_err = dray_progress_feed(ctx->progress, data, n, now);
   if (ctx->parse_err)
     return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+  note_progress(ctx, now);
   report(ctx, now, 0);
   return n;
 }
@@ -132,10 +175,25 @@ static int on_xferinfo(void *baton, curl_off_t dltotal, curl_off_t dlnow,
 
   if (apr_atomic_read32(&ctx->cancelled))
     return 1;
-  if (ctx->req->stall_timeout > 0
-      && dray_progress_idle(ctx->progress, now) > apr_time_from_sec(ctx->req->stall_timeout)) {
-    ctx->stalled = 1;
-    return 1;
+  if (ctx->req->stall_timeout > 0) {
+    apr_interval_time_t limit = apr_time_from_sec(ctx->req->stall_timeout);
+    apr_time_t active;
+    if (dray_progress_idle(ctx->progress, now) > limit) {
+      ctx->stalled = 1;
+      return 1;
+    }
+    /* Waiting for an upload slot: not a stall while some push moves. */
+    active = (apr_time_t)apr_atomic_read64(&slots_moved_at);
+    if (active < ctx->active_at)
+      active = ctx->active_at;
+    if (now - active > limit) {
+      dray_push_progress_t snap;
+      dray_progress_snapshot(ctx->progress, &snap);
+      if (snap.waiting) {
+        ctx->stalled = ctx->stalled_waiting = 1;
+        return 1;
+      }
+    }
   }
   report(ctx, now, 0);
   return 0;
@@ -214,8 +272,8 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   ctx->req = req;
   ctx->pool = scratch_pool;
   ctx->progress = dray_progress_create(apr_time_now(), scratch_pool);
-  if (req->log)
-    dray_progress_set_line_fn(ctx->progress, log_line, ctx);
+  ctx->started = ctx->active_at = apr_time_now();
+  dray_progress_set_line_fn(ctx->progress, on_line, ctx);
 
   if (req->cancel
       && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, scratch_pool) != APR_SUCCESS)
@@ -282,6 +340,13 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   if (ctx->stalled) {
     dray_push_progress_t snap;
     dray_progress_snapshot(ctx->progress, &snap);
+    if (ctx->stalled_waiting)
+      return fail(result, "stalled", 1,
+                  dray_error_createf(DRAY_ERR_STALLED, NULL,
+                                     "push %s stalled: no progress for %d s (waiting: "
+                                     "every layer waits for an upload slot of the engine, "
+                                     "and the uploads holding them do not move)",
+                                     ref_s, req->stall_timeout));
     return fail(result, "stalled", 1,
                 dray_error_createf(DRAY_ERR_STALLED, NULL,
                                    "push %s stalled: no progress for %d s (%s, %"
