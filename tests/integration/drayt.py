@@ -171,3 +171,284 @@ def interrupt(proc, times=1, gap=0.3):
         if i:
             time.sleep(gap)
         proc.send_signal(signal.SIGINT)
+
+
+# ---- fault tests: a registry of the test's own, the fault proxy ---------------
+# (test_fault_*.py) A real docker-registry per test on a free loopback port with
+# storage of its own, optionally behind tests/tools/faultproxy.py; every
+# process is stopped by its PID when the test ends.
+import base64 as _base64
+import re as _re
+import selectors as _selectors
+import sys as _sys
+
+import services as _services
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
+FAULTPROXY = os.path.join(TOOLS, "faultproxy.py")
+
+
+def stop_process(proc, timeout=10):
+    """Stop the subprocess.Popen PROC by its PID: SIGTERM, then SIGKILL."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.terminate()
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def basic_auth(user, password):
+    return "Basic " + _base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class Registry:
+    """A docker-registry on 127.0.0.1:PORT (a free port unless given) with the
+    storage FOLDER/data; with USERS {name: password} it requires Basic auth
+    (an htpasswd file made by htpasswd -Bbn, from apache2-utils)."""
+
+    def __init__(self, folder, users=None, port=None):
+        os.makedirs(folder, exist_ok=True)
+        self.folder = folder
+        self.port = port or _services.free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        self.conf = os.path.join(folder, "registry.yml")
+        self.log = os.path.join(folder, "registry.log")
+        self.proc = None
+        self.users = dict(users or {})
+        _services.write_registry_config(self.conf, os.path.join(folder, "data"), self.addr)
+        if self.users:
+            htpasswd = os.path.join(folder, "htpasswd")
+            with open(htpasswd, "w") as f:
+                for user, password in self.users.items():
+                    f.write(subprocess.run(["htpasswd", "-Bbn", user, password], check=True,
+                                           capture_output=True, text=True).stdout.strip() + "\n")
+            with open(self.conf, "a") as f:
+                f.write(f"auth:\n  htpasswd:\n    realm: dray-test\n    path: {htpasswd}\n")
+
+    def answers(self):
+        try:
+            c = http.client.HTTPConnection(self.addr, timeout=2)
+            c.request("GET", "/v2/")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status in (200, 401)
+        except OSError:
+            return False
+
+    def start(self, timeout=30):
+        self.proc = _services.spawn(["docker-registry", "serve", self.conf], self.log)
+        deadline = time.time() + timeout
+        while not self.answers():
+            if self.proc.poll() is not None or time.time() > deadline:
+                with open(self.log, errors="replace") as f:
+                    raise RuntimeError(f"registry {self.addr} did not start:\n{f.read()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def kill(self):
+        """SIGKILL, as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def _auth_header(self):
+        if not self.users:
+            return {}
+        user, password = next(iter(self.users.items()))
+        return {"Authorization": basic_auth(user, password)}
+
+    def digest(self, reference):
+        """Docker-Content-Digest this registry serves for REFERENCE's repository
+        and tag (whatever host REFERENCE names: a proxy's, say), or None."""
+        _, rest = reference.split("/", 1)
+        repo, tag = rest.rsplit(":", 1)
+        c = http.client.HTTPConnection(self.addr, timeout=10)
+        c.request("HEAD", f"/v2/{repo}/manifests/{tag}",
+                  headers={"Accept": MANIFEST_ACCEPT, **self._auth_header()})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.getheader("Docker-Content-Digest") if r.status == 200 else None
+
+
+class FaultProxy:
+    """tests/tools/faultproxy.py in front of TARGET (HOST:PORT) with ARGS; it
+    ends by itself after LIFETIME seconds, and is stopped by PID before."""
+
+    def __init__(self, target, log, *args, lifetime=240):
+        self.log = log
+        self.proc = subprocess.Popen(
+            [_sys.executable, FAULTPROXY, "--target", target, "--lifetime", str(lifetime),
+             "--log", log, *[str(a) for a in args]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True)
+        sel = _selectors.DefaultSelector()
+        sel.register(self.proc.stdout, _selectors.EVENT_READ)
+        line = self.proc.stdout.readline() if sel.select(timeout=20) else ""
+        sel.close()
+        m = _re.match(r"listening (\d+)", line)
+        if not m:
+            stop_process(self.proc)
+            raise RuntimeError(f"faultproxy did not start: {line!r}")
+        self.port = int(m.group(1))
+        self.addr = f"127.0.0.1:{self.port}"
+
+    def events(self, kind=None):
+        out = []
+        if os.path.exists(self.log):
+            with open(self.log) as f:
+                for line in f:
+                    e = json.loads(line)
+                    if kind is None or e["event"] == kind:
+                        out.append(e)
+        return out
+
+    def stop(self):
+        stop_process(self.proc, timeout=5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def random_text(nbytes):
+    """NBYTES of random hex: a file that makes a layer of its own."""
+    return os.urandom(nbytes // 2 + 1).hex()[:nbytes]
+
+
+class FaultTestCase(DrayTestCase):
+    """A DrayTestCase with a registry (and proxies) of its own, an empty
+    DOCKER_CONFIG of its own, and checks of the report against what the
+    registry really serves."""
+
+    def setUp(self):
+        super().setUp()
+        self._procs = []
+        self.extra_env = {}
+        self.docker_config = os.path.join(self.tmp, "docker-config")
+        self.write_docker_config({})
+
+    def tearDown(self):
+        for p in reversed(self._procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep stopping the others
+                print(f"stopping {p}: {e}", file=_sys.stderr)
+        super().tearDown()
+
+    def env(self):
+        env = super().env()
+        env["DOCKER_CONFIG"] = self.docker_config
+        env.update(self.extra_env)
+        return env
+
+    def write_docker_config(self, config):
+        os.makedirs(self.docker_config, exist_ok=True)
+        with open(os.path.join(self.docker_config, "config.json"), "w") as f:
+            json.dump(config, f)
+
+    def start_registry(self, users=None, port=None, name="registry"):
+        reg = Registry(os.path.join(self.tmp, name), users=users, port=port)
+        self._procs.append(reg)
+        return reg.start()
+
+    def start_proxy(self, target, *args, name="proxy", lifetime=240):
+        proxy = FaultProxy(target, os.path.join(self.tmp, name + ".log"), *args, lifetime=lifetime)
+        self._procs.append(proxy)
+        return proxy
+
+    def use_registry(self, addr):
+        """Images are named ADDR/NAMESPACE/NAME (ADDR: a registry or a proxy)."""
+        self.registry = f"{addr}/{self.ns}"
+
+    def write_images(self, n, blob=0, prefix="img"):
+        """N images; with BLOB, each has a random layer of BLOB bytes besides
+        the shared busybox layer."""
+        names = [f"{prefix}{i}" for i in range(n)]
+        for name in names:
+            if blob:
+                write_image(self.tmp, name, [
+                    "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
+                    "COPY blob.txt /blob.txt"], extra_files={"blob.txt": random_text(blob)})
+            else:
+                write_image(self.tmp, name)
+        return names
+
+    def push_attempts(self, img):
+        return [a for a in img["attempts"] if a["phase"] == "push"]
+
+    def check_report(self, report, registry, expect_pushed=True):
+        """Every image ended pushed and verified, the registry itself (not a
+        proxy) serving the reported digest of every tag; or (EXPECT_PUSHED
+        false) ended failed with a reason, an error, and nothing served.
+        Nothing is reported pushed that the registry does not serve.
+        REGISTRY None: there is none to ask (nothing ever listened)."""
+        for img in report["images"]:
+            name = img["name"]
+            pushes = self.push_attempts(img)
+            self.assertEqual(len(pushes), img["push_attempts"], name)
+            self.assertEqual([a["number"] for a in pushes], list(range(1, len(pushes) + 1)), name)
+            for a in pushes[:-1]:
+                self.assertNotEqual(a["result"], "ok", name)
+                self.assertTrue(a["error"], name)
+            if img["status"] == "pushed":
+                self.assertTrue(expect_pushed, f"{name} pushed: {img}")
+                self.assertIs(img["verified"], True, name)
+                self.assertEqual(pushes[-1]["result"], "ok", name)
+                self.assertIsNone(img["reason"], name)
+                for tag, ref in zip(img["tags"], img["references"]):
+                    self.assertEqual(img["tag_digests"][tag], registry.digest(ref), ref)
+                self.assertEqual(img["digest"], img["tag_digests"][img["tags"][0]])
+            else:
+                self.assertFalse(expect_pushed, f"{name} {img['status']}: {img['error']}")
+                self.assertEqual(img["status"], "failed", name)
+                self.assertTrue(img["reason"], name)
+                self.assertTrue(img["error"], name)
+                self.assertEqual(pushes[-1]["result"], img["reason"], name)
+                self.assertIsNot(img["verified"], True, name)
+                for ref in img["references"] if registry is not None else []:
+                    self.assertIsNone(registry.digest(ref), ref)
+        want = len(report["images"])
+        self.assertEqual(report["counts"]["done" if expect_pushed else "failed"], want)
+
+    def outputs(self):
+        """Everything dray wrote: stdout, stderr, the report, the logs."""
+        p = self.last
+        texts = {"stdout": p.stdout, "stderr": p.stderr}
+        if os.path.exists(self.report):
+            with open(self.report, errors="replace") as f:
+                texts["report"] = f.read()
+        logs = os.path.join(self.tmp, "logs")
+        for fn in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            with open(os.path.join(logs, fn), errors="replace") as f:
+                texts["logs/" + fn] = f.read()
+        return texts
+
+
+def read_lines_until(proc, pattern, timeout, lines):
+    """Read PROC's stderr lines (kept in LINES) until one matches PATTERN;
+    returns the match or None at TIMEOUT or EOF."""
+    sel = _selectors.DefaultSelector()
+    sel.register(proc.stderr, _selectors.EVENT_READ)
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            if not sel.select(timeout=max(0.05, min(1, deadline - time.time()))):
+                continue
+            line = proc.stderr.readline()
+            if not line:
+                return None
+            lines.append(line)
+            m = _re.search(pattern, line)
+            if m:
+                return m
+        return None
+    finally:
+        sel.close()

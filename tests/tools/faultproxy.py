@@ -143,6 +143,9 @@ class Conn:
                     t = self.read_line()
                     send(t + b"\r\n")
                     if not t:
+                        if stall_at is not None:
+                            with LOCK:
+                                STATE["stalls"] -= 1  # ended before STALL_AT: give it back
                         return
             left = size + 2  # data and its CRLF
             while left:
