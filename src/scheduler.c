@@ -606,6 +606,10 @@ static void handle_push_done(sched_t *s, dray_job_t *job, event_t *ev)
     apr_interval_time_t d = backoff(s, job->push_attempts);
     if (ev->retry_after > d)
       d = ev->retry_after; /* the registry said how long to wait */
+    /* An aborted push leaves its layer uploads running inside the engine, and
+     * a retry reattaches to them: give them a stall period to die first. */
+    if (strcmp(ev->reason, "stalled") == 0 && d < apr_time_from_sec(s->opts->stall_timeout))
+      d = apr_time_from_sec(s->opts->stall_timeout);
     job->state = DRAY_JOB_PUSH_RETRY;
     job->retry_at = ev->time + d;
     view_event(s, job, "push-retry",
