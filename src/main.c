@@ -97,7 +97,7 @@ static void print_plan(FILE *out, const dray_plan_t *plan, const dray_build_opti
       fprintf(out, "%s%s", j ? ", " : "",
               APR_ARRAY_IDX(plan->images, APR_ARRAY_IDX(img->deps, j, int), const dray_image_t *)->name);
     fprintf(out, "\n   %-11s %s\n", "from", img->origin ? img->origin : "-");
-    if (cli->dry_run && cli->command != DRAY_CMD_PLAN) {
+    if (bo && cli->dry_run && cli->command != DRAY_CMD_PLAN) {
       if (cli->command != DRAY_CMD_PUSH)
         fprintf(out, "   $ %s\n",
                 dray_child_argv_string(dray_build_argv(img, bo, NULL, pool), pool));
