@@ -134,6 +134,30 @@ def stop_pid(pid, name, timeout=20):
         os.kill(pid, signal.SIGKILL)
 
 
+def make_tls(folder):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as
+    DOCKER_CERT_PATH expects them (ca.pem, cert.pem, key.pem)."""
+    os.makedirs(folder, exist_ok=True)
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dray test CA",
+         "-keyout", "ca-key.pem", "-out", "ca.pem")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN=dray test {name}",
+             "-keyout", f"{name}-key.pem", "-out", f"{name}.csr")
+        with open(os.path.join(folder, f"{name}.ext"), "w") as f:
+            f.write(ext.replace("\\n", "\n") + "\n")
+        ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+             "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}-cert.pem")
+    # The client side under the names the docker CLI looks for.
+    shutil.copy(os.path.join(folder, "client-cert.pem"), os.path.join(folder, "cert.pem"))
+    shutil.copy(os.path.join(folder, "client-key.pem"), os.path.join(folder, "key.pem"))
+
+
 def stop():
     if os.path.exists(INFO):
         with open(INFO) as f:
@@ -145,6 +169,7 @@ def stop():
     shutil.rmtree(SHORT, ignore_errors=True)
     shutil.rmtree(os.path.join(STATE, "docker-data"), ignore_errors=True)
     shutil.rmtree(os.path.join(STATE, "registry-data"), ignore_errors=True)
+    shutil.rmtree(os.path.join(STATE, "certs"), ignore_errors=True)
 
 
 def find_program(name, *candidates):
@@ -172,11 +197,19 @@ def start():
     registry = find_program("docker-registry", "/usr/bin/docker-registry")
     sock = os.path.join(SHORT, "docker.sock")
     dlog = os.path.join(STATE, "dockerd.log")
+    # The engine also listens on loopback TCP with mutual TLS, for the tests
+    # of tcp:// endpoints, DOCKER_TLS_VERIFY / DOCKER_CERT_PATH and contexts.
+    certs = os.path.join(STATE, "certs")
+    make_tls(certs)
+    tcp_port = free_port()
     d = spawn([dockerd, "--iptables=false", "--ip6tables=false", "--bridge=none",
                "--data-root", os.path.join(STATE, "docker-data"),
                "--exec-root", os.path.join(SHORT, "exec"),
                "--pidfile", os.path.join(SHORT, "dockerd.pid"),
-               "-H", "unix://" + sock], dlog)
+               "--tlsverify", "--tlscacert", os.path.join(certs, "ca.pem"),
+               "--tlscert", os.path.join(certs, "server-cert.pem"),
+               "--tlskey", os.path.join(certs, "server-key.pem"),
+               "-H", "unix://" + sock, "-H", f"tcp://127.0.0.1:{tcp_port}"], dlog)
 
     port = free_port()
     addr = f"127.0.0.1:{port}"
@@ -186,6 +219,7 @@ def start():
     r = spawn([registry, "serve", rconf], rlog)
 
     info = {"docker_host": "unix://" + sock, "docker_sock": sock, "registry": addr,
+            "docker_tcp": f"tcp://127.0.0.1:{tcp_port}", "docker_certs": certs,
             "dockerd_pid": d.pid, "registry_pid": r.pid, "state": STATE}
     with open(INFO, "w") as f:
         json.dump(info, f, indent=2)
