@@ -84,6 +84,23 @@ class EngineTcpTest(drayt.DrayTestCase):
         self.assertEqual(p.returncode, 2, self.explain())
         self.assertIn("127.0.0.1", p.stderr)
 
+    def test_ssh_host_uses_the_cli_driver(self):
+        # ssh:// cannot be spoken to over HTTP from here: dray pushes with the
+        # CLI, which here fails to connect; the log shows which driver ran.
+        env = self.env()
+        env["DOCKER_HOST"] = "ssh://nobody@127.0.0.1:9"
+        p = subprocess.run(self.dray_argv("push", "--retries", "0", "."), env=env, cwd=self.tmp,
+                           capture_output=True, text=True, timeout=120)
+        self.last = p
+        self.assertEqual(p.returncode, 1, self.explain())
+        for img in self.load_report()["images"]:
+            self.assertEqual(img["status"], "failed")
+            with open(img["log"]) as f:
+                self.assertIn(f"$ {drayt.DOCKER} push", f.read())
+        p = self.run_with(env, ".")
+        self.assertEqual(p.returncode, 2, self.explain())  # --push-driver engine refuses
+        self.assertIn("ssh://", p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
