@@ -21,6 +21,8 @@
  *   appended when it ends normally (times: Unix seconds), so the test sees
  *   what ran when, from the fake's side; STATE\tries-<ref> counts pushes.
  */
+/* MSVC: fopen/getenv are fine here. */
+#define _CRT_SECURE_NO_WARNINGS
 #include <windows.h>
 
 #include <stdio.h>

@@ -5,6 +5,8 @@
  *
  * Reads the server key on stdin, appends it as a line to the file named by
  * DRAY_TEST_HELPER_CALLS (if set), and answers per key like a real helper. */
+/* MSVC: fopen/getenv are fine here. */
+#define _CRT_SECURE_NO_WARNINGS
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
