@@ -2,8 +2,11 @@
 # The whole test suite: install dependencies, then build and test dray twice
 # (warnings as errors; then AddressSanitizer + UndefinedBehaviorSanitizer),
 # each time with the unit tests and the integration tests against a real
-# dockerd and a real docker-registry that the tests start and stop.
-# Needs root (dockerd). Build trees: build-test/ and build-asan/.
+# dockerd and a real docker-registry that the tests start and stop; then the
+# Windows half (scripts/test-windows.sh: mingw-w64 cross build, tests under
+# wine, the MSI). Needs root (dockerd, apt-get).
+# Build trees: build-test/, build-asan/, build-mingw/.
+# DRAY_SKIP_WINDOWS=1 leaves the Windows half out (a quicker local run).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,11 @@ run_suite() {
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDRAY_SANITIZE=ON
+
+if [ "${DRAY_SKIP_WINDOWS:-0}" != 1 ]; then
+  echo "=== windows: cross build and tests under wine"
+  ./scripts/test-windows.sh build-mingw || status=1
+fi
 
 if [ $status -eq 0 ]; then echo "=== all suites passed"; else echo "=== some tests FAILED"; fi
 exit $status
