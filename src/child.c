@@ -8,6 +8,8 @@
 #include "dray/platform.h"
 
 #define LINE_MAX_BYTES 8192
+#define READ_POLL apr_time_from_msec(250)     /* how often a silent child is looked at */
+#define LEFTOVER_GRACE apr_time_from_sec(1)   /* output still draining after the exit */
 
 typedef struct child_state_t {
   dray_platform_proc_t *proc;
@@ -86,6 +88,8 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
   apr_status_t status;
   dray_spawn_t sp;
   char buf[16384];
+  apr_time_t last_output, exited_at = 0;
+  int can_poll;
 
   memset(result, 0, sizeof(*result));
   result->output = "";
@@ -126,8 +130,13 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
   }
   lb = apr_palloc(scratch_pool, sizeof(*lb));
   lb->len = 0;
-  if (spec->idle_timeout > 0)
+  /* Read with a short timeout where the platform allows it, to notice an
+   * idle child and a child that exited while something it left behind still
+   * holds the pipe (without a timeout, reads block until EOF). */
+  can_poll = apr_file_pipe_timeout_set(out, READ_POLL) == APR_SUCCESS;
+  if (!can_poll && spec->idle_timeout > 0)
     apr_file_pipe_timeout_set(out, spec->idle_timeout);
+  last_output = apr_time_now();
 
   for (;;) {
     apr_size_t n = sizeof(buf);
@@ -139,12 +148,23 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
       }
       tail_add(&tail, buf, n);
       feed_lines(spec, lb, buf, n);
+      last_output = apr_time_now();
     }
     if (APR_STATUS_IS_TIMEUP(status) || APR_STATUS_IS_EAGAIN(status)) {
-      /* No output for idle_timeout: the child is stuck. */
-      result->idle_timed_out = 1;
-      dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
-      break;
+      apr_time_t now = apr_time_now();
+      if (spec->idle_timeout > 0 && (!can_poll || now - last_output >= spec->idle_timeout)) {
+        /* No output for idle_timeout: the child is stuck. */
+        result->idle_timed_out = 1;
+        dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
+        break;
+      }
+      if (!exited_at && dray_platform_proc_exited(st.proc))
+        exited_at = now;
+      /* The child is gone; whatever still holds the pipe is a leftover,
+       * which the wait below ends. */
+      if (exited_at && now - exited_at >= LEFTOVER_GRACE)
+        break;
+      continue;
     }
     if (status != APR_SUCCESS)
       break; /* EOF: every holder of the pipe has exited */

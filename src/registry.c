@@ -342,9 +342,11 @@ static void store_token(dray_registry_t *reg, const char *key, const char *token
                         apr_int64_t expires_in)
 {
   token_t *t;
-  char *copy = strdup(token);
+  apr_size_t len = strlen(token) + 1;
+  char *copy = malloc(len); /* not strdup: MSVC deprecates it */
   if (!copy)
     return;
+  memcpy(copy, token, len);
   apr_thread_mutex_lock(reg->lock);
   t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
   if (!t) {

@@ -373,6 +373,19 @@ apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
   return status;
 }
 
+int dray_platform_proc_exited(dray_platform_proc_t *proc)
+{
+  siginfo_t info;
+  int exited;
+  pthread_mutex_lock(&proc->lock);
+  memset(&info, 0, sizeof(info));
+  /* WNOWAIT: look, do not reap; the zombie keeps the group id ours. */
+  exited = proc->reaped ||
+           (waitid(P_PID, proc->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0);
+  pthread_mutex_unlock(&proc->lock);
+  return exited;
+}
+
 apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
                                      int *exit_code, int *signaled)
 {

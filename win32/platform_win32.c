@@ -736,6 +736,15 @@ apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
   return status;
 }
 
+int dray_platform_proc_exited(dray_platform_proc_t *proc)
+{
+  int exited;
+  AcquireSRWLockShared(&proc->lock);
+  exited = proc->reaped || WaitForSingleObject(proc->process, 0) == WAIT_OBJECT_0;
+  ReleaseSRWLockShared(&proc->lock);
+  return exited;
+}
+
 apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
                                      int *exit_code, int *signaled)
 {

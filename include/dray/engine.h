@@ -3,7 +3,8 @@
  * The endpoint is found as the docker CLI finds it:
  *   explicit host (--engine-host) > --context NAME > DOCKER_HOST >
  *   DOCKER_CONTEXT > currentContext in $DOCKER_CONFIG/config.json >
- *   unix:///var/run/docker.sock
+ *   the platform default (dray_platform_default_engine_host(): the unix
+ *   socket; on Windows npipe:////./pipe/docker_engine)
  * A context's endpoint is in $DOCKER_CONFIG/contexts/meta/<sha256(name)>/meta.json
  * (Endpoints.docker.Host, SkipTLSVerify) and its TLS material in
  * contexts/tls/<sha256(name)>/docker/{ca,cert,key}.pem.
@@ -28,7 +29,6 @@
 extern "C" {
 #endif
 
-#define DRAY_ENGINE_DEFAULT_HOST "unix:///var/run/docker.sock"
 /* Highest API version dray asks for; the push API has not changed since. */
 #define DRAY_ENGINE_API_MAX "1.47"
 #define DRAY_ENGINE_CONNECT_TIMEOUT_SEC 15

@@ -105,6 +105,11 @@ typedef enum dray_proc_signal_t {
 apr_status_t dray_platform_proc_signal(dray_platform_proc_t *proc,
                                        dray_proc_signal_t how);
 
+/* Non-zero once the child itself has exited (it is not reaped: wait still
+ * has to be called). Lets a reader notice that what still holds the output
+ * pipe is something the child left behind. */
+int dray_platform_proc_exited(dray_platform_proc_t *proc);
+
 /* Wait for the child to exit, then kill anything it left running in its
  * group / job, then reap it. *EXIT_CODE is its exit status, or 128+signal
  * when *SIGNALED is set. Called once per child, from one thread (signal may

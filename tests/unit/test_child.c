@@ -246,6 +246,26 @@ static void test_leftovers_killed_after_exit(void **state)
   assert_true(dies_soon(gc));
 }
 
+static void test_leftover_holding_the_pipe(void **state)
+{
+  /* The background sleep keeps the output pipe open after sh exits: the
+   * reader must not wait for it, and the wait must end it. */
+  const char *argv[] = {"sh", "-c", "sleep 30 & echo $!; exit 4", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  apr_time_t start = apr_time_now();
+  int gc;
+  (void)state;
+  spec.argv = argv;
+  spec.capture_max = 64;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 4);
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+  gc = atoi(res.output);
+  assert_true(gc > 0);
+  assert_true(dies_soon(gc));
+}
+
 static void test_idle_timeout(void **state)
 {
   const char *argv[] = {"sh", "-c", "echo begin; sleep 20; echo never", NULL};
@@ -281,6 +301,7 @@ int main(void)
     cmocka_unit_test(test_cancel_interrupts_whole_tree),
     cmocka_unit_test(test_cancel_force_kills_ignoring_child),
     cmocka_unit_test(test_leftovers_killed_after_exit),
+    cmocka_unit_test(test_leftover_holding_the_pipe),
     cmocka_unit_test(test_idle_timeout),
     cmocka_unit_test(test_argv_string),
   };
