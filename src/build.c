@@ -7,6 +7,7 @@
 #include <apr_tables.h>
 
 #include "dray/child.h"
+#include "dray/file.h"
 
 int dray_build_cmd_is_podman(const char *engine_cmd)
 {
@@ -62,24 +63,6 @@ const char **dray_build_argv(const dray_image_t *image,
   return (const char **)argv->elts;
 }
 
-/* The image id the engine wrote to IIDFILE, or NULL. */
-static const char *read_iid(const char *iidfile, apr_pool_t *pool)
-{
-  apr_file_t *f;
-  char buf[256];
-  apr_size_t n = sizeof(buf) - 1;
-
-  if (apr_file_open(&f, iidfile, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS)
-    return NULL;
-  if (apr_file_read(f, buf, &n) != APR_SUCCESS)
-    n = 0;
-  apr_file_close(f);
-  buf[n] = '\0';
-  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-    buf[--n] = '\0';
-  return n ? apr_pstrdup(pool, buf) : NULL;
-}
-
 dray_error_t *dray_build_image(dray_build_result_t *result,
                                const dray_image_t *image,
                                const dray_build_options_t *opts,
@@ -121,6 +104,6 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
                               image->name, opts->engine_cmd, child.exit_code);
   }
   if (iidfile)
-    result->image_id = read_iid(iidfile, result_pool);
+    result->image_id = dray_file_read_line(iidfile, result_pool);
   return DRAY_NO_ERROR;
 }

@@ -5,6 +5,8 @@
  */
 #include "dray/compose.h"
 
+#include "dray/file.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -55,46 +57,6 @@ static void problem(loader_t *ld, const yaml_node_t *node, const char *fmt, ...)
   va_end(ap);
   ld->err = dray_error_compose(
       ld->err, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", ld->path, line_of(node), msg));
-}
-
-static dray_error_t *read_file(char **text, apr_size_t *len, const char *path, int *missing,
-                               apr_pool_t *pool)
-{
-  apr_file_t *file;
-  apr_finfo_t finfo;
-  apr_status_t status;
-  char errbuf[256];
-
-  *len = 0;
-  if (missing)
-    *missing = 0;
-  status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_FPROT_OS_DEFAULT,
-                         pool);
-  if (status == APR_SUCCESS) {
-    status = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_TYPE, file);
-    if (status == APR_SUCCESS && finfo.filetype != APR_REG) {
-      apr_file_close(file);
-      return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
-    }
-    if (status == APR_SUCCESS) {
-      *len = (apr_size_t)finfo.size;
-      *text = apr_palloc(pool, *len + 1);
-      status = apr_file_read_full(file, *text, *len, len);
-      if (status == APR_EOF)
-        status = APR_SUCCESS;
-      (*text)[*len] = '\0';
-    }
-    apr_file_close(file);
-  }
-  if (status != APR_SUCCESS) {
-    if (missing && APR_STATUS_IS_ENOENT(status)) {
-      *missing = 1;
-      return DRAY_NO_ERROR;
-    }
-    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot read: %s", path,
-                              apr_strerror(status, errbuf, sizeof(errbuf)));
-  }
-  return DRAY_NO_ERROR;
 }
 
 /* ---- .env and interpolation ---------------------------------------------- */
@@ -702,7 +664,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     dray_error_t *err;
     status = apr_filepath_merge((char **)&envpath, ld.dir, ".env", 0, scratch_pool);
     if (status == APR_SUCCESS) {
-      err = read_file(&envtext, &envlen, envpath, &missing, scratch_pool);
+      err = dray_file_read(&envtext, &envlen, &missing, envpath, NULL, scratch_pool);
       if (err)
         return err;
       if (!missing)
@@ -757,6 +719,6 @@ dray_error_t *dray_compose_load(dray_compose_t **compose, const char *path,
 {
   char *text;
   apr_size_t len;
-  DRAY_ERR(read_file(&text, &len, path, NULL, scratch_pool));
+  DRAY_ERR(dray_file_read(&text, &len, NULL, path, NULL, scratch_pool));
   return dray_compose_parse(compose, text, len, path, result_pool, scratch_pool);
 }

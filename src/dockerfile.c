@@ -3,6 +3,7 @@
  * comments, continuations, heredocs, quoting and ARG/ENV substitution.
  */
 #include "dray/dockerfile.h"
+#include "dray/file.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -777,38 +778,10 @@ dray_error_t *dray_dockerfile_parse(dray_dockerfile_t **dockerfile, const char *
                                     const apr_array_header_t *build_args,
                                     apr_pool_t *result_pool, apr_pool_t *scratch_pool)
 {
-  apr_file_t *file;
-  apr_finfo_t finfo;
-  apr_status_t status;
-  apr_size_t len = 0;
-  char *text, errbuf[256];
+  apr_size_t len;
+  char *text;
 
-  /* Stat first: Windows refuses to open a folder at all ("access denied"),
-   * which would hide the real mistake. */
-  if (apr_stat(&finfo, path, APR_FINFO_TYPE, scratch_pool) == APR_SUCCESS
-      && finfo.filetype != APR_REG)
-    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
-  status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_FPROT_OS_DEFAULT,
-                         scratch_pool);
-  if (status == APR_SUCCESS) {
-    status = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_TYPE, file);
-    if (status == APR_SUCCESS && finfo.filetype != APR_REG) {
-      apr_file_close(file);
-      return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
-    }
-    if (status == APR_SUCCESS) {
-      len = (apr_size_t)finfo.size;
-      text = apr_palloc(scratch_pool, len + 1);
-      status = apr_file_read_full(file, text, len, &len);
-      if (status == APR_EOF)
-        status = APR_SUCCESS;
-      text[len] = '\0';
-    }
-    apr_file_close(file);
-  }
-  if (status != APR_SUCCESS)
-    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot read Dockerfile: %s", path,
-                              apr_strerror(status, errbuf, sizeof(errbuf)));
+  DRAY_ERR(dray_file_read(&text, &len, NULL, path, "Dockerfile", scratch_pool));
   return dray_dockerfile_parse_string(dockerfile, text, len, path, build_args, result_pool,
                                       scratch_pool);
 }

@@ -5,42 +5,21 @@
  */
 #include "dray/push.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_cstr.h>
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "dray/build.h"
 #include "dray/child.h"
+#include "dray/file.h"
 
 typedef struct cli_driver_t {
   const char *engine_cmd;
   const char *const *env;
   int is_podman;
 } cli_driver_t;
-
-const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
-                                        apr_pool_t *result_pool)
-{
-  const char *p = strstr(line, "digest: sha256:");
-  const char *hex, *end;
-
-  if (!p)
-    return NULL;
-  hex = p + strlen("digest: sha256:");
-  for (end = hex; isxdigit((unsigned char)*end); end++)
-    ;
-  if (end - hex != 64)
-    return NULL;
-  if (size) {
-    const char *s = strstr(end, "size: ");
-    *size = s ? apr_atoi64(s + 6) : -1;
-  }
-  return apr_pstrmemdup(result_pool, p + strlen("digest: "), (apr_size_t)(end - p - strlen("digest: ")));
-}
 
 typedef struct push_lines_t {
   const dray_push_request_t *req;
@@ -51,15 +30,6 @@ typedef struct push_lines_t {
   int saw_auth_error;
   int saw_missing_image;
 } push_lines_t;
-
-static int contains_nocase(const char *hay, const char *needle)
-{
-  apr_size_t n = strlen(needle);
-  for (; *hay; hay++)
-    if (apr_cstr_casecmpn(hay, needle, n) == 0)
-      return 1;
-  return 0;
-}
 
 static void on_push_line(void *baton, const char *line, apr_size_t len)
 {
@@ -80,10 +50,10 @@ static void on_push_line(void *baton, const char *line, apr_size_t len)
   else if (strstr(line, ": Pushed") || strstr(line, ": Layer already exists") ||
            strstr(line, ": Mounted from"))
     pl->layers_done++;
-  if (contains_nocase(line, "unauthorized") || contains_nocase(line, "denied") ||
-      contains_nocase(line, "authentication required"))
+  if (dray_push_text_has(line, "unauthorized") || dray_push_text_has(line, "denied") ||
+      dray_push_text_has(line, "authentication required"))
     pl->saw_auth_error = 1;
-  if (contains_nocase(line, "does not exist locally") || contains_nocase(line, "no such image"))
+  if (dray_push_text_has(line, "does not exist locally") || dray_push_text_has(line, "no such image"))
     pl->saw_missing_image = 1;
   if (pl->req->progress) {
     dray_push_progress_t p;
@@ -93,20 +63,6 @@ static void on_push_line(void *baton, const char *line, apr_size_t len)
     p.waiting = strstr(line, ": Waiting") != NULL && pl->layers_done == 0;
     pl->req->progress(pl->req->progress_baton, &p);
   }
-}
-
-static const char *read_digest_file(const char *path, apr_pool_t *pool)
-{
-  apr_file_t *f;
-  char buf[160];
-  apr_size_t n = sizeof(buf) - 1;
-  if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS)
-    return NULL;
-  if (apr_file_read(f, buf, &n) != APR_SUCCESS)
-    n = 0;
-  apr_file_close(f);
-  buf[n] = '\0';
-  return strncmp(buf, "sha256:", 7) == 0 ? apr_pstrndup(pool, buf, 71) : NULL;
 }
 
 static dray_error_t *cli_push(const dray_push_driver_t *driver,
@@ -170,8 +126,8 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
     return dray_error_quick_wrapf(err, "push %s not started", req->reference);
   }
   if (digestfile) {
-    const char *d = read_digest_file(digestfile, scratch_pool);
-    if (d)
+    const char *d = dray_file_read_line(digestfile, scratch_pool);
+    if (d && strncmp(d, "sha256:", 7) == 0)
       pl.digest = d;
     apr_file_remove(digestfile, scratch_pool);
   }

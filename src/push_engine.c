@@ -65,15 +65,6 @@ static void note_progress(push_ctx_t *ctx, apr_time_t now)
     slots_moved(now);
 }
 
-static int contains_nocase(const char *hay, const char *needle)
-{
-  apr_size_t n = strlen(needle);
-  for (; *hay; hay++)
-    if (apr_cstr_casecmpn(hay, needle, n) == 0)
-      return 1;
-  return 0;
-}
-
 void dray_push_engine_classify(const char *message, const char **reason,
                                int *retryable)
 {
@@ -89,19 +80,19 @@ void dray_push_engine_classify(const char *message, const char **reason,
     NULL};
 
   for (int i = 0; auth[i]; i++)
-    if (contains_nocase(message, auth[i])) {
+    if (dray_push_text_has(message, auth[i])) {
       *reason = "auth";
       *retryable = 0;
       return;
     }
   for (int i = 0; permanent[i]; i++)
-    if (contains_nocase(message, permanent[i])) {
+    if (dray_push_text_has(message, permanent[i])) {
       *reason = "http";
       *retryable = 0;
       return;
     }
   for (int i = 0; network[i]; i++)
-    if (contains_nocase(message, network[i])) {
+    if (dray_push_text_has(message, network[i])) {
       *reason = "network";
       *retryable = 1;
       return;

@@ -71,6 +71,10 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver,
 const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
                                         apr_pool_t *result_pool);
 
+/* Whether TEXT contains NEEDLE, ignoring ASCII case (engine messages:
+ * "unauthorized", "denied", "does not exist locally"...). */
+int dray_push_text_has(const char *text, const char *needle);
+
 #ifdef __cplusplus
 }
 #endif

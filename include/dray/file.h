@@ -1,0 +1,30 @@
+/* file.h — reading small files whole (compose files, Dockerfiles, .env,
+ * --iidfile and --digestfile results). */
+#ifndef DRAY_FILE_H
+#define DRAY_FILE_H
+
+#include <apr_pools.h>
+
+#include "dray/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Read PATH into *TEXT (NUL-terminated, in RESULT_POOL) and *LEN. A folder or
+ * other non-regular file is "PATH: not a regular file" (checked before
+ * opening: Windows refuses to open a folder at all). With MISSING not NULL, a
+ * file that does not exist sets *MISSING and is no error. Other failures are
+ * "PATH: cannot read[ WHAT]: reason". All errors are DRAY_ERR_INPUT. */
+dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
+                             const char *path, const char *what,
+                             apr_pool_t *result_pool);
+
+/* The first line of PATH without surrounding white space, or NULL when it
+ * cannot be read or is empty. */
+const char *dray_file_read_line(const char *path, apr_pool_t *result_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_FILE_H */

@@ -1,0 +1,72 @@
+/* file.c — small files read whole. */
+#include "dray/file.h"
+
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
+                             const char *path, const char *what,
+                             apr_pool_t *result_pool)
+{
+  apr_file_t *file;
+  apr_finfo_t finfo;
+  apr_status_t status;
+  char errbuf[256];
+
+  *text = NULL;
+  *len = 0;
+  if (missing)
+    *missing = 0;
+  status = apr_stat(&finfo, path, APR_FINFO_TYPE, result_pool);
+  if (status == APR_SUCCESS && finfo.filetype != APR_REG)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: not a regular file", path);
+  if (status == APR_SUCCESS)
+    status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                           APR_FPROT_OS_DEFAULT, result_pool);
+  if (status == APR_SUCCESS) {
+    status = apr_file_info_get(&finfo, APR_FINFO_SIZE, file);
+    if (status == APR_SUCCESS) {
+      *len = (apr_size_t)finfo.size;
+      *text = apr_palloc(result_pool, *len + 1);
+      status = apr_file_read_full(file, *text, *len, len);
+      if (status == APR_EOF)
+        status = APR_SUCCESS;
+      (*text)[*len] = '\0';
+    }
+    apr_file_close(file);
+  }
+  if (status == APR_SUCCESS)
+    return DRAY_NO_ERROR;
+  *text = NULL;
+  *len = 0;
+  if (missing && APR_STATUS_IS_ENOENT(status)) {
+    *missing = 1;
+    return DRAY_NO_ERROR;
+  }
+  return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot read%s%s: %s", path,
+                            what ? " " : "", what ? what : "",
+                            apr_strerror(status, errbuf, sizeof(errbuf)));
+}
+
+const char *dray_file_read_line(const char *path, apr_pool_t *result_pool)
+{
+  char *text, *start, *end;
+  apr_size_t len;
+  dray_error_t *err = dray_file_read(&text, &len, NULL, path, NULL, result_pool);
+
+  if (err) {
+    dray_error_clear(err);
+    return NULL;
+  }
+  for (start = text; *start == ' ' || *start == '\t' || *start == '\r' || *start == '\n'; start++)
+    ;
+  for (end = start; *end && *end != '\n' && *end != '\r'; end++)
+    ;
+  while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  *end = '\0';
+  return *start ? start : NULL;
+}
