@@ -19,24 +19,7 @@
 
 #include "testutil.h"
 
-static const char *root; /* this test's temp folder */
-
-/* ---- temp trees ---------------------------------------------------------- */
-
-static int setup(void **state)
-{
-  if (dray_test_setup(state) != 0 || !(root = dray_test_make_root("dray-test-compose", pool)))
-    return -1;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  dray_test_remove_tree(root, pool);
-  apr_pool_destroy(pool);
-  return 0;
-}
+DRAY_TEST_ROOT_FIXTURE("dray-test-compose") /* this test's temp folder: root */
 
 /* Write TEXT to ROOT/REL, making folders as needed. */
 static const char *put(const char *rel, const char *text)

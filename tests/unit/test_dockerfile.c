@@ -17,17 +17,6 @@
 #include "testutil.h"
 
 
-static apr_array_header_t *args(const char *first, ...)
-{
-  apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
-  va_list ap;
-  const char *s;
-  va_start(ap, first);
-  for (s = first; s; s = va_arg(ap, const char *))
-    APR_ARRAY_PUSH(a, const char *) = s;
-  va_end(ap);
-  return a;
-}
 
 static dray_dockerfile_t *parse_ok(const char *text, const apr_array_header_t *build_args)
 {
@@ -138,9 +127,9 @@ static void test_stages(void **state)
   assert_int_equal(APR_ARRAY_IDX(st->uses, 1, int), 3);
 
   /* Build args override ARG defaults. */
-  df = parse_ok(multi, args("BASE=debian", "UNUSED=1", NULL));
+  df = parse_ok(multi, dray_test_list("BASE=debian", "UNUSED=1", NULL));
   check_ref(df, 0, "debian:3.19", 4, 0, "FROM");
-  df = parse_ok(multi, args("VERSION=edge", NULL));
+  df = parse_ok(multi, dray_test_list("VERSION=edge", NULL));
   check_ref(df, 0, "alpine:edge", 4, 0, "FROM");
 }
 
@@ -163,7 +152,7 @@ static void test_substitution(void **state)
   check_ref(df, 2, "localhost:5000/plain", 6, 2, "FROM");
   check_ref(df, 3, "quoted:x", 7, 3, "FROM");
 
-  df = parse_ok(text, args("TAG=musl", "REG=r.example.com", NULL));
+  df = parse_ok(text, dray_test_list("TAG=musl", "REG=r.example.com", NULL));
   check_ref(df, 0, "r.example.com/team/busybox:musl", 4, 0, "FROM");
   check_ref(df, 1, "busybox-musl", 5, 1, "FROM");
 
@@ -174,13 +163,13 @@ static void test_substitution(void **state)
   df = parse_ok("ARG T\nFROM b${T-:y}\n", NULL);
   check_ref(df, 0, "b:y", 2, 0, "FROM");
   /* An escaped "$" is literal; a nested default is expanded. */
-  df = parse_ok("ARG A\nFROM x${A:-${B:-:nested}}\n", args("B=", NULL));
+  df = parse_ok("ARG A\nFROM x${A:-${B:-:nested}}\n", dray_test_list("B=", NULL));
   check_ref(df, 0, "x:nested", 2, 0, "FROM");
 
   /* ARG after FROM does not reach later FROM lines; an undeclared build arg
    * does not either. */
   df = parse_ok("FROM busybox\nARG LATE=zzz\nFROM img${LATE}${NOTDECLARED}\n",
-                args("NOTDECLARED=q", NULL));
+                dray_test_list("NOTDECLARED=q", NULL));
   check_ref(df, 1, "img", 3, 1, "FROM");
 }
 
@@ -191,12 +180,12 @@ static void test_env_build_arg(void **state)
 
   assert_int_equal(apr_env_set("DRAY_TEST_DF_BASE", "fromenv", pool), APR_SUCCESS);
   df = parse_ok("ARG DRAY_TEST_DF_BASE=dflt\nFROM ${DRAY_TEST_DF_BASE}\n",
-                args("DRAY_TEST_DF_BASE", NULL));
+                dray_test_list("DRAY_TEST_DF_BASE", NULL));
   check_ref(df, 0, "fromenv", 2, 0, "FROM");
   apr_env_delete("DRAY_TEST_DF_BASE", pool);
   /* Unset in the environment: the default stays. */
   df = parse_ok("ARG DRAY_TEST_DF_BASE=dflt\nFROM ${DRAY_TEST_DF_BASE}\n",
-                args("DRAY_TEST_DF_BASE", NULL));
+                dray_test_list("DRAY_TEST_DF_BASE", NULL));
   check_ref(df, 0, "dflt", 2, 0, "FROM");
 }
 

@@ -19,24 +19,7 @@
 
 #include "testutil.h"
 
-static const char *root; /* this test's temp folder */
-
-/* ---- temp trees ---------------------------------------------------------- */
-
-static int setup(void **state)
-{
-  if (dray_test_setup(state) != 0 || !(root = dray_test_make_root("dray-test-plan", pool)))
-    return -1;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  dray_test_remove_tree(root, pool);
-  apr_pool_destroy(pool);
-  return 0;
-}
+DRAY_TEST_ROOT_FIXTURE("dray-test-plan") /* this test's temp folder: root */
 
 static const char *abs_path(const char *rel)
 {
@@ -69,27 +52,16 @@ static void mkdir_p(const char *rel)
 
 /* ---- options and results ------------------------------------------------- */
 
-static apr_array_header_t *list(const char *first, ...)
-{
-  apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
-  va_list ap;
-  const char *s;
-  va_start(ap, first);
-  for (s = first; s; s = va_arg(ap, const char *))
-    APR_ARRAY_PUSH(a, const char *) = s;
-  va_end(ap);
-  return a;
-}
 
 static dray_plan_options_t opts_for(const char *path)
 {
   dray_plan_options_t o;
   memset(&o, 0, sizeof(o));
-  o.paths = path ? list(path, NULL) : list(NULL);
-  o.tags = list(NULL);
-  o.build_args = list(NULL);
-  o.only = list(NULL);
-  o.skip = list(NULL);
+  o.paths = path ? dray_test_list(path, NULL) : dray_test_list(NULL);
+  o.tags = dray_test_list(NULL);
+  o.build_args = dray_test_list(NULL);
+  o.only = dray_test_list(NULL);
+  o.skip = dray_test_list(NULL);
   return o;
 }
 
@@ -184,7 +156,7 @@ static void test_discovery(void **state)
   put("tree/file-named-dir/Dockerfile/x", "a folder called Dockerfile is no Dockerfile\n");
   mkdir_p("tree/empty");
 
-  o.paths = list(abs_path("tree"), NULL);
+  o.paths = dray_test_list(abs_path("tree"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "both[] services/api[] services/api/sub[] web[] worker[]");
   assert_int_equal(plan->settings.retries, -1);
@@ -210,13 +182,13 @@ static void test_discovery(void **state)
    * subfolders are searched too. A trailing "/" changes nothing. */
   put("App/Dockerfile", "FROM busybox\n");
   put("App/Sub/Dockerfile", "FROM busybox\n");
-  o.paths = list(apr_pstrcat(pool, abs_path("App"), "/", NULL), NULL);
+  o.paths = dray_test_list(apr_pstrcat(pool, abs_path("App"), "/", NULL), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "app[] app/sub[]");
   assert_string_equal(img(plan, 1)->origin, abs_path("App/Sub"));
 
   /* Several PATHs, in the order given. */
-  o.paths = list(abs_path("App"), abs_path("tree/services"), NULL);
+  o.paths = dray_test_list(abs_path("App"), abs_path("tree/services"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "app[] app/sub[] api[] api/sub[]");
 }
@@ -236,7 +208,7 @@ static void test_discovery_errors(void **state)
   mkdir_p("nothing/here");
   put("afile", "x");
 
-  o.paths = list(abs_path("bad"), abs_path("missing"), abs_path("nothing"), abs_path("afile"),
+  o.paths = dray_test_list(abs_path("bad"), abs_path("missing"), abs_path("nothing"), abs_path("afile"),
                  NULL);
   m = load_bad(&o, &links);
   assert_string_equal(
@@ -255,7 +227,7 @@ static void test_discovery_errors(void **state)
 
   /* With a registry the same folder is fine. */
   put("reg/my.registry/x/Dockerfile", "FROM busybox\n");
-  o.paths = list(abs_path("reg"), NULL);
+  o.paths = dray_test_list(abs_path("reg"), NULL);
   o.registry = "localhost:5000";
   assert_string_equal(img(load_ok(&o), 0)->repository, "localhost:5000/my.registry/x");
 }
@@ -271,10 +243,10 @@ static void test_registry_and_tags(void **state)
   (void)state;
 
   put("r/web/Dockerfile", "FROM busybox\n");
-  o.paths = list(abs_path("r"), NULL);
+  o.paths = dray_test_list(abs_path("r"), NULL);
   o.registry = "localhost:5000/ns/";
-  o.tags = list("v1", "latest", "v1", NULL);
-  o.build_args = list("A=1", "B", NULL);
+  o.tags = dray_test_list("v1", "latest", "v1", NULL);
+  o.build_args = dray_test_list("A=1", "B", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/ns/web");
   assert_string_equal(joined(img(plan, 0)->tags), "v1 latest"); /* duplicates dropped */
@@ -282,8 +254,8 @@ static void test_registry_and_tags(void **state)
   assert_string_equal(joined(img(plan, 0)->build_args), "A=1 B");
 
   o.registry = "localhost:5000/NS";
-  o.tags = list("ok", ".bad", "a:b", NULL);
-  o.build_args = list("=x", NULL);
+  o.tags = dray_test_list("ok", ".bad", "a:b", NULL);
+  o.build_args = dray_test_list("=x", NULL);
   m = load_bad(&o, &links);
   assert_string_equal(
       m,
@@ -326,7 +298,7 @@ static void test_compose(void **state)
                         "      dockerfile: build.Dockerfile\n"
                         "      target: ''\n"
                         "      args: {A: file, B: file}\n");
-  o.paths = list(NULL);
+  o.paths = dray_test_list(NULL);
   o.compose_file = abs_path("c/compose.yaml");
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "web[] api[] tool[]");
@@ -347,8 +319,8 @@ static void test_compose(void **state)
 
   /* The command line wins: registry, tags, build args by name. */
   o.registry = "localhost:5000";
-  o.tags = list("cli", NULL);
-  o.build_args = list("A=cli", NULL);
+  o.tags = dray_test_list("cli", NULL);
+  o.build_args = dray_test_list("A=cli", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/web");
   assert_string_equal(joined(img(plan, 0)->tags), "1.2");
@@ -357,7 +329,7 @@ static void test_compose(void **state)
 
   /* Folders and a compose file together: folders first. */
   put("f/zeta/Dockerfile", "FROM busybox\n");
-  o.paths = list(abs_path("f"), NULL);
+  o.paths = dray_test_list(abs_path("f"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "zeta[] web[] api[] tool[]");
 }
@@ -376,15 +348,15 @@ static void test_chain_order(void **state)
   put("o/c/Dockerfile", "FROM docker.io/library/busybox@sha256:"
                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n");
   put("o/d/Dockerfile", "FROM docker.io/library/c:v9\n"); /* a tag this run does not build */
-  o.paths = list(abs_path("o"), NULL);
+  o.paths = dray_test_list(abs_path("o"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "c[] b[0] a[1] d[]");
 
   /* A build arg changes what b is built from: now d, and c is free. */
-  o.build_args = list("BASE=d", NULL);
+  o.build_args = dray_test_list("BASE=d", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "c[] d[] b[1] a[2]");
-  o.build_args = list(NULL);
+  o.build_args = dray_test_list(NULL);
 
   /* The familiar form matches; with a registry only the full name does. */
   put("o/d/Dockerfile", "FROM docker.io/library/c:latest\n");
@@ -400,7 +372,7 @@ static void test_chain_order(void **state)
   /* An image FROM its own name means the published one. */
   put("self/node/Dockerfile", "FROM node\n");
   o.registry = NULL;
-  o.paths = list(abs_path("self"), NULL);
+  o.paths = dray_test_list(abs_path("self"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "node[]");
 }
@@ -416,7 +388,7 @@ static void test_diamond_and_target(void **state)
   put("dm/c-right/Dockerfile", "FROM d-base AS one\nFROM one\n");
   put("dm/d-base/Dockerfile", "FROM scratch\nCOPY x /\n");
   put("dm/e-free/Dockerfile", "FROM busybox\n");
-  o.paths = list(abs_path("dm"), NULL);
+  o.paths = dray_test_list(abs_path("dm"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "d-base[] b-left[0] c-right[0] a-top[1,2] e-free[]");
 
@@ -429,7 +401,7 @@ static void test_diamond_and_target(void **state)
   put("t/app/Dockerfile", "FROM x AS dev\nFROM y AS prod\n");
   put("t/x/Dockerfile", "FROM busybox\n");
   put("t/y/Dockerfile", "FROM busybox\n");
-  o.paths = list(NULL);
+  o.paths = dray_test_list(NULL);
   o.compose_file = abs_path("t/compose.yaml");
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "x[] app[0] y[]");
@@ -449,7 +421,7 @@ static void test_cycles(void **state)
   put("cy/d/Dockerfile", "FROM f\n");
   put("cy/e/Dockerfile", "FROM d\n");
   put("cy/f/Dockerfile", "FROM e\n");
-  o.paths = list(abs_path("cy"), NULL);
+  o.paths = dray_test_list(abs_path("cy"), NULL);
   m = load_bad(&o, &links);
   assert_string_equal(m,
                       "@/cy/a: cycle: a -> b -> a (@/cy/a/Dockerfile:1: FROM b; "
@@ -459,7 +431,7 @@ static void test_cycles(void **state)
   assert_int_equal(links, 2);
 
   /* Skipping one image of a cycle breaks it. */
-  o.skip = list("b", "f", NULL);
+  o.skip = dray_test_list("b", "f", NULL);
   assert_string_equal(summary(load_ok(&o)), "a[] c[0] d[] e[2]");
 }
 
@@ -475,35 +447,35 @@ static void test_only_skip(void **state)
   put("os/c/Dockerfile", "FROM busybox\n");
   put("os/lib/x/Dockerfile", "FROM busybox\n");
   put("os/lib/y/Dockerfile", "FROM busybox\n");
-  o.paths = list(abs_path("os"), NULL);
+  o.paths = dray_test_list(abs_path("os"), NULL);
 
-  o.only = list("a", NULL);
+  o.only = dray_test_list("a", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "a[]"); /* the edge to b is dropped */
 
-  o.only = list("lib/*", "b", NULL);
+  o.only = dray_test_list("lib/*", "b", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "b[] lib/x[] lib/y[]");
 
-  o.only = list(NULL);
-  o.skip = list("c", "*/y", NULL);
+  o.only = dray_test_list(NULL);
+  o.skip = dray_test_list("c", "*/y", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "b[] a[0] lib/x[]");
 
   /* Patterns match the repository too. */
-  o.skip = list(NULL);
+  o.skip = dray_test_list(NULL);
   o.registry = "localhost:5000/team";
-  o.only = list("localhost:5000/team/lib/?", NULL);
+  o.only = dray_test_list("localhost:5000/team/lib/?", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "lib/x[] lib/y[]");
 
   /* A filtered-out image's broken Dockerfile does not matter. */
   put("os/c/Dockerfile", "RUN nothing\n");
-  o.only = list("a", "b", NULL);
+  o.only = dray_test_list("a", "b", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "a[] b[]");
 
-  o.only = list("a", "nomatch*", NULL);
+  o.only = dray_test_list("a", "nomatch*", NULL);
   m = load_bad(&o, NULL);
   assert_string_equal(m, "--only nomatch*: matches no image\n");
 }
@@ -537,9 +509,9 @@ static void test_problems_together(void **state)
                         "    image: web\n"                   /* 15 */
                         "  target:\n"                        /* 16 */
                         "    build: {context: web, target: nope}\n");
-  o.paths = list(abs_path("p"), NULL);
+  o.paths = dray_test_list(abs_path("p"), NULL);
   o.compose_file = abs_path("p/compose.yaml");
-  o.tags = list("-bad", NULL);
+  o.tags = dray_test_list("-bad", NULL);
   m = load_bad(&o, &links);
   assert_string_equal(
       m,
@@ -564,7 +536,7 @@ static void test_problems_together(void **state)
   /* A compose syntax error comes with everything else too. */
   put("p/broken.yaml", "services:\n  a: [\n");
   o.compose_file = abs_path("p/broken.yaml");
-  o.tags = list(NULL);
+  o.tags = dray_test_list(NULL);
   m = load_bad(&o, &links);
   assert_string_equal(m, "@/p/broken.yaml:3:1: YAML syntax error: did not find expected node "
                          "content (while parsing a flow node at line 3, column 1)\n"

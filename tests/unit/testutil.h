@@ -3,6 +3,7 @@
 #ifndef DRAY_TESTUTIL_H
 #define DRAY_TESTUTIL_H
 
+#include <stdarg.h>
 #include <string.h>
 
 #include <apr_file_info.h>
@@ -10,6 +11,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 #include "dray/error.h"
@@ -83,5 +85,34 @@ static inline const char *dray_test_make_root(const char *prefix, apr_pool_t *p)
       return root;
   }
 }
+
+/* A NULL-ended list of strings as an APR array in the group's pool. */
+static inline apr_array_header_t *dray_test_list(const char *first, ...)
+{
+  apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
+  va_list ap;
+  const char *s;
+  va_start(ap, first);
+  for (s = first; s; s = va_arg(ap, const char *))
+    APR_ARRAY_PUSH(a, const char *) = s;
+  va_end(ap);
+  return a;
+}
+
+/* setup/teardown for a group that works in a fresh temp folder ROOT, made
+ * with PREFIX in its name and removed afterwards. */
+#define DRAY_TEST_ROOT_FIXTURE(prefix)                                      \
+  static const char *root;                                                  \
+  static int setup(void **state)                                            \
+  {                                                                         \
+    if (dray_test_setup(state) != 0 || !(root = dray_test_make_root(prefix, pool))) \
+      return -1;                                                            \
+    return 0;                                                               \
+  }                                                                         \
+  static int teardown(void **state)                                         \
+  {                                                                         \
+    dray_test_remove_tree(root, pool);                                      \
+    return dray_test_teardown(state);                                       \
+  }
 
 #endif /* DRAY_TESTUTIL_H */
