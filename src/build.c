@@ -88,6 +88,7 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
   spec.env = opts->env;
   spec.log = log;
   spec.cancel = cancel;
+  spec.capture_max = 1024; /* for the last line, the error, in the message */
   err = dray_child_run(&child, &spec, scratch_pool, scratch_pool);
   if (err) {
     result->reason = dray_error_has(err, DRAY_ERR_CANCELLED) ? "cancelled" : "start";
@@ -100,8 +101,10 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
   }
   if (child.exit_code != 0) {
     result->reason = "exit";
-    return dray_error_createf(DRAY_ERR_CHILD, NULL, "%s: %s build exited with code %d",
-                              image->name, opts->engine_cmd, child.exit_code);
+    const char *last = dray_child_last_line(&child, scratch_pool);
+    return dray_error_createf(DRAY_ERR_CHILD, NULL, "%s: %s build exited with code %d%s%s",
+                              image->name, opts->engine_cmd, child.exit_code,
+                              *last ? ": " : "", last);
   }
   if (iidfile)
     result->image_id = dray_file_read_line(iidfile, result_pool);

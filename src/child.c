@@ -183,6 +183,17 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
   return DRAY_NO_ERROR;
 }
 
+const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *result_pool)
+{
+  const char *out = result->output ? result->output : "";
+  apr_size_t n = strlen(out), start;
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+    n--;
+  for (start = n; start > 0 && out[start - 1] != '\n' && out[start - 1] != '\r'; start--)
+    ;
+  return apr_pstrmemdup(result_pool, out + start, n - start);
+}
+
 const char *dray_child_argv_string(const char *const *argv, apr_pool_t *result_pool)
 {
   const char *out = "";

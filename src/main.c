@@ -150,8 +150,9 @@ static dray_error_t *setup_push(dray_run_options_t *ro, dray_cli_t *cli, apr_poo
     err = dray_engine_open(&engine, ep, NULL, pool, pool);
     if (err && strcmp(cli->push_driver, "engine") == 0)
       return dray_error_quick_wrapf(err, "--push-driver engine");
-    if (err && cli->verbose)
-      fprintf(stderr, "dray: engine API not reachable (%s); pushing through %s\n",
+    /* The CLI may still know a way (a config we do not read): say so, go on. */
+    if (err)
+      fprintf(stderr, "dray: warning: %s; pushing through '%s push' instead\n",
               dray_error_format(err, pool), cli->engine_cmd);
     dray_error_clear(err);
   } else if (strcmp(cli->push_driver, "engine") == 0) {

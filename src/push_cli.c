@@ -143,17 +143,8 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
                               req->reference, req->stall_timeout);
   }
   if (child.exit_code != 0) {
-    const char *last = child.output;
-    apr_size_t n = strlen(last);
-    /* The last non-empty line of output is the engine's error. */
-    while (n > 0 && (last[n - 1] == '\n' || last[n - 1] == '\r'))
-      n--;
-    {
-      apr_size_t start = n;
-      while (start > 0 && last[start - 1] != '\n')
-        start--;
-      last = apr_pstrmemdup(scratch_pool, last + start, n - start);
-    }
+    /* The last line of output is the engine's error. */
+    const char *last = dray_child_last_line(&child, scratch_pool);
     if (pl.saw_auth_error) {
       result->reason = "auth";
       result->retryable = 0;

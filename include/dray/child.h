@@ -54,6 +54,10 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
                              apr_pool_t *result_pool,
                              apr_pool_t *scratch_pool);
 
+/* The last non-empty line of RESULT's captured output (usually the error a
+ * failed command printed last), or "". */
+const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *result_pool);
+
 /* A one-line rendering of ARGV for logs ("docker build -t x ."), quoting
  * arguments with spaces. Never pass an argv that holds secrets. */
 const char *dray_child_argv_string(const char *const *argv, apr_pool_t *result_pool);

@@ -84,6 +84,7 @@ static void test_exit_code_and_merged_output(void **state)
   assert_int_equal(lines.n, 3);
   assert_string_equal(lines.text, "out|err|tail|");
   assert_string_equal(res.output, "out\nerr\ntail");
+  assert_string_equal(dray_child_last_line(&res, pool), "tail");
   assert_true(res.pid > 0);
 }
 
@@ -100,6 +101,7 @@ static void test_capture_keeps_tail(void **state)
   assert_int_equal(res.exit_code, 0);
   assert_int_equal(strlen(res.output), 16);
   assert_non_null(strstr(res.output, "line499\n"));
+  assert_string_equal(dray_child_last_line(&res, pool), "line499");
 }
 
 static void test_stdin_env_cwd(void **state)
