@@ -390,16 +390,15 @@ dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
   return setup(curl, engine->ep, engine->version, path_query, scratch_pool);
 }
 
-/* The engine's {"message": …} of an error answer, or a short fallback. */
-static const char *engine_message(const body_t *b, apr_pool_t *pool)
+const char *dray_engine_error_message(const char *body, apr_size_t len, apr_pool_t *result_pool)
 {
-  json_t *j = b->len ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+  json_t *j = len ? json_loadb(body, len, 0, NULL) : NULL;
   const char *msg = NULL;
   if (json_is_string(json_object_get(j, "message")))
-    msg = apr_pstrdup(pool, json_string_value(json_object_get(j, "message")));
+    msg = apr_pstrdup(result_pool, json_string_value(json_object_get(j, "message")));
   json_decref(j);
-  if (!msg && b->len)
-    msg = apr_pstrndup(pool, b->data, b->len > 200 ? 200 : b->len);
+  if (!msg && len)
+    msg = apr_pstrndup(result_pool, body, len > 200 ? 200 : len);
   return msg ? msg : "no message";
 }
 
@@ -444,7 +443,7 @@ static dray_error_t *get_json(json_t **json, long *http_status,
   if (status < 200 || status > 299)
     return dray_error_createf(status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
                               "engine %s: GET %s: HTTP %ld: %s", ep->host, path_query,
-                              status, engine_message(&body, scratch_pool));
+                              status, dray_engine_error_message(body.data, body.len, scratch_pool));
   *json = body.len ? json_loadb(body.data, body.len, 0, NULL) : NULL;
   if (!*json)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,

@@ -205,19 +205,6 @@ static dray_error_t *fail(dray_push_result_t *result, const char *reason, int re
   return err;
 }
 
-static const char *engine_message(const push_ctx_t *ctx, apr_pool_t *pool)
-{
-  json_t *j = ctx->errlen ? json_loadb(ctx->errbody, ctx->errlen, 0, NULL) : NULL;
-  const char *msg = NULL;
-  if (json_is_string(json_object_get(j, "message")))
-    msg = apr_pstrdup(pool, json_string_value(json_object_get(j, "message")));
-  json_decref(j);
-  if (!msg)
-    msg = ctx->errlen ? apr_pstrndup(pool, ctx->errbody, ctx->errlen > 200 ? 200 : ctx->errlen)
-                      : "no message";
-  return msg;
-}
-
 static dray_error_t *engine_push(const dray_push_driver_t *driver,
                                  const dray_push_request_t *req,
                                  dray_push_result_t *result,
@@ -354,7 +341,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
                                    dray_engine_endpoint(d->engine)->host,
                                    *errbuf ? errbuf : curl_easy_strerror(rc)));
   if (ctx->status < 200 || ctx->status > 299) {
-    message = engine_message(ctx, scratch_pool);
+    message = dray_engine_error_message(ctx->errbody, ctx->errlen, scratch_pool);
     err = dray_error_createf(ctx->status == 401 || ctx->status == 403 ? DRAY_ERR_AUTH
                              : ctx->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP,
                              NULL, "push %s: engine answered HTTP %ld: %s", ref_s,

@@ -125,6 +125,11 @@ dray_error_t *dray_engine_get_json(json_t **json, long *http_status,
                                    dray_cancel_t *cancel,
                                    apr_pool_t *scratch_pool);
 
+/* The "message" of an engine's JSON error answer BODY, or its first 200
+ * bytes, or "no message". */
+const char *dray_engine_error_message(const char *body, apr_size_t len,
+                                      apr_pool_t *result_pool);
+
 /* The RepoDigests of local image IMAGE ("repo@sha256:…" strings) from
  * GET /images/{IMAGE}/json. DRAY_ERR_NOT_FOUND if there is no such image. */
 dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
