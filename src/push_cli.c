@@ -138,6 +138,7 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
   if (child.idle_timed_out) {
     result->reason = "stalled";
     result->retryable = 1;
+    result->retry_after = apr_time_from_sec(req->stall_timeout); /* as the engine driver */
     return dray_error_createf(DRAY_ERR_STALLED, NULL,
                               "push %s stalled: no output for %d seconds",
                               req->reference, req->stall_timeout);

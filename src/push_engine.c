@@ -318,6 +318,9 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   if (ctx->stalled) {
     dray_push_progress_t snap;
     dray_progress_snapshot(ctx->progress, &snap);
+    /* Closing the connection does not end the layer uploads the engine has
+     * started, and a retry reattaches to them: give them a stall period. */
+    result->retry_after = apr_time_from_sec(req->stall_timeout);
     if (ctx->stalled_waiting)
       return fail(result, "stalled", 1,
                   dray_error_createf(DRAY_ERR_STALLED, NULL,

@@ -54,7 +54,7 @@ typedef struct event_t {
   int up_to_date;          /* tags skipped because the registry had them */
   int verified;            /* the registry served every pushed digest */
   apr_int64_t bytes;       /* layer bytes uploaded */
-  apr_interval_time_t retry_after; /* the registry asked to wait this long */
+  apr_interval_time_t retry_after; /* wait at least this long before a retry */
   dray_push_progress_t progress;
 } event_t;
 
@@ -176,52 +176,17 @@ static dray_job_t *next_job(sched_t *s, apr_queue_t *queue, dray_phase_t phase)
 
 /* ---- builders ----------------------------------------------------------- */
 
-static void *APR_THREAD_FUNC builder_main(apr_thread_t *thd, void *data)
+/* One build; fills EV (EV_BUILD_DONE) with what the scheduler needs. */
+static dray_error_t *run_build(sched_t *s, dray_job_t *job, apr_file_t *log, event_t *ev,
+                               apr_pool_t *pool)
 {
-  sched_t *s = data;
-  apr_pool_t *pool, *iterpool;
-
-  apr_pool_create(&pool, NULL); /* own root pool: pools are not shared across threads */
-  apr_pool_create(&iterpool, pool);
-  for (;;) {
-    dray_job_t *job;
-    const dray_image_t *image;
-    event_t *ev;
-    apr_file_t *log = NULL;
-    dray_build_result_t res;
-    dray_error_t *err = NULL;
-    apr_status_t st;
-
-    if (!(job = next_job(s, s->build_q, DRAY_PHASE_BUILD)))
-      break;
-    image = job->image;
-    apr_pool_clear(iterpool);
-
-    memset(&res, 0, sizeof(res));
-    st = open_log(&log, job->log_path, iterpool);
-    if (st != APR_SUCCESS) {
-      err = dray_error_wrap_apr(st, "%s: cannot open log %s", image->name, job->log_path);
-      res.reason = "log";
-    } else {
-      const char *iid = apr_pstrcat(iterpool, job->log_path, ".iid", NULL);
-      err = dray_build_image(&res, image, &s->opts->build, log, iid, s->cancel,
-                             iterpool, iterpool);
-      if (err)
-        apr_file_printf(log, "dray: %s\n", dray_error_format(err, iterpool));
-      apr_file_close(log);
-    }
-    ev = event_new(EV_BUILD_DONE, image->index);
-    ev->ok = err == NULL;
-    ev->reason = xstrdup(err ? (res.reason ? res.reason : "exit") : NULL);
-    ev->error = err ? xstrdup(dray_error_format(err, iterpool)) : NULL;
-    ev->image_id = xstrdup(res.image_id);
-    dray_error_clear(err);
-    post(s, ev);
-  }
-  apr_pool_destroy(pool);
-  /* A plain return, not apr_thread_exit: pthread_exit unwinding trips ASan. */
-  (void)thd;
-  return NULL;
+  dray_build_result_t res;
+  const char *iid = apr_pstrcat(pool, job->log_path, ".iid", NULL);
+  dray_error_t *err = dray_build_image(&res, job->image, &s->opts->build, log, iid, s->cancel,
+                                       pool, pool);
+  ev->reason = xstrdup(err ? res.reason : NULL);
+  ev->image_id = xstrdup(res.image_id);
+  return err;
 }
 
 /* ---- pushers ------------------------------------------------------------ */
@@ -253,7 +218,6 @@ typedef struct push_tally_t {
   int up_to_date;                 /* tags the registry already had */
   int verified;                   /* tags whose digest the registry confirmed */
   apr_int64_t bytes;
-  apr_interval_time_t retry_after;
 } push_tally_t;
 
 /* One tag: skip it if the registry has it (--skip-existing), else push it
@@ -293,7 +257,7 @@ static dray_error_t *push_one_tag(sched_t *s, const char *ref, apr_file_t *log,
   tally->bytes += pb->bytes;
   if (err || !o->verify || !o->registry)
     return err;
-  err = dray_verify_pushed(o->registry, ref, res->digest, s->cancel, &tally->retry_after, pool);
+  err = dray_verify_pushed(o->registry, ref, res->digest, s->cancel, &res->retry_after, pool);
   if (err) {
     res->reason = "verify";
     res->retryable = 1;
@@ -305,64 +269,83 @@ static dray_error_t *push_one_tag(sched_t *s, const char *ref, apr_file_t *log,
   return DRAY_NO_ERROR;
 }
 
-static void *APR_THREAD_FUNC pusher_main(apr_thread_t *thd, void *data)
+/* One image's push, tag after tag; fills EV (EV_PUSH_DONE). */
+static dray_error_t *run_push(sched_t *s, dray_job_t *job, apr_file_t *log, event_t *ev,
+                              apr_pool_t *pool)
 {
-  sched_t *s = data;
+  const dray_image_t *image = job->image;
+  dray_push_result_t res;
+  dray_error_t *err = NULL;
+  const char *digests = NULL;
+  progress_baton_t pb = {s, image->index, 0, 0};
+  push_tally_t tally;
+  int i;
+
+  memset(&res, 0, sizeof(res));
+  memset(&tally, 0, sizeof(tally));
+  /* Every tag is one push; after the first, the layers already exist. */
+  for (i = 0; !err && i < image->tags->nelts; i++) {
+    const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *), pool);
+    err = push_one_tag(s, ref, log, &pb, &res, &tally, pool);
+    if (!err)
+      digests = digests ? apr_pstrcat(pool, digests, "\n", res.digest, NULL) : res.digest;
+  }
+  ev->reason = xstrdup(err ? res.reason : NULL);
+  ev->retryable = res.retryable;
+  ev->retry_after = res.retry_after;
+  ev->digests = xstrdup(digests);
+  ev->up_to_date = tally.up_to_date;
+  ev->verified = !err && tally.verified == image->tags->nelts - tally.up_to_date;
+  ev->bytes = tally.bytes;
+  return err;
+}
+
+/* ---- the worker threads ------------------------------------------------- */
+
+/* What a pool's threads share: their queue, their phase, the work of a job. */
+typedef struct worker_t {
+  sched_t *s;
+  apr_queue_t *queue;
+  dray_phase_t phase;
+  ev_type_t done;
+  dray_error_t *(*run)(sched_t *s, dray_job_t *job, apr_file_t *log, event_t *ev,
+                       apr_pool_t *pool);
+} worker_t;
+
+static void *APR_THREAD_FUNC worker_main(apr_thread_t *thd, void *data)
+{
+  worker_t *w = data;
+  sched_t *s = w->s;
   apr_pool_t *pool, *iterpool;
+  dray_job_t *job;
 
-  apr_pool_create(&pool, NULL);
+  apr_pool_create(&pool, NULL); /* own root pool: pools are not shared across threads */
   apr_pool_create(&iterpool, pool);
-  for (;;) {
-    dray_job_t *job;
-    const dray_image_t *image;
-    event_t *ev;
-    apr_file_t *log = NULL;
-    dray_push_result_t res;
-    dray_error_t *err = NULL;
-    const char *digests = NULL;
-    progress_baton_t pb;
-    push_tally_t tally;
+  while ((job = next_job(s, w->queue, w->phase))) {
+    event_t *ev = event_new(w->done, job->image->index);
+    apr_file_t *log;
+    dray_error_t *err;
     apr_status_t st;
-    int i;
 
-    if (!(job = next_job(s, s->push_q, DRAY_PHASE_PUSH)))
-      break;
-    image = job->image;
     apr_pool_clear(iterpool);
-
-    memset(&res, 0, sizeof(res));
-    pb.s = s;
-    pb.job = image->index;
-    pb.last = 0;
-    memset(&tally, 0, sizeof(tally));
     st = open_log(&log, job->log_path, iterpool);
     if (st != APR_SUCCESS) {
-      err = dray_error_wrap_apr(st, "%s: cannot open log %s", image->name, job->log_path);
-      res.reason = "log";
-    }
-    /* Every tag is one push; after the first, the layers already exist. */
-    for (i = 0; !err && i < image->tags->nelts; i++) {
-      const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *), iterpool);
-      err = push_one_tag(s, ref, log, &pb, &res, &tally, iterpool);
-      if (!err)
-        digests = digests ? apr_pstrcat(iterpool, digests, "\n", res.digest, NULL) : res.digest;
-    }
-    if (log) {
+      err = dray_error_wrap_apr(st, "%s: cannot open log %s", job->image->name, job->log_path);
+      ev->reason = xstrdup("log");
+    } else {
+      err = w->run(s, job, log, ev, iterpool);
       if (err)
         apr_file_printf(log, "dray: %s\n", dray_error_format(err, iterpool));
       apr_file_close(log);
     }
-    ev = event_new(EV_PUSH_DONE, image->index);
     ev->ok = err == NULL;
-    ev->retryable = res.retryable;
-    ev->reason = xstrdup(err ? (res.reason ? res.reason : "exit") : NULL);
-    ev->error = err ? xstrdup(dray_error_format(err, iterpool)) : NULL;
-    ev->digests = xstrdup(digests);
-    ev->up_to_date = tally.up_to_date;
-    ev->verified = !err && tally.verified == image->tags->nelts - tally.up_to_date;
-    ev->bytes = tally.bytes;
-    ev->retry_after = tally.retry_after;
+    if (err) {
+      if (!ev->reason)
+        ev->reason = xstrdup("exit");
+      ev->error = xstrdup(dray_error_format(err, iterpool));
+    }
     dray_error_clear(err);
+    ev->time = apr_time_now(); /* made before the job ran: stamp its end now */
     post(s, ev);
   }
   apr_pool_destroy(pool);
@@ -605,11 +588,7 @@ static void handle_push_done(sched_t *s, dray_job_t *job, event_t *ev)
              !s->run->draining) {
     apr_interval_time_t d = backoff(s, job->push_attempts);
     if (ev->retry_after > d)
-      d = ev->retry_after; /* the registry said how long to wait */
-    /* An aborted push leaves its layer uploads running inside the engine, and
-     * a retry reattaches to them: give them a stall period to die first. */
-    if (strcmp(ev->reason, "stalled") == 0 && d < apr_time_from_sec(s->opts->stall_timeout))
-      d = apr_time_from_sec(s->opts->stall_timeout);
+      d = ev->retry_after; /* the driver or the registry said how long to wait */
     job->state = DRAY_JOB_PUSH_RETRY;
     job->retry_at = ev->time + d;
     view_event(s, job, "push-retry",
@@ -788,6 +767,7 @@ dray_error_t *dray_scheduler_run(dray_run_t **run_p,
 {
   sched_t *s = apr_pcalloc(scratch_pool, sizeof(*s));
   apr_thread_t **builders, **pushers, *ticker = NULL;
+  worker_t build_pool, push_pool;
   int nbuild = opts->mode == DRAY_MODE_PUSH ? 0 : opts->builders;
   int npush = opts->mode == DRAY_MODE_BUILD ? 0 : opts->pushers;
   int n = plan->images->nelts, i, interrupts_on = 0;
@@ -806,6 +786,15 @@ dray_error_t *dray_scheduler_run(dray_run_t **run_p,
       (st = dray_cancel_create(&s->cancel, scratch_pool)))
     return dray_error_wrap_apr(st, "cannot set up the run");
 
+  build_pool.s = push_pool.s = s;
+  build_pool.queue = s->build_q;
+  build_pool.phase = DRAY_PHASE_BUILD;
+  build_pool.done = EV_BUILD_DONE;
+  build_pool.run = run_build;
+  push_pool.queue = s->push_q;
+  push_pool.phase = DRAY_PHASE_PUSH;
+  push_pool.done = EV_PUSH_DONE;
+  push_pool.run = run_push;
   builders = apr_pcalloc(scratch_pool, sizeof(*builders) * (apr_size_t)(nbuild + 1));
   pushers = apr_pcalloc(scratch_pool, sizeof(*pushers) * (apr_size_t)(npush + 1));
 
@@ -827,10 +816,10 @@ dray_error_t *dray_scheduler_run(dray_run_t **run_p,
   }
 
   for (i = 0; i < nbuild && !err; i++)
-    if ((st = apr_thread_create(&builders[i], NULL, builder_main, s, scratch_pool)))
+    if ((st = apr_thread_create(&builders[i], NULL, worker_main, &build_pool, scratch_pool)))
       err = dray_error_wrap_apr(st, "cannot start builder thread");
   for (i = 0; i < npush && !err; i++)
-    if ((st = apr_thread_create(&pushers[i], NULL, pusher_main, s, scratch_pool)))
+    if ((st = apr_thread_create(&pushers[i], NULL, worker_main, &push_pool, scratch_pool)))
       err = dray_error_wrap_apr(st, "cannot start pusher thread");
   if (!err && (st = apr_thread_create(&ticker, NULL, ticker_main, s, scratch_pool)))
     err = dray_error_wrap_apr(st, "cannot start ticker thread");

@@ -197,7 +197,7 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
   dray_run_counts_t c;
   apr_time_t now = apr_time_now();
   int i, shown = 0, running = 0;
-  const char *head;
+  const char *head, *transfer;
 
   apr_pool_clear(p);
   dray_run_count(&c, run);
@@ -209,8 +209,9 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
                       c.retrying ? apr_psprintf(p, ", %d retrying", c.retrying) : "",
                       run->cancelling ? "  [cancelling]" : run->draining ? "  [draining]" : "");
   put_line(v, head, width);
-  if (*transfer_summary(run, now, p))
-    put_line(v, apr_psprintf(p, "        %s", transfer_summary(run, now, p) + 2), width);
+  transfer = transfer_summary(run, now, p);
+  if (*transfer)
+    put_line(v, apr_psprintf(p, "        %s", transfer + 2), width);
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
     const char *extra = "";

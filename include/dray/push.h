@@ -44,6 +44,10 @@ typedef struct dray_push_result_t {
   const char *reason;         /* on failure: short machine word: "exit", "stalled",
                                  "auth", "http", "network", "cancelled", "verify" */
   int retryable;              /* on failure: worth another attempt */
+  apr_interval_time_t retry_after; /* on failure: wait at least this long before
+                                 the next attempt (a registry's Retry-After; after a
+                                 stall, the time the engine needs to drop the
+                                 aborted uploads), or 0 */
 } dray_push_result_t;
 
 typedef struct dray_push_driver_t dray_push_driver_t;
