@@ -13,7 +13,9 @@
 #include <jansson.h>
 
 #include "dray/child.h"
-#include "dray/platform.h"
+#include "dray/dockercfg.h"
+#include "dray/file.h"
+#include "dray/ref.h"
 
 struct dray_auth_config_t {
   const char *origin;
@@ -25,37 +27,21 @@ struct dray_auth_config_t {
   /* Helper results, shared by every pusher thread. */
   apr_thread_mutex_t *lock;
   apr_pool_t *cache_pool;
-  apr_hash_t *cache;              /* server key -> dray_credentials_t * */
+  apr_hash_t *cache;              /* server key -> helper_answer_t * */
 };
 
-/* Marks "the helper has nothing" in the cache. */
-static const dray_credentials_t anonymous_marker;
-
-const char *dray_auth_config_dir(apr_pool_t *result_pool)
-{
-  char *env = NULL;
-  const char *home;
-  if (apr_env_get(&env, "DOCKER_CONFIG", result_pool) == APR_SUCCESS && env && *env)
-    return env;
-  home = dray_platform_home_dir(result_pool);
-  if (!home)
-    return NULL;
-  return apr_pstrcat(result_pool, home, "/.docker", NULL);
-}
-
-int dray_auth_is_hub(const char *registry)
-{
-  return !registry || !*registry || !strcmp(registry, "docker.io")
-         || !strcmp(registry, "index.docker.io")
-         || !strcmp(registry, "registry-1.docker.io");
-}
+/* What a helper said for one server key; CREDS NULL: it has none. */
+typedef struct helper_answer_t {
+  const dray_credentials_t *creds;
+} helper_answer_t;
 
 const char *dray_auth_server_key(const char *registry)
 {
-  return dray_auth_is_hub(registry) ? DRAY_AUTH_HUB_KEY : registry;
+  return dray_ref_domain_is_docker_hub(registry) ? DRAY_AUTH_HUB_KEY : registry;
 }
 
-const char *dray_auth_key_hostname(const char *key, apr_pool_t *result_pool)
+/* The host[:port] part of KEY: where it starts and its length. */
+static const char *key_host(const char *key, apr_size_t *len)
 {
   const char *slash;
   if (!strncmp(key, "http://", 7))
@@ -63,14 +49,120 @@ const char *dray_auth_key_hostname(const char *key, apr_pool_t *result_pool)
   else if (!strncmp(key, "https://", 8))
     key += 8;
   slash = strchr(key, '/');
-  return slash ? apr_pstrmemdup(result_pool, key, (apr_size_t)(slash - key))
-               : apr_pstrdup(result_pool, key);
+  *len = slash ? (apr_size_t)(slash - key) : strlen(key);
+  return key;
+}
+
+const char *dray_auth_key_hostname(const char *key, apr_pool_t *result_pool)
+{
+  apr_size_t len;
+  const char *host = key_host(key, &len);
+  return apr_pstrmemdup(result_pool, host, len);
+}
+
+/* Whether config key KEY names REGISTRY (NULL: Docker Hub) by its host.
+ * No pool: it runs under pushers' threads on the shared configuration. */
+static int key_names(const char *key, const char *registry)
+{
+  char host[256];
+  apr_size_t len;
+  const char *start = key_host(key, &len);
+  if (len >= sizeof(host))
+    return 0; /* longer than any host name */
+  memcpy(host, start, len);
+  host[len] = '\0';
+  if (dray_ref_domain_is_docker_hub(registry))
+    return dray_ref_domain_is_docker_hub(host);
+  return !strcmp(host, registry);
+}
+
+/* The CLI's lookup in a config section (KEYS in file order, VALUES by key):
+ * the exact server key, then REGISTRY as written, then any key whose host
+ * part is the registry's (keys written with a scheme or a path). */
+static void *find_in_section(const apr_array_header_t *keys, apr_hash_t *values,
+                             const char *registry)
+{
+  void *v = apr_hash_get(values, dray_auth_server_key(registry), APR_HASH_KEY_STRING);
+  if (!v && registry)
+    v = apr_hash_get(values, registry, APR_HASH_KEY_STRING);
+  for (int i = 0; !v && i < keys->nelts; i++) {
+    const char *k = APR_ARRAY_IDX(keys, i, const char *);
+    if (key_names(k, registry))
+      v = apr_hash_get(values, k, APR_HASH_KEY_STRING);
+  }
+  return v;
 }
 
 static const char *json_str(json_t *obj, const char *key)
 {
   json_t *v = json_object_get(obj, key);
   return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+static const char *dup_or_null(apr_pool_t *pool, const char *s)
+{
+  return s ? apr_pstrdup(pool, s) : NULL;
+}
+
+/* One set of credentials in POOL, from any source. */
+static dray_credentials_t *credentials_make(apr_pool_t *pool, const char *serveraddress,
+                                            const char *source, const char *username,
+                                            const char *password, const char *identitytoken)
+{
+  dray_credentials_t *c = apr_pcalloc(pool, sizeof(*c));
+  c->serveraddress = dup_or_null(pool, serveraddress);
+  c->source = dup_or_null(pool, source);
+  c->username = dup_or_null(pool, username);
+  c->password = dup_or_null(pool, password);
+  c->identitytoken = dup_or_null(pool, identitytoken);
+  return c;
+}
+
+/* Standard base64 of DATA, or base64url (RFC 4648 section 5) with URL set;
+ * padded either way. */
+static char *base64(const void *data, apr_size_t len, int url, apr_pool_t *result_pool)
+{
+  char *out = apr_palloc(result_pool, (apr_size_t)apr_base64_encode_len((int)len));
+  apr_base64_encode_binary(out, data, (int)len);
+  for (char *c = out; url && *c; c++) {
+    if (*c == '+')
+      *c = '-';
+    else if (*c == '/')
+      *c = '_';
+  }
+  return out;
+}
+
+/* An "auths" entry: "auth" (base64 of user:password) or username and
+ * password, and an identity token. NULL with *BAD set when "auth" cannot be
+ * read; NULL alone when there is nothing to log in with. */
+static dray_credentials_t *auths_entry(const char *key, json_t *value, int *bad,
+                                       apr_pool_t *pool)
+{
+  const char *b64 = json_str(value, "auth");
+  const char *user = json_str(value, "username"), *pass = json_str(value, "password");
+  const char *token = json_str(value, "identitytoken");
+  char *plain = NULL;
+
+  *bad = 0;
+  if (b64) {
+    char *colon;
+    int n;
+    plain = apr_palloc(pool, (apr_size_t)apr_base64_decode_len(b64) + 1);
+    n = apr_base64_decode(plain, b64);
+    plain[n > 0 ? n : 0] = '\0';
+    colon = strchr(plain, ':');
+    if (!colon) {
+      *bad = 1;
+      return NULL;
+    }
+    *colon = '\0';
+    user = plain;
+    pass = colon + 1;
+  }
+  if (!user && !token)
+    return NULL; /* e.g. only an "email" */
+  return credentials_make(pool, key, "config.json", user, pass, token);
 }
 
 dray_error_t *dray_auth_config_parse(dray_auth_config_t **cfg_p,
@@ -108,47 +200,24 @@ dray_error_t *dray_auth_config_parse(dray_auth_config_t **cfg_p,
   if (json_is_object(section)) {
     json_object_foreach(section, key, value) {
       dray_credentials_t *c;
-      const char *b64;
+      int bad;
       if (!json_is_object(value))
         continue;
-      c = apr_pcalloc(result_pool, sizeof(*c));
-      c->serveraddress = apr_pstrdup(result_pool, key);
-      c->source = "config.json";
-      b64 = json_str(value, "auth");
-      if (b64) {
-        char *plain = apr_palloc(result_pool, (apr_size_t)apr_base64_decode_len(b64) + 1);
-        int n = apr_base64_decode(plain, b64);
-        char *colon;
-        plain[n > 0 ? n : 0] = '\0';
-        colon = strchr(plain, ':');
-        if (!colon) {
-          err = dray_error_compose(
-              err, dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                      "%s: the \"auth\" entry for %s is not "
-                                      "base64 of user:password",
-                                      origin, key));
-          continue;
-        }
-        *colon = '\0';
-        c->username = plain;
-        c->password = colon + 1;
-      }
-      else {
-        const char *u = json_str(value, "username"), *p = json_str(value, "password");
-        c->username = u ? apr_pstrdup(result_pool, u) : NULL;
-        c->password = p ? apr_pstrdup(result_pool, p) : NULL;
-      }
-      if (json_str(value, "identitytoken"))
-        c->identitytoken = apr_pstrdup(result_pool, json_str(value, "identitytoken"));
-      if (!c->username && !c->identitytoken)
-        continue; /* e.g. only an "email": nothing to log in with */
+      c = auths_entry(key, value, &bad, result_pool);
+      if (bad)
+        err = dray_error_compose(
+            err, dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                    "%s: the \"auth\" entry for %s is not "
+                                    "base64 of user:password",
+                                    origin, key));
+      if (!c)
+        continue;
       APR_ARRAY_PUSH(cfg->auth_keys, const char *) = c->serveraddress;
       apr_hash_set(cfg->auths, c->serveraddress, APR_HASH_KEY_STRING, c);
     }
   }
 
-  if (json_str(root, "credsStore"))
-    cfg->creds_store = apr_pstrdup(result_pool, json_str(root, "credsStore"));
+  cfg->creds_store = dup_or_null(result_pool, json_str(root, "credsStore"));
 
   section = json_object_get(root, "credHelpers");
   if (json_is_object(section)) {
@@ -175,94 +244,38 @@ dray_error_t *dray_auth_config_load(dray_auth_config_t **cfg,
                                     apr_pool_t *scratch_pool)
 {
   const char *path;
-  apr_file_t *file;
-  apr_finfo_t finfo;
-  apr_status_t status;
-  char *buf;
+  char *text;
   apr_size_t len;
+  int missing;
 
   if (!config_dir)
-    config_dir = dray_auth_config_dir(scratch_pool);
+    config_dir = dray_dockercfg_dir(scratch_pool);
   if (!config_dir)
     return dray_auth_config_parse(cfg, "", 0, "config.json", result_pool);
   path = apr_pstrcat(scratch_pool, config_dir, "/config.json", NULL);
-
-  status = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                         APR_OS_DEFAULT, scratch_pool);
-  if (APR_STATUS_IS_ENOENT(status) || APR_STATUS_IS_ENOTDIR(status))
-    return dray_auth_config_parse(cfg, "", 0, path, result_pool);
-  if (status)
-    return dray_error_wrap_apr(status, "cannot open %s", path);
-  status = apr_file_info_get(&finfo, APR_FINFO_SIZE, file);
-  if (status)
-    return dray_error_wrap_apr(status, "cannot read %s", path);
-  len = (apr_size_t)finfo.size;
-  buf = apr_palloc(scratch_pool, len + 1);
-  status = apr_file_read_full(file, buf, len, &len);
-  apr_file_close(file);
-  if (status && status != APR_EOF)
-    return dray_error_wrap_apr(status, "cannot read %s", path);
-  return dray_auth_config_parse(cfg, buf, len, path, result_pool);
-}
-
-/* The CLI's lookup: the exact key first, then any key whose host part is the
- * registry's (keys written with a scheme or a path). */
-static const dray_credentials_t *find_auth(const dray_auth_config_t *cfg,
-                                           const char *registry,
-                                           apr_pool_t *scratch_pool)
-{
-  const char *key = dray_auth_server_key(registry);
-  const dray_credentials_t *c = apr_hash_get(cfg->auths, key, APR_HASH_KEY_STRING);
-  int hub = dray_auth_is_hub(registry);
-
-  if (c)
-    return c;
-  for (int i = 0; i < cfg->auth_keys->nelts; i++) {
-    const char *k = APR_ARRAY_IDX(cfg->auth_keys, i, const char *);
-    const char *host = dray_auth_key_hostname(k, scratch_pool);
-    if (hub ? dray_auth_is_hub(host) : !strcmp(host, registry))
-      return apr_hash_get(cfg->auths, k, APR_HASH_KEY_STRING);
-  }
-  return NULL;
+  DRAY_ERR(dray_file_read(&text, &len, &missing, path, NULL, scratch_pool));
+  return dray_auth_config_parse(cfg, missing ? "" : text, missing ? 0 : len, path, result_pool);
 }
 
 const char *dray_auth_helper_for(const dray_auth_config_t *cfg,
                                  const char *registry)
 {
-  const char *key = dray_auth_server_key(registry);
-  const char *suffix = apr_hash_get(cfg->cred_helpers, key, APR_HASH_KEY_STRING);
-  int hub = dray_auth_is_hub(registry);
-
-  if (!suffix && registry)
-    suffix = apr_hash_get(cfg->cred_helpers, registry, APR_HASH_KEY_STRING);
-  for (int i = 0; !suffix && i < cfg->helper_keys->nelts; i++) {
-    const char *k = APR_ARRAY_IDX(cfg->helper_keys, i, const char *);
-    char host[512];
-    const char *h = k, *slash;
-    if (!strncmp(h, "https://", 8))
-      h += 8;
-    else if (!strncmp(h, "http://", 7))
-      h += 7;
-    slash = strchr(h, '/');
-    apr_cpystrn(host, h, slash && (apr_size_t)(slash - h) < sizeof(host)
-                             ? (apr_size_t)(slash - h) + 1 : sizeof(host));
-    if (hub ? dray_auth_is_hub(host) : !strcmp(host, registry))
-      suffix = apr_hash_get(cfg->cred_helpers, k, APR_HASH_KEY_STRING);
-  }
+  const char *suffix = find_in_section(cfg->helper_keys, cfg->cred_helpers, registry);
   return suffix ? suffix : cfg->creds_store;
 }
 
-/* Run "docker-credential-SUFFIX get" with the server key on stdin. */
-static dray_error_t *run_helper(const dray_credentials_t **creds,
-                                dray_auth_config_t *cfg, const char *suffix,
-                                const char *registry, const char *key,
-                                dray_cancel_t *cancel, apr_pool_t *scratch_pool)
+/* Run "docker-credential-SUFFIX get" with the server key on stdin; the
+ * answer goes in CACHE_POOL (it is cached for the life of the config). */
+static dray_error_t *run_helper(const helper_answer_t **answer, const char *suffix,
+                                const char *registry, const char *key, dray_cancel_t *cancel,
+                                apr_pool_t *cache_pool, apr_pool_t *scratch_pool)
 {
   const char *program = apr_pstrcat(scratch_pool, "docker-credential-", suffix, NULL);
+  const char *who = registry ? registry : "docker.io";
   const char *argv[3];
   dray_child_spec_t spec;
   dray_child_result_t res;
-  dray_credentials_t *c;
+  helper_answer_t *a;
   dray_error_t *err;
   const char *out, *start, *end;
   json_t *root;
@@ -283,20 +296,20 @@ static dray_error_t *run_helper(const dray_credentials_t **creds,
   err = dray_child_run(&res, &spec, scratch_pool, scratch_pool);
   if (err)
     return dray_error_createf(DRAY_ERR_AUTH, err,
-                              "cannot run credential helper %s for registry %s",
-                              program, registry ? registry : "docker.io");
+                              "cannot run credential helper %s for registry %s", program, who);
   if (res.cancelled)
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL,
-                              "credential helper %s for registry %s was cancelled",
-                              program, registry ? registry : "docker.io");
+                              "credential helper %s for registry %s was cancelled", program, who);
   out = res.output ? res.output : "";
   if (res.exit_code != 0) {
     /* The helpers' own wording for "nothing stored": anonymous, as the CLI does. */
-    if (strstr(out, "credentials not found"))
-      return *creds = &anonymous_marker, DRAY_NO_ERROR;
+    if (strstr(out, "credentials not found")) {
+      *answer = apr_pcalloc(cache_pool, sizeof(**answer));
+      return DRAY_NO_ERROR;
+    }
     return dray_error_createf(DRAY_ERR_AUTH, NULL,
                               "credential helper %s failed for registry %s (exit code %d%s)",
-                              program, registry ? registry : "docker.io", res.exit_code,
+                              program, who, res.exit_code,
                               res.idle_timed_out ? ", timed out" : "");
   }
 
@@ -309,27 +322,19 @@ static dray_error_t *run_helper(const dray_credentials_t **creds,
     json_decref(root);
     return dray_error_createf(DRAY_ERR_AUTH, NULL,
                               "credential helper %s gave no valid answer for registry %s",
-                              program, registry ? registry : "docker.io");
+                              program, who);
   }
   user = json_is_string(json_object_get(root, "Username"))
              ? json_string_value(json_object_get(root, "Username")) : NULL;
   secret = json_str(root, "Secret");
   url = json_str(root, "ServerURL");
-  if (!secret) {
-    json_decref(root);
-    return *creds = &anonymous_marker, DRAY_NO_ERROR;
-  }
-  c = apr_pcalloc(cfg->cache_pool, sizeof(*c));
-  c->source = apr_pstrdup(cfg->cache_pool, program);
-  c->serveraddress = apr_pstrdup(cfg->cache_pool, url ? url : key);
-  if (user && !strcmp(user, "<token>"))
-    c->identitytoken = apr_pstrdup(cfg->cache_pool, secret);
-  else {
-    c->username = apr_pstrdup(cfg->cache_pool, user ? user : "");
-    c->password = apr_pstrdup(cfg->cache_pool, secret);
-  }
+  *answer = a = apr_pcalloc(cache_pool, sizeof(*a));
+  if (secret && user && !strcmp(user, "<token>"))
+    a->creds = credentials_make(cache_pool, url ? url : key, program, NULL, NULL, secret);
+  else if (secret)
+    a->creds = credentials_make(cache_pool, url ? url : key, program, user ? user : "", secret,
+                                NULL);
   json_decref(root);
-  *creds = c;
   return DRAY_NO_ERROR;
 }
 
@@ -347,41 +352,40 @@ dray_error_t *dray_auth_get(const dray_credentials_t **creds,
 
   *creds = NULL;
   if (!suffix) {
-    *creds = find_auth(cfg, registry, scratch_pool);
-    return DRAY_NO_ERROR;
+    c = find_in_section(cfg->auth_keys, cfg->auths, registry);
+  } else {
+    const helper_answer_t *answer;
+    /* Held across the helper so that parallel pushes ask it once. */
+    apr_thread_mutex_lock(cfg->lock);
+    answer = apr_hash_get(cfg->cache, key, APR_HASH_KEY_STRING);
+    if (!answer) {
+      apr_pool_t *subpool;
+      if (apr_pool_create(&subpool, scratch_pool) != APR_SUCCESS) {
+        apr_thread_mutex_unlock(cfg->lock);
+        return dray_error_create(APR_ENOMEM, NULL, "cannot run a credential helper");
+      }
+      err = run_helper(&answer, suffix, registry, key, cancel, cfg->cache_pool, subpool);
+      if (!err)
+        apr_hash_set(cfg->cache, apr_pstrdup(cfg->cache_pool, key), APR_HASH_KEY_STRING,
+                     answer);
+      apr_pool_destroy(subpool); /* the helper's raw output goes with it */
+    }
+    apr_thread_mutex_unlock(cfg->lock);
+    if (err)
+      return err;
+    c = answer->creds;
   }
-
-  /* Held across the helper so that parallel pushes ask it once. */
-  apr_thread_mutex_lock(cfg->lock);
-  c = apr_hash_get(cfg->cache, key, APR_HASH_KEY_STRING);
-  if (!c) {
-    apr_pool_t *subpool;
-    apr_pool_create(&subpool, scratch_pool);
-    err = run_helper(&c, cfg, suffix, registry, key, cancel, subpool);
-    if (!err)
-      apr_hash_set(cfg->cache, apr_pstrdup(cfg->cache_pool, key),
-                   APR_HASH_KEY_STRING, c);
-    apr_pool_destroy(subpool); /* the helper's raw output goes with it */
-  }
-  apr_thread_mutex_unlock(cfg->lock);
-  if (err)
-    return err;
-  *creds = c == &anonymous_marker ? NULL : c;
+  /* The caller's copy: CFG's are shared with other threads. */
+  if (c)
+    *creds = credentials_make(result_pool, c->serveraddress, c->source, c->username, c->password,
+                              c->identitytoken);
   return DRAY_NO_ERROR;
 }
 
 const char *dray_auth_base64url(const void *data, apr_size_t len,
                                 apr_pool_t *result_pool)
 {
-  char *out = apr_palloc(result_pool, (apr_size_t)apr_base64_encode_len((int)len));
-  apr_base64_encode_binary(out, data, (int)len);
-  for (char *c = out; *c; c++) {
-    if (*c == '+')
-      *c = '-';
-    else if (*c == '/')
-      *c = '_';
-  }
-  return out;
+  return base64(data, len, 1, result_pool);
 }
 
 /* Encode and wipe jansson's malloc'd copy of the secret. */
@@ -392,7 +396,7 @@ static const char *encode_json(json_t *obj, apr_pool_t *result_pool)
   json_decref(obj);
   if (!text)
     return DRAY_AUTH_ANONYMOUS;
-  out = dray_auth_base64url(text, strlen(text), result_pool);
+  out = base64(text, strlen(text), 1, result_pool);
   memset(text, 0, strlen(text));
   free(text);
   return out;
@@ -420,12 +424,9 @@ const char *dray_auth_basic_header(const dray_credentials_t *creds,
                                    apr_pool_t *result_pool)
 {
   const char *pair;
-  char *out;
   if (!creds || !creds->username)
     return NULL;
   pair = apr_pstrcat(result_pool, creds->username, ":",
                      creds->password ? creds->password : "", NULL);
-  out = apr_palloc(result_pool, (apr_size_t)apr_base64_encode_len((int)strlen(pair)));
-  apr_base64_encode(out, pair, (int)strlen(pair));
-  return apr_pstrcat(result_pool, "Basic ", out, NULL);
+  return apr_pstrcat(result_pool, "Basic ", base64(pair, strlen(pair), 0, result_pool), NULL);
 }

@@ -9,15 +9,6 @@
 #include "dray/child.h"
 #include "dray/file.h"
 
-int dray_build_cmd_is_podman(const char *engine_cmd)
-{
-  const char *base = engine_cmd, *p;
-  for (p = engine_cmd; *p; p++) /* both separators: Windows paths too */
-    if (*p == '/' || *p == '\\')
-      base = p + 1;
-  return strncmp(base, "podman", 6) == 0;
-}
-
 const char **dray_build_argv(const dray_image_t *image,
                              const dray_build_options_t *opts,
                              const char *iidfile,
@@ -91,20 +82,20 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
   spec.capture_max = 1024; /* for the last line, the error, in the message */
   err = dray_child_run(&child, &spec, scratch_pool, scratch_pool);
   if (err) {
-    result->reason = dray_error_has(err, DRAY_ERR_CANCELLED) ? "cancelled" : "start";
-    return dray_error_quick_wrapf(err, "%s: build not started", image->name);
+    result->outcome = dray_error_has(err, DRAY_ERR_CANCELLED) ? DRAY_OUTCOME_CANCELLED
+                                                              : DRAY_OUTCOME_NOT_STARTED;
+    return dray_error_quick_wrapf(err, "build not started");
   }
   result->exit_code = child.exit_code;
   if (child.cancelled) {
-    result->reason = "cancelled";
-    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: build cancelled", image->name);
+    result->outcome = DRAY_OUTCOME_CANCELLED;
+    return dray_error_create(DRAY_ERR_CANCELLED, NULL, "build cancelled");
   }
   if (child.exit_code != 0) {
-    result->reason = "exit";
     const char *last = dray_child_last_line(&child, scratch_pool);
-    return dray_error_createf(DRAY_ERR_CHILD, NULL, "%s: %s build exited with code %d%s%s",
-                              image->name, opts->engine_cmd, child.exit_code,
-                              *last ? ": " : "", last);
+    result->outcome = DRAY_OUTCOME_EXIT;
+    return dray_error_createf(DRAY_ERR_CHILD, NULL, "%s build exited with code %d%s%s",
+                              opts->engine_cmd, child.exit_code, *last ? ": " : "", last);
   }
   if (iidfile)
     result->image_id = dray_file_read_line(iidfile, result_pool);

@@ -11,6 +11,7 @@ struct dray_cancel_reg_t {
   dray_cancel_t *token;
   dray_cancel_fn fn;
   void *baton;
+  int linked;          /* on the token's ring; guarded by the token's lock */
 };
 
 APR_RING_HEAD(reg_ring, dray_cancel_reg_t);
@@ -56,6 +57,25 @@ void dray_cancel_trigger(dray_cancel_t *token, int force)
   apr_thread_mutex_unlock(token->lock);
 }
 
+/* Take REG off its token's ring unless that was done already. Taking the
+ * lock also waits for a trigger that is calling REG's callback right now. */
+static void unlink_reg(dray_cancel_reg_t *reg)
+{
+  dray_cancel_t *token = reg->token;
+  apr_thread_mutex_lock(token->lock);
+  if (reg->linked) {
+    APR_RING_REMOVE(reg, link);
+    reg->linked = 0;
+  }
+  apr_thread_mutex_unlock(token->lock);
+}
+
+static apr_status_t reg_cleanup(void *data)
+{
+  unlink_reg(data);
+  return APR_SUCCESS;
+}
+
 apr_status_t dray_cancel_register(dray_cancel_reg_t **reg_p, dray_cancel_t *token,
                                   dray_cancel_fn fn, void *baton,
                                   apr_pool_t *pool)
@@ -63,30 +83,35 @@ apr_status_t dray_cancel_register(dray_cancel_reg_t **reg_p, dray_cancel_t *toke
   dray_cancel_reg_t *reg;
   apr_status_t status = APR_SUCCESS;
 
-  *reg_p = NULL;
+  if (reg_p)
+    *reg_p = NULL;
+  /* Allocated and its cleanup set up before it is linked: once on the ring
+   * it must already be sure to come off it when POOL goes. */
+  reg = apr_pcalloc(pool, sizeof(*reg));
+  reg->token = token;
+  reg->fn = fn;
+  reg->baton = baton;
+  APR_RING_ELEM_INIT(reg, link);
+  apr_pool_cleanup_register(pool, reg, reg_cleanup, apr_pool_cleanup_null);
+
   apr_thread_mutex_lock(token->lock);
   if (token->level > 0) {
     status = DRAY_ERR_CANCELLED;
   } else {
-    reg = apr_pcalloc(pool, sizeof(*reg));
-    reg->token = token;
-    reg->fn = fn;
-    reg->baton = baton;
-    APR_RING_ELEM_INIT(reg, link);
     APR_RING_INSERT_TAIL(&token->regs, reg, dray_cancel_reg_t, link);
-    *reg_p = reg;
+    reg->linked = 1;
   }
   apr_thread_mutex_unlock(token->lock);
+
+  if (status != APR_SUCCESS)
+    apr_pool_cleanup_kill(pool, reg, reg_cleanup);
+  else if (reg_p)
+    *reg_p = reg;
   return status;
 }
 
 void dray_cancel_unregister(dray_cancel_reg_t *reg)
 {
-  dray_cancel_t *token;
-  if (!reg)
-    return;
-  token = reg->token;
-  apr_thread_mutex_lock(token->lock);
-  APR_RING_REMOVE(reg, link);
-  apr_thread_mutex_unlock(token->lock);
+  if (reg)
+    unlink_reg(reg);
 }

@@ -13,14 +13,14 @@
 
 typedef struct child_state_t {
   dray_platform_proc_t *proc;
-  int cancelled;
+  int *cancelled;             /* the result's flag */
 } child_state_t;
 
 /* Runs under the cancel token's lock, possibly on another thread. */
 static void on_cancel(void *baton, int force)
 {
   child_state_t *st = baton;
-  st->cancelled = 1;
+  *st->cancelled = 1;
   dray_platform_proc_signal(st->proc, force ? DRAY_PROC_KILL : DRAY_PROC_INTERRUPT);
 }
 
@@ -74,15 +74,17 @@ static void tail_add(tail_t *t, const char *buf, apr_size_t n)
   t->len += n;
 }
 
-dray_error_t *dray_child_run(dray_child_result_t *result,
-                             const dray_child_spec_t *spec,
-                             apr_pool_t *result_pool,
-                             apr_pool_t *scratch_pool)
+/* Run and wait for the child, everything in RUN_POOL: the process, its
+ * pipes, the cancel registration (undone by RUN_POOL's cleanup, which the
+ * caller runs on every path by destroying RUN_POOL). */
+static dray_error_t *run_child(dray_child_result_t *result,
+                               const dray_child_spec_t *spec,
+                               apr_pool_t *result_pool,
+                               apr_pool_t *run_pool)
 {
   apr_file_t *out = NULL, *in = NULL;
   const char *errmsg = NULL;
-  child_state_t st = {0};
-  dray_cancel_reg_t *reg = NULL;
+  child_state_t *st = apr_pcalloc(run_pool, sizeof(*st));
   line_buf_t *lb;
   tail_t tail = {0};
   apr_status_t status;
@@ -91,30 +93,24 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
   apr_time_t last_output, exited_at = 0;
   int can_poll;
 
-  memset(result, 0, sizeof(*result));
-  result->output = "";
-
-  if (spec->cancel && dray_cancel_level(spec->cancel) > 0)
-    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
-                              spec->argv[0]);
-
   memset(&sp, 0, sizeof(sp));
   sp.argv = spec->argv;
   sp.cwd = spec->cwd;
   sp.env = spec->env;
   sp.want_stdin = spec->stdin_data != NULL;
-  status = dray_platform_spawn(&st.proc, &out, &in, &errmsg, &sp, scratch_pool);
+  st->cancelled = &result->cancelled;
+  status = dray_platform_spawn(&st->proc, &out, &in, &errmsg, &sp, run_pool);
   if (status != APR_SUCCESS)
     return dray_error_create(status, NULL, errmsg ? errmsg : spec->argv[0]);
-  result->pid = dray_platform_proc_pid(st.proc);
+  result->pid = dray_platform_proc_pid(st->proc);
 
-  if (spec->cancel) {
-    status = dray_cancel_register(&reg, spec->cancel, on_cancel, &st, scratch_pool);
-    if (status == DRAY_ERR_CANCELLED) {
-      /* Cancelled between the check and the spawn: stop it at once. */
-      st.cancelled = 1;
-      dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
-    }
+  /* Registered until RUN_POOL goes, i.e. until the child is reaped: a child
+   * may close its output and go on. */
+  if (spec->cancel
+      && dray_cancel_register(NULL, spec->cancel, on_cancel, st, run_pool) == DRAY_ERR_CANCELLED) {
+    /* Cancelled between the check and the spawn: stop it at once. */
+    result->cancelled = 1;
+    dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
   }
 
   if (in) {
@@ -126,9 +122,9 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
 
   if (spec->capture_max > 0) {
     tail.cap = spec->capture_max;
-    tail.data = apr_palloc(scratch_pool, tail.cap);
+    tail.data = apr_palloc(run_pool, tail.cap);
   }
-  lb = apr_palloc(scratch_pool, sizeof(*lb));
+  lb = apr_palloc(run_pool, sizeof(*lb));
   lb->len = 0;
   /* Read with a short timeout where the platform allows it, to notice an
    * idle child and a child that exited while something it left behind still
@@ -155,10 +151,10 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
       if (spec->idle_timeout > 0 && (!can_poll || now - last_output >= spec->idle_timeout)) {
         /* No output for idle_timeout: the child is stuck. */
         result->idle_timed_out = 1;
-        dray_platform_proc_signal(st.proc, DRAY_PROC_KILL);
+        dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
         break;
       }
-      if (!exited_at && dray_platform_proc_exited(st.proc))
+      if (!exited_at && dray_platform_proc_exited(st->proc))
         exited_at = now;
       /* The child is gone; whatever still holds the pipe is a leftover,
        * which the wait below ends. */
@@ -171,16 +167,36 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
   }
   emit_line(spec, lb);
 
-  /* Stay registered until reaped: a child may close its output and go on. */
-  status = dray_platform_proc_wait(st.proc, &result->exit_code, &result->signaled);
-  if (reg)
-    dray_cancel_unregister(reg);
-  apr_file_close(out);
+  status = dray_platform_proc_wait(st->proc, &result->exit_code, &result->signaled);
   if (status != APR_SUCCESS)
     return dray_error_wrap_apr(status, "waiting for %s (pid %d)", spec->argv[0], result->pid);
-  result->cancelled = st.cancelled;
   result->output = apr_pstrmemdup(result_pool, tail.data ? tail.data : "", tail.len);
   return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_child_run(dray_child_result_t *result,
+                             const dray_child_spec_t *spec,
+                             apr_pool_t *result_pool,
+                             apr_pool_t *scratch_pool)
+{
+  apr_pool_t *run_pool;
+  dray_error_t *err;
+
+  memset(result, 0, sizeof(*result));
+  result->output = "";
+
+  if (spec->cancel && dray_cancel_level(spec->cancel) > 0)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
+                              spec->argv[0]);
+
+  apr_pool_create(&run_pool, scratch_pool);
+  err = run_child(result, spec, result_pool, run_pool);
+  /* The registration's cleanup runs first (it was registered after the
+   * process and its pipes) and takes the token's lock: once it returns, no
+   * on_cancel is running or will run, so RESULT->cancelled is final and the
+   * child's state can go. */
+  apr_pool_destroy(run_pool);
+  return err;
 }
 
 const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *result_pool)

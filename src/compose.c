@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "dray/ref.h"
+#include "dray/subst.h"
 
 typedef struct loader_t {
   const char *path;
@@ -64,16 +65,6 @@ static void problem(loader_t *ld, const yaml_node_t *node, const char *fmt, ...)
 static int is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int is_name_start(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static int is_name_char(char c)
-{
-  return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
 /* KEY=VALUE lines; "#" comments; optional "export "; quotes stripped. */
@@ -124,103 +115,38 @@ static const char *lookup(loader_t *ld, const char *name)
   return apr_hash_get(ld->dotenv, name, APR_HASH_KEY_STRING);
 }
 
-static void buf_add(apr_array_header_t *buf, const char *s, apr_size_t len)
+static const char *lookup_var(void *baton, const char *name, apr_pool_t *scratch_pool)
 {
-  apr_size_t i;
-  for (i = 0; i < len; i++)
-    APR_ARRAY_PUSH(buf, char) = s[i];
+  (void)scratch_pool;
+  return lookup(baton, name);
 }
 
-static const char *interpolate(const char **out, loader_t *ld, const char *s, apr_size_t len);
-
-/* "${…}" at S[*IP] (pointing at "{"). */
-static const char *interpolate_braced(apr_array_header_t *buf, loader_t *ld, const char *s,
-                                      apr_size_t len, apr_size_t *ip)
-{
-  apr_size_t i = *ip + 1, name_start = i, word_start, depth = 1;
-  const char *name, *value, *word, *err;
-  int colon = 0;
-  char op;
-
-  while (i < len && is_name_char(s[i]))
-    i++;
-  if (i == name_start || !is_name_start(s[name_start]) || i >= len)
-    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"", (int)len, s);
-  name = apr_pstrmemdup(ld->spool, s + name_start, i - name_start);
-  value = lookup(ld, name);
-  if (s[i] == '}') {
-    if (value)
-      buf_add(buf, value, strlen(value));
-    *ip = i + 1;
-    return NULL;
-  }
-  if (s[i] == ':') {
-    colon = 1;
-    i++;
-  }
-  if (i >= len || (s[i] != '-' && s[i] != '+' && s[i] != '?'))
-    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"", (int)len, s);
-  op = s[i++];
-  for (word_start = i; i < len; i++) {
-    if (s[i] == '$' && i + 1 < len && s[i + 1] == '{')
-      depth++, i++;
-    else if (s[i] == '}' && --depth == 0)
-      break;
-  }
-  if (i >= len)
-    return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\": missing \"}\"",
-                        (int)len, s);
-  err = interpolate(&word, ld, s + word_start, i - word_start);
-  if (err)
-    return err;
-  *ip = i + 1;
-
-  if (colon && value && !*value)
-    value = NULL;
-  if (op == '-') {
-    value = value ? value : word;
-  } else if (op == '+') {
-    value = value ? word : "";
-  } else if (!value) {
-    return apr_psprintf(ld->spool, "required variable %s is missing a value%s%s", name,
-                        *word ? ": " : "", word);
-  }
-  buf_add(buf, value, strlen(value));
-  return NULL;
-}
-
+/* Compose's interpolation of S[0..LEN); returns the problem in compose's
+ * words (as docker compose says them) or NULL. */
 static const char *interpolate(const char **out, loader_t *ld, const char *s, apr_size_t len)
 {
-  apr_array_header_t *buf = apr_array_make(ld->spool, (int)len + 16, sizeof(char));
-  apr_size_t i = 0;
+  dray_subst_options_t opts;
+  dray_subst_failure_t failure;
+  dray_error_t *err;
 
-  while (i < len) {
-    if (s[i] != '$' || i + 1 >= len) {
-      APR_ARRAY_PUSH(buf, char) = s[i++];
-    } else if (s[i + 1] == '$') {
-      APR_ARRAY_PUSH(buf, char) = '$';
-      i += 2;
-    } else if (s[i + 1] == '{') {
-      const char *err;
-      i++;
-      err = interpolate_braced(buf, ld, s, len, &i);
-      if (err)
-        return err;
-    } else if (is_name_start(s[i + 1])) {
-      apr_size_t start = ++i;
-      const char *value;
-      while (i < len && is_name_char(s[i]))
-        i++;
-      value = lookup(ld, apr_pstrmemdup(ld->spool, s + start, i - start));
-      if (value)
-        buf_add(buf, value, strlen(value));
-    } else {
-      APR_ARRAY_PUSH(buf, char) = s[i++];
-    }
-  }
-  APR_ARRAY_PUSH(buf, char) = '\0';
-  *out = buf->elts;
-  return NULL;
+  memset(&opts, 0, sizeof(opts));
+  opts.flags = DRAY_SUBST_DOLLAR_DOLLAR;
+  opts.lookup = lookup_var;
+  opts.baton = ld;
+  err = dray_subst_expand(out, &failure, s, len, &opts, ld->spool, ld->spool);
+  if (!err)
+    return NULL;
+  dray_error_clear(err);
+  if (failure.problem == DRAY_SUBST_REQUIRED)
+    return apr_psprintf(ld->spool, "required variable %s is missing a value%s%s", failure.name,
+                        *failure.word ? ": " : "", failure.word);
+  return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"%s", (int)len, s,
+                      failure.problem == DRAY_SUBST_UNTERMINATED && failure.op
+                          ? ": missing \"}\""
+                          : failure.problem == DRAY_SUBST_TOO_DEEP
+                                ? apr_psprintf(ld->spool, ": nested more than %d deep",
+                                               DRAY_SUBST_MAX_DEPTH)
+                                : "");
 }
 
 /* ---- YAML helpers -------------------------------------------------------- */
@@ -410,12 +336,6 @@ static const char *merge_path(loader_t *ld, const char *root, const char *path,
   return out;
 }
 
-static int exists(const char *path, apr_pool_t *pool)
-{
-  apr_finfo_t finfo;
-  return apr_stat(&finfo, path, APR_FINFO_TYPE, pool) == APR_SUCCESS;
-}
-
 static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp)
 {
   dray_compose_service_t *svc;
@@ -501,9 +421,9 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   if (!svc->dockerfile)
     return;
   /* Like podman: no Dockerfile but a Containerfile, when none was named. */
-  if (!svc->dockerfile_given && !exists(svc->dockerfile, ld->spool)) {
+  if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, ld->spool)) {
     const char *alt = merge_path(ld, svc->context_dir, "Containerfile", context_node, "dockerfile");
-    if (alt && exists(alt, ld->spool))
+    if (alt && dray_file_is_regular(alt, ld->spool))
       svc->dockerfile = alt;
   }
   APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "dray/ref.h"
+#include "dray/subst.h"
 
 /* Marks a variable that is declared but has no value: "${X-d}" tells unset
  * from empty, so absence and "" are not enough. */
@@ -119,16 +120,6 @@ static char *lower_dup(const char *s, apr_pool_t *pool)
   return r;
 }
 
-static int is_name_start(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static int is_name_char(char c)
-{
-  return is_name_start(c) || (c >= '0' && c <= '9');
-}
-
 /* ---- variable substitution ---------------------------------------------- */
 
 static void buf_add(apr_array_header_t *buf, const char *s, apr_size_t len)
@@ -138,125 +129,35 @@ static void buf_add(apr_array_header_t *buf, const char *s, apr_size_t len)
     APR_ARRAY_PUSH(buf, char) = s[i];
 }
 
-static const char *lookup(apr_hash_t *vars, const char *name, apr_size_t len)
+/* dray_subst_lookup_fn over a name -> value hash (ARG / ENV). */
+static const char *lookup_var(void *baton, const char *name, apr_pool_t *scratch_pool)
 {
-  const char *v = apr_hash_get(vars, name, (apr_ssize_t)len);
+  const char *v = apr_hash_get(baton, name, APR_HASH_KEY_STRING);
+  (void)scratch_pool;
   return (v == UNSET) ? NULL : v;
 }
 
-static const char *expand(const char **out, const char *s, apr_size_t len, char esc,
-                          apr_hash_t *vars, apr_pool_t *pool);
-
-/* "${…}" at S[*I] (pointing at "{"); appends the value to BUF. */
-static const char *expand_braced(apr_array_header_t *buf, const char *s, apr_size_t len,
-                                 apr_size_t *ip, char esc, apr_hash_t *vars, apr_pool_t *pool)
+/* Expand S as a shell word after BuildKit: quotes removed, escapes honoured,
+ * variables of VARS replaced (unknown ones by nothing). Returns a problem or
+ * NULL. */
+static const char *expand(const char **out, const char *s, char esc, apr_hash_t *vars,
+                          apr_pool_t *pool)
 {
-  apr_size_t i = *ip + 1, name_start = i, name_len, word_start, depth = 1;
-  const char *value, *word, *err;
-  int colon = 0;
-  char op = 0;
+  dray_subst_options_t opts;
+  dray_error_t *err;
+  const char *reason;
 
-  while (i < len && is_name_char(s[i]))
-    i++;
-  name_len = i - name_start;
-  if (name_len == 0 || !is_name_start(s[name_start]))
-    return "bad substitution: missing variable name after \"${\"";
-  value = lookup(vars, s + name_start, name_len);
-  if (i < len && s[i] == '}') {
-    if (value)
-      buf_add(buf, value, strlen(value));
-    *ip = i + 1;
+  memset(&opts, 0, sizeof(opts));
+  opts.flags = DRAY_SUBST_SHELL_WORDS;
+  opts.escape = esc;
+  opts.lookup = lookup_var;
+  opts.baton = vars;
+  err = dray_subst_expand(out, NULL, s, strlen(s), &opts, pool, pool);
+  if (!err)
     return NULL;
-  }
-  if (i >= len)
-    return "bad substitution: missing \"}\"";
-  if (s[i] == ':') {
-    colon = 1;
-    i++;
-  }
-  if (i >= len || (s[i] != '-' && s[i] != '+' && s[i] != '?'))
-    return apr_psprintf(pool, "unsupported substitution \"${%.*s%s…}\"", (int)name_len,
-                        s + name_start, colon ? ":" : "");
-  op = s[i++];
-  word_start = i;
-  for (; i < len; i++) {
-    if (s[i] == esc && i + 1 < len)
-      i++;
-    else if (s[i] == '$' && i + 1 < len && s[i + 1] == '{')
-      depth++, i++;
-    else if (s[i] == '}' && --depth == 0)
-      break;
-  }
-  if (i >= len)
-    return "bad substitution: missing \"}\"";
-  err = expand(&word, s + word_start, i - word_start, esc, vars, pool);
-  if (err)
-    return err;
-  *ip = i + 1;
-
-  /* With ":" an empty value counts as unset. */
-  if (colon && value && !*value)
-    value = NULL;
-  switch (op) {
-  case '-':
-    value = value ? value : word;
-    break;
-  case '+':
-    value = value ? word : "";
-    break;
-  default: /* '?' */
-    if (!value)
-      return apr_psprintf(pool, "%.*s: %s", (int)name_len, s + name_start,
-                          *word ? word : "is not set");
-  }
-  buf_add(buf, value, strlen(value));
-  return NULL;
-}
-
-/* Expand S[0..LEN): quotes removed, escapes honoured, variables replaced
- * (unknown ones by nothing, as BuildKit does). Returns a problem or NULL. */
-static const char *expand(const char **out, const char *s, apr_size_t len, char esc,
-                          apr_hash_t *vars, apr_pool_t *pool)
-{
-  apr_array_header_t *buf = apr_array_make(pool, (int)len + 16, sizeof(char));
-  apr_size_t i = 0;
-  int dquote = 0;
-
-  while (i < len) {
-    char c = s[i];
-    if (c == esc && i + 1 < len) {
-      APR_ARRAY_PUSH(buf, char) = s[i + 1];
-      i += 2;
-    } else if (c == '\'' && !dquote) {
-      const char *end = memchr(s + i + 1, '\'', len - i - 1);
-      apr_size_t stop = end ? (apr_size_t)(end - s) : len;
-      buf_add(buf, s + i + 1, stop - i - 1);
-      i = stop + 1;
-    } else if (c == '"') {
-      dquote = !dquote;
-      i++;
-    } else if (c == '$' && i + 1 < len && s[i + 1] == '{') {
-      const char *err;
-      i++;
-      err = expand_braced(buf, s, len, &i, esc, vars, pool);
-      if (err)
-        return err;
-    } else if (c == '$' && i + 1 < len && is_name_start(s[i + 1])) {
-      apr_size_t start = ++i;
-      const char *value;
-      while (i < len && is_name_char(s[i]))
-        i++;
-      value = lookup(vars, s + start, i - start);
-      if (value)
-        buf_add(buf, value, strlen(value));
-    } else {
-      APR_ARRAY_PUSH(buf, char) = c;
-      i++;
-    }
-  }
-  APR_ARRAY_PUSH(buf, char) = '\0';
-  *out = buf->elts;
-  return NULL;
+  reason = apr_pstrdup(pool, err->message);
+  dray_error_clear(err);
+  return reason;
 }
 
 /* ---- lines and words ----------------------------------------------------- */
@@ -461,7 +362,7 @@ static void do_from(parser_t *p, const apr_array_header_t *words, int line)
   p->vars = apr_hash_make(p->spool);
 
   /* Only ARGs declared before the first FROM reach FROM lines. */
-  err = expand(&image, args[0], strlen(args[0]), p->esc, p->global, p->spool);
+  err = expand(&image, args[0], p->esc, p->global, p->spool);
   if (err) {
     problem(p, line, "FROM %s: %s", args[0], err);
     return;
@@ -485,12 +386,12 @@ static void do_arg(parser_t *p, const apr_array_header_t *words, int line, int g
     const char *name = eq ? apr_pstrmemdup(p->spool, w, (apr_size_t)(eq - w)) : w;
     const char *value = build_arg(p, name), *err;
 
-    if (!*name || !is_name_start(*name)) {
+    if (dray_subst_name_len(name, strlen(name)) == 0) {
       problem(p, line, "ARG: invalid name \"%s\"", name);
       continue;
     }
     if (!value && eq) {
-      err = expand(&value, eq + 1, strlen(eq + 1), p->esc, scope, p->spool);
+      err = expand(&value, eq + 1, p->esc, scope, p->spool);
       if (err) {
         problem(p, line, "ARG %s: %s", name, err);
         continue;
@@ -513,7 +414,7 @@ static void do_env(parser_t *p, const char *rest, const apr_array_header_t *word
     const char *v = strstr(rest, first) + strlen(first);
     while (is_space(*v))
       v++;
-    err = expand(&value, v, strlen(v), p->esc, p->vars, p->spool);
+    err = expand(&value, v, p->esc, p->vars, p->spool);
     if (!err)
       apr_hash_set(p->vars, first, APR_HASH_KEY_STRING, value);
     return;
@@ -523,7 +424,7 @@ static void do_env(parser_t *p, const char *rest, const apr_array_header_t *word
     const char *eq = strchr(w, '=');
     if (!eq)
       continue;
-    err = expand(&value, eq + 1, strlen(eq + 1), p->esc, p->vars, p->spool);
+    err = expand(&value, eq + 1, p->esc, p->vars, p->spool);
     if (!err)
       apr_hash_set(p->vars, apr_pstrmemdup(p->spool, w, (apr_size_t)(eq - w)),
                    APR_HASH_KEY_STRING, value);
@@ -532,7 +433,7 @@ static void do_env(parser_t *p, const char *rest, const apr_array_header_t *word
 
 static void add_from_flag(parser_t *p, const char *raw, const char *instruction, int line)
 {
-  const char *value, *err = expand(&value, raw, strlen(raw), p->esc, p->vars, p->spool);
+  const char *value, *err = expand(&value, raw, p->esc, p->vars, p->spool);
   if (err)
     problem(p, line, "%s=%s: %s", instruction, raw, err);
   else if (!*value)

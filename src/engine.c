@@ -10,8 +10,11 @@
 #include <apr_random.h>
 #include <apr_strings.h>
 
-#include "dray/auth.h"
+#include "dray/dockercfg.h"
+#include "dray/file.h"
+#include "dray/http.h"
 #include "dray/platform.h"
+#include "dray/ref.h"
 
 struct dray_engine_t {
   const dray_engine_endpoint_t *ep;
@@ -47,28 +50,23 @@ const char *dray_engine_sha256_hex(const void *data, apr_size_t len,
   return out;
 }
 
-static int file_exists(const char *path, apr_pool_t *pool)
-{
-  apr_finfo_t finfo;
-  return apr_stat(&finfo, path, APR_FINFO_TYPE, pool) == APR_SUCCESS
-         && finfo.filetype == APR_REG;
-}
-
 /* Use DIR/{ca,cert,key}.pem where present. */
 static void tls_files(dray_engine_endpoint_t *ep, const char *dir, apr_pool_t *pool)
 {
   const char *ca = apr_pstrcat(pool, dir, "/ca.pem", NULL);
   const char *cert = apr_pstrcat(pool, dir, "/cert.pem", NULL);
   const char *key = apr_pstrcat(pool, dir, "/key.pem", NULL);
-  ep->ca_file = file_exists(ca, pool) ? ca : NULL;
-  if (file_exists(cert, pool) && file_exists(key, pool)) {
+  ep->ca_file = dray_file_is_regular(ca, pool) ? ca : NULL;
+  if (dray_file_is_regular(cert, pool) && dray_file_is_regular(key, pool)) {
     ep->cert_file = cert;
     ep->key_file = key;
   }
 }
 
-static dray_error_t *parse_host(dray_engine_endpoint_t **ep_p, const char *host,
-                                apr_pool_t *pool)
+/* Parse HOST; for tcp:// *HOSTPORT is the bare host[:port], which becomes a
+ * URL once finish_tcp() knows about TLS. */
+static dray_error_t *parse_host(dray_engine_endpoint_t **ep_p, const char **hostport_p,
+                                const char *host, apr_pool_t *pool)
 {
   dray_engine_endpoint_t *ep = apr_pcalloc(pool, sizeof(*ep));
   ep->host = apr_pstrdup(pool, host);
@@ -90,7 +88,7 @@ static dray_error_t *parse_host(dray_engine_endpoint_t **ep_p, const char *host,
       return dray_error_createf(DRAY_ERR_INPUT, NULL,
                                 "engine host \"%s\" names no host", host);
     ep->scheme = DRAY_ENGINE_TCP;
-    ep->base_url = hostport; /* bare host[:port] until finish_tcp() knows TLS */
+    *hostport_p = hostport;
   }
   else if (!strncmp(host, "npipe://", 8))
     ep->scheme = DRAY_ENGINE_NPIPE;
@@ -104,9 +102,8 @@ static dray_error_t *parse_host(dray_engine_endpoint_t **ep_p, const char *host,
   return DRAY_NO_ERROR;
 }
 
-static void finish_tcp(dray_engine_endpoint_t *ep, apr_pool_t *pool)
+static void finish_tcp(dray_engine_endpoint_t *ep, const char *hostport, apr_pool_t *pool)
 {
-  const char *hostport = ep->base_url;
   const char *bracket = strrchr(hostport, ']');
   const char *colon = strrchr(hostport, ':');
   if (!colon || (bracket && colon < bracket))
@@ -120,18 +117,19 @@ dray_error_t *dray_engine_parse_host(dray_engine_endpoint_t **ep_p,
                                      apr_pool_t *result_pool)
 {
   dray_engine_endpoint_t *ep;
-  DRAY_ERR(parse_host(&ep, host, result_pool));
+  const char *hostport = NULL;
+  DRAY_ERR(parse_host(&ep, &hostport, host, result_pool));
   if (ep->scheme == DRAY_ENGINE_TCP) {
     if (env("DOCKER_TLS_VERIFY", result_pool)) {
       const char *dir = env("DOCKER_CERT_PATH", result_pool);
       if (!dir)
-        dir = config_dir ? config_dir : dray_auth_config_dir(result_pool);
+        dir = config_dir ? config_dir : dray_dockercfg_dir(result_pool);
       ep->tls = 1;
       ep->tls_verify = 1;
       if (dir)
         tls_files(ep, dir, result_pool);
     }
-    finish_tcp(ep, result_pool);
+    finish_tcp(ep, hostport, result_pool);
   }
   *ep_p = ep;
   return DRAY_NO_ERROR;
@@ -147,12 +145,15 @@ static dray_error_t *load_json_file(json_t **json, const char *path,
                                     apr_pool_t *pool)
 {
   json_error_t jerr;
-  apr_finfo_t finfo;
-  if (apr_stat(&finfo, path, APR_FINFO_TYPE, pool) != APR_SUCCESS) {
-    *json = NULL;
+  char *text;
+  apr_size_t len;
+  int missing;
+
+  *json = NULL;
+  DRAY_ERR(dray_file_read(&text, &len, &missing, path, NULL, pool));
+  if (missing)
     return DRAY_NO_ERROR;
-  }
-  *json = json_load_file(path, 0, &jerr);
+  *json = json_loadb(text, len, 0, &jerr);
   if (!*json)
     return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", path, jerr.line,
                               jerr.text);
@@ -171,6 +172,7 @@ static dray_error_t *context_endpoint(dray_engine_endpoint_t **ep_p,
                                     "/docker", NULL);
   json_t *meta, *docker, *host;
   dray_engine_endpoint_t *ep;
+  const char *hostport = NULL;
   dray_error_t *err;
   int skip_verify;
 
@@ -187,7 +189,7 @@ static dray_error_t *context_endpoint(dray_engine_endpoint_t **ep_p,
                               name, meta_path);
   }
   skip_verify = json_is_true(json_object_get(docker, "SkipTLSVerify"));
-  err = parse_host(&ep, json_string_value(host), result_pool);
+  err = parse_host(&ep, &hostport, json_string_value(host), result_pool);
   json_decref(meta);
   if (err)
     return dray_error_quick_wrapf(err, "docker context \"%s\"", name);
@@ -200,7 +202,7 @@ static dray_error_t *context_endpoint(dray_engine_endpoint_t **ep_p,
       ep->cert_file = ep->cert_file ? apr_pstrdup(result_pool, ep->cert_file) : NULL;
       ep->key_file = ep->key_file ? apr_pstrdup(result_pool, ep->key_file) : NULL;
     }
-    finish_tcp(ep, result_pool);
+    finish_tcp(ep, hostport, result_pool);
   }
   ep->context = apr_pstrdup(result_pool, name);
   *ep_p = ep;
@@ -219,7 +221,7 @@ dray_error_t *dray_engine_resolve(const dray_engine_endpoint_t **ep_p,
   const char *host;
 
   if (!config_dir)
-    config_dir = dray_auth_config_dir(scratch_pool);
+    config_dir = dray_dockercfg_dir(scratch_pool);
 
   if (explicit_host && *explicit_host) {
     DRAY_ERR(dray_engine_parse_host(&ep, explicit_host, config_dir, result_pool));
@@ -321,14 +323,6 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *baton)
   return n;
 }
 
-static int cancel_xferinfo(void *baton, curl_off_t dltotal, curl_off_t dlnow,
-                           curl_off_t ultotal, curl_off_t ulnow)
-{
-  dray_cancel_t *cancel = baton;
-  (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-  return cancel && dray_cancel_level(cancel) > 0;
-}
-
 const char *dray_engine_escape_name(const char *name, apr_pool_t *result_pool)
 {
   static const char hex[] = "0123456789ABCDEF";
@@ -347,47 +341,49 @@ const char *dray_engine_escape_name(const char *name, apr_pool_t *result_pool)
   return out;
 }
 
-/* Open the curl handle for EP (the version may not be known yet). */
-static dray_error_t *setup(CURL *curl, const dray_engine_endpoint_t *ep,
-                           const char *version, const char *path_query,
-                           apr_pool_t *pool)
+/* The request to EP (the version may not be known yet). */
+static dray_error_t *http_options(dray_http_options_t *o, const dray_engine_endpoint_t *ep,
+                                  const char *version, const char *path_query,
+                                  dray_cancel_t *cancel, apr_pool_t *pool)
 {
-  const char *url;
+  memset(o, 0, sizeof(*o));
   if (!dray_engine_http_capable(ep))
     return dray_error_createf(DRAY_ERR_HTTP, NULL,
                               "engine %s is not reachable over HTTP here "
                               "(use the CLI push driver)", ep->host);
-  url = apr_pstrcat(pool, ep->base_url, version ? "/v" : "", version ? version : "",
-                    path_query, NULL);
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)DRAY_ENGINE_CONNECT_TIMEOUT_SEC);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)DRAY_ENGINE_LOW_SPEED_TIME_SEC);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "dray");
-  if (ep->scheme == DRAY_ENGINE_UNIX)
-    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
-  else {
-    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  o->url = apr_pstrcat(pool, ep->base_url, version ? "/v" : "", version ? version : "",
+                       path_query, NULL);
+  o->connect_timeout_sec = DRAY_ENGINE_CONNECT_TIMEOUT_SEC;
+  o->low_speed_time_sec = DRAY_ENGINE_LOW_SPEED_TIME_SEC;
+  o->cancel = cancel;
+  if (ep->scheme == DRAY_ENGINE_UNIX) {
+    o->unix_socket = ep->socket_path;
+  } else {
+    o->tcp_keepalive = 1;
     if (ep->tls) {
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, ep->tls_verify ? 1L : 0L);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, ep->tls_verify ? 2L : 0L);
-      if (ep->ca_file)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, ep->ca_file);
-      if (ep->cert_file) {
-        curl_easy_setopt(curl, CURLOPT_SSLCERT, ep->cert_file);
-        curl_easy_setopt(curl, CURLOPT_SSLKEY, ep->key_file);
-      }
+      o->tls_insecure = !ep->tls_verify;
+      o->ca_file = ep->ca_file;
+      o->cert_file = ep->cert_file;
+      o->key_file = ep->cert_file ? ep->key_file : NULL;
     }
   }
   return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_engine_http_options(dray_http_options_t *opts, const dray_engine_t *engine,
+                                       const char *path_query, dray_cancel_t *cancel,
+                                       apr_pool_t *result_pool)
+{
+  return http_options(opts, engine->ep, engine->version, path_query, cancel, result_pool);
 }
 
 dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
                                      const char *path_query,
                                      apr_pool_t *scratch_pool)
 {
-  return setup(curl, engine->ep, engine->version, path_query, scratch_pool);
+  dray_http_options_t opts;
+  DRAY_ERR(http_options(&opts, engine->ep, engine->version, path_query, NULL, scratch_pool));
+  return dray_http_easy_setup(curl, &opts);
 }
 
 const char *dray_engine_error_message(const char *body, apr_size_t len, apr_pool_t *result_pool)
@@ -407,39 +403,27 @@ static dray_error_t *get_json(json_t **json, long *http_status,
                               const char *path_query, dray_cancel_t *cancel,
                               apr_pool_t *scratch_pool)
 {
-  CURL *curl = curl_easy_init();
-  char errbuf[CURL_ERROR_SIZE] = "";
   body_t body = {scratch_pool, NULL, 0, 0, 64 * 1024 * 1024};
+  dray_http_options_t opts;
+  dray_http_t *h;
   dray_error_t *err;
-  CURLcode rc;
-  long status = 0;
+  long status;
 
   *json = NULL;
-  if (!curl)
-    return dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle");
-  err = setup(curl, ep, version, path_query, scratch_pool);
-  if (err) {
-    curl_easy_cleanup(curl);
-    return err;
-  }
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, cancel_xferinfo);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, cancel);
-  rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
+  if (http_status)
+    *http_status = 0;
+  DRAY_ERR(http_options(&opts, ep, version, path_query, cancel, scratch_pool));
+  DRAY_ERR(dray_http_handle_create(&h, &opts, scratch_pool));
+  err = dray_http_set_write(h, body_write, &body);
+  if (!err)
+    err = dray_http_perform(h, apr_psprintf(scratch_pool, "engine %s: GET %s", ep->host,
+                                            path_query));
+  status = dray_http_status(h);
+  dray_http_handle_destroy(h);
   if (http_status)
     *http_status = status;
-
-  if (rc == CURLE_ABORTED_BY_CALLBACK)
-    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "engine request GET %s cancelled",
-                              path_query);
-  if (rc != CURLE_OK)
-    return dray_error_createf(DRAY_ERR_HTTP, NULL, "engine %s: GET %s: %s", ep->host,
-                              path_query, *errbuf ? errbuf : curl_easy_strerror(rc));
+  if (err)
+    return err;
   if (status < 200 || status > 299)
     return dray_error_createf(status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
                               "engine %s: GET %s: HTTP %ld: %s", ep->host, path_query,
@@ -518,10 +502,13 @@ dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
   DRAY_ERR(dray_engine_get_json(&info, NULL, engine, path, cancel, scratch_pool));
   *digests = apr_array_make(result_pool, 2, sizeof(const char *));
   list = json_object_get(info, "RepoDigests");
-  json_array_foreach(list, i, v)
-    if (json_is_string(v))
-      APR_ARRAY_PUSH(*digests, const char *) = apr_pstrdup(result_pool,
-                                                           json_string_value(v));
+  json_array_foreach(list, i, v) {
+    /* "repo@digest": only a digest that passes the one strict rule counts. */
+    const char *rd = json_is_string(v) ? json_string_value(v) : NULL;
+    const char *at = rd ? strrchr(rd, '@') : NULL;
+    if (at && at > rd && dray_digest_is_valid(at + 1))
+      APR_ARRAY_PUSH(*digests, const char *) = apr_pstrdup(result_pool, rd);
+  }
   json_decref(info);
   return DRAY_NO_ERROR;
 }

@@ -7,6 +7,20 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+int dray_file_is_regular(const char *path, apr_pool_t *scratch_pool)
+{
+  apr_finfo_t finfo;
+  return apr_stat(&finfo, path, APR_FINFO_TYPE, scratch_pool) == APR_SUCCESS
+         && finfo.filetype == APR_REG;
+}
+
+int dray_file_is_dir(const char *path, apr_pool_t *scratch_pool)
+{
+  apr_finfo_t finfo;
+  return apr_stat(&finfo, path, APR_FINFO_TYPE, scratch_pool) == APR_SUCCESS
+         && finfo.filetype == APR_DIR;
+}
+
 dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
                              const char *path, const char *what,
                              apr_pool_t *result_pool)
@@ -42,7 +56,7 @@ dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
     return DRAY_NO_ERROR;
   *text = NULL;
   *len = 0;
-  if (missing && APR_STATUS_IS_ENOENT(status)) {
+  if (missing && (APR_STATUS_IS_ENOENT(status) || APR_STATUS_IS_ENOTDIR(status))) {
     *missing = 1;
     return DRAY_NO_ERROR;
   }

@@ -11,27 +11,23 @@
 
 #include "dray/auth.h"
 #include "dray/build.h"
-#include "dray/child.h"
 #include "dray/cli.h"
 #include "dray/engine.h"
+#include "dray/enginecmd.h"
 #include "dray/error.h"
+#include "dray/events.h"
+#include "dray/file.h"
+#include "dray/joblog.h"
+#include "dray/pipeline.h"
 #include "dray/plan.h"
 #include "dray/platform.h"
+#include "dray/pools.h"
 #include "dray/push.h"
 #include "dray/push_engine.h"
 #include "dray/registry.h"
 #include "dray/report.h"
-#include "dray/scheduler.h"
 #include "dray/version.h"
 #include "dray/view.h"
-
-#define EXIT_USAGE 2
-
-static int file_exists(const char *path, apr_pool_t *pool)
-{
-  apr_finfo_t fi;
-  return apr_stat(&fi, path, APR_FINFO_TYPE, pool) == APR_SUCCESS && fi.filetype == APR_REG;
-}
 
 /* Without PATH or -f: a compose file here, as docker compose and bake do,
  * else this folder. */
@@ -43,7 +39,7 @@ static void default_input(dray_cli_t *cli, apr_pool_t *pool)
   if (cli->paths->nelts || cli->compose_file)
     return;
   for (i = 0; names[i]; i++)
-    if (file_exists(names[i], pool)) {
+    if (dray_file_is_regular(names[i], pool)) {
       cli->compose_file = names[i];
       return;
     }
@@ -73,8 +69,7 @@ static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *
   return DRAY_NO_ERROR;
 }
 
-static void print_plan(FILE *out, const dray_plan_t *plan, const dray_build_options_t *bo,
-                       dray_cli_t *cli, apr_pool_t *pool)
+static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
 {
   int i, j;
   for (i = 0; i < plan->images->nelts; i++) {
@@ -97,15 +92,6 @@ static void print_plan(FILE *out, const dray_plan_t *plan, const dray_build_opti
       fprintf(out, "%s%s", j ? ", " : "",
               APR_ARRAY_IDX(plan->images, APR_ARRAY_IDX(img->deps, j, int), const dray_image_t *)->name);
     fprintf(out, "\n   %-11s %s\n", "from", img->origin ? img->origin : "-");
-    if (bo && cli->dry_run && cli->command != DRAY_CMD_PLAN) {
-      if (cli->command != DRAY_CMD_PUSH)
-        fprintf(out, "   $ %s\n",
-                dray_child_argv_string(dray_build_argv(img, bo, NULL, pool), pool));
-      if (cli->command != DRAY_CMD_BUILD)
-        for (j = 0; j < img->tags->nelts; j++)
-          fprintf(out, "   $ %s push %s\n", cli->engine_cmd,
-                  dray_image_ref(img, APR_ARRAY_IDX(img->tags, j, const char *), pool));
-    }
   }
   fprintf(out, "\n%d images; build order: ", plan->images->nelts);
   for (i = 0; i < plan->images->nelts; i++)
@@ -121,157 +107,169 @@ static int first_set(int a, int b, int dflt)
 
 /* The push side: the engine (when it speaks HTTP here), credentials, the
  * registry client for verification, and the driver. */
-static dray_error_t *setup_push(dray_run_options_t *ro, dray_cli_t *cli, apr_pool_t *pool)
+static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
+                                apr_pool_t *pool)
 {
   const dray_engine_endpoint_t *ep = NULL;
   dray_engine_t *engine = NULL;
   dray_auth_config_t *auth;
+  dray_push_driver_t *driver;
   dray_error_t *err;
   int want_engine = strcmp(cli->push_driver, "cli") != 0;
-  int podman = dray_build_cmd_is_podman(cli->engine_cmd);
+  int must_engine = strcmp(cli->push_driver, "engine") == 0;
 
+  memset(pusher, 0, sizeof(*pusher));
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
-  DRAY_ERR(dray_registry_create(&ro->registry, auth, cli->insecure, pool));
-  ro->verify = !cli->no_verify;
-  ro->skip_existing = cli->skip_existing;
+  DRAY_ERR(dray_registry_create(&pusher->registry, auth, cli->insecure, pool));
+  pusher->verify = !cli->no_verify;
+  pusher->skip_existing = cli->skip_existing;
+  pusher->stall_timeout = cli->stall_timeout >= 0 ? cli->stall_timeout : 60;
 
   /* podman builds into its own store, which only its CLI can push. */
-  if (podman) {
-    if (strcmp(cli->push_driver, "engine") == 0)
+  if (dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
+    if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver engine cannot push what %s built; use cli",
                                 cli->engine_cmd);
-    return dray_push_cli_driver_create(&ro->push_driver, cli->engine_cmd, ro->build.env, pool);
+    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+    pusher->driver = driver;
+    return DRAY_NO_ERROR;
   }
-  err = dray_engine_resolve(&ep, cli->engine_host, cli->context, NULL, pool, pool);
-  if (err)
-    return err;
-  if (dray_engine_http_capable(ep)) {
+  DRAY_ERR(dray_engine_resolve(&ep, cli->engine_host, cli->context, NULL, pool, pool));
+  if (!dray_engine_http_capable(ep)) {
+    if (must_engine)
+      return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                "--push-driver engine: the engine at %s is not reachable over "
+                                "HTTP from here; use --push-driver cli", ep->host);
+  } else if (want_engine || cli->skip_existing) {
     err = dray_engine_open(&engine, ep, NULL, pool, pool);
-    if (err && strcmp(cli->push_driver, "engine") == 0)
-      return dray_error_quick_wrapf(err, "--push-driver engine");
-    /* The CLI may still know a way (a config we do not read): say so, go on. */
-    if (err)
+    if (err && must_engine) /* asked for what cannot be had: nothing starts */
+      return dray_error_create(DRAY_ERR_USAGE, err, "--push-driver engine");
+    /* The CLI may still know a way (a config we do not read): say so, go on.
+     * Asked for the CLI driver, the user needs no word about the API. */
+    if (err && want_engine)
       fprintf(stderr, "dray: warning: %s; pushing through '%s push' instead\n",
               dray_error_format(err, pool), cli->engine_cmd);
     dray_error_clear(err);
-  } else if (strcmp(cli->push_driver, "engine") == 0) {
-    return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                              "--push-driver engine: the engine at %s is not reachable over HTTP "
-                              "from here; use --push-driver cli", ep->host);
   }
-  ro->engine = engine;
+  pusher->engine = engine;
   if (want_engine && engine)
-    return dray_push_engine_driver_create(&ro->push_driver, engine, auth, pool);
-  return dray_push_cli_driver_create(&ro->push_driver, cli->engine_cmd, ro->build.env, pool);
+    DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
+  else
+    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+  pusher->driver = driver;
+  return DRAY_NO_ERROR;
 }
 
-static int run_command(dray_cli_t *cli, apr_pool_t *pool)
+/* An explicit engine reaches the CLI children too: "K=V" entries, NULL-ended. */
+static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  apr_array_header_t *env = apr_array_make(pool, 2, sizeof(const char *));
+  if (cli->engine_host)
+    APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_HOST=", cli->engine_host, NULL);
+  else if (cli->context)
+    APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
+  APR_ARRAY_PUSH(env, const char *) = NULL;
+  return (const char *const *)env->elts;
+}
+
+/* Everything before the first job: options, platform, push side, logs.
+ * *RUN is set once the run exists. */
+static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
-  dray_run_options_t ro;
-  dray_run_t *run = NULL;
-  dray_error_t *err;
+  dray_pipeline_options_t po;
+  dray_build_options_t bo;
+  dray_pusher_t pusher;
+  dray_mode_t mode = cli->command == DRAY_CMD_BUILD ? DRAY_MODE_BUILD
+                   : cli->command == DRAY_CMD_PUSH  ? DRAY_MODE_PUSH
+                                                    : DRAY_MODE_RUN;
+  dray_sink_t sinks[2];
+  dray_view_t *view;
   const char *warning = NULL;
-  int code;
+  dray_run_t *run;
+  int nsinks = 0;
 
-  err = load_plan(&plan, cli, pool);
-  if (err) {
-    dray_error_print(err, "dray: error: ");
-    dray_error_clear(err);
-    return EXIT_USAGE;
-  }
+  DRAY_ERR(load_plan(&plan, cli, pool));
 
-  memset(&ro, 0, sizeof(ro));
-  ro.mode = cli->command == DRAY_CMD_BUILD ? DRAY_MODE_BUILD
-          : cli->command == DRAY_CMD_PUSH  ? DRAY_MODE_PUSH
-                                           : DRAY_MODE_RUN;
+  memset(&po, 0, sizeof(po));
+  memset(&bo, 0, sizeof(bo));
   /* Command line, then the compose file's x-dray, then defaults. */
-  ro.builders = first_set(cli->builders, plan->settings.builders, dray_platform_cpu_count());
-  ro.pushers = first_set(cli->pushers, plan->settings.pushers, 3);
-  ro.push_retries = cli->retries >= 0 ? cli->retries
-                  : plan->settings.retries >= 0 ? plan->settings.retries : 2;
-  ro.build_retries = cli->build_retries >= 0 ? cli->build_retries : 0;
-  ro.retry_base = apr_time_from_msec((apr_int64_t)((cli->retry_delay >= 0 ? cli->retry_delay : 2.0) * 1000));
-  ro.retry_max = apr_time_from_sec(60);
-  ro.kill_grace = apr_time_from_sec(2);
-  ro.stall_timeout = cli->stall_timeout >= 0 ? cli->stall_timeout : 60;
-  ro.log_dir = cli->log_dir;
-  ro.build.engine_cmd = cli->engine_cmd;
-  ro.build.platform = cli->platform ? cli->platform : plan->settings.platform;
-  ro.build.network = cli->network ? cli->network : plan->settings.network;
-  ro.build.no_cache = cli->no_cache;
-  ro.handle_interrupts = 1;
+  po.sched.builders = first_set(cli->builders, plan->settings.builders, dray_platform_cpu_count());
+  po.sched.pushers = first_set(cli->pushers, plan->settings.pushers, 3);
+  po.sched.push_retries = cli->retries >= 0 ? cli->retries
+                        : plan->settings.retries >= 0 ? plan->settings.retries : 2;
+  po.sched.build_retries = cli->build_retries >= 0 ? cli->build_retries : 0;
+  po.sched.retry_base =
+      apr_time_from_msec((apr_int64_t)((cli->retry_delay >= 0 ? cli->retry_delay : 2.0) * 1000));
+  po.sched.retry_max = apr_time_from_sec(60);
+  po.sched.kill_grace = apr_time_from_sec(2);
+  bo.engine_cmd = cli->engine_cmd;
+  bo.platform = cli->platform ? cli->platform : plan->settings.platform;
+  bo.network = cli->network ? cli->network : plan->settings.network;
+  bo.no_cache = cli->no_cache;
+  bo.env = child_env(cli, pool);
+  po.build = &bo;
+  po.handle_interrupts = 1;
 
+  if (!cli->dry_run) {
+    if (dray_platform_init(&warning, pool) != APR_SUCCESS)
+      fprintf(stderr, "dray: warning: platform set-up failed\n");
+    if (warning)
+      fprintf(stderr, "dray: warning: %s\n", warning);
+  }
+  if (mode != DRAY_MODE_BUILD) {
+    DRAY_ERR(setup_push(&pusher, bo.env, cli, pool));
+    po.pusher = &pusher;
+  }
+
+  run = dray_run_create(plan, mode, pool);
   if (cli->dry_run) {
-    print_plan(stdout, plan, &ro.build, cli, pool);
-    return 0;
+    print_plan(stdout, plan, pool);
+    printf("\nwhat a run with -j %d -p %d would start, in order:\n", po.sched.builders,
+           po.sched.pushers);
+    return dray_pipeline_dry_run(run, &po, stdout, pool, pool);
   }
 
-  if (dray_platform_init(&warning, pool) != APR_SUCCESS)
-    fprintf(stderr, "dray: warning: platform set-up failed\n");
-  if (warning)
-    fprintf(stderr, "dray: warning: %s\n", warning);
-
-  /* An explicit engine reaches the CLI children too. */
-  {
-    apr_array_header_t *env = apr_array_make(pool, 2, sizeof(const char *));
-    if (cli->engine_host)
-      APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_HOST=", cli->engine_host, NULL);
-    else if (cli->context)
-      APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
-    APR_ARRAY_PUSH(env, const char *) = NULL;
-    ro.build.env = (const char *const *)env->elts;
-  }
-
-  if (ro.mode != DRAY_MODE_BUILD) {
-    err = setup_push(&ro, cli, pool);
-    if (err) {
-      dray_error_print(err, "dray: error: ");
-      dray_error_clear(err);
-      return EXIT_USAGE;
-    }
-  }
-  ro.view = dray_view_create(stderr, cli->progress, cli->verbose, pool);
+  DRAY_ERR(dray_joblog_prepare(run, cli->log_dir, pool, pool));
+  *run_p = run;
+  view = dray_view_create(stderr, cli->progress, cli->verbose, pool);
+  sinks[nsinks++] = dray_view_sink(view);
   if (cli->events_json)
-    dray_view_set_events(ro.view, stdout);
+    sinks[nsinks++] = dray_events_sink(dray_events_create(stdout, run->jobs->nelts, pool));
+  return dray_pipeline_run(run, &po, sinks, nsinks, pool, pool);
+}
 
-  err = dray_scheduler_run(&run, plan, &ro, pool, pool);
-  if (err && !run) {
+static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
+{
+  dray_plan_t *plan;
+  DRAY_ERR(load_plan(&plan, cli, pool));
+  print_plan(stdout, plan, pool);
+  return DRAY_NO_ERROR;
+}
+
+/* After a run: the summary, the report; an error is printed once, here. */
+static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_cli_t *cli,
+                          apr_pool_t *pool)
+{
+  int code;
+  if (err)
     dray_error_print(err, "dray: error: ");
-    dray_error_clear(err);
-    return 1;
-  }
-  if (err) {
-    dray_error_print(err, "dray: error: ");
-    dray_error_clear(err);
-  }
-  code = dray_run_exit_code(run);
+  code = dray_exit_code(err, run);
+  dray_error_clear(err);
+  if (!run)
+    return code;
   /* With --events json, stdout carries only the events. */
   dray_report_print_summary(cli->events_json ? stderr : stdout, run, cli->verbose, pool);
   if (cli->report) {
     err = dray_report_write_json(cli->report, run, code, pool);
     if (err) {
       dray_error_print(err, "dray: error: ");
+      code = dray_exit_code(err, run) > code ? dray_exit_code(err, run) : code;
       dray_error_clear(err);
-      if (code == 0)
-        code = 1;
     }
   }
   return code;
-}
-
-static int plan_command(dray_cli_t *cli, apr_pool_t *pool)
-{
-  dray_plan_t *plan;
-  dray_error_t *err = load_plan(&plan, cli, pool);
-  if (err) {
-    dray_error_print(err, "dray: error: ");
-    dray_error_clear(err);
-    return EXIT_USAGE;
-  }
-  print_plan(stdout, plan, NULL, cli, pool);
-  return 0;
 }
 
 int main(int argc, const char *const *argv)
@@ -286,13 +284,13 @@ int main(int argc, const char *const *argv)
     return 1;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  apr_pool_create(&pool, NULL);
+  pool = dray_pool_create_root();
 
   err = dray_cli_parse(&cli, argc, argv, pool);
   if (err) {
     dray_error_print(err, "dray: error: ");
+    code = dray_exit_code(err, NULL);
     dray_error_clear(err);
-    code = EXIT_USAGE;
   } else if (cli->help) {
     dray_cli_print_help(stdout, cli->command);
   } else {
@@ -312,11 +310,14 @@ int main(int argc, const char *const *argv)
              curl_version_info(CURLVERSION_NOW)->version);
       break;
     case DRAY_CMD_PLAN:
-      code = plan_command(cli, pool);
+      code = finish_command(plan_command(cli, pool), NULL, cli, pool);
       break;
-    default:
-      code = run_command(cli, pool);
+    default: {
+      dray_run_t *run = NULL;
+      err = run_command(&run, cli, pool);
+      code = finish_command(err, run, cli, pool);
       break;
+    }
     }
   }
   fflush(stdout);

@@ -16,6 +16,7 @@
 
 #include "dray/compose.h"
 #include "dray/dockerfile.h"
+#include "dray/file.h"
 #include "dray/ref.h"
 
 /* An image while planning; its position in ctx->entries is its discovery
@@ -474,12 +475,6 @@ static void select_images(ctx_t *ctx)
                                           APR_ARRAY_IDX(only, i, const char *)));
 }
 
-static int is_type(const char *path, apr_filetype_e type, apr_pool_t *pool)
-{
-  apr_finfo_t finfo;
-  return apr_stat(&finfo, path, APR_FINFO_TYPE, pool) == APR_SUCCESS && finfo.filetype == type;
-}
-
 /* (f) and the Dockerfile's own problems; fills e->refs. */
 static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
 {
@@ -489,14 +484,14 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
                                           e->img->name)
                            : e->img->origin;
 
-  if (e->svc && !is_type(e->img->context_dir, APR_DIR, iterpool)) {
+  if (e->svc && !dray_file_is_dir(e->img->context_dir, iterpool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: build context %s is not a folder or does not exist",
                                         who, e->img->context_dir));
     e->bad = 1;
     return;
   }
-  if (!is_type(e->img->dockerfile, APR_REG, iterpool)) {
+  if (!dray_file_is_regular(e->img->dockerfile, iterpool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: Dockerfile %s does not exist", who,
                                         e->img->dockerfile));

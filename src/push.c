@@ -1,11 +1,13 @@
-/* push.c — what the push drivers share: reading their engines' words. */
+/* push.c — one image's push: skip what the registry has, push each tag,
+ * verify; and reading the digest line both drivers' engines print. */
 #include "dray/push.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include <apr_cstr.h>
 #include <apr_strings.h>
+
+#include "dray/verify.h"
 
 const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
                                         apr_pool_t *result_pool)
@@ -27,11 +29,103 @@ const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
   return apr_pstrmemdup(result_pool, p + strlen("digest: "), (apr_size_t)(end - p - strlen("digest: ")));
 }
 
-int dray_push_text_has(const char *text, const char *needle)
+/* Bytes the current tag's push reported last; forwards progress on. */
+typedef struct tag_progress_t {
+  dray_push_progress_fn fn;
+  void *baton;
+  apr_int64_t bytes;
+} tag_progress_t;
+
+static void on_tag_progress(void *baton, const dray_push_progress_t *p)
 {
-  apr_size_t n = strlen(needle);
-  for (; *text; text++)
-    if (apr_cstr_casecmpn(text, needle, n) == 0)
-      return 1;
-  return 0;
+  tag_progress_t *tp = baton;
+  tp->bytes = p->bytes_done;
+  if (tp->fn)
+    tp->fn(tp->baton, p);
+}
+
+/* One tag: skip it if the registry has it (--skip-existing), else push it
+ * and check that the registry serves what the push reported. *DIGEST gets
+ * the tag's digest; *UP_TO_DATE whether it was skipped. */
+static dray_error_t *push_tag(dray_push_image_result_t *result, const char **digest,
+                              int *up_to_date, const dray_pusher_t *pusher, const char *ref,
+                              apr_file_t *log, dray_cancel_t *cancel, tag_progress_t *tp,
+                              apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  dray_push_request_t req;
+  dray_push_result_t res;
+  dray_error_t *err;
+
+  *up_to_date = 0;
+  if (pusher->skip_existing) {
+    DRAY_ERR(dray_verify_up_to_date(up_to_date, digest, pusher->registry, pusher->engine, ref,
+                                    cancel, result_pool, scratch_pool));
+    if (*up_to_date) {
+      if (log)
+        apr_file_printf(log, "dray: %s is up to date in the registry (%s)\n", ref, *digest);
+      return DRAY_NO_ERROR;
+    }
+  }
+  memset(&req, 0, sizeof(req));
+  memset(&res, 0, sizeof(res));
+  req.reference = ref;
+  req.log = log;
+  req.cancel = cancel;
+  req.progress = on_tag_progress;
+  req.progress_baton = tp;
+  req.stall_timeout = pusher->stall_timeout;
+  tp->bytes = 0;
+  err = pusher->driver->push(pusher->driver, &req, &res, result_pool, scratch_pool);
+  result->bytes += tp->bytes;
+  result->outcome = res.outcome;
+  result->retry_after = res.retry_after;
+  if (err)
+    return err;
+  *digest = res.digest;
+  if (!pusher->verify || !pusher->registry)
+    return DRAY_NO_ERROR;
+  err = dray_verify_pushed(&result->outcome, pusher->registry, ref, res.digest, cancel,
+                           &result->retry_after, scratch_pool);
+  if (err)
+    return err;
+  if (log)
+    apr_file_printf(log, "dray: verified %s: the registry serves %s\n", ref, res.digest);
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_push_image(dray_push_image_result_t *result,
+                              const dray_pusher_t *pusher,
+                              const dray_image_t *image,
+                              apr_file_t *log,
+                              dray_cancel_t *cancel,
+                              dray_push_progress_fn progress,
+                              void *progress_baton,
+                              apr_pool_t *result_pool,
+                              apr_pool_t *scratch_pool)
+{
+  tag_progress_t tp;
+  int i, skipped = 0, verified = 0;
+
+  memset(result, 0, sizeof(*result));
+  result->tag_digests = apr_array_make(result_pool, image->tags->nelts, sizeof(const char *));
+  tp.fn = progress;
+  tp.baton = progress_baton;
+  tp.bytes = 0;
+  for (i = 0; i < image->tags->nelts; i++) {
+    const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *),
+                                     scratch_pool);
+    const char *digest = NULL;
+    int up_to_date;
+    DRAY_ERR(push_tag(result, &digest, &up_to_date, pusher, ref, log, cancel, &tp,
+                      result_pool, scratch_pool));
+    APR_ARRAY_PUSH(result->tag_digests, const char *) = digest;
+    if (up_to_date)
+      skipped++;
+    else if (pusher->verify && pusher->registry)
+      verified++;
+  }
+  result->outcome = DRAY_OUTCOME_OK;
+  result->up_to_date = skipped == image->tags->nelts;
+  result->verified = verified == image->tags->nelts - skipped;
+  return DRAY_NO_ERROR;
 }

@@ -11,8 +11,8 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
-#include "dray/build.h"
 #include "dray/child.h"
+#include "dray/enginecmd.h"
 #include "dray/file.h"
 
 typedef struct cli_driver_t {
@@ -27,9 +27,11 @@ typedef struct push_lines_t {
   const char *digest;
   apr_int64_t size;
   int layers_total, layers_done;
-  int saw_auth_error;
-  int saw_missing_image;
+  dray_outcome_t problem;      /* what the last line that named a problem said */
 } push_lines_t;
+
+/* Not an outcome: "this line names no problem". */
+#define NO_PROBLEM DRAY_OUTCOME_COUNT
 
 static void on_push_line(void *baton, const char *line, apr_size_t len)
 {
@@ -50,11 +52,11 @@ static void on_push_line(void *baton, const char *line, apr_size_t len)
   else if (strstr(line, ": Pushed") || strstr(line, ": Layer already exists") ||
            strstr(line, ": Mounted from"))
     pl->layers_done++;
-  if (dray_push_text_has(line, "unauthorized") || dray_push_text_has(line, "denied") ||
-      dray_push_text_has(line, "authentication required"))
-    pl->saw_auth_error = 1;
-  if (dray_push_text_has(line, "does not exist locally") || dray_push_text_has(line, "no such image"))
-    pl->saw_missing_image = 1;
+  {
+    dray_outcome_t o = dray_outcome_from_message(line, NO_PROBLEM);
+    if (o != NO_PROBLEM)
+      pl->problem = o;
+  }
   if (pl->req->progress) {
     dray_push_progress_t p;
     memset(&p, 0, sizeof(p));
@@ -65,6 +67,35 @@ static void on_push_line(void *baton, const char *line, apr_size_t len)
   }
 }
 
+/* The child's argv; DIGESTFILE (podman) or NULL. */
+static const char **cli_argv(const cli_driver_t *cd, const char *reference,
+                             const char *digestfile, apr_pool_t *pool)
+{
+  const char **argv = apr_pcalloc(pool, 6 * sizeof(*argv));
+  int i = 0;
+  argv[i++] = cd->engine_cmd;
+  argv[i++] = "push";
+  if (digestfile) {
+    argv[i++] = "--digestfile";
+    argv[i++] = digestfile;
+  }
+  argv[i++] = reference;
+  argv[i] = NULL;
+  return argv;
+}
+
+static const char *cli_describe(const dray_push_driver_t *driver, const char *reference,
+                                apr_pool_t *result_pool)
+{
+  const cli_driver_t *cd = driver->baton;
+  return apr_pstrcat(result_pool, "$ ",
+                     dray_child_argv_string(cli_argv(cd, reference,
+                                                     cd->is_podman ? "DIGESTFILE" : NULL,
+                                                     result_pool),
+                                            result_pool),
+                     NULL);
+}
+
 static dray_error_t *cli_push(const dray_push_driver_t *driver,
                               const dray_push_request_t *req,
                               dray_push_result_t *result,
@@ -72,18 +103,15 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
                               apr_pool_t *scratch_pool)
 {
   cli_driver_t *cd = driver->baton;
-  const char *argv[6];
+  const char **argv;
   const char *digestfile = NULL;
   dray_child_spec_t spec;
   dray_child_result_t child;
   push_lines_t pl;
   dray_error_t *err;
-  int i = 0;
 
   memset(result, 0, sizeof(*result));
   result->size = -1;
-  argv[i++] = cd->engine_cmd;
-  argv[i++] = "push";
   if (cd->is_podman) {
     const char *tmp;
     if (apr_temp_dir_get(&tmp, scratch_pool) == APR_SUCCESS) {
@@ -92,13 +120,10 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
       if (apr_file_mktemp(&f, templ, 0, scratch_pool) == APR_SUCCESS) {
         apr_file_close(f);
         digestfile = templ;
-        argv[i++] = "--digestfile";
-        argv[i++] = digestfile;
       }
     }
   }
-  argv[i++] = req->reference;
-  argv[i] = NULL;
+  argv = cli_argv(cd, req->reference, digestfile, scratch_pool);
 
   if (req->log)
     apr_file_printf(req->log, "$ %s\n", dray_child_argv_string(argv, scratch_pool));
@@ -107,6 +132,7 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
   pl.req = req;
   pl.pool = scratch_pool;
   pl.size = -1;
+  pl.problem = NO_PROBLEM;
   memset(&spec, 0, sizeof(spec));
   spec.argv = argv;
   spec.env = cd->env;
@@ -121,8 +147,8 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
 
   err = dray_child_run(&child, &spec, scratch_pool, scratch_pool);
   if (err) {
-    result->reason = dray_error_has(err, DRAY_ERR_CANCELLED) ? "cancelled" : "start";
-    result->retryable = 0;
+    result->outcome = dray_error_has(err, DRAY_ERR_CANCELLED) ? DRAY_OUTCOME_CANCELLED
+                                                              : DRAY_OUTCOME_NOT_STARTED;
     return dray_error_quick_wrapf(err, "push %s not started", req->reference);
   }
   if (digestfile) {
@@ -132,12 +158,11 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
     apr_file_remove(digestfile, scratch_pool);
   }
   if (child.cancelled) {
-    result->reason = "cancelled";
+    result->outcome = DRAY_OUTCOME_CANCELLED;
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", req->reference);
   }
   if (child.idle_timed_out) {
-    result->reason = "stalled";
-    result->retryable = 1;
+    result->outcome = DRAY_OUTCOME_STALLED;
     result->retry_after = apr_time_from_sec(req->stall_timeout); /* as the engine driver */
     return dray_error_createf(DRAY_ERR_STALLED, NULL,
                               "push %s stalled: no output for %d seconds",
@@ -146,30 +171,23 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
   if (child.exit_code != 0) {
     /* The last line of output is the engine's error. */
     const char *last = dray_child_last_line(&child, scratch_pool);
-    if (pl.saw_auth_error) {
-      result->reason = "auth";
-      result->retryable = 0;
-    } else if (pl.saw_missing_image) {
-      result->reason = "missing";
-      result->retryable = 0;
-    } else {
-      result->reason = "exit";
-      result->retryable = 1;
-    }
-    return dray_error_createf(pl.saw_auth_error ? DRAY_ERR_AUTH : DRAY_ERR_CHILD, NULL,
+    /* The same words the engine driver would have read in the stream. */
+    result->outcome = dray_outcome_from_message(
+        last, pl.problem != NO_PROBLEM ? pl.problem : DRAY_OUTCOME_EXIT);
+    return dray_error_createf(result->outcome == DRAY_OUTCOME_AUTH ? DRAY_ERR_AUTH : DRAY_ERR_CHILD, NULL,
                               "push %s: %s push exited with code %d%s%s",
                               req->reference, cd->engine_cmd, child.exit_code,
                               *last ? ": " : "", last);
   }
   if (!pl.digest) {
-    result->reason = "exit";
-    result->retryable = 1;
+    result->outcome = DRAY_OUTCOME_PROTOCOL;
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                               "push %s: %s push reported no digest", req->reference,
                               cd->engine_cmd);
   }
   result->digest = apr_pstrdup(result_pool, pl.digest);
   result->size = pl.size;
+  result->outcome = DRAY_OUTCOME_OK;
   return DRAY_NO_ERROR;
 }
 
@@ -182,9 +200,10 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
   cli_driver_t *cd = apr_pcalloc(result_pool, sizeof(*cd));
   cd->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
   cd->env = env;
-  cd->is_podman = dray_build_cmd_is_podman(engine_cmd);
+  cd->is_podman = dray_engine_cmd_kind(engine_cmd) == DRAY_ENGINE_CMD_PODMAN;
   driver->name = "cli";
   driver->push = cli_push;
+  driver->describe = cli_describe;
   driver->baton = cd;
   *driver_p = driver;
   return DRAY_NO_ERROR;

@@ -65,42 +65,6 @@ static void note_progress(push_ctx_t *ctx, apr_time_t now)
     slots_moved(now);
 }
 
-void dray_push_engine_classify(const char *message, const char **reason,
-                               int *retryable)
-{
-  static const char *const auth[] = {
-    "unauthorized", "denied", "authentication required", "no basic auth credentials",
-    "incorrect username or password", "forbidden", NULL};
-  static const char *const permanent[] = {
-    "does not exist locally", "no such image", "tag does not exist",
-    "invalid reference format", "repository name must", NULL};
-  static const char *const network[] = {
-    "connection refused", "connection reset", "i/o timeout", "eof", "broken pipe",
-    "no such host", "handshake timeout", "dial tcp", "timeout", "unexpected end",
-    NULL};
-
-  for (int i = 0; auth[i]; i++)
-    if (dray_push_text_has(message, auth[i])) {
-      *reason = "auth";
-      *retryable = 0;
-      return;
-    }
-  for (int i = 0; permanent[i]; i++)
-    if (dray_push_text_has(message, permanent[i])) {
-      *reason = "http";
-      *retryable = 0;
-      return;
-    }
-  for (int i = 0; network[i]; i++)
-    if (dray_push_text_has(message, network[i])) {
-      *reason = "network";
-      *retryable = 1;
-      return;
-    }
-  *reason = "http";
-  *retryable = 1;
-}
-
 static void report(push_ctx_t *ctx, apr_time_t now, int force)
 {
   dray_push_progress_t snap;
@@ -197,11 +161,11 @@ static void on_cancel(void *baton, int force)
   apr_atomic_set32(&ctx->cancelled, 1);
 }
 
-static dray_error_t *fail(dray_push_result_t *result, const char *reason, int retryable,
-                          dray_error_t *err)
+static const char *push_path(const dray_ref_t *ref, apr_pool_t *pool);
+
+static dray_error_t *fail(dray_push_result_t *result, dray_outcome_t outcome, dray_error_t *err)
 {
-  result->reason = reason;
-  result->retryable = retryable;
+  result->outcome = outcome;
   return err;
 }
 
@@ -219,7 +183,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   push_ctx_t *ctx;
   dray_ref_t *ref;
   dray_error_t *err;
-  const char *path, *tag, *registry, *digest, *message;
+  const char *path, *registry, *digest, *message;
   char errbuf[CURL_ERROR_SIZE] = "";
   apr_int64_t size;
   CURLcode rc;
@@ -229,20 +193,19 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
 
   err = dray_ref_parse(&ref, ref_s, scratch_pool);
   if (err)
-    return fail(result, "http", 0, err);
+    return fail(result, DRAY_OUTCOME_REJECTED, err);
   if (!ref->tag && ref->digest)
-    return fail(result, "http", 0,
+    return fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL,
                                    "push %s: a tag is needed to push", ref_s));
-  tag = ref->tag ? ref->tag : "latest";
   registry = ref->domain; /* NULL: Docker Hub */
 
   if (d->auth) {
     err = dray_auth_get(&creds, d->auth, registry, req->cancel, scratch_pool, scratch_pool);
     if (err)
       return dray_error_has(err, DRAY_ERR_CANCELLED)
-                 ? fail(result, "cancelled", 0, err)
-                 : fail(result, "auth", 0,
+                 ? fail(result, DRAY_OUTCOME_CANCELLED, err)
+                 : fail(result, DRAY_OUTCOME_AUTH,
                         dray_error_quick_wrapf(err, "push %s: no credentials", ref_s));
   }
 
@@ -255,25 +218,23 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
 
   if (req->cancel
       && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, scratch_pool) != APR_SUCCESS)
-    return fail(result, "cancelled", 0,
+    return fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
 
   ctx->curl = curl_easy_init();
   if (!ctx->curl) {
     if (reg)
       dray_cancel_unregister(reg);
-    return fail(result, "network", 1,
+    return fail(result, DRAY_OUTCOME_NOT_STARTED,
                 dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle"));
   }
-  path = apr_pstrcat(scratch_pool, "/images/",
-                     dray_engine_escape_name(ref->name, scratch_pool), "/push?tag=",
-                     dray_engine_escape_name(tag, scratch_pool), NULL);
+  path = push_path(ref, scratch_pool);
   err = dray_engine_curl_setup(ctx->curl, d->engine, path, scratch_pool);
   if (err) {
     curl_easy_cleanup(ctx->curl);
     if (reg)
       dray_cancel_unregister(reg);
-    return fail(result, "network", 0, err);
+    return fail(result, DRAY_OUTCOME_NOT_STARTED, err);
   }
   if (req->log) {
     const char *note = apr_psprintf(scratch_pool, "# POST /v%s%s (engine %s)\n",
@@ -313,7 +274,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   report(ctx, apr_time_now(), 1);
 
   if (apr_atomic_read32(&ctx->cancelled))
-    return fail(result, "cancelled", 0,
+    return fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
   if (ctx->stalled) {
     dray_push_progress_t snap;
@@ -322,13 +283,13 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
      * started, and a retry reattaches to them: give them a stall period. */
     result->retry_after = apr_time_from_sec(req->stall_timeout);
     if (ctx->stalled_waiting)
-      return fail(result, "stalled", 1,
+      return fail(result, DRAY_OUTCOME_STALLED,
                   dray_error_createf(DRAY_ERR_STALLED, NULL,
                                      "push %s stalled: no progress for %d s (waiting: "
                                      "every layer waits for an upload slot of the engine, "
                                      "and the uploads holding them do not move)",
                                      ref_s, req->stall_timeout));
-    return fail(result, "stalled", 1,
+    return fail(result, DRAY_OUTCOME_STALLED,
                 dray_error_createf(DRAY_ERR_STALLED, NULL,
                                    "push %s stalled: no progress for %d s (%s, %"
                                    APR_INT64_T_FMT " of %" APR_INT64_T_FMT " bytes)",
@@ -336,43 +297,65 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
                                    snap.bytes_done, snap.bytes_total));
   }
   if (ctx->parse_err)
-    return fail(result, "http", 1,
+    return fail(result, DRAY_OUTCOME_PROTOCOL,
                 dray_error_quick_wrapf(ctx->parse_err, "push %s", ref_s));
-  if (rc != CURLE_OK)
-    return fail(result, "network", 1,
+  if (rc != CURLE_OK) {
+    message = *errbuf ? errbuf : curl_easy_strerror(rc);
+    return fail(result, dray_outcome_from_message(message, DRAY_OUTCOME_NETWORK),
                 dray_error_createf(DRAY_ERR_HTTP, NULL, "push %s: engine %s: %s", ref_s,
-                                   dray_engine_endpoint(d->engine)->host,
-                                   *errbuf ? errbuf : curl_easy_strerror(rc)));
+                                   dray_engine_endpoint(d->engine)->host, message));
+  }
   if (ctx->status < 200 || ctx->status > 299) {
     message = dray_engine_error_message(ctx->errbody, ctx->errlen, scratch_pool);
     err = dray_error_createf(ctx->status == 401 || ctx->status == 403 ? DRAY_ERR_AUTH
                              : ctx->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP,
                              NULL, "push %s: engine answered HTTP %ld: %s", ref_s,
                              ctx->status, message);
-    if (ctx->status == 401 || ctx->status == 403)
-      return fail(result, "auth", 0, err);
-    return fail(result, "http", ctx->status >= 500 || ctx->status == 429, err);
+    return fail(result, dray_outcome_from_http_status(ctx->status), err);
   }
 
   message = dray_progress_error(ctx->progress);
   if (message) {
-    const char *reason;
-    int retryable;
-    dray_push_engine_classify(message, &reason, &retryable);
-    return fail(result, reason, retryable,
-                dray_error_createf(!strcmp(reason, "auth") ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
+    /* The engine's own push failed: its words say why (the CLI driver reads
+     * the same words from "docker push"). */
+    dray_outcome_t outcome = dray_outcome_from_message(message, DRAY_OUTCOME_EXIT);
+    return fail(result, outcome,
+                dray_error_createf(outcome == DRAY_OUTCOME_AUTH ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
                                    NULL, "push %s failed in the engine: %s", ref_s,
                                    message));
   }
   digest = dray_progress_digest(ctx->progress, &size);
   if (!digest)
-    return fail(result, "http", 1,
+    return fail(result, DRAY_OUTCOME_PROTOCOL,
                 dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                                    "push %s: the engine's stream ended without a digest",
                                    ref_s));
   result->digest = apr_pstrdup(result_pool, digest);
   result->size = size;
+  result->outcome = DRAY_OUTCOME_OK;
   return DRAY_NO_ERROR;
+}
+
+/* The request's path on the engine for REF, or NULL if REF cannot be pushed. */
+static const char *push_path(const dray_ref_t *ref, apr_pool_t *pool)
+{
+  return apr_pstrcat(pool, "/images/", dray_engine_escape_name(ref->name, pool), "/push?tag=",
+                     dray_engine_escape_name(ref->tag ? ref->tag : "latest", pool), NULL);
+}
+
+static const char *engine_describe(const dray_push_driver_t *driver, const char *reference,
+                                   apr_pool_t *result_pool)
+{
+  const engine_driver_t *d = driver->baton;
+  dray_ref_t *ref;
+  dray_error_t *err = dray_ref_parse(&ref, reference, result_pool);
+  if (err) {
+    dray_error_clear(err);
+    return apr_pstrcat(result_pool, "# cannot push ", reference, NULL);
+  }
+  return apr_psprintf(result_pool, "POST /v%s%s (Engine API at %s)",
+                      dray_engine_api_version(d->engine), push_path(ref, result_pool),
+                      dray_engine_endpoint(d->engine)->host);
 }
 
 dray_error_t *dray_push_engine_driver_create(dray_push_driver_t **driver_p,
@@ -386,6 +369,7 @@ dray_error_t *dray_push_engine_driver_create(dray_push_driver_t **driver_p,
   d->auth = auth;
   driver->name = "engine";
   driver->push = engine_push;
+  driver->describe = engine_describe;
   driver->baton = d;
   *driver_p = driver;
   return DRAY_NO_ERROR;

@@ -153,47 +153,70 @@ int dray_ref_is_valid_tag(const char *tag)
   return 1;
 }
 
-/* Why DIGEST is not acceptable, or NULL. Known algorithms as go-digest. */
-static const char *digest_problem(const char *digest, apr_pool_t *pool)
-{
-  const char *colon = strchr(digest, ':');
-  const char *hex;
-  apr_size_t alen, hlen, i, want = 0;
-  int sep = 1;
+typedef enum digest_check_t {
+  DIGEST_OK = 0,
+  DIGEST_NO_COLON,
+  DIGEST_ALGORITHM,
+  DIGEST_LENGTH,
+  DIGEST_NOT_LOWER_HEX
+} digest_check_t;
 
+/* The one digest rule; *ALEN and *WANT say what was found, for messages. */
+static digest_check_t check_digest(const char *s, apr_size_t len, apr_size_t *alen,
+                                   apr_size_t *want)
+{
+  const char *colon = memchr(s, ':', len);
+  apr_size_t i;
+
+  *alen = colon ? (apr_size_t)(colon - s) : len;
+  *want = 0;
   if (!colon)
-    return "invalid digest format (want ALGORITHM:HEX)";
-  alen = (apr_size_t)(colon - digest);
-  for (i = 0; i < alen; i++) {
-    char c = digest[i];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-      sep = 0;
-    else if (c >= '0' && c <= '9' && !sep)
-      ;
-    else if (!sep && (c == '-' || c == '_' || c == '+' || c == '.'))
-      sep = 1;
-    else
-      return "invalid digest format: bad algorithm";
-  }
-  if (alen == 0 || sep)
-    return "invalid digest format: bad algorithm";
-  hex = colon + 1;
-  hlen = strlen(hex);
-  if (alen == 6 && memcmp(digest, "sha256", 6) == 0)
-    want = 64;
-  else if (alen == 6 && memcmp(digest, "sha384", 6) == 0)
-    want = 96;
-  else if (alen == 6 && memcmp(digest, "sha512", 6) == 0)
-    want = 128;
+    return DIGEST_NO_COLON;
+  if (*alen == 6 && memcmp(s, "sha256", 6) == 0)
+    *want = 64;
+  else if (*alen == 6 && memcmp(s, "sha512", 6) == 0)
+    *want = 128;
   else
-    return apr_psprintf(pool, "unsupported digest algorithm \"%.*s\"", (int)alen, digest);
-  if (hlen != want)
-    return apr_psprintf(pool, "invalid digest format: %.*s needs %d hex digits, got %d",
-                        (int)alen, digest, (int)want, (int)hlen);
-  for (i = 0; i < hlen; i++)
-    if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-      return "invalid digest format: the hex part must be lowercase hexadecimal";
-  return NULL;
+    return DIGEST_ALGORITHM;
+  if (len - *alen - 1 != *want)
+    return DIGEST_LENGTH;
+  for (i = *alen + 1; i < len; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return DIGEST_NOT_LOWER_HEX;
+  return DIGEST_OK;
+}
+
+const char *dray_digest_problem(const char *s, apr_size_t len, apr_pool_t *result_pool)
+{
+  apr_size_t alen, want;
+  switch (check_digest(s, len, &alen, &want)) {
+  case DIGEST_OK:
+    return NULL;
+  case DIGEST_NO_COLON:
+    return "invalid digest format (want ALGORITHM:HEX)";
+  case DIGEST_ALGORITHM:
+    return apr_psprintf(result_pool, "unsupported digest algorithm \"%.*s\" (want sha256 or "
+                        "sha512)", (int)alen, s);
+  case DIGEST_LENGTH:
+    return apr_psprintf(result_pool, "invalid digest format: %.*s needs %d hex digits, got %d",
+                        (int)alen, s, (int)want, (int)(len - alen - 1));
+  default:
+    return "invalid digest format: the hex part must be lowercase hexadecimal";
+  }
+}
+
+int dray_digest_is_valid(const char *s)
+{
+  apr_size_t alen, want;
+  return s && check_digest(s, strlen(s), &alen, &want) == DIGEST_OK;
+}
+
+const char *dray_digest_parse(const char *s, apr_size_t len, apr_pool_t *result_pool)
+{
+  apr_size_t alen, want;
+  if (!s || check_digest(s, len, &alen, &want) != DIGEST_OK)
+    return NULL;
+  return apr_pstrmemdup(result_pool, s, len);
 }
 
 /* Split NAME[0..LEN) into domain and path; return a reason or NULL. */
@@ -233,7 +256,7 @@ dray_error_t *dray_ref_parse(dray_ref_t **ref_p, const char *s, apr_pool_t *resu
   apr_size_t len = at ? (apr_size_t)(at - s) : strlen(s);
 
   if (at) {
-    problem = digest_problem(at + 1, result_pool);
+    problem = dray_digest_problem(at + 1, strlen(at + 1), result_pool);
     if (problem)
       goto bad;
     ref->digest = apr_pstrdup(result_pool, at + 1);
@@ -275,21 +298,15 @@ bad:
   return dray_error_createf(DRAY_ERR_INPUT, NULL, "invalid reference \"%s\": %s", s, problem);
 }
 
-int dray_ref_is_valid_name(const char *name)
+int dray_ref_is_valid_name(const char *name, apr_pool_t *scratch_pool)
 {
   const char *domain, *path, *slash = strrchr(name, '/');
   const char *colon = strrchr(name, ':');
-  apr_pool_t *pool;
-  int ok;
 
   /* A ":" after the last "/" would be a tag, an "@" a digest. */
   if (strchr(name, '@') || (colon && (!slash || colon > slash)))
     return 0;
-  if (apr_pool_create(&pool, NULL) != APR_SUCCESS)
-    return 0;
-  ok = split_name(&domain, &path, name, strlen(name), pool) == NULL;
-  apr_pool_destroy(pool);
-  return ok;
+  return split_name(&domain, &path, name, strlen(name), scratch_pool) == NULL;
 }
 
 const char *dray_ref_path_problem(const char *path, apr_pool_t *result_pool)
@@ -301,15 +318,9 @@ const char *dray_ref_path_problem(const char *path, apr_pool_t *result_pool)
   return problem;
 }
 
-int dray_ref_is_valid_path(const char *path)
+int dray_ref_is_valid_path(const char *path, apr_pool_t *scratch_pool)
 {
-  apr_pool_t *pool;
-  int ok;
-  if (apr_pool_create(&pool, NULL) != APR_SUCCESS)
-    return 0;
-  ok = dray_ref_path_problem(path, pool) == NULL;
-  apr_pool_destroy(pool);
-  return ok;
+  return dray_ref_path_problem(path, scratch_pool) == NULL;
 }
 
 dray_error_t *dray_ref_check_registry(const char **normalized, const char *registry,
@@ -360,10 +371,16 @@ const char *dray_ref_join(const char *prefix, const char *name, apr_pool_t *resu
   return apr_psprintf(result_pool, "%.*s/%s", (int)len, prefix, name);
 }
 
+int dray_ref_domain_is_docker_hub(const char *domain)
+{
+  return !domain || !*domain || strcmp(domain, "docker.io") == 0
+         || strcmp(domain, "index.docker.io") == 0 || strcmp(domain, "registry-1.docker.io") == 0;
+}
+
 const char *dray_ref_normalized_name(const dray_ref_t *ref, apr_pool_t *result_pool)
 {
   const char *domain = ref->domain;
-  if (!domain || strcmp(domain, "index.docker.io") == 0 || strcmp(domain, "docker.io") == 0) {
+  if (dray_ref_domain_is_docker_hub(domain)) {
     if (!strchr(ref->path, '/'))
       return apr_pstrcat(result_pool, "docker.io/library/", ref->path, NULL);
     return apr_pstrcat(result_pool, "docker.io/", ref->path, NULL);

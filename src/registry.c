@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "dray/http.h"
 #include "dray/ref.h"
 
 typedef struct token_t {
@@ -56,39 +57,42 @@ dray_error_t *dray_registry_create(dray_registry_t **reg_p,
   return DRAY_NO_ERROR;
 }
 
-/* HOST without its port ("[::1]:5000" -> "::1"). */
-static const char *strip_port(const char *host, apr_pool_t *pool)
+/* Where the host name of HOST ("[::1]:5000" -> "::1") starts and its length. */
+static void host_name(const char *host, const char **name, apr_size_t *len)
 {
   const char *colon;
+  *name = host;
+  *len = strlen(host);
   if (host[0] == '[') {
     const char *end = strchr(host, ']');
-    return end ? apr_pstrmemdup(pool, host + 1, (apr_size_t)(end - host - 1)) : host;
+    if (end) {
+      *name = host + 1;
+      *len = (apr_size_t)(end - host - 1);
+    }
+    return;
   }
   colon = strchr(host, ':');
-  if (colon && strchr(colon + 1, ':'))
-    return host; /* a bare IPv6 address */
-  return colon ? apr_pstrmemdup(pool, host, (apr_size_t)(colon - host)) : host;
+  if (colon && !strchr(colon + 1, ':')) /* more than one: a bare IPv6 address */
+    *len = (apr_size_t)(colon - host);
+}
+
+static int name_is(const char *name, apr_size_t len, const char *s)
+{
+  return strlen(s) == len && memcmp(name, s, len) == 0;
 }
 
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
 {
-  char buf[256];
-  apr_pool_t *pool;
   const char *name;
-  int plain = 0;
+  apr_size_t len;
+  int plain;
 
-  if (strlen(host) >= sizeof(buf))
-    return 0;
-  apr_pool_create(&pool, NULL);
-  name = strip_port(host, pool);
-  apr_cpystrn(buf, name, sizeof(buf));
-  apr_pool_destroy(pool);
-
-  if (!strcmp(buf, "localhost") || !strcmp(buf, "::1") || !strncmp(buf, "127.", 4))
-    plain = 1;
+  host_name(host, &name, &len);
+  plain = name_is(name, len, "localhost") || name_is(name, len, "::1")
+          || (len >= 4 && memcmp(name, "127.", 4) == 0);
   for (int i = 0; !plain && reg && i < reg->insecure->nelts; i++) {
     const char *entry = APR_ARRAY_IDX(reg->insecure, i, const char *);
-    plain = !strcmp(entry, host) || !strcmp(entry, buf);
+    plain = !strcmp(entry, host) || name_is(name, len, entry);
   }
   return plain;
 }
@@ -247,12 +251,6 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
   return n;
 }
 
-static int on_xferinfo(void *baton, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-  (void)a; (void)b; (void)c; (void)d;
-  return baton && dray_cancel_level(baton) > 0;
-}
-
 typedef struct call_t {
   const char *method;         /* "HEAD", "GET" or "POST" */
   const char *url;
@@ -263,60 +261,53 @@ typedef struct call_t {
   dray_cancel_t *cancel;
 } call_t;
 
+/* The request's own options on top of dray_http's common ones. */
+static dray_error_t *set_request(dray_http_t *h, response_t *r, const call_t *call,
+                                 apr_pool_t *pool)
+{
+  DRAY_ERR(dray_http_set_header_fn(h, on_header, r));
+  DRAY_ERR(dray_http_set_write(h, on_body, r));
+  if (!strcmp(call->method, "HEAD"))
+    DRAY_ERR(dray_http_setopt_long(h, CURLOPT_NOBODY, 1L, "HEAD"));
+  else if (!strcmp(call->method, "POST"))
+    DRAY_ERR(dray_http_setopt_ptr(h, CURLOPT_POSTFIELDS, call->form ? call->form : "", "POST"));
+  if (call->accept)
+    DRAY_ERR(dray_http_add_header(h, apr_pstrcat(pool, "Accept: ", call->accept, NULL)));
+  if (call->authorization)
+    DRAY_ERR(dray_http_add_header(h, apr_pstrcat(pool, "Authorization: ", call->authorization,
+                                                 NULL)));
+  return DRAY_NO_ERROR;
+}
+
 static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
 {
-  CURL *curl = curl_easy_init();
-  struct curl_slist *headers = NULL;
-  char errbuf[CURL_ERROR_SIZE] = "";
-  CURLcode rc;
+  dray_http_options_t opts;
+  dray_http_t *h;
+  dray_error_t *err;
 
   memset(r, 0, sizeof(*r));
   r->pool = pool;
-  if (!curl)
-    return dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle");
-  curl_easy_setopt(curl, CURLOPT_URL, call->url);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)DRAY_REGISTRY_CONNECT_TIMEOUT_SEC);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)DRAY_REGISTRY_LOW_SPEED_TIME_SEC);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "dray");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, call->cancel);
-  if (!strcmp(call->method, "HEAD"))
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  else if (!strcmp(call->method, "POST"))
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->form ? call->form : "");
-  if (call->accept)
-    headers = curl_slist_append(headers, apr_pstrcat(pool, "Accept: ", call->accept, NULL));
-  if (call->authorization)
-    headers = curl_slist_append(headers, apr_pstrcat(pool, "Authorization: ",
-                                                     call->authorization, NULL));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-
-  rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-  curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &r->retry_after);
-  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length);
-  curl_easy_cleanup(curl);
-  curl_slist_free_all(headers);
-
-  if (rc == CURLE_ABORTED_BY_CALLBACK)
-    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", call->what);
-  if (rc != CURLE_OK)
-    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s %s: %s", call->what,
-                              call->method, call->url,
-                              *errbuf ? errbuf : curl_easy_strerror(rc));
-  return DRAY_NO_ERROR;
+  r->retry_after = -1;
+  r->content_length = -1;
+  memset(&opts, 0, sizeof(opts));
+  opts.url = call->url;
+  opts.connect_timeout_sec = DRAY_REGISTRY_CONNECT_TIMEOUT_SEC;
+  opts.low_speed_time_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  opts.max_redirects = 5;
+  opts.cancel = call->cancel;
+  DRAY_ERR(dray_http_handle_create(&h, &opts, pool));
+  err = set_request(h, r, call, pool);
+  if (!err)
+    err = dray_http_perform(h, apr_psprintf(pool, "%s: %s %s", call->what, call->method,
+                                            call->url));
+  r->status = dray_http_status(h);
+  if (curl_easy_getinfo(dray_http_curl(h), CURLINFO_RETRY_AFTER, &r->retry_after) != CURLE_OK)
+    r->retry_after = -1;
+  if (curl_easy_getinfo(dray_http_curl(h), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length)
+      != CURLE_OK)
+    r->content_length = -1;
+  dray_http_handle_destroy(h);
+  return err;
 }
 
 /* ---- tokens ----------------------------------------------------------- */
@@ -446,7 +437,7 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   memset(out, 0, sizeof(*out));
   out->size = -1;
   DRAY_ERR(dray_ref_parse(&ref, reference, scratch_pool));
-  domain = ref->domain && !dray_auth_is_hub(ref->domain) ? ref->domain : NULL;
+  domain = dray_ref_domain_is_docker_hub(ref->domain) ? NULL : ref->domain;
   host = domain ? domain : DRAY_REGISTRY_HUB_HOST;
   repo = dray_ref_normalized_name(ref, scratch_pool);
   repo = strchr(repo, '/') + 1; /* drop the domain */
@@ -508,6 +499,10 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   }
 
   if (r.status == 200) {
+    if (r.digest && !dray_digest_is_valid(r.digest))
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: the registry sent an invalid Docker-Content-Digest "
+                                "(want sha256: and 64 lowercase hex digits)", what);
     out->found = 1;
     out->digest = r.digest ? apr_pstrdup(result_pool, r.digest) : NULL;
     out->media_type = r.content_type ? apr_pstrdup(result_pool, r.content_type) : NULL;

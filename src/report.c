@@ -22,6 +22,11 @@ static const char *short_digest(const char *d, apr_pool_t *pool)
   return strlen(d) > 19 ? apr_pstrndup(pool, d, 19) : d;
 }
 
+static const char *plural(int n, const char *one, const char *many)
+{
+  return n == 1 ? one : many;
+}
+
 void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                apr_pool_t *scratch_pool)
 {
@@ -45,7 +50,8 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
     fprintf(out, "%-*s  %-11s  %7s  %7s  %8s  %s\n", w, job->image->name,
             dray_job_state_word(run, job), b, p,
             apr_psprintf(scratch_pool, "%d/%d", job->build_attempts, job->push_attempts),
-            verbose && job->digest ? job->digest : short_digest(job->digest, scratch_pool));
+            verbose && dray_job_digest(job) ? dray_job_digest(job)
+                                            : short_digest(dray_job_digest(job), scratch_pool));
   }
   {
     const char *not_started = NULL;
@@ -70,11 +76,14 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
       fprintf(out, "\nnot started (interrupted): %s\n", not_started);
   }
   dray_run_count(&c, run);
-  fprintf(out, "\n%d images in %.1fs: %d %s, %d failed, %d skipped, %d interrupted "
-               "(at most %d builds and %d pushes at once)\n",
-          run->jobs->nelts, secs(run->end - run->start), c.done,
+  fprintf(out, "\n%d %s in %.1fs: %d %s, %d failed, %d skipped, %d interrupted "
+               "(at most %d %s and %d %s at once)\n",
+          run->jobs->nelts, plural(run->jobs->nelts, "image", "images"),
+          secs(run->end - run->start), c.done,
           run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed, c.skipped,
-          c.interrupted, run->max_running_builds, run->max_running_pushes);
+          c.interrupted, run->max_running_builds,
+          plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
+          plural(run->max_running_pushes, "push", "pushes"));
   fflush(out);
 }
 
@@ -113,7 +122,7 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
         json_pack("{s:s, s:i, s:o, s:o, s:s, s:o}", "phase",
                   a->phase == DRAY_PHASE_BUILD ? "build" : "push", "number", a->number,
                   "start", time_or_null(a->start), "end", time_or_null(a->end),
-                  "result", a->result ? a->result : "?", "error", str_or_null(a->error)));
+                  "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error)));
   }
   json_object_set_new(o, "name", json_string(img->name));
   json_object_set_new(o, "repository", json_string(img->repository));
@@ -122,11 +131,13 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "origin", str_or_null(img->origin));
   json_object_set_new(o, "depends_on", deps);
   json_object_set_new(o, "status", json_string(dray_job_state_word(run, job)));
-  json_object_set_new(o, "reason", str_or_null(job->reason));
+  json_object_set_new(o, "reason", job->state == DRAY_JOB_DONE || !DRAY_JOB_IS_FINAL(job->state)
+                                        ? json_null()
+                                        : json_string(dray_outcome_word(job->outcome)));
   json_object_set_new(o, "error", str_or_null(job->error));
   json_object_set_new(o, "log", str_or_null(job->log_path));
   json_object_set_new(o, "image_id", str_or_null(job->image_id));
-  json_object_set_new(o, "digest", str_or_null(job->digest));
+  json_object_set_new(o, "digest", str_or_null(dray_job_digest(job)));
   json_object_set_new(o, "tag_digests", tagd);
   json_object_set_new(o, "up_to_date", json_boolean(job->up_to_date));
   /* true: the registry served every pushed digest; null: not checked */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <apr_strings.h>
+
 void dray_run_count(dray_run_counts_t *c, const dray_run_t *run)
 {
   int i;
@@ -44,4 +46,42 @@ const char *dray_job_state_word(const dray_run_t *run, const dray_job_t *job)
   case DRAY_JOB_INTERRUPTED: return "interrupted";
   }
   return "unknown";
+}
+
+dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_t *result_pool)
+{
+  dray_run_t *run = apr_pcalloc(result_pool, sizeof(*run));
+  int n = plan->images->nelts, i;
+
+  run->mode = mode;
+  run->plan = plan;
+  run->jobs = apr_array_make(result_pool, n, sizeof(dray_job_t *));
+  for (i = 0; i < n; i++) {
+    dray_job_t *job = apr_pcalloc(result_pool, sizeof(*job));
+    job->image = APR_ARRAY_IDX(plan->images, i, const dray_image_t *);
+    job->attempts = apr_array_make(result_pool, 2, sizeof(dray_attempt_t));
+    job->tag_digests = apr_array_make(result_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(run->jobs, dray_job_t *) = job;
+  }
+  return run;
+}
+
+const char *dray_job_digest(const dray_job_t *job)
+{
+  return job->tag_digests->nelts ? APR_ARRAY_IDX(job->tag_digests, 0, const char *) : NULL;
+}
+
+int dray_exit_code(const dray_error_t *err, const dray_run_t *run)
+{
+  dray_run_counts_t c;
+  if (err && (dray_error_has(err, DRAY_ERR_USAGE) || dray_error_has(err, DRAY_ERR_INPUT)))
+    return DRAY_EXIT_USAGE;
+  if (run && run->interrupts > 0)
+    return DRAY_EXIT_INTERRUPTED;
+  if (err)
+    return DRAY_EXIT_FAILED;
+  if (!run)
+    return DRAY_EXIT_OK;
+  dray_run_count(&c, run);
+  return (c.failed || c.skipped || c.interrupted) ? DRAY_EXIT_FAILED : DRAY_EXIT_OK;
 }

@@ -7,7 +7,8 @@
 
 #include "dray/ref.h"
 
-dray_error_t *dray_verify_pushed(dray_registry_t *registry,
+dray_error_t *dray_verify_pushed(dray_outcome_t *outcome,
+                                 dray_registry_t *registry,
                                  const char *reference,
                                  const char *digest,
                                  dray_cancel_t *cancel,
@@ -18,10 +19,13 @@ dray_error_t *dray_verify_pushed(dray_registry_t *registry,
   dray_error_t *err;
 
   *retry_after = 0;
+  *outcome = DRAY_OUTCOME_VERIFY;
   memset(&m, 0, sizeof(m));
   err = dray_registry_head_manifest(&m, registry, reference, cancel, scratch_pool, scratch_pool);
   if (err) {
+    /* The registry could not be asked: why decides whether to ask again. */
     *retry_after = m.retry_after;
+    *outcome = dray_outcome_from_error(err, m.http_status, DRAY_OUTCOME_NETWORK, scratch_pool);
     return dray_error_quick_wrapf(err, "cannot verify %s", reference);
   }
   if (!m.found)
@@ -32,6 +36,7 @@ dray_error_t *dray_verify_pushed(dray_registry_t *registry,
     return dray_error_createf(DRAY_ERR_VERIFY, NULL,
                               "verify %s: the registry serves %s, the push reported %s",
                               reference, m.digest ? m.digest : "no digest", digest);
+  *outcome = DRAY_OUTCOME_OK;
   return DRAY_NO_ERROR;
 }
 

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <jansson.h>
 #include <apr_time.h>
 
 #include "dray/platform.h"
@@ -18,7 +17,6 @@
 #define REDRAW_INTERVAL apr_time_from_msec(100)
 #define MAX_JOB_LINES 16
 #define PLAIN_STATUS_INTERVAL apr_time_from_sec(30)  /* a sign of life in CI logs */
-#define EVENT_PROGRESS_INTERVAL apr_time_from_sec(1)
 #define SHOW_STALL_AFTER apr_time_from_sec(10)
 
 struct dray_view_t {
@@ -28,8 +26,6 @@ struct dray_view_t {
   int drawn_lines;      /* lines of the live block now on screen */
   apr_time_t last_draw;
   apr_time_t last_status; /* plain mode: last periodic status line */
-  FILE *events;           /* --events json, or NULL */
-  apr_time_t *last_progress_event; /* per job, for --events json */
   apr_pool_t *pool;     /* cleared before each redraw */
   apr_pool_t *long_pool;
 };
@@ -48,81 +44,9 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
   return v;
 }
 
-void dray_view_set_events(dray_view_t *v, FILE *events)
-{
-  v->events = events;
-}
-
 static double seconds(apr_interval_time_t t)
 {
   return (double)t / APR_USEC_PER_SEC;
-}
-
-/* ---- --events json: one object per line, for CI systems ----------------- */
-
-static void emit_json(dray_view_t *v, json_t *o)
-{
-  char *text;
-  apr_time_t now = apr_time_now();
-  json_object_set_new(o, "time", json_real(seconds(now)));
-  text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  json_decref(o);
-  if (text) {
-    fprintf(v->events, "%s\n", text);
-    fflush(v->events);
-    free(text);
-  }
-}
-
-static void emit_event_json(dray_view_t *v, const dray_run_t *run, const dray_job_t *job,
-                            const char *event, const char *detail)
-{
-  json_t *o = json_object();
-  const char *kind = strstr(event, "started") ? "started"
-                   : strstr(event, "retry") ? "retry"
-                   : !job ? "run" : "finished";
-  json_object_set_new(o, "event", json_string(event));
-  json_object_set_new(o, "kind", json_string(kind));
-  if (job) {
-    json_object_set_new(o, "image", json_string(job->image->name));
-    json_object_set_new(o, "status", json_string(dray_job_state_word(run, job)));
-    json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
-    json_object_set_new(o, "push_attempts", json_integer(job->push_attempts));
-    if (job->reason)
-      json_object_set_new(o, "reason", json_string(job->reason));
-    if (job->digest && job->state == DRAY_JOB_DONE)
-      json_object_set_new(o, "digest", json_string(job->digest));
-  }
-  if (detail)
-    json_object_set_new(o, "detail", json_string(detail));
-  emit_json(v, o);
-}
-
-static void emit_progress_json(dray_view_t *v, const dray_run_t *run)
-{
-  apr_time_t now = apr_time_now();
-  int i;
-  if (!v->last_progress_event)
-    v->last_progress_event = apr_pcalloc(v->long_pool, sizeof(apr_time_t) * (apr_size_t)(run->jobs->nelts + 1));
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    const dray_push_progress_t *p = &job->progress;
-    json_t *o;
-    if (job->state != DRAY_JOB_PUSHING || now - v->last_progress_event[i] < EVENT_PROGRESS_INTERVAL)
-      continue;
-    v->last_progress_event[i] = now;
-    o = json_object();
-    json_object_set_new(o, "event", json_string("push-progress"));
-    json_object_set_new(o, "kind", json_string("progress"));
-    json_object_set_new(o, "image", json_string(job->image->name));
-    json_object_set_new(o, "bytes_done", json_integer(p->bytes_done));
-    json_object_set_new(o, "bytes_total", json_integer(p->bytes_total));
-    json_object_set_new(o, "layers_done", json_integer(p->layers_done));
-    json_object_set_new(o, "layers_total", json_integer(p->layers_total));
-    json_object_set_new(o, "waiting", json_boolean(p->waiting));
-    json_object_set_new(o, "seconds", json_real(seconds(now - job->phase_start)));
-    emit_json(v, o);
-  }
 }
 
 static const char *human_bytes(apr_int64_t n, apr_pool_t *pool);
@@ -254,41 +178,30 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
   v->last_draw = now;
 }
 
-/* Events worth a lasting line in live mode; plain mode prints every event. */
-static int lasting(const char *event)
+static void view_event(void *baton, const dray_run_t *run, const dray_event_t *ev)
 {
-  return strcmp(event, "build-started") != 0 && strcmp(event, "push-started") != 0;
-}
-
-static int is_problem(const char *event)
-{
-  return strstr(event, "failed") || strstr(event, "retry") || strcmp(event, "skipped") == 0 ||
-         strcmp(event, "cancel") == 0 || strcmp(event, "drain") == 0 ||
-         strcmp(event, "interrupted") == 0;
-}
-
-void dray_view_event(dray_view_t *v, const dray_run_t *run, const dray_job_t *job,
-                     const char *event, const char *detail)
-{
+  dray_view_t *v = baton;
   apr_pool_t *p = v->pool;
-  const char *line;
+  const dray_job_t *job = ev->job;
+  const char *word = dray_event_word(ev->kind);
+  const char *detail, *line;
 
-  if (v->events)
-    emit_event_json(v, run, job, event, detail);
-  if (v->mode == DRAY_VIEW_QUIET && !is_problem(event))
+  if (v->mode == DRAY_VIEW_QUIET && !dray_event_is_problem(ev->kind))
     return;
-  if (v->mode == DRAY_VIEW_LIVE && !lasting(event))
-    return; /* the live block shows it */
+  /* The live block shows what starts; lasting lines are for the rest. */
+  if (v->mode == DRAY_VIEW_LIVE && dray_event_class(ev->kind) == DRAY_EVENT_CLASS_STARTED)
+    return;
   apr_pool_clear(p);
+  detail = dray_event_detail(ev, p);
   if (v->mode == DRAY_VIEW_LIVE) {
     erase_block(v);
-    line = apr_psprintf(p, "%-12s %s%s%s", event, job ? job->image->name : "",
+    line = apr_psprintf(p, "%-12s %s%s%s", word, job ? job->image->name : "",
                         detail ? (job ? "  " : "") : "", detail ? detail : "");
   } else {
-    line = apr_psprintf(p, "%s %-13s %s%s%s", timestamp(apr_time_now(), p), event,
+    line = apr_psprintf(p, "%s %-13s %s%s%s", timestamp(ev->time, p), word,
                         job ? job->image->name : "", detail ? (job ? "  " : "") : "",
                         detail ? detail : "");
-    if (v->verbose && job && (strstr(event, "failed") || strstr(event, "retry")))
+    if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))
       line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
   }
   fprintf(v->out, "%s\n", line);
@@ -328,10 +241,10 @@ static void plain_status(dray_view_t *v, const dray_run_t *run)
   fflush(v->out);
 }
 
-void dray_view_tick(dray_view_t *v, const dray_run_t *run)
+static void view_tick(void *baton, const dray_run_t *run, apr_time_t now)
 {
-  if (v->events)
-    emit_progress_json(v, run);
+  dray_view_t *v = baton;
+  (void)now;
   if (v->mode == DRAY_VIEW_PLAIN)
     plain_status(v, run);
   if (v->mode != DRAY_VIEW_LIVE)
@@ -342,11 +255,23 @@ void dray_view_tick(dray_view_t *v, const dray_run_t *run)
   draw_block(v, run);
 }
 
-void dray_view_finish(dray_view_t *v, const dray_run_t *run)
+static void view_finish(void *baton, const dray_run_t *run)
 {
+  dray_view_t *v = baton;
   (void)run;
   if (v->mode == DRAY_VIEW_LIVE) {
     erase_block(v);
     fflush(v->out);
   }
+}
+
+dray_sink_t dray_view_sink(dray_view_t *v)
+{
+  dray_sink_t sink;
+  memset(&sink, 0, sizeof(sink));
+  sink.event = view_event;
+  sink.tick = view_tick;
+  sink.finish = view_finish;
+  sink.baton = v;
+  return sink;
 }

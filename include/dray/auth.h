@@ -40,11 +40,7 @@ typedef struct dray_credentials_t {
                                  "docker-credential-NAME" (never a secret) */
 } dray_credentials_t;
 
-/* The configuration folder: $DOCKER_CONFIG, else HOME/.docker; NULL if
- * neither is known. */
-const char *dray_auth_config_dir(apr_pool_t *result_pool);
-
-/* Load CONFIG_DIR/config.json (CONFIG_DIR NULL: dray_auth_config_dir()). A
+/* Load CONFIG_DIR/config.json (CONFIG_DIR NULL: dray_dockercfg_dir()). A
  * missing file is an empty configuration (anonymous everywhere); a file that
  * is not valid JSON is a DRAY_ERR_INPUT error. The result is safe to share
  * between threads and lives in RESULT_POOL (which must outlive its users). */
@@ -59,11 +55,9 @@ dray_error_t *dray_auth_config_parse(dray_auth_config_t **cfg,
                                      const char *origin,
                                      apr_pool_t *result_pool);
 
-/* Whether REGISTRY (a reference's domain, or NULL) is Docker Hub. */
-int dray_auth_is_hub(const char *registry);
-
-/* The config key for REGISTRY: DRAY_AUTH_HUB_KEY for Docker Hub (NULL,
- * "docker.io", "index.docker.io", "registry-1.docker.io"), else REGISTRY. */
+/* The config key for REGISTRY: DRAY_AUTH_HUB_KEY for Docker Hub
+ * (dray_ref_domain_is_docker_hub: NULL, "docker.io", "index.docker.io",
+ * "registry-1.docker.io"), else REGISTRY. */
 const char *dray_auth_server_key(const char *registry);
 
 /* "host[:port]" of a config key that may carry a scheme and a path. */
@@ -74,10 +68,11 @@ const char *dray_auth_key_hostname(const char *key, apr_pool_t *result_pool);
 const char *dray_auth_helper_for(const dray_auth_config_t *cfg,
                                  const char *registry);
 
-/* Credentials for REGISTRY (a reference's domain; NULL means Docker Hub).
- * *CREDS is NULL when there are none (anonymous), also when a helper says it
- * has none. Helper results are cached for the life of CFG, so that parallel
- * pushes run a helper once per registry. CANCEL (or NULL) stops a helper. */
+/* Credentials for REGISTRY (a reference's domain; NULL means Docker Hub),
+ * copied into RESULT_POOL. *CREDS is NULL when there are none (anonymous),
+ * also when a helper says it has none. Helper answers are cached for the
+ * life of CFG, so that parallel pushes run a helper once per registry.
+ * CANCEL (or NULL) stops a helper. Thread-safe. */
 dray_error_t *dray_auth_get(const dray_credentials_t **creds,
                             dray_auth_config_t *cfg,
                             const char *registry,

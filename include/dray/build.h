@@ -11,6 +11,7 @@
 
 #include "dray/cancel.h"
 #include "dray/error.h"
+#include "dray/outcome.h"
 #include "dray/plan.h"
 
 #ifdef __cplusplus
@@ -27,13 +28,9 @@ typedef struct dray_build_options_t {
 
 typedef struct dray_build_result_t {
   const char *image_id;     /* "sha256:..." from --iidfile, or NULL */
-  const char *reason;       /* on failure: "exit", "cancelled", "start" */
+  dray_outcome_t outcome;   /* on failure: exit, cancelled, not-started */
   int exit_code;
 } dray_build_result_t;
-
-/* Whether ENGINE_CMD ("podman", "/usr/bin/podman", "podman.exe") is podman,
- * which keeps its own image store: the Docker engine's API cannot push it. */
-int dray_build_cmd_is_podman(const char *engine_cmd);
 
 /* The argv of the build of IMAGE (NULL-ended), writing the image id to
  * IIDFILE. Command-line build args come first in image->build_args. */
@@ -43,7 +40,8 @@ const char **dray_build_argv(const dray_image_t *image,
                              apr_pool_t *result_pool);
 
 /* Build IMAGE, appending the output to LOG. A failed build returns an error
- * naming the image and the exit code, with RESULT->reason set. */
+ * with the exit code and the engine's last line (the caller names the
+ * image), with RESULT->outcome set. */
 dray_error_t *dray_build_image(dray_build_result_t *result,
                                const dray_image_t *image,
                                const dray_build_options_t *opts,

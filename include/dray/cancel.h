@@ -32,11 +32,22 @@ void dray_cancel_trigger(dray_cancel_t *token, int force);
 
 /* Register FN while an operation runs. Returns DRAY_ERR_CANCELLED (and registers
  * nothing) if the token was already triggered, so that nothing new starts
- * after a cancel. *REG lives in POOL until unregistered. */
+ * after a cancel.
+ *
+ * The registration belongs to POOL: a cleanup on POOL removes it, so a
+ * caller makes POOL live exactly as long as the operation (a subpool it
+ * destroys when the operation is over) and has nothing to undo by hand on
+ * any exit path. Once that cleanup (or dray_cancel_unregister) has returned,
+ * FN is not running and is never called again, so FN's baton may live in
+ * POOL too. TOKEN must outlive POOL. REG may be NULL when the caller never
+ * unregisters by hand; otherwise *REG is set on success (NULL on failure). */
 apr_status_t dray_cancel_register(dray_cancel_reg_t **reg, dray_cancel_t *token,
                                   dray_cancel_fn fn, void *baton,
                                   apr_pool_t *pool);
 
+/* Remove REG now, before its pool goes (e.g. as soon as a transfer ends).
+ * Idempotent: a second call, and the pool cleanup afterwards, do nothing.
+ * REG may be NULL; its pool must not be gone yet. */
 void dray_cancel_unregister(dray_cancel_reg_t *reg);
 
 #ifdef __cplusplus

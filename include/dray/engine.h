@@ -24,6 +24,7 @@
 
 #include "dray/cancel.h"
 #include "dray/error.h"
+#include "dray/http.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,7 +62,7 @@ typedef struct dray_engine_endpoint_t {
 
 /* Parse HOST ("unix://PATH", "tcp://H[:P]", "npipe://…", "ssh://…"). TLS for
  * tcp comes from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH (default CONFIG_DIR,
- * NULL: the docker config folder). DRAY_ERR_INPUT for anything else. */
+ * NULL: dray_dockercfg_dir()). DRAY_ERR_INPUT for anything else. */
 dray_error_t *dray_engine_parse_host(dray_engine_endpoint_t **ep,
                                      const char *host,
                                      const char *config_dir,
@@ -105,9 +106,21 @@ dray_error_t *dray_engine_open(dray_engine_t **engine,
 const char *dray_engine_api_version(const dray_engine_t *engine);
 const dray_engine_endpoint_t *dray_engine_endpoint(const dray_engine_t *engine);
 
-/* Point CURL at PATH_QUERY ("/images/x/json", without the version, which is
- * prepended) with socket, TLS, timeouts (connect + low speed) and NOSIGNAL.
- * The caller adds the method, headers and callbacks. */
+/* The options of a request to PATH_QUERY ("/images/x/json", without the
+ * version, which is prepended): URL, socket or TCP keepalive, TLS files and
+ * verification, connect timeout, low-speed limit, CANCEL (or NULL). Strings
+ * in RESULT_POOL. The caller may change them (the push stream sets
+ * low_speed_time_sec to 0 and its own xferinfo) before
+ * dray_http_handle_create(). */
+dray_error_t *dray_engine_http_options(dray_http_options_t *opts,
+                                       const dray_engine_t *engine,
+                                       const char *path_query,
+                                       dray_cancel_t *cancel,
+                                       apr_pool_t *result_pool);
+
+/* dray_engine_http_options() without CANCEL applied to CURL with
+ * dray_http_easy_setup(). Kept for callers that manage their own CURL;
+ * new code uses dray_engine_http_options(). */
 dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
                                      const char *path_query,
                                      apr_pool_t *scratch_pool);
@@ -131,7 +144,8 @@ const char *dray_engine_error_message(const char *body, apr_size_t len,
                                       apr_pool_t *result_pool);
 
 /* The RepoDigests of local image IMAGE ("repo@sha256:…" strings) from
- * GET /images/{IMAGE}/json. DRAY_ERR_NOT_FOUND if there is no such image. */
+ * GET /images/{IMAGE}/json; entries whose digest is not valid
+ * (dray_digest_is_valid) are left out. DRAY_ERR_NOT_FOUND if there is no such image. */
 dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
                                        const dray_engine_t *engine,
                                        const char *image,

@@ -1,5 +1,5 @@
 /* file.h — reading small files whole (compose files, Dockerfiles, .env,
- * --iidfile and --digestfile results). */
+ * --iidfile and --digestfile results), and asking what a path is. */
 #ifndef DRAY_FILE_H
 #define DRAY_FILE_H
 
@@ -11,10 +11,18 @@
 extern "C" {
 #endif
 
+/* Whether PATH is a regular file (after following links). Anything else,
+ * and any failure to look (missing, no permission), is 0. */
+int dray_file_is_regular(const char *path, apr_pool_t *scratch_pool);
+
+/* Whether PATH is a folder (after following links); 0 otherwise. */
+int dray_file_is_dir(const char *path, apr_pool_t *scratch_pool);
+
 /* Read PATH into *TEXT (NUL-terminated, in RESULT_POOL) and *LEN. A folder or
  * other non-regular file is "PATH: not a regular file" (checked before
  * opening: Windows refuses to open a folder at all). With MISSING not NULL, a
- * file that does not exist sets *MISSING and is no error. Other failures are
+ * file that does not exist (also: a path through something that is not a
+ * folder) sets *MISSING and is no error. Other failures are
  * "PATH: cannot read[ WHAT]: reason". All errors are DRAY_ERR_INPUT. */
 dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
                              const char *path, const char *what,

@@ -3,8 +3,8 @@
  * Implemented once in unix/platform_unix.c and once in win32/platform_win32.c.
  * Nothing outside those two files may use an OS #ifdef.
  *
- *  - interrupts: Ctrl+C / SIGINT / SIGTERM (Unix: sigaction; Windows:
- *    SetConsoleCtrlHandler). The callback runs on an ordinary thread, never in
+ *  - interrupts: Ctrl+C / SIGINT / SIGTERM / SIGHUP (Unix: sigaction;
+ *    Windows: SetConsoleCtrlHandler). The callback runs on an ordinary thread, never in
  *    signal context, so it may lock mutexes and push to an apr_queue.
  *  - children: spawned in their own process group (Unix) or process group +
  *    job object (Windows), so that the terminal's Ctrl+C reaches only dray and
@@ -37,10 +37,16 @@ apr_status_t dray_platform_init(const char **warning, apr_pool_t *pool);
 
 /* ---- interrupts ---------------------------------------------------------- */
 
+/* What each kind means to a run: INT (and BREAK) drains first, a second one
+ * cancels; TERM cancels at once; CLOSE cancels by force at once. */
 typedef enum dray_interrupt_kind_t {
   DRAY_INTERRUPT_INT = 1,   /* Ctrl+C, SIGINT */
   DRAY_INTERRUPT_BREAK,     /* Ctrl+Break (Windows) */
-  DRAY_INTERRUPT_TERM,      /* SIGTERM */
+  DRAY_INTERRUPT_TERM,      /* SIGTERM; also SIGHUP (the terminal or the ssh
+                             * session went away: nobody is left to press
+                             * Ctrl+C twice, so cancel, as ninja does). A
+                             * SIGHUP that was ignored when interrupts started
+                             * (nohup) stays ignored. */
   DRAY_INTERRUPT_CLOSE      /* console closing / logoff: seconds left, cancel now */
 } dray_interrupt_kind_t;
 
@@ -53,7 +59,11 @@ typedef void (*dray_interrupt_fn)(void *baton, dray_interrupt_kind_t kind);
 apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
                                             apr_pool_t *pool);
 
-/* Stop delivering; restores the default behaviour. Safe to call twice. */
+/* Stop delivering; restores the handling that was in place before start.
+ * Once it returns, FN is not running and is not called again, and no signal
+ * arriving later touches anything dray_platform_interrupts_start set up
+ * (on Unix: a handler still running on another thread is waited for before
+ * the self-pipe is closed). Safe to call twice. */
 void dray_platform_interrupts_stop(void);
 
 /* ---- children ------------------------------------------------------------ */

@@ -1,20 +1,30 @@
-/* push.h — push drivers behind one small interface.
+/* push.h — pushing one image: drivers behind one interface, and the one call
+ * that pushes an image (skip what the registry has, push each tag, verify).
  *
  * The CLI driver runs "docker push" (or "podman push") as a child; the Engine
- * API driver talks to the engine over libcurl. The scheduler only sees this.
+ * API driver talks to the engine over libcurl. Both classify how a push ended
+ * with outcome.h's classifiers, so the same message means the same outcome.
  */
 #ifndef DRAY_PUSH_H
 #define DRAY_PUSH_H
 
 #include <apr_file_io.h>
 #include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
 
 #include "dray/cancel.h"
 #include "dray/error.h"
+#include "dray/outcome.h"
+#include "dray/plan.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Declared in registry.h and engine.h; only pointers are needed here. */
+typedef struct dray_registry_t dray_registry_t;
+typedef struct dray_engine_t dray_engine_t;
 
 typedef struct dray_push_progress_t {
   apr_int64_t bytes_done;     /* bytes of layers uploaded so far */
@@ -41,9 +51,7 @@ typedef struct dray_push_request_t {
 typedef struct dray_push_result_t {
   const char *digest;         /* "sha256:..." the push reported, or NULL */
   apr_int64_t size;           /* manifest size, or -1 */
-  const char *reason;         /* on failure: short machine word: "exit", "stalled",
-                                 "auth", "http", "network", "cancelled", "verify" */
-  int retryable;              /* on failure: worth another attempt */
+  dray_outcome_t outcome;     /* DRAY_OUTCOME_OK, or why it failed */
   apr_interval_time_t retry_after; /* on failure: wait at least this long before
                                  the next attempt (a registry's Retry-After; after a
                                  stall, the time the engine needs to drop the
@@ -53,13 +61,17 @@ typedef struct dray_push_result_t {
 typedef struct dray_push_driver_t dray_push_driver_t;
 struct dray_push_driver_t {
   const char *name;           /* "cli" or "engine" */
-  /* Push REQ->reference. A failed push returns an error and fills
-   * RESULT->reason and RESULT->retryable. */
+  /* Push REQ->reference. A failed push returns an error and sets
+   * RESULT->outcome. */
   dray_error_t *(*push)(const dray_push_driver_t *driver,
                         const dray_push_request_t *req,
                         dray_push_result_t *result,
                         apr_pool_t *result_pool,
                         apr_pool_t *scratch_pool);
+  /* What the driver would do to push REFERENCE, as one line for --dry-run:
+   * "$ " and a command line, or an Engine API request. */
+  const char *(*describe)(const dray_push_driver_t *driver, const char *reference,
+                          apr_pool_t *result_pool);
   void *baton;
 };
 
@@ -70,14 +82,45 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver,
                                           const char *const *env,
                                           apr_pool_t *result_pool);
 
+/* Everything a pusher needs for one image; shared by every pusher thread. */
+typedef struct dray_pusher_t {
+  const dray_push_driver_t *driver;
+  dray_registry_t *registry;  /* for verification and --skip-existing, or NULL */
+  const dray_engine_t *engine;/* for RepoDigests (--skip-existing), or NULL */
+  int verify;                 /* HEAD each pushed tag; the digest must match */
+  int skip_existing;          /* no push for tags the registry already serves */
+  int stall_timeout;          /* seconds, 0 = none */
+} dray_pusher_t;
+
+typedef struct dray_push_image_result_t {
+  dray_outcome_t outcome;     /* DRAY_OUTCOME_OK, or why it failed */
+  apr_interval_time_t retry_after;
+  apr_array_header_t *tag_digests; /* const char *, one per tag, on success */
+  int up_to_date;             /* every tag was already in the registry */
+  int verified;               /* the registry serves every pushed digest */
+  apr_int64_t bytes;          /* layer bytes uploaded */
+} dray_push_image_result_t;
+
+/* Push every tag of IMAGE, one after another (after the first, the layers
+ * are there): with skip_existing, a tag the registry serves with a digest the
+ * local image has is not pushed; with verify, a pushed tag counts only when
+ * the registry serves the digest the push reported. Output goes to LOG (or
+ * NULL); PROGRESS (or NULL) hears of each push's progress. A failure returns
+ * an error naming the reference and sets RESULT->outcome. */
+dray_error_t *dray_push_image(dray_push_image_result_t *result,
+                              const dray_pusher_t *pusher,
+                              const dray_image_t *image,
+                              apr_file_t *log,
+                              dray_cancel_t *cancel,
+                              dray_push_progress_fn progress,
+                              void *progress_baton,
+                              apr_pool_t *result_pool,
+                              apr_pool_t *scratch_pool);
+
 /* Find "<tag>: digest: sha256:<hex> size: N" in LINE; on success returns the
  * digest in RESULT_POOL and sets *SIZE (if SIZE not NULL). */
 const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
                                         apr_pool_t *result_pool);
-
-/* Whether TEXT contains NEEDLE, ignoring ASCII case (engine messages:
- * "unauthorized", "denied", "does not exist locally"...). */
-int dray_push_text_has(const char *text, const char *needle);
 
 #ifdef __cplusplus
 }

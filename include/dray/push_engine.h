@@ -2,9 +2,9 @@
  *
  * Streams the engine's progress through the progress parser, reports it to
  * the request's callback at most every DRAY_PUSH_ENGINE_REPORT_MS, aborts a
- * push that makes no progress for the request's stall_timeout (reason
- * "stalled", retryable), and cancels by closing the connection, which cancels
- * the push inside the engine (reason "cancelled").
+ * push that makes no progress for the request's stall_timeout (outcome
+ * stalled), and cancels by closing the connection, which cancels the push
+ * inside the engine (outcome cancelled).
  */
 #ifndef DRAY_PUSH_ENGINE_H
 #define DRAY_PUSH_ENGINE_H
@@ -29,11 +29,6 @@ dray_error_t *dray_push_engine_driver_create(dray_push_driver_t **driver,
                                              const dray_engine_t *engine,
                                              dray_auth_config_t *auth,
                                              apr_pool_t *result_pool);
-
-/* Classify an engine error message: sets *REASON ("auth", "http",
- * "network") and *RETRYABLE. Exposed for tests. */
-void dray_push_engine_classify(const char *message, const char **reason,
-                               int *retryable);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@
  *   path       := component ( "/" component )*
  *   component  := [a-z0-9]+ ( ( [._] | "__" | "-"+ ) [a-z0-9]+ )*
  *   tag        := [\w][\w.-]{0,127}
- *   digest     := algorithm ":" hex        (sha256: 64 lowercase hex)
+ *   digest     := "sha256:" 64 lowercase hex | "sha512:" 128 lowercase hex
  *
  * The first component is taken as the domain the way docker does it: only when
  * a "/" follows it and it contains "." or ":", is "localhost", or has an
@@ -45,11 +45,11 @@ dray_error_t *dray_ref_parse(dray_ref_t **ref, const char *s,
 
 /* Whether NAME is a valid repository name (optional domain + path, no tag or
  * digest). */
-int dray_ref_is_valid_name(const char *name);
+int dray_ref_is_valid_name(const char *name, apr_pool_t *scratch_pool);
 
 /* Whether PATH is a valid path alone: components joined by "/", no domain
  * recognised or not. Used for names derived from folders. */
-int dray_ref_is_valid_path(const char *path);
+int dray_ref_is_valid_path(const char *path, apr_pool_t *scratch_pool);
 
 /* Why PATH is not a valid path (a short reason), or NULL if it is valid. */
 const char *dray_ref_path_problem(const char *path, apr_pool_t *result_pool);
@@ -70,10 +70,33 @@ const char *dray_ref_join(const char *prefix, const char *name,
                           apr_pool_t *result_pool);
 
 /* The familiar, fully qualified repository of REF: domain defaults to
- * "docker.io" ("index.docker.io" is the same), and a single-component path on
+ * "docker.io" (every Docker Hub domain, see dray_ref_domain_is_docker_hub,
+ * is the same), and a single-component path on
  * docker.io gets "library/". "busybox" -> "docker.io/library/busybox". */
 const char *dray_ref_normalized_name(const dray_ref_t *ref,
                                      apr_pool_t *result_pool);
+
+/* Whether DOMAIN (a reference's domain, or NULL) is Docker Hub: none at
+ * all, "docker.io", "index.docker.io" or "registry-1.docker.io" (its API
+ * host). The one place that decides it. */
+int dray_ref_domain_is_docker_hub(const char *domain);
+
+/* ---- digests -------------------------------------------------------------
+ * One strict rule for every digest dray accepts (references, registry
+ * headers, the engine's RepoDigests, push output): "sha256:" followed by
+ * exactly 64 lowercase hex digits, or "sha512:" and 128. Nothing else: no
+ * uppercase, no surrounding white space, no other algorithm. */
+
+/* Whether S is such a digest. S may be NULL (no). */
+int dray_digest_is_valid(const char *s);
+
+/* S[0..LEN) copied into RESULT_POOL (NUL-terminated) if it is a valid
+ * digest, else NULL. S need not be NUL-terminated. */
+const char *dray_digest_parse(const char *s, apr_size_t len, apr_pool_t *result_pool);
+
+/* Why S[0..LEN) is not a valid digest (a short reason for messages), or NULL
+ * if it is one. */
+const char *dray_digest_problem(const char *s, apr_size_t len, apr_pool_t *result_pool);
 
 /* REF back as a string: name[:tag][@digest]. */
 const char *dray_ref_string(const dray_ref_t *ref, apr_pool_t *result_pool);

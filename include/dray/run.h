@@ -10,6 +10,8 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "dray/error.h"
+#include "dray/outcome.h"
 #include "dray/plan.h"
 #include "dray/push.h"
 
@@ -40,26 +42,24 @@ typedef struct dray_attempt_t {
   dray_phase_t phase;
   int number;             /* 1-based within its phase */
   apr_time_t start, end;
-  const char *result;     /* "ok" or a reason word: "exit", "stalled", "auth", ... */
+  dray_outcome_t outcome; /* DRAY_OUTCOME_OK, or why it failed */
   const char *error;      /* message, or NULL */
 } dray_attempt_t;
 
 typedef struct dray_job_t {
   const dray_image_t *image;
   dray_job_state_t state;
-  const char *log_path;
-  int deps_pending;               /* images it waits for */
-  apr_time_t phase_start;         /* start of the current build or push */
+  const char *log_path;           /* set by dray_joblog_prepare, or NULL */
+  apr_time_t phase_start;         /* start of the current or last attempt */
   apr_time_t build_start, build_end, push_start, push_end; /* first start, last end */
   apr_interval_time_t build_time, push_time; /* summed over attempts */
   int build_attempts, push_attempts;
   apr_array_header_t *attempts;   /* dray_attempt_t */
   apr_time_t retry_at;
   const char *image_id;
-  const char *digest;             /* as the push reported it */
-  apr_array_header_t *tag_digests;/* const char *, one per tag */
+  apr_array_header_t *tag_digests;/* const char *, one per tag, once pushed */
   const char *error;              /* final error message, or NULL */
-  const char *reason;             /* final reason word, or NULL */
+  dray_outcome_t outcome;         /* why it ended: OK, or a failure, skip, interrupt */
   dray_push_progress_t progress;  /* last progress of the running push */
   apr_time_t progress_at;         /* when its byte or layer count last moved */
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
@@ -89,6 +89,12 @@ typedef struct dray_run_t {
   apr_time_t first_push_start;
 } dray_run_t;
 
+/* A run of PLAN in MODE: one waiting job per image, in plan order. */
+dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_t *result_pool);
+
+/* The digest of JOB's first tag as pushed, or NULL. */
+const char *dray_job_digest(const dray_job_t *job);
+
 /* Counts of jobs in each state, for the view and the summary. */
 typedef struct dray_run_counts_t {
   int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
@@ -99,6 +105,16 @@ void dray_run_count(dray_run_counts_t *counts, const dray_run_t *run);
 /* The word for a job's state in views and reports: "pushed", "built",
  * "failed", "skipped", "interrupted", "building", ... */
 const char *dray_job_state_word(const dray_run_t *run, const dray_job_t *job);
+
+/* dray's exit code, decided here only: 2 for a usage or input error (nothing
+ * started), 130 when interrupted, 1 for any other error (a set-up failure is
+ * never 0) or any image that failed, was skipped or interrupted, else 0.
+ * RUN may be NULL (nothing ran); ERR may be NULL. */
+#define DRAY_EXIT_OK 0
+#define DRAY_EXIT_FAILED 1
+#define DRAY_EXIT_USAGE 2
+#define DRAY_EXIT_INTERRUPTED 130
+int dray_exit_code(const dray_error_t *err, const dray_run_t *run);
 
 #ifdef __cplusplus
 }

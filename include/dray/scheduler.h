@@ -1,61 +1,123 @@
-/* scheduler.h — the builder pool, the push queue and the pusher pool.
+/* scheduler.h — the run's state machine: what starts, when, and what a
+ * result or a Ctrl+C means.
  *
- * One thread (the caller's) owns all run state. B builder threads and P
- * pusher threads take jobs from two apr_queues and only post small event
- * records back to the scheduler's event queue; the scheduler decides what
- * starts next, retries with backoff, reacts to Ctrl+C and drives the view.
+ * The scheduler knows jobs, limits, outcomes and a clock, nothing else: it
+ * starts work through a runner (after ninja's CommandRunner) and is told
+ * results by whoever owns the loop. It is not thread-safe and has no thread:
+ * the pipeline (pipeline.h) feeds it from worker threads through a queue;
+ * the dry run and the unit tests feed it directly, the tests with a fake
+ * runner and a virtual clock.
+ *
+ * Rules it keeps (each in one place, here):
+ *  - never more than BUILDERS builds and PUSHERS pushes running at once;
+ *  - a build starts when every image it is built FROM is built, in plan
+ *    order; a built image is pushed next, pushes in the order images were
+ *    built (FIFO), the first as soon as the first build ends;
+ *  - a failed attempt whose outcome is retryable is tried again, up to the
+ *    phase's retries, after an exponential backoff with jitter, and not
+ *    before the result's retry_after;
+ *  - an image whose build failed for good: everything built FROM it is
+ *    skipped; the other images go on;
+ *  - first interrupt: drain (what runs finishes, nothing new starts); second
+ *    (or SIGTERM): cancel what runs, politely; after the kill grace, or a
+ *    third: by force.
  */
 #ifndef DRAY_SCHEDULER_H
 #define DRAY_SCHEDULER_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
-#include "dray/build.h"
-#include "dray/engine.h"
-#include "dray/error.h"
-#include "dray/plan.h"
-#include "dray/push.h"
-#include "dray/registry.h"
+#include "dray/event.h"
+#include "dray/outcome.h"
+#include "dray/platform.h"
 #include "dray/run.h"
-#include "dray/view.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct dray_run_options_t {
-  dray_mode_t mode;
+typedef struct dray_sched_options_t {
   int builders;                     /* >= 1 */
   int pushers;                      /* >= 1 */
   int build_retries;                /* attempts beyond the first */
   int push_retries;
   apr_interval_time_t retry_base;   /* first backoff delay */
   apr_interval_time_t retry_max;    /* cap */
-  apr_interval_time_t kill_grace;   /* after a cancel, interrupt -> kill */
-  int stall_timeout;                /* seconds, 0 = none */
-  const char *log_dir;              /* created if missing */
-  dray_build_options_t build;
-  dray_push_driver_t *push_driver;  /* required unless mode is BUILD */
-  dray_registry_t *registry;        /* for verification and --skip-existing, or NULL */
-  int verify;                       /* HEAD each pushed tag; digest must match */
-  int skip_existing;                /* no push for tags the registry already serves */
-  const dray_engine_t *engine;      /* for RepoDigests (--skip-existing), or NULL */
-  dray_view_t *view;                /* or NULL */
-  int handle_interrupts;            /* install the Ctrl+C handler */
-} dray_run_options_t;
+  apr_interval_time_t kill_grace;   /* after a cancel, polite -> forced */
+  apr_uint64_t seed;                /* backoff jitter; 0: from the clock */
+} dray_sched_options_t;
 
-/* Run PLAN to the end (or until interrupted). Returns an error only when the
- * run could not be set up; how each image fared is in *RUN. */
-dray_error_t *dray_scheduler_run(dray_run_t **run,
-                                 const dray_plan_t *plan,
-                                 const dray_run_options_t *opts,
-                                 apr_pool_t *result_pool,
-                                 apr_pool_t *scratch_pool);
+/* Where "now" comes from: the real clock, or a test's. */
+typedef struct dray_clock_t {
+  apr_time_t (*now)(void *baton);
+  void *baton;
+} dray_clock_t;
 
-/* Exit code for a finished run: 0 all done, 1 any failed or skipped,
- * 130 interrupted. */
-int dray_run_exit_code(const dray_run_t *run);
+/* Runs builds and pushes for the scheduler. START must not call back into
+ * the scheduler: the result is reported later through dray_sched_finished
+ * (or dray_sched_not_started if a drain kept the job from beginning). */
+typedef struct dray_runner_t {
+  void (*start)(void *baton, dray_job_t *job, dray_phase_t phase);
+  /* Nothing more will be started: hand back what has not begun. */
+  void (*drain)(void *baton);
+  /* Stop what runs: FORCE 0 asks politely, 1 ends it now. */
+  void (*cancel)(void *baton, int force);
+  void *baton;
+} dray_runner_t;
+
+/* How one attempt ended. Strings are copied. */
+typedef struct dray_attempt_result_t {
+  dray_outcome_t outcome;
+  const char *error;                /* message, or NULL */
+  apr_interval_time_t retry_after;  /* wait at least this long before retrying, or 0 */
+  const char *image_id;             /* builds: the image id, or NULL */
+  const apr_array_header_t *tag_digests; /* pushes: const char *, one per tag */
+  int up_to_date;                   /* pushes: the registry had every tag */
+  int verified;                     /* pushes: the registry serves every pushed digest */
+  apr_int64_t bytes;                /* pushes: layer bytes uploaded */
+} dray_attempt_result_t;
+
+typedef struct dray_sched_t dray_sched_t;
+
+/* A scheduler for RUN (made by dray_run_create) that starts work through
+ * RUNNER. CLOCK may be NULL (the real clock). Lives in RESULT_POOL, as does
+ * everything it records in RUN. */
+dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opts,
+                                const dray_runner_t *runner, const dray_clock_t *clock,
+                                apr_pool_t *result_pool);
+
+/* Tell SINK of every event from now on. */
+void dray_sched_add_sink(dray_sched_t *sched, const dray_sink_t *sink);
+
+/* Start what can start (in push mode, every image is ready to push). */
+void dray_sched_begin(dray_sched_t *sched);
+
+/* An attempt of JOB (its index) in PHASE ended. */
+void dray_sched_finished(dray_sched_t *sched, int job, dray_phase_t phase,
+                         const dray_attempt_result_t *result);
+
+/* JOB's PHASE was handed back by a drain before it began. */
+void dray_sched_not_started(dray_sched_t *sched, int job, dray_phase_t phase);
+
+/* A running push of JOB made progress. */
+void dray_sched_progress(dray_sched_t *sched, int job, const dray_push_progress_t *progress);
+
+/* Ctrl+C, SIGTERM, a closed console. */
+void dray_sched_interrupt(dray_sched_t *sched, dray_interrupt_kind_t kind);
+
+/* Time passed: start retries that are due, escalate a cancel, tell sinks. */
+void dray_sched_tick(dray_sched_t *sched);
+
+/* Whether every job has ended and nothing runs. */
+int dray_sched_done(const dray_sched_t *sched);
+
+/* When the next retry is due, or 0 if none waits (for a loop that sleeps). */
+apr_time_t dray_sched_next_wakeup(const dray_sched_t *sched);
+
+/* Record the end of the run and tell the sinks. */
+void dray_sched_end(dray_sched_t *sched);
 
 #ifdef __cplusplus
 }

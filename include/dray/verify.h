@@ -14,6 +14,7 @@
 #include "dray/cancel.h"
 #include "dray/engine.h"
 #include "dray/error.h"
+#include "dray/outcome.h"
 #include "dray/registry.h"
 
 #ifdef __cplusplus
@@ -21,10 +22,12 @@ extern "C" {
 #endif
 
 /* Whether the registry serves REFERENCE with DIGEST. A mismatch or a missing
- * tag is a DRAY_ERR_VERIFY error naming both digests; a registry that cannot
- * be asked is its own error. *RETRY_AFTER gets the registry's Retry-After
- * (429/503), or 0. */
-dray_error_t *dray_verify_pushed(dray_registry_t *registry,
+ * tag is a DRAY_ERR_VERIFY error naming both digests (*OUTCOME verify); a
+ * registry that cannot be asked is its own error, and *OUTCOME says why
+ * (rate-limited, network, auth, ...). *RETRY_AFTER gets the registry's
+ * Retry-After (429/503), or 0. */
+dray_error_t *dray_verify_pushed(dray_outcome_t *outcome,
+                                 dray_registry_t *registry,
                                  const char *reference,
                                  const char *digest,
                                  dray_cancel_t *cancel,

@@ -15,6 +15,8 @@
 #include <apr_strings.h>
 
 #include "dray/auth.h"
+#include "dray/dockercfg.h"
+#include "dray/platform.h"
 
 #include "testutil.h"
 
@@ -81,12 +83,13 @@ static void test_registry_header(void **state)
 static void test_keys(void **state)
 {
   (void)state;
-  assert_true(dray_auth_is_hub(NULL));
-  assert_true(dray_auth_is_hub("docker.io"));
-  assert_true(dray_auth_is_hub("index.docker.io"));
-  assert_true(dray_auth_is_hub("registry-1.docker.io"));
-  assert_false(dray_auth_is_hub("ghcr.io"));
+  /* Every form of Docker Hub (dray_ref_domain_is_docker_hub) has its key. */
+  assert_string_equal(dray_auth_server_key(NULL), DRAY_AUTH_HUB_KEY);
+  assert_string_equal(dray_auth_server_key(""), DRAY_AUTH_HUB_KEY);
   assert_string_equal(dray_auth_server_key("docker.io"), DRAY_AUTH_HUB_KEY);
+  assert_string_equal(dray_auth_server_key("index.docker.io"), DRAY_AUTH_HUB_KEY);
+  assert_string_equal(dray_auth_server_key("registry-1.docker.io"), DRAY_AUTH_HUB_KEY);
+  assert_string_equal(dray_auth_server_key("ghcr.io"), "ghcr.io");
   assert_string_equal(dray_auth_server_key("localhost:5000"), "localhost:5000");
   assert_string_equal(dray_auth_key_hostname("https://index.docker.io/v1/", pool),
                       "index.docker.io");
@@ -116,6 +119,23 @@ static void test_auths_lookup(void **state)
   assert_string_equal(c->serveraddress, DRAY_AUTH_HUB_KEY);
   dray_test_no_error(dray_auth_get(&c, cfg, NULL, NULL, pool, pool));
   assert_string_equal(c->username, "hubuser");
+  dray_test_no_error(dray_auth_get(&c, cfg, "registry-1.docker.io", NULL, pool, pool));
+  assert_string_equal(c->username, "hubuser");
+
+  /* The result is the caller's: a copy in RESULT_POOL, not the config's. */
+  {
+    apr_pool_t *result;
+    const dray_credentials_t *c2;
+    assert_int_equal(apr_pool_create(&result, pool), APR_SUCCESS);
+    dray_test_no_error(dray_auth_get(&c2, cfg, "docker.io", NULL, result, pool));
+    assert_ptr_not_equal(c2, c);
+    assert_ptr_not_equal(c2->username, c->username);
+    assert_string_equal(c2->username, "hubuser");
+    assert_string_equal(c2->password, "hub:pw");
+    assert_string_equal(c2->serveraddress, DRAY_AUTH_HUB_KEY);
+    assert_string_equal(c2->source, "config.json");
+    apr_pool_destroy(result);
+  }
 
   dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
   assert_string_equal(c->username, "alice");
@@ -149,6 +169,8 @@ static void test_helper_choice(void **state)
   assert_string_equal(dray_auth_helper_for(cfg, "docker.io"), "hub");
   assert_string_equal(dray_auth_helper_for(cfg, "ecr.example"), "ecr");
   assert_string_equal(dray_auth_helper_for(cfg, "other.example"), "desktop");
+  assert_string_equal(dray_auth_helper_for(cfg, NULL), "hub");
+  assert_string_equal(dray_auth_helper_for(cfg, "index.docker.io"), "hub");
   cfg = parse("{\"auths\":{}}");
   assert_null(dray_auth_helper_for(cfg, "gcr.io"));
 }
@@ -263,8 +285,12 @@ static void test_credential_helper(void **state)
   assert_string_equal(c->password, "s3cret");
   assert_string_equal(c->serveraddress, "reg.example:5000");
   assert_string_equal(c->source, "docker-credential-dtest");
-  /* Cached: the helper ran once. */
-  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  /* Cached: the helper ran once; each caller gets its own copy. */
+  {
+    const dray_credentials_t *first = c;
+    dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+    assert_ptr_not_equal(c, first);
+  }
   assert_string_equal(c->username, "alice");
   assert_int_equal(count_lines(calls), 1);
 
@@ -308,10 +334,51 @@ static void test_missing_config(void **state)
 {
   dray_auth_config_t *cfg;
   const dray_credentials_t *c;
+  const char *dir, *file;
+  dray_error_t *err;
   (void)state;
   dray_test_no_error(dray_auth_config_load(&cfg, "/nonexistent/dray/test", pool, pool));
   dray_test_no_error(dray_auth_get(&c, cfg, "reg.example", NULL, pool, pool));
   assert_null(c);
+
+  /* A config folder that is a file: no configuration, as a missing one. */
+  dir = make_temp_dir();
+  file = apr_pstrcat(pool, dir, "/plainfile", NULL);
+  write_file(file, "x", APR_OS_DEFAULT);
+  dray_test_no_error(dray_auth_config_load(&cfg, file, pool, pool));
+  /* config.json that is a folder: an error naming it. */
+  assert_int_equal(apr_dir_make(apr_pstrcat(pool, dir, "/config.json", NULL), APR_OS_DEFAULT,
+                                pool), APR_SUCCESS);
+  err = dray_auth_config_load(&cfg, dir, pool, pool);
+  assert_non_null(err);
+  assert_non_null(strstr(dray_error_format(err, pool), "config.json"));
+  dray_error_clear(err);
+  apr_dir_remove(apr_pstrcat(pool, dir, "/config.json", NULL), pool);
+  apr_file_remove(file, pool);
+  apr_dir_remove(dir, pool);
+}
+
+/* The docker config folder: $DOCKER_CONFIG, else HOME/.docker. */
+static void test_dockercfg_dir(void **state)
+{
+  char *old = NULL;
+  const char *home;
+  int had = apr_env_get(&old, "DOCKER_CONFIG", pool) == APR_SUCCESS;
+  (void)state;
+
+  apr_env_set("DOCKER_CONFIG", "/some/where", pool);
+  assert_string_equal(dray_dockercfg_dir(pool), "/some/where");
+  apr_env_set("DOCKER_CONFIG", "", pool);
+  home = dray_platform_home_dir(pool);
+  if (home)
+    assert_string_equal(dray_dockercfg_dir(pool), apr_pstrcat(pool, home, "/.docker", NULL));
+  else
+    assert_null(dray_dockercfg_dir(pool));
+  apr_env_delete("DOCKER_CONFIG", pool);
+  if (home)
+    assert_string_equal(dray_dockercfg_dir(pool), apr_pstrcat(pool, home, "/.docker", NULL));
+  if (had)
+    apr_env_set("DOCKER_CONFIG", old, pool);
 }
 
 int main(void)
@@ -325,6 +392,7 @@ int main(void)
     cmocka_unit_test(test_bad_config_keeps_secrets),
     cmocka_unit_test(test_credential_helper),
     cmocka_unit_test(test_missing_config),
+    cmocka_unit_test(test_dockercfg_dir),
   };
   apr_initialize();
   return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);

@@ -38,7 +38,10 @@
 #define HOME_VAR "USERPROFILE"
 #define HOME_VALUE "C:\\dray-home-test"
 #else
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #define SHELL "/bin/sh", "-c"
 #define SCRIPT_OUT_ERR "echo to-stdout; echo to-stderr >&2"
@@ -361,7 +364,6 @@ static void test_machine(void **state)
   apr_pool_t *pool;
   char *saved = NULL;
   const char *home;
-  int w;
   (void)state;
 
   apr_pool_create(&pool, root);
@@ -377,13 +379,84 @@ static void test_machine(void **state)
     apr_env_set(HOME_VAR, saved, pool);
   else
     apr_env_delete(HOME_VAR, pool);
-
-  /* Under ctest these are pipes; only the ranges can be checked. */
-  w = dray_platform_is_terminal(stdout);
-  assert_true(w == 0 || w == 1);
-  assert_true(dray_platform_terminal_width(stderr) >= 0);
   apr_pool_destroy(pool);
 }
+
+/* Set NAME to VALUE (NULL: unset) and return what it was, or NULL. */
+static char *swap_env(const char *name, const char *value, apr_pool_t *pool)
+{
+  char *old = NULL;
+  if (apr_env_get(&old, name, pool) != APR_SUCCESS)
+    old = NULL;
+  if (value)
+    assert_int_equal(apr_env_set(name, value, pool), APR_SUCCESS);
+  else
+    apr_env_delete(name, pool);
+  return old;
+}
+
+/* A regular file is never a terminal and has no width. */
+static void test_file_is_no_terminal(void **state)
+{
+  apr_pool_t *pool;
+  char *columns;
+  FILE *f;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  f = tmpfile();
+  assert_non_null(f);
+  columns = swap_env("COLUMNS", NULL, pool);
+  assert_int_equal(dray_platform_is_terminal(f), 0);
+  assert_int_equal(dray_platform_terminal_width(f), 0);
+  swap_env("COLUMNS", columns, pool);
+  fclose(f);
+  apr_pool_destroy(pool);
+}
+
+#ifndef _WIN32
+/* A pseudo-terminal whose size we set: a terminal of exactly that width;
+ * TERM=dumb is not one that understands cursor movement. */
+static void test_pty_is_terminal(void **state)
+{
+  apr_pool_t *pool;
+  struct winsize ws;
+  char *term, *columns;
+  int master, slave;
+  FILE *f;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  master = posix_openpt(O_RDWR | O_NOCTTY);
+  assert_true(master >= 0);
+  assert_int_equal(grantpt(master), 0);
+  assert_int_equal(unlockpt(master), 0);
+  slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+  assert_true(slave >= 0);
+  memset(&ws, 0, sizeof(ws));
+  ws.ws_col = 123;
+  ws.ws_row = 40;
+  assert_int_equal(ioctl(slave, TIOCSWINSZ, &ws), 0);
+  f = fdopen(slave, "w");
+  assert_non_null(f);
+
+  term = swap_env("TERM", "xterm", pool);
+  columns = swap_env("COLUMNS", "77", pool); /* the terminal's own size wins */
+  assert_int_equal(dray_platform_is_terminal(f), 1);
+  assert_int_equal(dray_platform_terminal_width(f), 123);
+  ws.ws_col = 61; /* resized */
+  assert_int_equal(ioctl(slave, TIOCSWINSZ, &ws), 0);
+  assert_int_equal(dray_platform_terminal_width(f), 61);
+  swap_env("TERM", "dumb", pool);
+  assert_int_equal(dray_platform_is_terminal(f), 0);
+  swap_env("TERM", term, pool);
+  swap_env("COLUMNS", columns, pool);
+
+  fclose(f);
+  close(master);
+  apr_pool_destroy(pool);
+}
+#endif
 
 static volatile int interrupts_seen;
 
@@ -402,6 +475,8 @@ static void test_interrupts(void **state)
 
   apr_pool_create(&pool, root);
   assert_int_equal(dray_platform_interrupts_start(on_interrupt, NULL, pool), APR_SUCCESS);
+  /* Once only, until stopped. */
+  assert_int_not_equal(dray_platform_interrupts_start(on_interrupt, NULL, pool), APR_SUCCESS);
 #ifndef _WIN32
   /* Delivered on the platform's thread instead of ending the process. */
   kill(getpid(), SIGINT);
@@ -418,6 +493,203 @@ static void test_interrupts(void **state)
   apr_pool_destroy(pool);
 }
 
+#ifndef _WIN32
+/* What the callback saw, by kind (index 0: anything out of range). */
+static volatile int kinds_seen[DRAY_INTERRUPT_CLOSE + 1];
+static volatile int block_callback; /* the callback waits while set */
+static volatile int callback_blocked;
+
+static void on_interrupt_kind(void *baton, dray_interrupt_kind_t kind)
+{
+  (void)baton;
+  kinds_seen[kind >= DRAY_INTERRUPT_INT && kind <= DRAY_INTERRUPT_CLOSE ? kind : 0]++;
+  while (block_callback) {
+    callback_blocked = 1;
+    apr_sleep(apr_time_from_msec(5));
+  }
+}
+
+static void wait_seen(dray_interrupt_kind_t kind, int n)
+{
+  int i;
+  for (i = 0; i < 500 && kinds_seen[kind] < n; i++)
+    apr_sleep(apr_time_from_msec(10));
+}
+
+static volatile sig_atomic_t test_handler_calls;
+
+static void test_handler(int signo)
+{
+  (void)signo;
+  test_handler_calls++;
+}
+
+static void set_handler(int signo, void (*handler)(int), struct sigaction *old)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  assert_int_equal(sigaction(signo, &sa, old), 0);
+}
+
+static void (*current_handler(int signo))(int)
+{
+  struct sigaction sa;
+  assert_int_equal(sigaction(signo, NULL, &sa), 0);
+  return sa.sa_handler;
+}
+
+/* SIGHUP (the terminal went away) and SIGTERM cancel: both arrive as TERM;
+ * SIGINT as INT. Stopping puts back the handlers that were there before. */
+static void test_interrupt_kinds(void **state)
+{
+  struct sigaction saved_hup, saved_term;
+  apr_pool_t *pool;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  memset((void *)kinds_seen, 0, sizeof(kinds_seen));
+  set_handler(SIGHUP, test_handler, &saved_hup);
+  set_handler(SIGTERM, test_handler, &saved_term);
+  test_handler_calls = 0;
+
+  assert_int_equal(dray_platform_interrupts_start(on_interrupt_kind, NULL, pool), APR_SUCCESS);
+  assert_true(current_handler(SIGHUP) != test_handler);
+  raise(SIGHUP);
+  wait_seen(DRAY_INTERRUPT_TERM, 1);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_TERM], 1);
+  raise(SIGTERM);
+  wait_seen(DRAY_INTERRUPT_TERM, 2);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_TERM], 2);
+  raise(SIGINT);
+  wait_seen(DRAY_INTERRUPT_INT, 1);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_INT], 1);
+  dray_platform_interrupts_stop();
+
+  assert_int_equal(kinds_seen[0], 0);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_BREAK], 0);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_CLOSE], 0);
+  assert_int_equal(test_handler_calls, 0);
+  /* The earlier handlers are back, and get what comes now. */
+  assert_true(current_handler(SIGHUP) == test_handler);
+  assert_true(current_handler(SIGTERM) == test_handler);
+  raise(SIGHUP);
+  assert_int_equal(test_handler_calls, 1);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_TERM], 2);
+
+  assert_int_equal(sigaction(SIGHUP, &saved_hup, NULL), 0);
+  assert_int_equal(sigaction(SIGTERM, &saved_term, NULL), 0);
+  apr_pool_destroy(pool);
+}
+
+/* Under nohup (SIGHUP ignored when dray starts) a hangup changes nothing. */
+static void test_nohup_keeps_sighup_ignored(void **state)
+{
+  struct sigaction saved_hup;
+  apr_pool_t *pool;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  memset((void *)kinds_seen, 0, sizeof(kinds_seen));
+  set_handler(SIGHUP, SIG_IGN, &saved_hup);
+  assert_int_equal(dray_platform_interrupts_start(on_interrupt_kind, NULL, pool), APR_SUCCESS);
+  assert_true(current_handler(SIGHUP) == SIG_IGN);
+  raise(SIGHUP);
+  raise(SIGINT); /* delivered, and after the hangup had its chance */
+  wait_seen(DRAY_INTERRUPT_INT, 1);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_INT], 1);
+  assert_int_equal(kinds_seen[DRAY_INTERRUPT_TERM], 0);
+  dray_platform_interrupts_stop();
+  assert_true(current_handler(SIGHUP) == SIG_IGN);
+  assert_int_equal(sigaction(SIGHUP, &saved_hup, NULL), 0);
+  apr_pool_destroy(pool);
+}
+
+/* While the callback is busy the self-pipe fills up (64 KiB on Linux): a
+ * handler must drop the repeat, not block the thread the signal landed on
+ * (with a blocking pipe this test hangs in raise()). */
+static void test_full_pipe_drops_repeats(void **state)
+{
+  apr_pool_t *pool;
+  int i, n = 100000;
+  apr_time_t start;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  memset((void *)kinds_seen, 0, sizeof(kinds_seen));
+  callback_blocked = 0;
+  block_callback = 1;
+  assert_int_equal(dray_platform_interrupts_start(on_interrupt_kind, NULL, pool), APR_SUCCESS);
+  raise(SIGINT);
+  for (i = 0; i < 500 && !callback_blocked; i++)
+    apr_sleep(apr_time_from_msec(10));
+  assert_true(callback_blocked);
+  start = apr_time_now();
+  for (i = 0; i < n; i++)
+    raise(SIGINT);
+  assert_true(apr_time_now() - start < apr_time_from_sec(20));
+  block_callback = 0;
+  /* Some were delivered after the callback returned; not all of them. */
+  wait_seen(DRAY_INTERRUPT_INT, 2);
+  assert_true(kinds_seen[DRAY_INTERRUPT_INT] >= 2);
+  dray_platform_interrupts_stop(); /* returns with bytes still unread */
+  assert_true(kinds_seen[DRAY_INTERRUPT_INT] < n + 1);
+  apr_pool_destroy(pool);
+}
+
+/* Signals keep arriving on another thread while the watcher is started and
+ * stopped over and over: once stop returns, no handler may write to the
+ * self-pipe's old descriptor, which the pipe made next reuses. */
+static volatile int hammer_on;
+
+static void *APR_THREAD_FUNC hammer(apr_thread_t *thd, void *data)
+{
+  (void)thd;
+  (void)data;
+  while (hammer_on)
+    raise(SIGHUP); /* to this thread: our handler or the test's */
+  return NULL;
+}
+
+static void test_stop_while_signals_arrive(void **state)
+{
+  struct sigaction saved_hup;
+  apr_thread_t *thread;
+  apr_status_t rv;
+  apr_pool_t *pool;
+  int round, leaks = 0;
+  (void)state;
+
+  apr_pool_create(&pool, root);
+  set_handler(SIGHUP, test_handler, &saved_hup);
+  hammer_on = 1;
+  assert_int_equal(apr_thread_create(&thread, NULL, hammer, NULL, pool), APR_SUCCESS);
+  for (round = 0; round < 200; round++) {
+    int fds[2];
+    char b;
+    assert_int_equal(dray_platform_interrupts_start(on_interrupt_kind, NULL, pool),
+                     APR_SUCCESS);
+    apr_sleep(100);
+    dray_platform_interrupts_stop();
+    /* Likely the numbers the self-pipe had: nothing may arrive here. */
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+    apr_sleep(100);
+    if (read(fds[0], &b, 1) == 1)
+      leaks++;
+    close(fds[0]);
+    close(fds[1]);
+  }
+  hammer_on = 0;
+  apr_thread_join(&rv, thread);
+  assert_int_equal(sigaction(SIGHUP, &saved_hup, NULL), 0);
+  assert_int_equal(leaks, 0);
+  assert_true(test_handler_calls > 0); /* the hammer really ran */
+  apr_pool_destroy(pool);
+}
+#endif
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -430,7 +702,17 @@ int main(void)
     cmocka_unit_test(test_interrupt),
     cmocka_unit_test(test_no_pipe_leak),
     cmocka_unit_test(test_machine),
+    cmocka_unit_test(test_file_is_no_terminal),
+#ifndef _WIN32
+    cmocka_unit_test(test_pty_is_terminal),
+#endif
     cmocka_unit_test(test_interrupts),
+#ifndef _WIN32
+    cmocka_unit_test(test_interrupt_kinds),
+    cmocka_unit_test(test_nohup_keeps_sighup_ignored),
+    cmocka_unit_test(test_full_pipe_drops_repeats),
+    cmocka_unit_test(test_stop_while_signals_arrive),
+#endif
   };
   const char *warning = NULL;
   int failed;

@@ -133,6 +133,9 @@ static void test_invalid(void **state)
   assert_non_null(strstr(m, "unsupported digest algorithm \"md5\""));
   m = parse_bad("foo@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
   assert_non_null(strstr(m, "lowercase"));
+  m = parse_bad("foo@sha384:0123456789abcdef0123456789abcdef0123456789abcdef"
+                "0123456789abcdef0123456789abcdef0123456789abcdef");
+  assert_non_null(strstr(m, "want sha256 or sha512"));
   parse_bad("foo@" SHA "@" SHA);
   parse_bad("foo@nocolon");
   parse_bad("foo:bar:baz");
@@ -179,17 +182,17 @@ static void test_predicates(void **state)
   assert_false(dray_ref_is_valid_tag("a+b"));
   assert_false(dray_ref_is_valid_tag("a:b"));
 
-  assert_true(dray_ref_is_valid_name("busybox"));
-  assert_true(dray_ref_is_valid_name("localhost:5000/ns/web"));
-  assert_false(dray_ref_is_valid_name("busybox:latest"));
-  assert_false(dray_ref_is_valid_name("busybox@" SHA));
-  assert_false(dray_ref_is_valid_name("Busybox"));
-  assert_false(dray_ref_is_valid_name(""));
+  assert_true(dray_ref_is_valid_name("busybox", pool));
+  assert_true(dray_ref_is_valid_name("localhost:5000/ns/web", pool));
+  assert_false(dray_ref_is_valid_name("busybox:latest", pool));
+  assert_false(dray_ref_is_valid_name("busybox@" SHA, pool));
+  assert_false(dray_ref_is_valid_name("Busybox", pool));
+  assert_false(dray_ref_is_valid_name("", pool));
 
-  assert_true(dray_ref_is_valid_path("services/web"));
-  assert_false(dray_ref_is_valid_path("services/Web"));
-  assert_false(dray_ref_is_valid_path("my app"));
-  assert_false(dray_ref_is_valid_path("a//b"));
+  assert_true(dray_ref_is_valid_path("services/web", pool));
+  assert_false(dray_ref_is_valid_path("services/Web", pool));
+  assert_false(dray_ref_is_valid_path("my app", pool));
+  assert_false(dray_ref_is_valid_path("a//b", pool));
   assert_null(dray_ref_path_problem("a/b.c", pool));
   assert_string_equal(dray_ref_path_problem("Web", pool), "repository name must be lowercase");
   assert_non_null(strstr(dray_ref_path_problem("web app", pool), "\"web app\""));
@@ -255,6 +258,67 @@ static void test_join_and_normalize(void **state)
   assert_string_equal(b->name, "docker.io/library/busybox");
 }
 
+static void test_digest(void **state)
+{
+  const char *sha512 = "sha512:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  (void)state;
+
+  assert_true(dray_digest_is_valid(SHA));
+  assert_true(dray_digest_is_valid(sha512));
+  assert_false(dray_digest_is_valid(NULL));
+  assert_false(dray_digest_is_valid(""));
+  assert_false(dray_digest_is_valid("sha256:"));
+  assert_false(dray_digest_is_valid("sha256:0123"));            /* too short */
+  assert_false(dray_digest_is_valid(SHA "0"));                  /* too long */
+  assert_false(dray_digest_is_valid(SHA " "));
+  assert_false(dray_digest_is_valid(" " SHA));
+  assert_false(dray_digest_is_valid("SHA256:0123456789abcdef0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef"));
+  assert_false(dray_digest_is_valid("sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef"));       /* uppercase hex */
+  assert_false(dray_digest_is_valid("sha256:0123456789abcdeg0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef"));       /* not hex */
+  assert_false(dray_digest_is_valid("sha512:0123456789abcdef0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef"));       /* 64 digits for sha512 */
+  assert_false(dray_digest_is_valid("md5:0123456789abcdef0123456789abcdef"));
+  assert_false(dray_digest_is_valid("0123456789abcdef0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef"));       /* no algorithm */
+
+  /* parse: a prefix of a longer text, copied and terminated. */
+  {
+    const char *text = SHA " size: 7";
+    const char *d = dray_digest_parse(text, strlen(SHA), pool);
+    assert_non_null(d);
+    assert_string_equal(d, SHA);
+    assert_null(dray_digest_parse(text, strlen(SHA) + 1, pool));
+    assert_null(dray_digest_parse(text, strlen(SHA) - 1, pool));
+    assert_null(dray_digest_parse("sha256:0123", 11, pool));
+    assert_null(dray_digest_parse(NULL, 0, pool));
+  }
+
+  assert_null(dray_digest_problem(SHA, strlen(SHA), pool));
+  assert_non_null(strstr(dray_digest_problem("sha256:0123", 11, pool), "needs 64 hex digits, got 4"));
+  assert_non_null(strstr(dray_digest_problem("nocolon", 7, pool), "ALGORITHM:HEX"));
+}
+
+static void test_docker_hub(void **state)
+{
+  (void)state;
+  assert_true(dray_ref_domain_is_docker_hub(NULL));
+  assert_true(dray_ref_domain_is_docker_hub(""));
+  assert_true(dray_ref_domain_is_docker_hub("docker.io"));
+  assert_true(dray_ref_domain_is_docker_hub("index.docker.io"));
+  assert_true(dray_ref_domain_is_docker_hub("registry-1.docker.io"));
+  assert_false(dray_ref_domain_is_docker_hub("docker.io:443"));
+  assert_false(dray_ref_domain_is_docker_hub("ghcr.io"));
+  assert_false(dray_ref_domain_is_docker_hub("mirror.docker.io.example"));
+  assert_false(dray_ref_domain_is_docker_hub("localhost:5000"));
+  /* Every Hub domain normalises to docker.io. */
+  assert_string_equal(dray_ref_normalized_name(parse_ok("registry-1.docker.io/busybox"), pool),
+                      "docker.io/library/busybox");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -264,6 +328,8 @@ int main(void)
     cmocka_unit_test(test_predicates),
     cmocka_unit_test(test_registry),
     cmocka_unit_test(test_join_and_normalize),
+    cmocka_unit_test(test_digest),
+    cmocka_unit_test(test_docker_hub),
   };
   int rc;
   apr_initialize();

@@ -1,0 +1,31 @@
+/* joblog.h — one log file per image, made before a run starts.
+ *
+ * Each image's log holds what its builds and pushes printed, and dray's own
+ * lines about them, across every attempt of this run.
+ */
+#ifndef DRAY_JOBLOG_H
+#define DRAY_JOBLOG_H
+
+#include <apr_file_io.h>
+#include <apr_pools.h>
+
+#include "dray/error.h"
+#include "dray/run.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Create LOG_DIR if missing and give each job of RUN an empty log there
+ * (job->log_path, in RESULT_POOL), named after its image ('/' and ':' become
+ * '+', which no image name holds, so names stay distinct). */
+dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
+                                  apr_pool_t *result_pool, apr_pool_t *scratch_pool);
+
+/* Open JOB's log for appending, in POOL. */
+dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_JOBLOG_H */

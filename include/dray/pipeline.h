@@ -1,0 +1,56 @@
+/* pipeline.h — a real run: builder threads -> scheduler -> pusher threads.
+ *
+ * Threads:
+ *   the caller's: owns the scheduler and the run; pops the message queue
+ *     and hands each message to the scheduler; nothing else touches either.
+ *   B builders, P pushers (workers.h): run one build or push each, post
+ *     the result as a message.
+ *   ticker: posts a tick every 100 ms (retries, kill escalation, redraws).
+ *   interrupt watcher (platform layer): posts Ctrl+C and signals.
+ * Builds and pushes stop through one cancellation token (cancel.h).
+ */
+#ifndef DRAY_PIPELINE_H
+#define DRAY_PIPELINE_H
+
+#include <stdio.h>
+
+#include <apr_pools.h>
+
+#include "dray/build.h"
+#include "dray/error.h"
+#include "dray/event.h"
+#include "dray/push.h"
+#include "dray/run.h"
+#include "dray/scheduler.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dray_pipeline_options_t {
+  dray_sched_options_t sched;
+  const dray_build_options_t *build;  /* unless the run only pushes */
+  const dray_pusher_t *pusher;        /* unless the run only builds */
+  int handle_interrupts;              /* install the Ctrl+C handler */
+} dray_pipeline_options_t;
+
+/* Run RUN (made by dray_run_create, logs by dray_joblog_prepare) to the end,
+ * or until interrupted, telling SINKS (NSINKS of them) what happens. What
+ * the run records lives in RESULT_POOL. Returns an error only when the run
+ * could not be set up or carried on; how each image fared is in RUN. */
+dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *opts,
+                                const dray_sink_t *sinks, int nsinks,
+                                apr_pool_t *result_pool, apr_pool_t *scratch_pool);
+
+/* --dry-run: the same scheduler with a runner that prints, to OUT, what each
+ * build and push would run (the build's argv, the push driver's command or
+ * request), in the order a real run would start them, as if every attempt
+ * succeeded. Nothing is started, written or contacted. */
+dray_error_t *dray_pipeline_dry_run(dray_run_t *run, const dray_pipeline_options_t *opts,
+                                    FILE *out, apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_PIPELINE_H */

@@ -1,0 +1,55 @@
+/* joblog.c — per-image log files. */
+#include "dray/joblog.h"
+
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+static const char *log_name(const char *name, apr_pool_t *pool)
+{
+  char *n = apr_pstrdup(pool, name), *p;
+  for (p = n; *p; p++)
+    if (*p == '/' || *p == '\\' || *p == ':')
+      *p = '+';
+  return apr_pstrcat(pool, n, ".log", NULL);
+}
+
+dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
+                                  apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  apr_pool_t *iterpool;
+  apr_status_t st;
+  int i;
+
+  DRAY_APR_ERR(apr_dir_make_recursive(log_dir, APR_FPROT_OS_DEFAULT, scratch_pool),
+               "cannot create log folder %s", log_dir);
+  apr_pool_create(&iterpool, scratch_pool);
+  for (i = 0; i < run->jobs->nelts; i++) {
+    dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
+    char *path;
+    apr_file_t *f;
+
+    apr_pool_clear(iterpool);
+    st = apr_filepath_merge(&path, log_dir, log_name(job->image->name, iterpool), 0,
+                            result_pool);
+    if (st != APR_SUCCESS)
+      return dray_error_wrap_apr(st, "%s: bad log path", job->image->name);
+    /* Start each run with an empty log: what it holds is this run's. */
+    st = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                       APR_FPROT_OS_DEFAULT, iterpool);
+    if (st != APR_SUCCESS)
+      return dray_error_wrap_apr(st, "%s: cannot create log %s", job->image->name, path);
+    apr_file_close(f);
+    job->log_path = path;
+  }
+  apr_pool_destroy(iterpool);
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool)
+{
+  DRAY_APR_ERR(apr_file_open(log, job->log_path,
+                             APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
+                             APR_FPROT_OS_DEFAULT, pool),
+               "cannot open log %s", job->log_path);
+  return DRAY_NO_ERROR;
+}

@@ -1,0 +1,464 @@
+/* pipeline.c — the scheduler fed by real builder and pusher threads, and the
+ * dry run, fed by a runner that only prints. See pipeline.h. */
+#include "dray/pipeline.h"
+
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_queue.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "dray/cancel.h"
+#include "dray/child.h"
+#include "dray/joblog.h"
+#include "dray/platform.h"
+#include "dray/pools.h"
+#include "dray/workers.h"
+
+#define TICK_INTERVAL apr_time_from_msec(100)
+#define PROGRESS_INTERVAL apr_time_from_msec(250)
+#define MESSAGE_QUEUE_SIZE 1024
+
+/* ---- runner results the scheduler's thread handles later ---------------- */
+
+/* Work a runner could not hand on (a drain took it back): reported to the
+ * scheduler after the call that caused it returns, never from inside it. */
+typedef struct deferred_t {
+  int job;
+  dray_phase_t phase;
+  int not_started;
+} deferred_t;
+
+static void defer(apr_array_header_t *deferred, int job, dray_phase_t phase, int not_started)
+{
+  deferred_t *d = &APR_ARRAY_PUSH(deferred, deferred_t);
+  d->job = job;
+  d->phase = phase;
+  d->not_started = not_started;
+}
+
+/* ---- messages from the threads ------------------------------------------ */
+
+typedef enum msg_type_t {
+  MSG_TICK = 1,
+  MSG_INTERRUPT,
+  MSG_FINISHED,
+  MSG_NOT_STARTED,
+  MSG_PROGRESS
+} msg_type_t;
+
+typedef struct msg_t {
+  msg_type_t type;
+  int job;                        /* index, or -1 */
+  dray_phase_t phase;
+  dray_interrupt_kind_t interrupt;
+  dray_attempt_result_t result;   /* MSG_FINISHED; strings in POOL */
+  dray_push_progress_t progress;  /* MSG_PROGRESS; status is a static word */
+  apr_pool_t *pool;               /* owns the message; NULL for the tick */
+} msg_t;
+
+/* Posted by the ticker again and again: never freed. */
+static msg_t tick_msg = {MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT,
+                         {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0},
+                         {0, 0, 0, 0, 0, NULL}, NULL};
+
+typedef struct pipeline_t {
+  const dray_pipeline_options_t *opts;
+  apr_queue_t *messages;
+  apr_pool_t *msg_parent;         /* thread-safe: each message's pool is its child */
+  dray_cancel_t *cancel;
+  dray_workers_t *builders, *pushers;
+  apr_array_header_t *deferred;   /* deferred_t; scheduler thread only */
+  volatile apr_uint32_t ticker_stop;
+} pipeline_t;
+
+static msg_t *msg_new(pipeline_t *p, msg_type_t type, int job, dray_phase_t phase)
+{
+  apr_pool_t *pool;
+  msg_t *m;
+  apr_pool_create(&pool, p->msg_parent);
+  m = apr_pcalloc(pool, sizeof(*m));
+  m->type = type;
+  m->job = job;
+  m->phase = phase;
+  m->pool = pool;
+  return m;
+}
+
+static void msg_free(msg_t *m)
+{
+  if (m->pool)
+    apr_pool_destroy(m->pool);
+}
+
+static void post(pipeline_t *p, msg_t *m)
+{
+  apr_status_t st;
+  do {
+    st = apr_queue_push(p->messages, m);
+  } while (APR_STATUS_IS_EINTR(st));
+  if (st != APR_SUCCESS)
+    msg_free(m); /* the queue is closed: nobody listens any more */
+}
+
+/* ---- the work of the threads -------------------------------------------- */
+
+/* The error's message for the scheduler, in the message's pool. */
+static void set_error(msg_t *m, dray_error_t *err, apr_file_t *log, apr_pool_t *scratch_pool)
+{
+  if (!err)
+    return;
+  m->result.error = dray_error_format(err, m->pool);
+  if (log)
+    apr_file_printf(log, "dray: %s\n", m->result.error);
+  dray_error_clear(err);
+  (void)scratch_pool;
+}
+
+static void run_build(void *baton, void *item, apr_pool_t *scratch_pool)
+{
+  pipeline_t *p = baton;
+  dray_job_t *job = item;
+  msg_t *m = msg_new(p, MSG_FINISHED, job->image->index, DRAY_PHASE_BUILD);
+  apr_file_t *log = NULL;
+  dray_build_result_t res;
+  dray_error_t *err;
+
+  memset(&res, 0, sizeof(res));
+  err = dray_joblog_open(&log, job, scratch_pool);
+  if (err) {
+    m->result.outcome = DRAY_OUTCOME_NOT_STARTED;
+  } else {
+    const char *iidfile = apr_pstrcat(scratch_pool, job->log_path, ".iid", NULL);
+    err = dray_build_image(&res, job->image, p->opts->build, log, iidfile, p->cancel,
+                           m->pool, scratch_pool);
+    m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
+    m->result.image_id = res.image_id;
+  }
+  set_error(m, err, log, scratch_pool);
+  if (log)
+    apr_file_close(log);
+  post(p, m);
+}
+
+typedef struct progress_baton_t {
+  pipeline_t *p;
+  int job;
+  apr_time_t last;
+} progress_baton_t;
+
+static void on_push_progress(void *baton, const dray_push_progress_t *progress)
+{
+  progress_baton_t *pb = baton;
+  apr_time_t now = apr_time_now();
+  msg_t *m;
+  /* The scheduler needs a picture, not every byte. */
+  if (now - pb->last < PROGRESS_INTERVAL)
+    return;
+  pb->last = now;
+  m = msg_new(pb->p, MSG_PROGRESS, pb->job, DRAY_PHASE_PUSH);
+  m->progress = *progress;
+  post(pb->p, m);
+}
+
+static void run_push(void *baton, void *item, apr_pool_t *scratch_pool)
+{
+  pipeline_t *p = baton;
+  dray_job_t *job = item;
+  msg_t *m = msg_new(p, MSG_FINISHED, job->image->index, DRAY_PHASE_PUSH);
+  progress_baton_t pb = {p, job->image->index, 0};
+  apr_file_t *log = NULL;
+  dray_push_image_result_t res;
+  dray_error_t *err;
+
+  memset(&res, 0, sizeof(res));
+  err = dray_joblog_open(&log, job, scratch_pool);
+  if (err) {
+    m->result.outcome = DRAY_OUTCOME_NOT_STARTED;
+  } else {
+    err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel, on_push_progress,
+                          &pb, m->pool, scratch_pool);
+    m->result.outcome = res.outcome;
+    m->result.retry_after = res.retry_after;
+    m->result.tag_digests = res.tag_digests;
+    m->result.up_to_date = res.up_to_date;
+    m->result.verified = res.verified;
+    m->result.bytes = res.bytes;
+  }
+  set_error(m, err, log, scratch_pool);
+  if (log)
+    apr_file_close(log);
+  post(p, m);
+}
+
+static void handed_back(void *baton, void *item, dray_phase_t phase)
+{
+  pipeline_t *p = baton;
+  dray_job_t *job = item;
+  post(p, msg_new(p, MSG_NOT_STARTED, job->image->index, phase));
+}
+
+static void build_not_started(void *baton, void *item)
+{
+  handed_back(baton, item, DRAY_PHASE_BUILD);
+}
+
+static void push_not_started(void *baton, void *item)
+{
+  handed_back(baton, item, DRAY_PHASE_PUSH);
+}
+
+static void *APR_THREAD_FUNC ticker_main(apr_thread_t *thd, void *data)
+{
+  pipeline_t *p = data;
+  while (!apr_atomic_read32(&p->ticker_stop)) {
+    apr_sleep(TICK_INTERVAL);
+    /* A full queue means the scheduler is busy anyway: drop the tick. */
+    apr_queue_trypush(p->messages, &tick_msg);
+  }
+  /* A plain return, not apr_thread_exit: pthread_exit unwinding trips ASan. */
+  (void)thd;
+  return NULL;
+}
+
+static void on_interrupt(void *baton, dray_interrupt_kind_t kind)
+{
+  pipeline_t *p = baton;
+  msg_t *m = msg_new(p, MSG_INTERRUPT, -1, DRAY_PHASE_BUILD);
+  m->interrupt = kind;
+  post(p, m);
+}
+
+/* ---- the runner the scheduler sees --------------------------------------- */
+
+static void runner_start(void *baton, dray_job_t *job, dray_phase_t phase)
+{
+  pipeline_t *p = baton;
+  dray_workers_t *w = phase == DRAY_PHASE_BUILD ? p->builders : p->pushers;
+  /* The scheduler starts only what a free thread can take: a refusal means
+   * a drain began, and the job did not. */
+  if (!w || dray_workers_submit(w, job) != APR_SUCCESS)
+    defer(p->deferred, job->image->index, phase, 1);
+}
+
+static void take_back_build(void *baton, void *item)
+{
+  pipeline_t *p = baton;
+  defer(p->deferred, ((dray_job_t *)item)->image->index, DRAY_PHASE_BUILD, 1);
+}
+
+static void take_back_push(void *baton, void *item)
+{
+  pipeline_t *p = baton;
+  defer(p->deferred, ((dray_job_t *)item)->image->index, DRAY_PHASE_PUSH, 1);
+}
+
+static void runner_drain(void *baton)
+{
+  pipeline_t *p = baton;
+  if (p->builders)
+    dray_workers_drain(p->builders, take_back_build, p);
+  if (p->pushers)
+    dray_workers_drain(p->pushers, take_back_push, p);
+}
+
+static void runner_cancel(void *baton, int force)
+{
+  pipeline_t *p = baton;
+  dray_cancel_trigger(p->cancel, force);
+}
+
+static void run_deferred(dray_sched_t *sched, apr_array_header_t *deferred)
+{
+  dray_attempt_result_t ok;
+  int i;
+  memset(&ok, 0, sizeof(ok));
+  /* Handling one may defer more: take them by index, not by a saved count. */
+  for (i = 0; i < deferred->nelts; i++) {
+    deferred_t d = APR_ARRAY_IDX(deferred, i, deferred_t);
+    if (d.not_started)
+      dray_sched_not_started(sched, d.job, d.phase);
+    else
+      dray_sched_finished(sched, d.job, d.phase, &ok);
+  }
+  deferred->nelts = 0;
+}
+
+static void dispatch(dray_sched_t *sched, const msg_t *m)
+{
+  switch (m->type) {
+  case MSG_TICK:
+    dray_sched_tick(sched);
+    break;
+  case MSG_INTERRUPT:
+    dray_sched_interrupt(sched, m->interrupt);
+    break;
+  case MSG_FINISHED:
+    dray_sched_finished(sched, m->job, m->phase, &m->result);
+    break;
+  case MSG_NOT_STARTED:
+    dray_sched_not_started(sched, m->job, m->phase);
+    break;
+  case MSG_PROGRESS:
+    dray_sched_progress(sched, m->job, &m->progress);
+    break;
+  }
+}
+
+dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *opts,
+                                const dray_sink_t *sinks, int nsinks,
+                                apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  pipeline_t *p = apr_pcalloc(scratch_pool, sizeof(*p));
+  unsigned n = (unsigned)run->jobs->nelts + 1;
+  int nbuild = run->mode == DRAY_MODE_PUSH ? 0 : opts->sched.builders;
+  int npush = run->mode == DRAY_MODE_BUILD ? 0 : opts->sched.pushers;
+  apr_thread_t *ticker = NULL;
+  dray_runner_t runner;
+  dray_sched_t *sched;
+  dray_error_t *err = DRAY_NO_ERROR;
+  apr_status_t st, rv;
+  void *item;
+  int i;
+
+  if (npush && !opts->pusher)
+    return dray_error_create(APR_EINVAL, NULL, "no push driver");
+  p->opts = opts;
+  p->deferred = apr_array_make(scratch_pool, 4, sizeof(deferred_t));
+  runner.start = runner_start;
+  runner.drain = runner_drain;
+  runner.cancel = runner_cancel;
+  runner.baton = p;
+  sched = dray_sched_create(run, &opts->sched, &runner, NULL, result_pool);
+  for (i = 0; i < nsinks; i++)
+    dray_sched_add_sink(sched, &sinks[i]);
+
+  DRAY_APR_ERR(apr_queue_create(&p->messages, MESSAGE_QUEUE_SIZE, scratch_pool),
+               "cannot set up the run");
+  DRAY_APR_ERR(dray_pool_create_threadsafe(&p->msg_parent, scratch_pool),
+               "cannot set up the run");
+  DRAY_APR_ERR(dray_cancel_create(&p->cancel, scratch_pool), "cannot set up the run");
+  if (opts->handle_interrupts)
+    DRAY_APR_ERR(dray_platform_interrupts_start(on_interrupt, p, scratch_pool),
+                 "cannot install the Ctrl+C handler");
+
+  /* Everything that can fail is set up before the first job starts. */
+  if (nbuild && (st = dray_workers_create(&p->builders, nbuild, n, run_build,
+                                          build_not_started, p, scratch_pool)))
+    err = dray_error_wrap_apr(st, "cannot start builder threads");
+  if (!err && npush && (st = dray_workers_create(&p->pushers, npush, n, run_push,
+                                                 push_not_started, p, scratch_pool)))
+    err = dray_error_wrap_apr(st, "cannot start pusher threads");
+  if (!err && (st = apr_thread_create(&ticker, NULL, ticker_main, p, scratch_pool)))
+    err = dray_error_wrap_apr(st, "cannot start the ticker thread");
+
+  if (!err) {
+    dray_sched_begin(sched);
+    run_deferred(sched, p->deferred);
+    while (!dray_sched_done(sched)) {
+      msg_t *m;
+      do {
+        st = apr_queue_pop(p->messages, &item);
+      } while (APR_STATUS_IS_EINTR(st));
+      if (st != APR_SUCCESS) {
+        err = dray_error_wrap_apr(st, "the run's message queue failed");
+        dray_sched_interrupt(sched, DRAY_INTERRUPT_CLOSE);
+        break;
+      }
+      m = item;
+      dispatch(sched, m);
+      msg_free(m);
+      run_deferred(sched, p->deferred);
+    }
+  }
+
+  /* Every thread finishes what it holds (nothing, unless the loop broke). */
+  dray_workers_destroy(p->builders);
+  dray_workers_destroy(p->pushers);
+  apr_atomic_set32(&p->ticker_stop, 1);
+  if (ticker)
+    apr_thread_join(&rv, ticker);
+  /* Messages that raced the end (ticks, a late Ctrl+C) are dropped, but a
+   * Ctrl+C still counts; then the queue is closed so that the interrupt
+   * watcher can never block on it. */
+  while (apr_queue_trypop(p->messages, &item) == APR_SUCCESS) {
+    msg_t *m = item;
+    if (m->type == MSG_INTERRUPT)
+      run->interrupts++;
+    msg_free(m);
+  }
+  apr_queue_term(p->messages);
+  if (opts->handle_interrupts)
+    dray_platform_interrupts_stop();
+  dray_sched_end(sched);
+  return err;
+}
+
+/* ---- the dry run ---------------------------------------------------------- */
+
+typedef struct dry_t {
+  const dray_pipeline_options_t *opts;
+  FILE *out;
+  apr_array_header_t *deferred;
+  apr_pool_t *pool;
+} dry_t;
+
+static void dry_start(void *baton, dray_job_t *job, dray_phase_t phase)
+{
+  dry_t *d = baton;
+  const dray_image_t *image = job->image;
+  int i;
+
+  if (phase == DRAY_PHASE_BUILD) {
+    fprintf(d->out, "%-20s $ %s\n", image->name,
+            dray_child_argv_string(dray_build_argv(image, d->opts->build, NULL, d->pool),
+                                   d->pool));
+  } else {
+    const dray_push_driver_t *driver = d->opts->pusher->driver;
+    for (i = 0; i < image->tags->nelts; i++) {
+      const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *),
+                                       d->pool);
+      fprintf(d->out, "%-20s %s\n", image->name, driver->describe(driver, ref, d->pool));
+    }
+  }
+  defer(d->deferred, image->index, phase, 0);
+}
+
+static void dry_drain(void *baton)
+{
+  (void)baton;
+}
+
+static void dry_cancel(void *baton, int force)
+{
+  (void)baton;
+  (void)force;
+}
+
+dray_error_t *dray_pipeline_dry_run(dray_run_t *run, const dray_pipeline_options_t *opts,
+                                    FILE *out, apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool)
+{
+  dry_t *d = apr_pcalloc(scratch_pool, sizeof(*d));
+  dray_runner_t runner;
+  dray_sched_t *sched;
+
+  if (run->mode != DRAY_MODE_BUILD && !opts->pusher)
+    return dray_error_create(APR_EINVAL, NULL, "no push driver");
+  d->opts = opts;
+  d->out = out;
+  d->deferred = apr_array_make(scratch_pool, 4, sizeof(deferred_t));
+  d->pool = scratch_pool;
+  runner.start = dry_start;
+  runner.drain = dry_drain;
+  runner.cancel = dry_cancel;
+  runner.baton = d;
+  sched = dray_sched_create(run, &opts->sched, &runner, NULL, result_pool);
+  dray_sched_begin(sched);
+  /* Each attempt succeeds at once, in the order it started. */
+  while (!dray_sched_done(sched) && d->deferred->nelts)
+    run_deferred(sched, d->deferred);
+  dray_sched_end(sched);
+  return DRAY_NO_ERROR;
+}
