@@ -94,6 +94,8 @@ static const message_rule_t message_rules[] = {
   {"repository name must", DRAY_OUTCOME_REJECTED},
   {"toomanyrequests", DRAY_OUTCOME_RATE_LIMITED},
   {"too many requests", DRAY_OUTCOME_RATE_LIMITED},
+  {"http status: 429", DRAY_OUTCOME_RATE_LIMITED},     /* Go: "unexpected HTTP status: 503 X" */
+  {"http status: 5", DRAY_OUTCOME_SERVER_ERROR},
   {"internal server error", DRAY_OUTCOME_SERVER_ERROR},
   {"bad gateway", DRAY_OUTCOME_SERVER_ERROR},
   {"service unavailable", DRAY_OUTCOME_SERVER_ERROR},

@@ -326,6 +326,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
     return dray_error_create(APR_EINVAL, NULL, "no push driver");
   p->opts = opts;
   p->deferred = apr_array_make(scratch_pool, 4, sizeof(deferred_t));
+  run->verify = npush && opts->pusher->verify && opts->pusher->registry;
   runner.start = runner_start;
   runner.drain = runner_drain;
   runner.cancel = runner_cancel;

@@ -24,7 +24,11 @@ class FailureTest(drayt.DrayTestCase):
 
         self.assertEqual(images["broken"]["status"], "failed")
         self.assertEqual(images["broken"]["reason"], "exit")
-        self.assertIn("broken", images["broken"]["error"])
+        # The engine's own last line says why; the image's name is said once,
+        # by whoever prints the error (the summary), never twice.
+        self.assertIn("exit code: 3", images["broken"]["error"])
+        self.assertIn(f"broken: {images['broken']['error']}", p.stdout)
+        self.assertNotIn("broken: broken:", p.stdout + p.stderr)
         self.assertEqual(images["broken"]["build_attempts"], 1)
         with open(images["broken"]["log"]) as f:
             self.assertIn("deliberate failure", f.read())
@@ -44,6 +48,7 @@ class FailureTest(drayt.DrayTestCase):
         self.assertEqual(report["counts"], {"done": 5, "failed": 1, "skipped": 2,
                                             "interrupted": 0, "total": 8})
         self.assertRegex(p.stdout, r"broken\s+failed")
+        self.assertRegex(p.stdout, r"at most (1 build|[23] builds) and (1 push|2 pushes) at once")
         self.assertRegex(p.stdout, r"child\s+skipped")
         self.assertIn(images["broken"]["log"], p.stdout)
 

@@ -72,14 +72,14 @@ class BrokenRegistryTest(drayt.FaultTestCase):
         reg = self.start_registry()
         proxy = self.start_proxy(reg.addr, "--reset-first", 1000000)
         self.use_registry(proxy.addr)
-        self.run_broken(reg, "network", "connection reset")
+        self.run_broken(reg, "reset", "connection reset")
 
     def test_manifests_always_503(self):
         reg = self.start_registry()
         proxy = self.start_proxy(reg.addr, "--status-first", 1000000, "--status", 503,
                                  "--retry-after", 1, "--status-match", r"/manifests/")
         self.use_registry(proxy.addr)
-        self.run_broken(reg, "http", "503")
+        self.run_broken(reg, "server-error", "503")
         # Every attempt reached the registry and was refused there.
         puts = [e for e in proxy.events("status") if e["request"].startswith("PUT ")]
         self.assertEqual(len(puts), IMAGES * (RETRIES + 1))

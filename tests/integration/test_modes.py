@@ -53,7 +53,26 @@ class ModesTest(drayt.DrayTestCase):
         p = self.run_dray("run", "--dry-run", "--network", "none", ".")
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"$ {drayt.DOCKER} build --file", p.stdout)
+        # The default driver pushes through the Engine API: the dry run shows
+        # that request, not a "docker push" nobody would run.
+        self.assertIn("POST /v1.", p.stdout)
+        self.assertIn(f"/images/{self.registry}/base/push?tag=latest", p.stdout)
+        self.assertNotIn(" push ", p.stdout)
+        # In the order a run starts them: base built before child, each
+        # pushed after its build.
+        lines = p.stdout.splitlines()
+        def first(word, name):
+            return next(i for i, l in enumerate(lines) if l.startswith(name + " ") and word in l)
+        self.assertLess(first(" build ", "base"), first(" build ", "child"))
+        self.assertLess(first(" build ", "base"), first("POST", "base"))
+        p = self.run_dray("run", "--dry-run", "--push-driver", "cli", "--network", "none", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"$ {drayt.DOCKER} push {self.registry}/base:latest", p.stdout)
+        # podman pushes with its CLI and a digest file.
+        p = self.run_dray("push", "--dry-run", "--engine-cmd", "podman", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        self.assertIn(f"$ podman push --digestfile DIGESTFILE {self.registry}/base:latest", p.stdout)
+        self.assertNotIn(" build --file", p.stdout)
         self.assertFalse(os.path.exists(self.report))
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "logs")))
         self.assertIsNone(self.registry_digest(f"{self.registry}/base:latest"))

@@ -52,7 +52,7 @@ class RetryTest(drayt.DrayTestCase):
                     retried += 1
                     for a in pushes[:-1]:
                         # engine driver: "network"; CLI driver: "exit"
-                        self.assertIn(a["result"], ("network", "exit"))
+                        self.assertIn(a["result"], ("network", "reset", "exit"))
                         self.assertIn(addr, a["error"])
                     # The waits between attempts: at least half the doubling delay.
                     gaps = [pushes[k + 1]["start"] - pushes[k]["end"] for k in range(len(pushes) - 1)]

@@ -1,0 +1,532 @@
+/* test_scheduler.c — the scheduler's rules, driven by a fake runner and a
+ * virtual clock (after ninja's build_test.cc): no thread, no Docker, every
+ * test runs in microseconds and on every platform. The fake records what was
+ * started; the test decides when and how each attempt ends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "dray/event.h"
+#include "dray/run.h"
+#include "dray/scheduler.h"
+
+/* ---- fixtures: a plan, a clock, a runner, a sink ---------------------------- */
+
+typedef struct started_t {
+  int job;
+  dray_phase_t phase;
+} started_t;
+
+typedef struct fake_t {
+  apr_time_t now;
+  apr_array_header_t *started;      /* started_t, in start order */
+  int running_builds, running_pushes, peak_builds, peak_pushes;
+  int drains, cancels[2];           /* cancel calls by force */
+  apr_array_header_t *events;       /* dray_event_kind_t */
+  apr_array_header_t *event_states; /* the job's state when told, or -1 */
+  dray_run_t *run;
+  dray_sched_t *sched;
+} fake_t;
+
+static apr_time_t fake_now(void *baton)
+{
+  return ((fake_t *)baton)->now;
+}
+
+static void fake_start(void *baton, dray_job_t *job, dray_phase_t phase)
+{
+  fake_t *f = baton;
+  started_t *s = &APR_ARRAY_PUSH(f->started, started_t);
+  s->job = job->image->index;
+  s->phase = phase;
+  if (phase == DRAY_PHASE_BUILD) {
+    if (++f->running_builds > f->peak_builds)
+      f->peak_builds = f->running_builds;
+  } else if (++f->running_pushes > f->peak_pushes) {
+    f->peak_pushes = f->running_pushes;
+  }
+}
+
+static void fake_drain(void *baton)
+{
+  ((fake_t *)baton)->drains++;
+}
+
+static void fake_cancel(void *baton, int force)
+{
+  ((fake_t *)baton)->cancels[force ? 1 : 0]++;
+}
+
+static void record_event(void *baton, const dray_run_t *run, const dray_event_t *ev)
+{
+  fake_t *f = baton;
+  (void)run;
+  APR_ARRAY_PUSH(f->events, int) = (int)ev->kind;
+  APR_ARRAY_PUSH(f->event_states, int) = ev->job ? (int)ev->job->state : -1;
+}
+
+/* A plan of N images named i0..iN-1; DEPS[i] is the index image i is built
+ * FROM, or -1. */
+static dray_plan_t *make_plan(int n, const int *deps)
+{
+  dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+  int i;
+  plan->images = apr_array_make(pool, n, sizeof(dray_image_t *));
+  for (i = 0; i < n; i++) {
+    dray_image_t *img = apr_pcalloc(pool, sizeof(*img));
+    img->index = i;
+    img->name = apr_psprintf(pool, "i%d", i);
+    img->repository = apr_psprintf(pool, "registry.test/i%d", i);
+    img->tags = dray_test_list("latest", NULL);
+    img->deps = apr_array_make(pool, 1, sizeof(int));
+    if (deps && deps[i] >= 0)
+      APR_ARRAY_PUSH(img->deps, int) = deps[i];
+    APR_ARRAY_PUSH(plan->images, dray_image_t *) = img;
+  }
+  return plan;
+}
+
+static dray_sched_options_t default_opts(void)
+{
+  dray_sched_options_t o;
+  memset(&o, 0, sizeof(o));
+  o.builders = 3;
+  o.pushers = 2;
+  o.build_retries = 0;
+  o.push_retries = 2;
+  o.retry_base = apr_time_from_sec(2);
+  o.retry_max = apr_time_from_sec(60);
+  o.kill_grace = apr_time_from_sec(2);
+  o.seed = 42;
+  return o;
+}
+
+static fake_t *setup(int n, const int *deps, dray_mode_t mode, const dray_sched_options_t *o)
+{
+  fake_t *f = apr_pcalloc(pool, sizeof(*f));
+  dray_runner_t runner;
+  dray_clock_t clock;
+  dray_sink_t sink;
+
+  f->now = apr_time_from_sec(1000);
+  f->started = apr_array_make(pool, 8, sizeof(started_t));
+  f->events = apr_array_make(pool, 8, sizeof(int));
+  f->event_states = apr_array_make(pool, 8, sizeof(int));
+  runner.start = fake_start;
+  runner.drain = fake_drain;
+  runner.cancel = fake_cancel;
+  runner.baton = f;
+  clock.now = fake_now;
+  clock.baton = f;
+  f->run = dray_run_create(make_plan(n, deps), mode, pool);
+  f->sched = dray_sched_create(f->run, o, &runner, &clock, pool);
+  memset(&sink, 0, sizeof(sink));
+  sink.event = record_event;
+  sink.baton = f;
+  dray_sched_add_sink(f->sched, &sink);
+  return f;
+}
+
+/* End JOB's running PHASE with OUTCOME, at the fake clock's time. */
+static void finish(fake_t *f, int job, dray_phase_t phase, dray_outcome_t outcome)
+{
+  dray_attempt_result_t r;
+  memset(&r, 0, sizeof(r));
+  r.outcome = outcome;
+  r.error = outcome == DRAY_OUTCOME_OK ? NULL : dray_outcome_word(outcome);
+  if (phase == DRAY_PHASE_PUSH && outcome == DRAY_OUTCOME_OK) {
+    apr_array_header_t *d = dray_test_list("sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL);
+    r.tag_digests = d;
+    r.verified = 1;
+    r.bytes = 100;
+  }
+  if (phase == DRAY_PHASE_BUILD) {
+    f->running_builds--;
+    if (outcome == DRAY_OUTCOME_OK)
+      r.image_id = "sha256:1111";
+  } else {
+    f->running_pushes--;
+  }
+  dray_sched_finished(f->sched, job, phase, &r);
+}
+
+static dray_job_t *job(fake_t *f, int i)
+{
+  return APR_ARRAY_IDX(f->run->jobs, i, dray_job_t *);
+}
+
+static int started_count(fake_t *f, dray_phase_t phase)
+{
+  int i, n = 0;
+  for (i = 0; i < f->started->nelts; i++)
+    n += APR_ARRAY_IDX(f->started, i, started_t).phase == phase;
+  return n;
+}
+
+static started_t started_at(fake_t *f, int k)
+{
+  return APR_ARRAY_IDX(f->started, k, started_t);
+}
+
+/* The K-th push started (0-based) was of image JOB. */
+static int nth_push(fake_t *f, int k)
+{
+  int i, seen = 0;
+  for (i = 0; i < f->started->nelts; i++)
+    if (started_at(f, i).phase == DRAY_PHASE_PUSH && seen++ == k)
+      return started_at(f, i).job;
+  return -1;
+}
+
+static void tick_for(fake_t *f, apr_interval_time_t t)
+{
+  apr_time_t end = f->now + t;
+  while (f->now < end) {
+    f->now += apr_time_from_msec(100);
+    dray_sched_tick(f->sched);
+  }
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+/* Never more than B builds and P pushes; pushes start with the first build
+ * done, in the order the builds ended; everything pushed; exit 0. */
+static void test_limits_order_and_overlap(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(10, NULL, DRAY_MODE_RUN, &o);
+  int order[10] = {2, 0, 1, 4, 3, 5, 7, 6, 9, 8}, k, next_push = 0;
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  assert_int_equal(f->running_builds, 3);
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 0);
+  /* Builds end in ORDER (each when it runs); pushes end one step later. */
+  for (k = 0; k < 10; k++) {
+    int b = order[k];
+    while (job(f, b)->state != DRAY_JOB_BUILDING) {
+      /* b is not running yet: end the oldest running push to make room. */
+      assert_true(f->running_pushes > 0 || f->running_builds > 0);
+      finish(f, nth_push(f, next_push), DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+      next_push++;
+    }
+    finish(f, b, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+    if (k == 0)
+      assert_int_equal(nth_push(f, 0), b); /* the first push starts at once */
+    if (f->running_builds == 0 && started_count(f, DRAY_PHASE_BUILD) < 10)
+      fail_msg("builds stopped although images were ready");
+  }
+  while (next_push < started_count(f, DRAY_PHASE_PUSH) || f->running_pushes) {
+    finish(f, nth_push(f, next_push), DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+    next_push++;
+  }
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(f->peak_builds, 3);
+  assert_int_equal(f->peak_pushes, 2);
+  assert_int_equal(f->run->max_running_builds, 3);
+  assert_int_equal(f->run->max_running_pushes, 2);
+  /* FIFO: pushed in the order the builds ended. */
+  for (k = 0; k < 10; k++)
+    assert_int_equal(nth_push(f, k), order[k]);
+  for (k = 0; k < 10; k++) {
+    assert_int_equal(job(f, k)->state, DRAY_JOB_DONE);
+    assert_int_equal(job(f, k)->outcome, DRAY_OUTCOME_OK);
+    assert_non_null(dray_job_digest(job(f, k)));
+  }
+  assert_int_equal(f->run->bytes_pushed, 1000);
+  assert_int_equal(dray_exit_code(NULL, f->run), 0);
+}
+
+/* A failed build: the images built FROM it (directly or not) are skipped
+ * with no attempt; the others go on; exit 1. */
+static void test_dependents_of_failed_build_skipped(void **state)
+{
+  int deps[4] = {-1, 0, 1, -1}; /* i0 <- i1 <- i2; i3 alone */
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(4, deps, DRAY_MODE_BUILD, &o);
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  assert_int_equal(f->running_builds, 2); /* i0 and i3: the others wait */
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_WAITING);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_EXIT);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_FAILED);
+  assert_int_equal(job(f, 0)->outcome, DRAY_OUTCOME_EXIT);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_SKIPPED);
+  assert_int_equal(job(f, 2)->state, DRAY_JOB_SKIPPED);
+  assert_int_equal(job(f, 2)->outcome, DRAY_OUTCOME_DEPENDENCY);
+  assert_int_equal(job(f, 1)->build_attempts, 0);
+  assert_non_null(strstr(job(f, 2)->error, "i1"));
+  assert_false(dray_sched_done(f->sched));
+  finish(f, 3, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(job(f, 3)->state, DRAY_JOB_DONE);
+  assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 2);
+  assert_int_equal(dray_exit_code(NULL, f->run), 1);
+}
+
+/* A dependent starts only when what it is built FROM is built. */
+static void test_dependent_waits_for_its_base(void **state)
+{
+  int deps[2] = {-1, 0};
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(2, deps, DRAY_MODE_RUN, &o);
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 1);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(started_at(f, 1).job, 1);
+  assert_int_equal(started_at(f, 1).phase, DRAY_PHASE_BUILD);
+  assert_int_equal(started_at(f, 2).job, 0);
+  assert_int_equal(started_at(f, 2).phase, DRAY_PHASE_PUSH);
+}
+
+/* A retryable push failure waits out its backoff ([d/2, d) for d = 2 s, then
+ * 4 s), and a Retry-After floor; the budget is the push retries. */
+static void test_push_retries_wait_their_backoff(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(1, NULL, DRAY_MODE_RUN, &o);
+  dray_attempt_result_t r;
+  apr_time_t failed_at;
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1);
+
+  failed_at = f->now;
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_RESET);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_PUSH_RETRY);
+  tick_for(f, apr_time_from_msec(900));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1); /* not before d/2 */
+  tick_for(f, apr_time_from_msec(1200));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 2); /* by d */
+  assert_true(job(f, 0)->retry_at - failed_at >= apr_time_from_sec(1));
+  assert_true(job(f, 0)->retry_at - failed_at < apr_time_from_sec(2));
+
+  /* The registry asks for 10 s: more than the backoff of 4 s. */
+  memset(&r, 0, sizeof(r));
+  r.outcome = DRAY_OUTCOME_RATE_LIMITED;
+  r.error = "429";
+  r.retry_after = apr_time_from_sec(10);
+  f->running_pushes--;
+  dray_sched_finished(f->sched, 0, DRAY_PHASE_PUSH, &r);
+  tick_for(f, apr_time_from_msec(9800));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 2);
+  tick_for(f, apr_time_from_msec(400));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 3);
+
+  /* The third failure is the last the budget (2 retries) allows. */
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_SERVER_ERROR);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_FAILED);
+  assert_int_equal(job(f, 0)->outcome, DRAY_OUTCOME_SERVER_ERROR);
+  assert_int_equal(job(f, 0)->push_attempts, 3);
+  assert_int_equal(job(f, 0)->attempts->nelts, 4); /* 1 build + 3 pushes */
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(dray_exit_code(NULL, f->run), 1);
+}
+
+/* An outcome that is not retryable ends the image at once. */
+static void test_auth_failure_not_retried(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(1, NULL, DRAY_MODE_PUSH, &o);
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 0);
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_AUTH);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_FAILED);
+  assert_int_equal(job(f, 0)->push_attempts, 1);
+  tick_for(f, apr_time_from_sec(120));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1);
+  assert_true(dray_sched_done(f->sched));
+}
+
+/* Build retries use --build-retries and the same backoff. */
+static void test_build_retry_budget(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f;
+  (void)state;
+  o.build_retries = 1;
+  f = setup(1, NULL, DRAY_MODE_BUILD, &o);
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_EXIT);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_BUILD_RETRY);
+  tick_for(f, apr_time_from_sec(2));
+  assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 2);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_EXIT);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_FAILED);
+  /* A build that could not start is not tried again. */
+  f = setup(1, NULL, DRAY_MODE_BUILD, &o);
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_NOT_STARTED);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_FAILED);
+  assert_int_equal(job(f, 0)->outcome, DRAY_OUTCOME_NOT_STARTED);
+}
+
+/* First Ctrl+C: what runs finishes, nothing new starts (not even the push of
+ * an image whose build then ends), everything else is interrupted; 130. */
+static void test_drain(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(6, NULL, DRAY_MODE_RUN, &o);
+  int i;
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK); /* i0 pushing, i3 building */
+  assert_int_equal(f->running_pushes, 1);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_INT);
+  assert_int_equal(f->drains, 1);
+  assert_int_equal(f->cancels[0] + f->cancels[1], 0);
+  for (i = 4; i < 6; i++)
+    assert_int_equal(job(f, i)->state, DRAY_JOB_INTERRUPTED);
+  finish(f, 1, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  finish(f, 2, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  finish(f, 3, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+  tick_for(f, apr_time_from_sec(5));
+  assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 4);
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_DONE);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_INTERRUPTED);
+  assert_string_equal(job(f, 1)->error, "built, not pushed: interrupted");
+  assert_string_equal(job(f, 5)->error, "not built: interrupted");
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(dray_exit_code(NULL, f->run), 130);
+}
+
+/* Second Ctrl+C: the runner is asked to stop politely, then by force after
+ * the grace period; cancelled attempts end their images as interrupted. */
+static void test_cancel_escalates(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(3, NULL, DRAY_MODE_BUILD, &o);
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_INT);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_INT);
+  assert_int_equal(f->cancels[0], 1);
+  assert_int_equal(f->cancels[1], 0);
+  tick_for(f, apr_time_from_msec(1500));
+  assert_int_equal(f->cancels[1], 0);
+  tick_for(f, apr_time_from_msec(600));
+  assert_int_equal(f->cancels[1], 1);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_CANCELLED);
+  finish(f, 1, DRAY_PHASE_BUILD, DRAY_OUTCOME_CANCELLED);
+  finish(f, 2, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_INTERRUPTED);
+  assert_int_equal(job(f, 0)->outcome, DRAY_OUTCOME_INTERRUPTED);
+  assert_int_equal(dray_exit_code(NULL, f->run), 130);
+}
+
+/* SIGTERM cancels at once; a closed console kills at once. */
+static void test_term_and_close(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(1, NULL, DRAY_MODE_BUILD, &o);
+  (void)state;
+  dray_sched_begin(f->sched);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_TERM);
+  assert_int_equal(f->cancels[0], 1);
+  f = setup(1, NULL, DRAY_MODE_BUILD, &o);
+  dray_sched_begin(f->sched);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_CLOSE);
+  assert_int_equal(f->cancels[1], 1);
+}
+
+/* A job a drain handed back before it began: no attempt, interrupted. */
+static void test_handed_back_job(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(2, NULL, DRAY_MODE_BUILD, &o);
+  (void)state;
+  dray_sched_begin(f->sched);
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_INT);
+  f->running_builds--;
+  dray_sched_not_started(f->sched, 1, DRAY_PHASE_BUILD);
+  assert_int_equal(job(f, 1)->build_attempts, 0);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_INTERRUPTED);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_true(dray_sched_done(f->sched));
+}
+
+/* Sinks are told typed events, and a job's state already says what the
+ * event says (a "built" image is not "building"). */
+static void test_events_in_order_with_states(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(1, NULL, DRAY_MODE_RUN, &o);
+  int want[] = {DRAY_EVENT_BUILD_STARTED, DRAY_EVENT_BUILT, DRAY_EVENT_PUSH_STARTED,
+                DRAY_EVENT_PUSH_RETRY, DRAY_EVENT_PUSH_STARTED, DRAY_EVENT_PUSHED};
+  int i;
+  (void)state;
+
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_STALLED);
+  tick_for(f, apr_time_from_sec(3));
+  finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+  assert_int_equal(f->events->nelts, 6);
+  for (i = 0; i < 6; i++)
+    assert_int_equal(APR_ARRAY_IDX(f->events, i, int), want[i]);
+  /* built: queued for its push (BUILT) or already pushing; never BUILDING. */
+  assert_int_not_equal(APR_ARRAY_IDX(f->event_states, 1, int), DRAY_JOB_BUILDING);
+  assert_int_equal(APR_ARRAY_IDX(f->event_states, 5, int), DRAY_JOB_DONE);
+  /* Each attempt recorded with its outcome and times of the fake clock. */
+  {
+    const dray_attempt_t *a = &APR_ARRAY_IDX(job(f, 0)->attempts, 1, dray_attempt_t);
+    assert_int_equal(a->phase, DRAY_PHASE_PUSH);
+    assert_int_equal(a->outcome, DRAY_OUTCOME_STALLED);
+    assert_true(a->start >= apr_time_from_sec(1000) && a->end >= a->start);
+  }
+}
+
+/* A set-up error is never exit 0, whatever the run's state. */
+static void test_exit_codes(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(1, NULL, DRAY_MODE_BUILD, &o);
+  dray_error_t *err = dray_error_create(APR_EGENERAL, NULL, "cannot install the Ctrl+C handler");
+  dray_error_t *usage = dray_error_create(DRAY_ERR_USAGE, NULL, "bad option");
+  (void)state;
+  assert_int_equal(dray_exit_code(err, f->run), 1);
+  assert_int_equal(dray_exit_code(err, NULL), 1);
+  assert_int_equal(dray_exit_code(usage, NULL), 2);
+  assert_int_equal(dray_exit_code(NULL, NULL), 0);
+  dray_error_clear(err);
+  dray_error_clear(usage);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_limits_order_and_overlap),
+    cmocka_unit_test(test_dependents_of_failed_build_skipped),
+    cmocka_unit_test(test_dependent_waits_for_its_base),
+    cmocka_unit_test(test_push_retries_wait_their_backoff),
+    cmocka_unit_test(test_auth_failure_not_retried),
+    cmocka_unit_test(test_build_retry_budget),
+    cmocka_unit_test(test_drain),
+    cmocka_unit_test(test_cancel_escalates),
+    cmocka_unit_test(test_term_and_close),
+    cmocka_unit_test(test_handed_back_job),
+    cmocka_unit_test(test_events_in_order_with_states),
+    cmocka_unit_test(test_exit_codes),
+  };
+  int rc;
+  apr_initialize();
+  rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
+  apr_terminate();
+  return rc;
+}
