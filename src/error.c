@@ -8,6 +8,8 @@
 
 #include <apr_strings.h>
 
+#include "dray/pools.h"
+
 static dray_error_t *make_error(apr_status_t apr_err, dray_error_t *child)
 {
   apr_pool_t *pool;
@@ -16,8 +18,8 @@ static dray_error_t *make_error(apr_status_t apr_err, dray_error_t *child)
   /* A chain lives in the child's pool so that one clear frees all of it. */
   if (child)
     pool = child->pool;
-  else if (apr_pool_create(&pool, NULL) != APR_SUCCESS)
-    abort(); /* out of memory: nothing sensible left to do */
+  else /* a root of its own, with the one out-of-memory policy */
+    apr_pool_create_ex(&pool, NULL, dray_pool_abort, NULL);
 
   err = apr_pcalloc(pool, sizeof(*err));
   err->apr_err = apr_err;
@@ -102,15 +104,6 @@ dray_error_t *dray_error_compose(dray_error_t *err1, dray_error_t *err2)
   last->child = copy_chain(err2, err1->pool);
   dray_error_clear(err2);
   return err1;
-}
-
-apr_status_t dray_error_root_cause(const dray_error_t *err)
-{
-  if (!err)
-    return APR_SUCCESS;
-  while (err->child)
-    err = err->child;
-  return err->apr_err;
 }
 
 int dray_error_has(const dray_error_t *err, apr_status_t code)

@@ -42,7 +42,15 @@ typedef struct push_ctx_t {
  * aborted, as closing a push's connection does not end a layer upload the
  * engine has under way -- and the wait would never end. The first seconds
  * of a new attempt do not count: it sends what the socket buffers take,
- * then may stall like the rest. */
+ * then may stall like the rest.
+ *
+ * This is the one piece of state shared by pusher threads, the one exception
+ * to the rule that only the scheduler's thread holds run state (see
+ * docs/architecture.md): the engine's upload slots are shared by every push
+ * of the process, so whether they move is a fact about all pushes at once,
+ * needed by each push's watchdog on its own thread, many times a second. It
+ * is one monotonic timestamp, written and read with atomics only (a later
+ * time always wins), so no lock and no order between threads matter. */
 static volatile apr_uint64_t slots_moved_at;
 
 static void slots_moved(apr_time_t now)

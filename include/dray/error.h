@@ -66,9 +66,6 @@ dray_error_t *dray_error_quick_wrapf(dray_error_t *child, const char *fmt, ...)
  * several independent problems (input errors) into one error. */
 dray_error_t *dray_error_compose(dray_error_t *err1, dray_error_t *err2);
 
-/* The deepest cause's code: what actually went wrong. */
-apr_status_t dray_error_root_cause(const dray_error_t *err);
-
 /* Whether CODE appears anywhere in the chain. */
 int dray_error_has(const dray_error_t *err, apr_status_t code);
 
