@@ -448,7 +448,7 @@ static int int_value(loader_t *ld, yaml_node_t *node, const char *what, int min,
   return 1;
 }
 
-static void add_tag(loader_t *ld, dray_plan_settings_t *st, yaml_node_t *node, const char *tag)
+static void add_tag(loader_t *ld, dray_settings_t *st, yaml_node_t *node, const char *tag)
 {
   if (!dray_ref_is_valid_tag(tag))
     problem(ld, node, "x-dray.tags: invalid tag \"%s\" (allowed: up to %d of A-Z a-z 0-9 _ . -, "
@@ -457,7 +457,7 @@ static void add_tag(loader_t *ld, dray_plan_settings_t *st, yaml_node_t *node, c
     APR_ARRAY_PUSH(st->tags, const char *) = tag;
 }
 
-static void load_settings(loader_t *ld, dray_plan_settings_t *st, yaml_node_t *node)
+static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node)
 {
   apr_array_header_t *pairs;
   int i;
@@ -564,7 +564,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
   compose = apr_pcalloc(result_pool, sizeof(*compose));
   compose->path = apr_pstrdup(result_pool, path);
   compose->services = apr_array_make(result_pool, 8, sizeof(dray_compose_service_t *));
-  compose->settings.retries = -1;
+  dray_settings_init(&compose->settings);
 
   status = apr_filepath_merge(&abs, NULL, path, 0, result_pool);
   if (status != APR_SUCCESS)

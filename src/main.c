@@ -46,6 +46,24 @@ static void default_input(dray_cli_t *cli, apr_pool_t *pool)
   APR_ARRAY_PUSH(cli->paths, const char *) = ".";
 }
 
+/* What the command line says of the run-wide settings; unset where silent. */
+static dray_settings_t *cli_settings(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  dray_settings_t *s = apr_palloc(pool, sizeof(*s));
+  dray_settings_init(s);
+  s->registry = cli->registry;
+  s->tags = cli->tags;
+  s->builders = cli->builders;
+  s->pushers = cli->pushers;
+  s->retries = cli->retries;
+  s->build_retries = cli->build_retries;
+  s->retry_delay = cli->retry_delay;
+  s->stall_timeout = cli->stall_timeout;
+  s->network = cli->network;
+  s->platform = cli->platform;
+  return s;
+}
+
 static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_options_t po;
@@ -53,8 +71,7 @@ static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *
   default_input(cli, pool);
   po.paths = cli->paths;
   po.compose_file = cli->compose_file;
-  po.registry = cli->registry;
-  po.tags = cli->tags;
+  po.settings = cli_settings(cli, pool);
   po.build_args = cli->build_args;
   po.only = cli->only;
   po.skip = cli->skip;
@@ -100,15 +117,10 @@ static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
   fprintf(out, "\n");
 }
 
-static int first_set(int a, int b, int dflt)
-{
-  return a >= 0 ? a : b > 0 ? b : dflt;
-}
-
 /* The push side: the engine (when it speaks HTTP here), credentials, the
  * registry client for verification, and the driver. */
 static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
-                                apr_pool_t *pool)
+                                const dray_settings_t *settings, apr_pool_t *pool)
 {
   const dray_engine_endpoint_t *ep = NULL;
   dray_engine_t *engine = NULL;
@@ -123,7 +135,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   DRAY_ERR(dray_registry_create(&pusher->registry, auth, cli->insecure, pool));
   pusher->verify = !cli->no_verify;
   pusher->skip_existing = cli->skip_existing;
-  pusher->stall_timeout = cli->stall_timeout >= 0 ? cli->stall_timeout : 60;
+  pusher->stall_timeout = settings->stall_timeout;
 
   /* podman builds into its own store, which only its CLI can push. */
   if (dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
@@ -194,19 +206,17 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
 
   memset(&po, 0, sizeof(po));
   memset(&bo, 0, sizeof(bo));
-  /* Command line, then the compose file's x-dray, then defaults. */
-  po.sched.builders = first_set(cli->builders, plan->settings.builders, dray_platform_cpu_count());
-  po.sched.pushers = first_set(cli->pushers, plan->settings.pushers, 3);
-  po.sched.push_retries = cli->retries >= 0 ? cli->retries
-                        : plan->settings.retries >= 0 ? plan->settings.retries : 2;
-  po.sched.build_retries = cli->build_retries >= 0 ? cli->build_retries : 0;
-  po.sched.retry_base =
-      apr_time_from_msec((apr_int64_t)((cli->retry_delay >= 0 ? cli->retry_delay : 2.0) * 1000));
+  /* The settings in force (command line, x-dray, defaults: settings.c). */
+  po.sched.builders = plan->settings.builders;
+  po.sched.pushers = plan->settings.pushers;
+  po.sched.push_retries = plan->settings.retries;
+  po.sched.build_retries = plan->settings.build_retries;
+  po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
   bo.engine_cmd = cli->engine_cmd;
-  bo.platform = cli->platform ? cli->platform : plan->settings.platform;
-  bo.network = cli->network ? cli->network : plan->settings.network;
+  bo.platform = plan->settings.platform;
+  bo.network = plan->settings.network;
   bo.no_cache = cli->no_cache;
   bo.env = child_env(cli, pool);
   po.build = &bo;
@@ -219,7 +229,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
       fprintf(stderr, "dray: warning: %s\n", warning);
   }
   if (mode != DRAY_MODE_BUILD) {
-    DRAY_ERR(setup_push(&pusher, bo.env, cli, pool));
+    DRAY_ERR(setup_push(&pusher, bo.env, cli, &plan->settings, pool));
     po.pusher = &pusher;
   }
 

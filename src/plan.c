@@ -83,17 +83,13 @@ static entry_t *new_entry(ctx_t *ctx, const char *name, const char *origin)
 
 /* ---- options ------------------------------------------------------------- */
 
-static void resolve_tags(ctx_t *ctx, const dray_plan_settings_t *settings)
+/* The tags in force (settings.c chose them), checked and without repeats. */
+static void resolve_tags(ctx_t *ctx, const apr_array_header_t *src)
 {
-  const apr_array_header_t *src = NULL;
   apr_hash_t *seen = apr_hash_make(ctx->scratch);
   int i;
 
   ctx->tags = apr_array_make(ctx->pool, 2, sizeof(const char *));
-  if (nelts(ctx->opts->tags) > 0)
-    src = ctx->opts->tags;
-  else if (settings->tags && settings->tags->nelts > 0)
-    src = settings->tags;
   for (i = 0; i < nelts(src); i++) {
     const char *tag = APR_ARRAY_IDX(src, i, const char *);
     if (!dray_ref_is_valid_tag(tag)) {
@@ -108,8 +104,6 @@ static void resolve_tags(ctx_t *ctx, const dray_plan_settings_t *settings)
     apr_hash_set(seen, tag, APR_HASH_KEY_STRING, tag);
     APR_ARRAY_PUSH(ctx->tags, const char *) = apr_pstrdup(ctx->pool, tag);
   }
-  if (!src)
-    APR_ARRAY_PUSH(ctx->tags, const char *) = "latest";
 }
 
 static void check_build_args(ctx_t *ctx)
@@ -743,13 +737,16 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   ctx_t ctx;
   dray_plan_t *plan;
   dray_compose_t *compose = NULL;
-  dray_plan_settings_t settings;
+  dray_settings_t settings, cli;
   apr_pool_t *iterpool;
   int i;
 
   memset(&ctx, 0, sizeof(ctx));
-  memset(&settings, 0, sizeof(settings));
-  settings.retries = -1;
+  dray_settings_init(&settings);
+  if (opts->settings)
+    cli = *opts->settings;
+  else
+    dray_settings_init(&cli);
   ctx.opts = opts;
   apr_pool_create(&ctx.pool, result_pool);
   apr_pool_create(&ctx.scratch, scratch_pool);
@@ -763,17 +760,22 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
     else
       settings = compose->settings;
   }
-  if (opts->registry) {
-    dray_error_t *err = dray_ref_check_registry(&ctx.registry, opts->registry, ctx.pool);
+  /* The command line over x-dray over defaults: settings.c decides. */
+  dray_settings_merge(&settings, &cli, &settings);
+  dray_settings_default(&settings, ctx.pool);
+  if (cli.registry) {
+    dray_error_t *err = dray_ref_check_registry(&ctx.registry, cli.registry, ctx.pool);
     if (err) {
       add_problem(&ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "--registry %s: %s",
-                                           opts->registry, err->message));
+                                           cli.registry, err->message));
       dray_error_clear(err);
     }
   } else {
     ctx.registry = settings.registry; /* validated by compose.c */
   }
-  resolve_tags(&ctx, &settings);
+  settings.registry = ctx.registry;
+  resolve_tags(&ctx, settings.tags);
+  settings.tags = ctx.tags;
   check_build_args(&ctx);
 
   for (i = 0; i < nelts(opts->paths); i++)

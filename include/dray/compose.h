@@ -39,7 +39,7 @@ typedef struct dray_compose_t {
   const char *dir;                /* absolute folder holding it */
   apr_array_header_t *services;   /* dray_compose_service_t *, with build:
                                      only, in file order */
-  dray_plan_settings_t settings;  /* from x-dray; retries -1 when unset */
+  dray_settings_t settings;       /* from x-dray; unset where the file says nothing */
 } dray_compose_t;
 
 /* Load the compose file at PATH. All problems come back together as one

@@ -11,6 +11,7 @@
 #include <apr_tables.h>
 
 #include "dray/error.h"
+#include "dray/settings.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,28 +33,15 @@ typedef struct dray_image_t {
 typedef struct dray_plan_options_t {
   apr_array_header_t *paths;        /* const char *: folders to discover; may be empty */
   const char *compose_file;         /* or NULL */
-  const char *registry;             /* HOST[:PORT][/NAMESPACE] prefix, or NULL */
-  apr_array_header_t *tags;         /* const char *; empty = "latest" (or x-dray tags) */
+  const dray_settings_t *settings;   /* the command line's (registry, tags, limits...) */
   apr_array_header_t *build_args;   /* const char * "K=V" from --build-arg */
   apr_array_header_t *only;         /* const char * glob patterns on image names */
   apr_array_header_t *skip;         /* const char * glob patterns on image names */
 } dray_plan_options_t;
 
-/* Settings a compose file may carry under a top-level "x-dray:" key.
- * Zero / NULL means "not set"; the command line wins over these. */
-typedef struct dray_plan_settings_t {
-  const char *registry;
-  apr_array_header_t *tags;  /* or NULL */
-  int builders;
-  int pushers;
-  int retries;               /* -1 = not set */
-  const char *network;
-  const char *platform;
-} dray_plan_settings_t;
-
 typedef struct dray_plan_t {
   apr_array_header_t *images;      /* dray_image_t *, dependencies before dependents */
-  dray_plan_settings_t settings;   /* from x-dray, if any */
+  dray_settings_t settings;        /* in force: command line, x-dray, defaults */
 } dray_plan_t;
 
 /* Discover, parse and validate everything OPTS names; order the images so

@@ -202,7 +202,7 @@ static void test_build_forms(void **state)
   /* No x-dray: nothing set. */
   assert_null(c->settings.registry);
   assert_null(c->settings.tags);
-  assert_int_equal(c->settings.builders, 0);
+  assert_int_equal(c->settings.builders, DRAY_SETTING_UNSET);
   assert_int_equal(c->settings.retries, -1);
 }
 

@@ -53,12 +53,16 @@ static void mkdir_p(const char *rel)
 /* ---- options and results ------------------------------------------------- */
 
 
+/* The command line's settings of the current test (opts_for resets them). */
+static dray_settings_t cli;
+
 static dray_plan_options_t opts_for(const char *path)
 {
   dray_plan_options_t o;
   memset(&o, 0, sizeof(o));
+  dray_settings_init(&cli);
+  o.settings = &cli;
   o.paths = path ? dray_test_list(path, NULL) : dray_test_list(NULL);
-  o.tags = dray_test_list(NULL);
   o.build_args = dray_test_list(NULL);
   o.only = dray_test_list(NULL);
   o.skip = dray_test_list(NULL);
@@ -159,7 +163,9 @@ static void test_discovery(void **state)
   o.paths = dray_test_list(abs_path("tree"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "both[] services/api[] services/api/sub[] web[] worker[]");
-  assert_int_equal(plan->settings.retries, -1);
+  /* Nothing set anywhere: the defaults are in force. */
+  assert_int_equal(plan->settings.retries, 2);
+  assert_int_equal(plan->settings.pushers, 3);
   assert_null(plan->settings.registry);
 
   im = img(plan, 0);
@@ -228,7 +234,7 @@ static void test_discovery_errors(void **state)
   /* With a registry the same folder is fine. */
   put("reg/my.registry/x/Dockerfile", "FROM busybox\n");
   o.paths = dray_test_list(abs_path("reg"), NULL);
-  o.registry = "localhost:5000";
+  cli.registry = "localhost:5000";
   assert_string_equal(img(load_ok(&o), 0)->repository, "localhost:5000/my.registry/x");
 }
 
@@ -244,8 +250,8 @@ static void test_registry_and_tags(void **state)
 
   put("r/web/Dockerfile", "FROM busybox\n");
   o.paths = dray_test_list(abs_path("r"), NULL);
-  o.registry = "localhost:5000/ns/";
-  o.tags = dray_test_list("v1", "latest", "v1", NULL);
+  cli.registry = "localhost:5000/ns/";
+  cli.tags = dray_test_list("v1", "latest", "v1", NULL);
   o.build_args = dray_test_list("A=1", "B", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/ns/web");
@@ -253,8 +259,8 @@ static void test_registry_and_tags(void **state)
   assert_string_equal(dray_image_ref(img(plan, 0), "v1", pool), "localhost:5000/ns/web:v1");
   assert_string_equal(joined(img(plan, 0)->build_args), "A=1 B");
 
-  o.registry = "localhost:5000/NS";
-  o.tags = dray_test_list("ok", ".bad", "a:b", NULL);
+  cli.registry = "localhost:5000/NS";
+  cli.tags = dray_test_list("ok", ".bad", "a:b", NULL);
   o.build_args = dray_test_list("=x", NULL);
   m = load_bad(&o, &links);
   assert_string_equal(
@@ -318,8 +324,8 @@ static void test_compose(void **state)
   assert_string_equal(joined(im->build_args), "A=file B=file");
 
   /* The command line wins: registry, tags, build args by name. */
-  o.registry = "localhost:5000";
-  o.tags = dray_test_list("cli", NULL);
+  cli.registry = "localhost:5000";
+  cli.tags = dray_test_list("cli", NULL);
   o.build_args = dray_test_list("A=cli", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/web");
@@ -362,7 +368,7 @@ static void test_chain_order(void **state)
   put("o/d/Dockerfile", "FROM docker.io/library/c:latest\n");
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "c[] b[0] a[1] d[0]");
-  o.registry = "localhost:5000";
+  cli.registry = "localhost:5000";
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "a[] b[] c[] d[]");
   put("o/a/Dockerfile", "FROM localhost:5000/b:latest\n");
@@ -371,7 +377,7 @@ static void test_chain_order(void **state)
 
   /* An image FROM its own name means the published one. */
   put("self/node/Dockerfile", "FROM node\n");
-  o.registry = NULL;
+  cli.registry = NULL;
   o.paths = dray_test_list(abs_path("self"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "node[]");
@@ -464,7 +470,7 @@ static void test_only_skip(void **state)
 
   /* Patterns match the repository too. */
   o.skip = dray_test_list(NULL);
-  o.registry = "localhost:5000/team";
+  cli.registry = "localhost:5000/team";
   o.only = dray_test_list("localhost:5000/team/lib/?", NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "lib/x[] lib/y[]");
@@ -511,7 +517,7 @@ static void test_problems_together(void **state)
                         "    build: {context: web, target: nope}\n");
   o.paths = dray_test_list(abs_path("p"), NULL);
   o.compose_file = abs_path("p/compose.yaml");
-  o.tags = dray_test_list("-bad", NULL);
+  cli.tags = dray_test_list("-bad", NULL);
   m = load_bad(&o, &links);
   assert_string_equal(
       m,
@@ -536,7 +542,7 @@ static void test_problems_together(void **state)
   /* A compose syntax error comes with everything else too. */
   put("p/broken.yaml", "services:\n  a: [\n");
   o.compose_file = abs_path("p/broken.yaml");
-  o.tags = dray_test_list(NULL);
+  cli.tags = dray_test_list(NULL);
   m = load_bad(&o, &links);
   assert_string_equal(m, "@/p/broken.yaml:3:1: YAML syntax error: did not find expected node "
                          "content (while parsing a flow node at line 3, column 1)\n"
