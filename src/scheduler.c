@@ -297,8 +297,6 @@ static void push_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_r
   } else if (plan_retry(s, job, DRAY_PHASE_PUSH, r, &delay)) {
     job->state = DRAY_JOB_PUSH_RETRY;
     job->retry_at = now + delay;
-    job->error = error;
-    job->outcome = r->outcome;
     APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
     tell(s, DRAY_EVENT_PUSH_RETRY, job, r->outcome, error, delay);
   } else {

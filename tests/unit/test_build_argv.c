@@ -1,5 +1,5 @@
 /* Unit tests: the argv of "docker build" / "podman build" (dray_build_argv)
- * and podman detection (dray_build_cmd_is_podman). No process is started. */
+ * and podman detection (dray_engine_cmd_kind). No process is started. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
