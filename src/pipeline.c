@@ -41,11 +41,11 @@ static void defer(apr_array_header_t *deferred, int job, dray_phase_t phase, int
 /* ---- messages from the threads ------------------------------------------ */
 
 typedef enum msg_type_t {
-  MSG_TICK = 1,
-  MSG_INTERRUPT,
-  MSG_FINISHED,
-  MSG_NOT_STARTED,
-  MSG_PROGRESS
+  PIPE_MSG_TICK = 1,
+  PIPE_MSG_INTERRUPT,
+  PIPE_MSG_FINISHED,
+  PIPE_MSG_NOT_STARTED,
+  PIPE_MSG_PROGRESS
 } msg_type_t;
 
 typedef struct msg_t {
@@ -53,13 +53,13 @@ typedef struct msg_t {
   int job;                        /* index, or -1 */
   dray_phase_t phase;
   dray_interrupt_kind_t interrupt;
-  dray_attempt_result_t result;   /* MSG_FINISHED; strings in POOL */
-  dray_push_progress_t progress;  /* MSG_PROGRESS; status is a static word */
+  dray_attempt_result_t result;   /* PIPE_MSG_FINISHED; strings in POOL */
+  dray_push_progress_t progress;  /* PIPE_MSG_PROGRESS; status is a static word */
   apr_pool_t *pool;               /* owns the message; NULL for the tick */
 } msg_t;
 
 /* Posted by the ticker again and again: never freed. */
-static msg_t tick_msg = {MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT,
+static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT,
                          {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0},
                          {0, 0, 0, 0, 0, NULL}, NULL};
 
@@ -120,7 +120,7 @@ static void run_build(void *baton, void *item, apr_pool_t *scratch_pool)
 {
   pipeline_t *p = baton;
   dray_job_t *job = item;
-  msg_t *m = msg_new(p, MSG_FINISHED, job->image->index, DRAY_PHASE_BUILD);
+  msg_t *m = msg_new(p, PIPE_MSG_FINISHED, job->image->index, DRAY_PHASE_BUILD);
   apr_file_t *log = NULL;
   dray_build_result_t res;
   dray_error_t *err;
@@ -157,7 +157,7 @@ static void on_push_progress(void *baton, const dray_push_progress_t *progress)
   if (now - pb->last < PROGRESS_INTERVAL)
     return;
   pb->last = now;
-  m = msg_new(pb->p, MSG_PROGRESS, pb->job, DRAY_PHASE_PUSH);
+  m = msg_new(pb->p, PIPE_MSG_PROGRESS, pb->job, DRAY_PHASE_PUSH);
   m->progress = *progress;
   post(pb->p, m);
 }
@@ -166,7 +166,7 @@ static void run_push(void *baton, void *item, apr_pool_t *scratch_pool)
 {
   pipeline_t *p = baton;
   dray_job_t *job = item;
-  msg_t *m = msg_new(p, MSG_FINISHED, job->image->index, DRAY_PHASE_PUSH);
+  msg_t *m = msg_new(p, PIPE_MSG_FINISHED, job->image->index, DRAY_PHASE_PUSH);
   progress_baton_t pb = {p, job->image->index, 0};
   apr_file_t *log = NULL;
   dray_push_image_result_t res;
@@ -196,7 +196,7 @@ static void handed_back(void *baton, void *item, dray_phase_t phase)
 {
   pipeline_t *p = baton;
   dray_job_t *job = item;
-  post(p, msg_new(p, MSG_NOT_STARTED, job->image->index, phase));
+  post(p, msg_new(p, PIPE_MSG_NOT_STARTED, job->image->index, phase));
 }
 
 static void build_not_started(void *baton, void *item)
@@ -225,7 +225,7 @@ static void *APR_THREAD_FUNC ticker_main(apr_thread_t *thd, void *data)
 static void on_interrupt(void *baton, dray_interrupt_kind_t kind)
 {
   pipeline_t *p = baton;
-  msg_t *m = msg_new(p, MSG_INTERRUPT, -1, DRAY_PHASE_BUILD);
+  msg_t *m = msg_new(p, PIPE_MSG_INTERRUPT, -1, DRAY_PHASE_BUILD);
   m->interrupt = kind;
   post(p, m);
 }
@@ -288,19 +288,19 @@ static void run_deferred(dray_sched_t *sched, apr_array_header_t *deferred)
 static void dispatch(dray_sched_t *sched, const msg_t *m)
 {
   switch (m->type) {
-  case MSG_TICK:
+  case PIPE_MSG_TICK:
     dray_sched_tick(sched);
     break;
-  case MSG_INTERRUPT:
+  case PIPE_MSG_INTERRUPT:
     dray_sched_interrupt(sched, m->interrupt);
     break;
-  case MSG_FINISHED:
+  case PIPE_MSG_FINISHED:
     dray_sched_finished(sched, m->job, m->phase, &m->result);
     break;
-  case MSG_NOT_STARTED:
+  case PIPE_MSG_NOT_STARTED:
     dray_sched_not_started(sched, m->job, m->phase);
     break;
-  case MSG_PROGRESS:
+  case PIPE_MSG_PROGRESS:
     dray_sched_progress(sched, m->job, &m->progress);
     break;
   }
@@ -385,7 +385,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
    * watcher can never block on it. */
   while (apr_queue_trypop(p->messages, &item) == APR_SUCCESS) {
     msg_t *m = item;
-    if (m->type == MSG_INTERRUPT)
+    if (m->type == PIPE_MSG_INTERRUPT)
       run->interrupts++;
     msg_free(m);
   }
