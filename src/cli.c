@@ -70,7 +70,9 @@ static const apr_getopt_option_t options[] = {
   {NULL, 0, 0, NULL}
 };
 
-/* Which options each command accepts (by optch). */
+/* Which options each command accepts (by optch): exactly those it uses
+ * (main.c), so that an option that would be ignored is a usage error that
+ * names it instead. build takes no push option, push no build option. */
 static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
@@ -89,6 +91,10 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RE
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
                                 OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
+/* plan reads the input and prints what it found: only what shapes the plan.
+ * What a run would do with the images (how many at once, retries, the
+ * engine, logs, report, events, progress) it ignores, so it refuses it. */
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'h', 0};
 static const int no_opts[] = {'h', 0};
 
 typedef struct command_info_t {
@@ -106,8 +112,7 @@ static const command_info_t commands[] = {
    "build every image, push nothing"},
   {"push", DRAY_CMD_PUSH, push_opts, "dray push [PATH...] [-f compose.yaml] [options]",
    "push images built before (by dray build)"},
-  /* plan takes run's options, so that a run's command line can be checked as is */
-  {"plan", DRAY_CMD_PLAN, run_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
+  {"plan", DRAY_CMD_PLAN, plan_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
    "check the input and print images, tags and build order; build nothing"},
   {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
   {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
@@ -272,8 +277,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     const apr_getopt_option_t *o = option_info(optch);
     const char *name = apr_psprintf(result_pool, "--%s", o->name);
     if (!accepts(ci, optch))
-      return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray %s does not take %s", ci->name,
-                                name);
+      return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                "dray %s does not take %s (see dray %s --help)", ci->name,
+                                name, ci->name);
     switch (optch) {
     case 'f': cli->compose_file = arg; break;
     case OPT_REGISTRY: cli->registry = arg; break;

@@ -149,19 +149,22 @@ static int layer_message(dray_progress_t *p, const char *id, const char *status,
   return 1;
 }
 
+static int all_waiting(const dray_progress_t *p);
+
 static dray_error_t *parse_line(dray_progress_t *p, const char *line,
                                 apr_size_t len, apr_time_t now)
 {
   json_error_t jerr;
   json_t *root, *v;
   const char *status = NULL, *id = NULL;
-  int progress = 1;
+  int progress = 1, was_waiting;
 
   while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
     len--;
   if (!len)
     return DRAY_NO_ERROR;
   p->lines++;
+  was_waiting = all_waiting(p);
   if (p->line_fn)
     p->line_fn(p->line_baton, line, len);
 
@@ -203,7 +206,9 @@ static dray_error_t *parse_line(dray_progress_t *p, const char *line,
     p->aux_size = json_int(v, "Size");
   }
 
-  if (progress)
+  /* The idle clock starts again when the engine's queue lets the layers go:
+   * the time spent waiting was no stall. */
+  if (progress || (was_waiting && !all_waiting(p)))
     p->last_progress = now;
   json_decref(root);
   return DRAY_NO_ERROR;
@@ -330,12 +335,10 @@ const char *dray_progress_digest(const dray_progress_t *p, apr_int64_t *size)
   return p->digest ? p->digest : p->aux_digest;
 }
 
-apr_interval_time_t dray_progress_idle(dray_progress_t *p, apr_time_t now)
+apr_interval_time_t dray_progress_idle(const dray_progress_t *p, apr_time_t now)
 {
-  if (all_waiting(p)) {
-    p->last_progress = now; /* the engine's queue is not a stall */
-    return 0;
-  }
+  if (all_waiting(p))
+    return 0; /* the engine's queue is not a stall */
   return now > p->last_progress ? now - p->last_progress : 0;
 }
 

@@ -61,8 +61,9 @@ const char *dray_progress_digest(const dray_progress_t *p, apr_int64_t *size);
 /* How long the push has made no progress as of NOW. Progress is: pushed
  * bytes advancing on a layer that is Pushing, or any other new message. While
  * every unfinished layer is Waiting behind the engine's upload limit the clock
- * does not run (the wait is reset when the layers start). */
-apr_interval_time_t dray_progress_idle(dray_progress_t *p, apr_time_t now);
+ * does not run; it starts again from the message that ends the wait. Asks
+ * only: the clock moves with what is fed. */
+apr_interval_time_t dray_progress_idle(const dray_progress_t *p, apr_time_t now);
 
 /* Number of complete lines parsed (for tests and logs). */
 int dray_progress_lines(const dray_progress_t *p);
