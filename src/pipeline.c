@@ -104,42 +104,45 @@ static void post(pipeline_t *p, msg_t *m)
 
 /* ---- the work of the threads -------------------------------------------- */
 
-/* The error's message for the scheduler, in the message's pool. */
-static void set_error(msg_t *m, dray_error_t *err, apr_file_t *log, apr_pool_t *scratch_pool)
-{
-  if (!err)
-    return;
-  m->result.error = dray_error_format(err, m->pool);
-  if (log)
-    apr_file_printf(log, "dray: %s\n", m->result.error);
-  dray_error_clear(err);
-  (void)scratch_pool;
-}
+/* One phase's work on JOB, with its log open: fills M->result (its strings
+ * in M->pool) and returns the error that ended it, if any. */
+typedef dray_error_t *(*job_work_fn)(pipeline_t *p, dray_job_t *job, apr_file_t *log, msg_t *m,
+                                     apr_pool_t *scratch_pool);
 
-static void run_build(void *baton, void *item, apr_pool_t *scratch_pool)
+/* What both pools' threads do with a job: open its log, do the work, put
+ * the error in the log and the message, post the message. */
+static void run_job(pipeline_t *p, dray_job_t *job, dray_phase_t phase, job_work_fn work,
+                    apr_pool_t *scratch_pool)
 {
-  pipeline_t *p = baton;
-  dray_job_t *job = item;
-  msg_t *m = msg_new(p, PIPE_MSG_FINISHED, job->image->index, DRAY_PHASE_BUILD);
+  msg_t *m = msg_new(p, PIPE_MSG_FINISHED, job->image->index, phase);
   apr_file_t *log = NULL;
-  dray_build_result_t res;
-  dray_error_t *err;
+  dray_error_t *err = dray_joblog_open(&log, job, scratch_pool);
 
-  memset(&res, 0, sizeof(res));
-  err = dray_joblog_open(&log, job, scratch_pool);
-  if (err) {
+  if (err)
     m->result.outcome = DRAY_OUTCOME_NOT_STARTED;
-  } else {
-    const char *iidfile = apr_pstrcat(scratch_pool, job->log_path, ".iid", NULL);
-    err = dray_build_image(&res, job->image, p->opts->build, log, iidfile, p->cancel,
-                           m->pool, scratch_pool);
-    m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
-    m->result.image_id = res.image_id;
+  else
+    err = work(p, job, log, m, scratch_pool);
+  if (err) {
+    m->result.error = dray_error_format(err, m->pool);
+    if (log)
+      apr_file_printf(log, "dray: %s\n", m->result.error);
+    dray_error_clear(err);
   }
-  set_error(m, err, log, scratch_pool);
   if (log)
     apr_file_close(log);
   post(p, m);
+}
+
+static dray_error_t *build_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, msg_t *m,
+                                apr_pool_t *scratch_pool)
+{
+  const char *iidfile = apr_pstrcat(scratch_pool, job->log_path, ".iid", NULL);
+  dray_build_result_t res;
+  dray_error_t *err = dray_build_image(&res, job->image, p->opts->build, log, iidfile,
+                                       p->cancel, m->pool, scratch_pool);
+  m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
+  m->result.image_id = res.image_id;
+  return err;
 }
 
 typedef struct progress_baton_t {
@@ -162,34 +165,30 @@ static void on_push_progress(void *baton, const dray_push_progress_t *progress)
   post(pb->p, m);
 }
 
+static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, msg_t *m,
+                               apr_pool_t *scratch_pool)
+{
+  progress_baton_t pb = {p, job->image->index, 0};
+  dray_push_image_result_t res;
+  dray_error_t *err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel,
+                                      on_push_progress, &pb, m->pool, scratch_pool);
+  m->result.outcome = res.outcome;
+  m->result.retry_after = res.retry_after;
+  m->result.tag_digests = res.tag_digests;
+  m->result.up_to_date = res.up_to_date;
+  m->result.verified = res.verified;
+  m->result.bytes = res.bytes;
+  return err;
+}
+
+static void run_build(void *baton, void *item, apr_pool_t *scratch_pool)
+{
+  run_job(baton, item, DRAY_PHASE_BUILD, build_work, scratch_pool);
+}
+
 static void run_push(void *baton, void *item, apr_pool_t *scratch_pool)
 {
-  pipeline_t *p = baton;
-  dray_job_t *job = item;
-  msg_t *m = msg_new(p, PIPE_MSG_FINISHED, job->image->index, DRAY_PHASE_PUSH);
-  progress_baton_t pb = {p, job->image->index, 0};
-  apr_file_t *log = NULL;
-  dray_push_image_result_t res;
-  dray_error_t *err;
-
-  memset(&res, 0, sizeof(res));
-  err = dray_joblog_open(&log, job, scratch_pool);
-  if (err) {
-    m->result.outcome = DRAY_OUTCOME_NOT_STARTED;
-  } else {
-    err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel, on_push_progress,
-                          &pb, m->pool, scratch_pool);
-    m->result.outcome = res.outcome;
-    m->result.retry_after = res.retry_after;
-    m->result.tag_digests = res.tag_digests;
-    m->result.up_to_date = res.up_to_date;
-    m->result.verified = res.verified;
-    m->result.bytes = res.bytes;
-  }
-  set_error(m, err, log, scratch_pool);
-  if (log)
-    apr_file_close(log);
-  post(p, m);
+  run_job(baton, item, DRAY_PHASE_PUSH, push_work, scratch_pool);
 }
 
 static void handed_back(void *baton, void *item, dray_phase_t phase)

@@ -83,6 +83,8 @@ class DrayTestCase(unittest.TestCase):
         return env
 
     def dray_argv(self, command, *args):
+        if command == "plan":  # plan takes only what shapes the plan (src/cli.c)
+            return [DRAY, command, "--registry", self.registry, *args]
         return [DRAY, command, "--engine-cmd", DOCKER, "--registry", self.registry,
                 "--log-dir", os.path.join(self.tmp, "logs"), "--report", self.report,
                 "--progress", "plain", *args]

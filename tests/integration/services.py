@@ -3,6 +3,15 @@
 
     services.py start   # a private dockerd and a docker-registry on loopback
     services.py stop    # stop both by PID, remove their state
+    services.py fake-registry-start | fake-registry-stop
+                        # tests/tools/fake_registry.py (Bearer/Basic tokens)
+                        # on a loopback port, stopped by PID
+    services.py unit PROGRAM [ARGS...]
+                        # run a unit test program with DRAY_TEST_* pointing
+                        # at what is up: DRAY_TEST_DOCKER_HOST (the engine),
+                        # DRAY_TEST_REGISTRY and DRAY_TEST_REGISTRY_REF (the
+                        # registry, holding an image pushed for the test),
+                        # DRAY_TEST_FAKE_REGISTRY (the fake registry)
 
 State lives in $DRAY_TEST_STATE (the build tree); sockets and dockerd's
 exec-root live in a short folder under the temp dir, because unix socket
@@ -228,7 +237,146 @@ def start():
     print(f"services: dockerd at unix://{sock} (pid {d.pid}), registry at {addr} (pid {r.pid})")
 
 
+# ---- the fake registry (tests/tools/fake_registry.py) ------------------------
+
+FAKE_INFO = os.path.join(STATE, "fake_registry.json")
+FAKE_REGISTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "tools", "fake_registry.py")
+
+
+def fake_registry_stop():
+    if os.path.exists(FAKE_INFO):
+        with open(FAKE_INFO) as f:
+            info = json.load(f)
+        stop_pid(info.get("pid"), "fake_registry.py", timeout=10)
+        os.remove(FAKE_INFO)
+
+
+def fake_registry_start():
+    fake_registry_stop()  # a leftover of an interrupted earlier run
+    os.makedirs(STATE, exist_ok=True)
+    log = os.path.join(STATE, "fake_registry.log")
+    if os.path.exists(log):
+        os.remove(log)
+    # It ends by itself after --lifetime, should the stop never come.
+    p = spawn([sys.executable, FAKE_REGISTRY, "--lifetime", "3600"], log)
+    with open(FAKE_INFO, "w") as f:
+        json.dump({"pid": p.pid}, f)
+    port = []
+
+    def listening():
+        with open(log, errors="replace") as f:
+            for line in f:
+                if line.startswith("listening "):
+                    port.append(int(line.split()[1]))
+                    return True
+        return False
+
+    wait_for(listening, "fake_registry.py", 20, p, log)
+    addr = f"127.0.0.1:{port[0]}"
+    wait_for(lambda: fake_registry_answers(addr), "fake_registry.py", 20, p, log)
+    with open(FAKE_INFO, "w") as f:
+        json.dump({"pid": p.pid, "addr": addr}, f)
+    print(f"services: fake registry at {addr} (pid {p.pid})")
+
+
+def fake_registry_answers(addr):
+    try:
+        c = http.client.HTTPConnection(addr, timeout=2)
+        c.request("HEAD", "/v2/open/x/manifests/v1")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status == 200
+    except OSError:
+        return False
+
+
+# ---- unit tests against the services -----------------------------------------
+
+def push_sample_image(addr, repo="dray-unit/sample", tag="v1"):
+    """Put a small image (one layer, one config) into the registry at ADDR
+    over the distribution API, so that ADDR/REPO:TAG exists; returns that
+    reference. No engine needed; pushing the same again is harmless."""
+    import gzip
+    import io
+    import tarfile
+
+    def blob_put(data):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        c = http.client.HTTPConnection(addr, timeout=20)
+        c.request("POST", f"/v2/{repo}/blobs/uploads/")
+        r = c.getresponse()
+        r.read()
+        if r.status != 202:
+            raise SystemExit(f"services: upload to {addr}/{repo}: HTTP {r.status}")
+        loc = r.getheader("Location")
+        loc = loc.split(addr, 1)[1] if "://" in loc else loc
+        sep = "&" if "?" in loc else "?"
+        c.request("PUT", f"{loc}{sep}digest={digest}", body=data,
+                  headers={"Content-Type": "application/octet-stream"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 201:
+            raise SystemExit(f"services: blob {digest} to {addr}/{repo}: HTTP {r.status}")
+        return digest
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        body = b"dray unit test layer\n"
+        ti = tarfile.TarInfo("hello.txt")
+        ti.size = len(body)
+        ti.mtime = 0
+        tar.addfile(ti, io.BytesIO(body))
+    diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    layer = gzip.compress(raw.getvalue(), mtime=0)
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                         "config": {}}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": blob_put(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": blob_put(layer), "size": len(layer)}],
+    }).encode()
+    c = http.client.HTTPConnection(addr, timeout=20)
+    c.request("PUT", f"/v2/{repo}/manifests/{tag}", body=manifest,
+              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    if r.status != 201:
+        raise SystemExit(f"services: manifest {addr}/{repo}:{tag}: HTTP {r.status}")
+    return f"{addr}/{repo}:{tag}"
+
+
+def unit(argv):
+    """Run the unit test program ARGV with the DRAY_TEST_* settings of the
+    services that are up; its exit status is ours."""
+    env = dict(os.environ)
+    if os.path.exists(INFO):
+        with open(INFO) as f:
+            info = json.load(f)
+        env["DRAY_TEST_DOCKER_HOST"] = info["docker_host"]
+        env["DRAY_TEST_REGISTRY"] = info["registry"]
+        env["DRAY_TEST_REGISTRY_REF"] = push_sample_image(info["registry"])
+    if os.path.exists(FAKE_INFO):
+        with open(FAKE_INFO) as f:
+            env["DRAY_TEST_FAKE_REGISTRY"] = json.load(f)["addr"]
+    for k in sorted(k for k in env if k.startswith("DRAY_TEST_") and k != "DRAY_TEST_STATE"):
+        print(f"services: {k}={env[k]}", flush=True)
+    return subprocess.run(argv, env=env).returncode
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("start", "stop"):
-        raise SystemExit("usage: services.py start|stop")
-    start() if sys.argv[1] == "start" else stop()
+    commands = {"start": start, "stop": stop, "fake-registry-start": fake_registry_start,
+                "fake-registry-stop": fake_registry_stop}
+    if len(sys.argv) >= 3 and sys.argv[1] == "unit":
+        sys.exit(unit(sys.argv[2:]))
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        raise SystemExit("usage: services.py start|stop|fake-registry-start|fake-registry-stop"
+                         "|unit PROGRAM [ARGS...]")
+    commands[sys.argv[1]]()

@@ -5,9 +5,86 @@ moving to stderr; --skip-existing pushes nothing the registry already serves
 for the local image, so a rerun of a finished run pushes nothing."""
 import json
 import os
+import socket
+import threading
+import time
 import unittest
 
 import drayt
+
+
+class ThrottledProxy:
+    """A TCP proxy on 127.0.0.1 in front of TARGET (HOST:PORT) that forwards
+    what the client sends at most RATE bytes a second per connection (the
+    answers at full speed): a push of a few MB takes seconds instead of
+    milliseconds. Threads of this process; stop() closes everything."""
+
+    def __init__(self, target, rate):
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.rate = rate
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.addr = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.socks = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                if self.stopped:
+                    client.close()
+                    upstream.close()
+                    return
+                self.socks += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, self.rate),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, None),
+                             daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, rate):
+        start, sent = time.monotonic(), 0
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    break
+                dst.sendall(data)
+                if rate:
+                    sent += len(data)
+                    ahead = sent / rate - (time.monotonic() - start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        with self.lock:
+            self.stopped = True
+            socks, self.socks = self.socks, []
+        self.listener.close()
+        for s in socks:
+            s.close()
 
 
 class EventsTest(drayt.DrayTestCase):
@@ -32,10 +109,39 @@ class EventsTest(drayt.DrayTestCase):
             pushed = [e for e in evs if e["event"] == "pushed"][0]
             self.assertEqual(pushed["kind"], "finished")
             self.assertRegex(pushed["digest"], r"^sha256:[0-9a-f]{64}$")
-            times = [e["time"] for e in evs if e["kind"] == "progress"]
-            for a, b in zip(times, times[1:]):
-                self.assertGreaterEqual(b - a, 0.9, name)
             self.assertEqual([e["time"] for e in evs], sorted(e["time"] for e in evs))
+
+    def test_progress_at_most_once_a_second(self):
+        # A layer of 6 MiB of random bytes (gzip cannot shrink it), pushed at
+        # 1.5 MB/s through a throttling proxy: a push of about 4 s, so there
+        # is progress to report several times, and the limit can show.
+        proxy = ThrottledProxy(self.svc["registry"], rate=1_500_000)
+        self.addCleanup(proxy.stop)
+        self.registry = f"{proxy.addr}/{self.ns}"
+        d = drayt.write_image(self.tmp, "big", [
+            "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
+            "COPY blob.bin /blob.bin"])
+        with open(os.path.join(d, "blob.bin"), "wb") as f:
+            f.write(os.urandom(6 * 1024 * 1024))
+        p = self.run_dray("run", "--events", "json", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        events = [json.loads(line) for line in p.stdout.splitlines()]
+        started = [e["time"] for e in events if e.get("event") == "push-started"]
+        pushed = [e["time"] for e in events if e.get("event") == "pushed"]
+        self.assertEqual(len(started), 1, self.explain())
+        self.assertEqual(len(pushed), 1, self.explain())
+        self.assertGreater(pushed[0] - started[0], 3.0, "the throttled push was not slow")
+        progress = [e for e in events if e["kind"] == "progress"]
+        self.assertGreaterEqual(len(progress), 2, self.explain())
+        for e in progress:
+            self.assertEqual(e["image"], "big")
+            self.assertTrue(started[0] <= e["time"] <= pushed[0], e)
+        times = [e["time"] for e in progress]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertGreaterEqual(min(gaps), 0.9, gaps)
+        # The bytes move forward, never back.
+        done = [e["bytes_done"] for e in progress]
+        self.assertEqual(done, sorted(done))
 
     def test_skip_existing_reruns_push_nothing(self):
         for i in range(3):

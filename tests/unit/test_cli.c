@@ -6,7 +6,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
+#include <apr_strings.h>
 
 #include "dray/cli.h"
 
@@ -119,11 +124,145 @@ static void test_option_not_for_command(void **state)
   PARSE(cli, "build", "--pushers", "2");
   assert_non_null(err_);
   assert_non_null(strstr(err_->message, "dray build does not take --pushers"));
+  assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
   dray_error_clear(err_);
   PARSE(cli, "push", "--no-cache");
   assert_non_null(err_);
   assert_non_null(strstr(err_->message, "--no-cache"));
   dray_error_clear(err_);
+  /* plan only reads the input: a run's report, events or dry run are not its. */
+  PARSE(cli, "plan", ".", "--report", "F");
+  assert_non_null(err_);
+  assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
+  assert_non_null(strstr(err_->message, "dray plan does not take --report"));
+  dray_error_clear(err_);
+  PARSE(cli, "plan", "--events", "json");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "dray plan does not take --events"));
+  dray_error_clear(err_);
+}
+
+/* Every option a command would ignore is refused, naming the option and
+ * the command; the ones it uses are accepted. */
+static void refused(const char *command, const char *option, const char *value)
+{
+  const char *argv[] = {"dray", command, option, value, NULL};
+  const char *want = apr_psprintf(pool, "dray %s does not take %s", command, option);
+  dray_cli_t *cli;
+  dray_error_t *err = dray_cli_parse(&cli, value ? 4 : 3, argv, pool);
+  if (!err)
+    fail_msg("dray %s %s %s was accepted", command, option, value ? value : "");
+  assert_int_equal(err->apr_err, DRAY_ERR_USAGE);
+  if (!strstr(err->message, want))
+    fail_msg("dray %s %s: \"%s\" does not say \"%s\"", command, option, err->message, want);
+  dray_error_clear(err);
+}
+
+static void accepted(const char *command, const char *option, const char *value)
+{
+  const char *argv[] = {"dray", command, option, value, NULL};
+  dray_cli_t *cli;
+  dray_error_t *err = dray_cli_parse(&cli, value ? 4 : 3, argv, pool);
+  if (err) {
+    dray_error_print(err, "unexpected: ");
+    dray_error_clear(err);
+    fail_msg("dray %s %s was refused", command, option);
+  }
+}
+
+static void test_ignored_options_refused(void **state)
+{
+  /* What only a run, build or push does with the images. */
+  static const char *const not_for_plan[][2] = {
+    {"--report", "r.json"}, {"--events", "json"}, {"--dry-run", NULL}, {"--builders", "2"},
+    {"--pushers", "2"}, {"--retries", "1"}, {"--build-retries", "1"},
+    {"--retry-delay", "1"}, {"--stall-timeout", "5"}, {"--engine-cmd", "podman"},
+    {"--engine-host", "unix:///x.sock"}, {"--context", "c"}, {"--push-driver", "cli"},
+    {"--insecure-registry", "h"}, {"--skip-existing", NULL}, {"--no-verify", NULL},
+    {"--platform", "linux/amd64"}, {"--network", "none"}, {"--no-cache", NULL},
+    {"--log-dir", "logs"}, {"--progress", "plain"}, {"--quiet", NULL}, {"--verbose", NULL}};
+  static const char *const plan_uses[][2] = {
+    {"-f", "compose.yaml"}, {"--registry", "r:5000/ns"}, {"-t", "v1"},
+    {"--build-arg", "A=1"}, {"--only", "a*"}, {"--skip", "b*"}, {"--help", NULL}};
+  /* Push-side options mean nothing to a build... */
+  static const char *const not_for_build[][2] = {
+    {"--pushers", "2"}, {"--retries", "1"}, {"--stall-timeout", "5"},
+    {"--push-driver", "engine"}, {"--insecure-registry", "h"}, {"--skip-existing", NULL},
+    {"--no-verify", NULL}};
+  /* ...and build-side ones to a push of images built before. */
+  static const char *const not_for_push[][2] = {
+    {"--builders", "2"}, {"--build-retries", "1"}, {"--platform", "linux/amd64"},
+    {"--network", "none"}, {"--no-cache", NULL}};
+  static const char *const both[][2] = {
+    {"--registry", "r"}, {"-t", "v1"}, {"--retry-delay", "1"}, {"--engine-cmd", "docker"},
+    {"--engine-host", "unix:///x.sock"}, {"--context", "c"}, {"--events", "json"},
+    {"--build-arg", "A=1"}, {"--log-dir", "l"}, {"--report", "r.json"}, {"--dry-run", NULL},
+    {"--progress", "plain"}, {"-q", NULL}, {"-v", NULL}};
+  size_t i;
+  (void)state;
+
+  for (i = 0; i < sizeof(not_for_plan) / sizeof(*not_for_plan); i++) {
+    refused("plan", not_for_plan[i][0], not_for_plan[i][1]);
+    accepted("run", not_for_plan[i][0], not_for_plan[i][1]);
+  }
+  for (i = 0; i < sizeof(plan_uses) / sizeof(*plan_uses); i++) {
+    accepted("plan", plan_uses[i][0], plan_uses[i][1]);
+    accepted("run", plan_uses[i][0], plan_uses[i][1]);
+  }
+  for (i = 0; i < sizeof(not_for_build) / sizeof(*not_for_build); i++) {
+    refused("build", not_for_build[i][0], not_for_build[i][1]);
+    accepted("push", not_for_build[i][0], not_for_build[i][1]);
+  }
+  for (i = 0; i < sizeof(not_for_push) / sizeof(*not_for_push); i++) {
+    refused("push", not_for_push[i][0], not_for_push[i][1]);
+    accepted("build", not_for_push[i][0], not_for_push[i][1]);
+  }
+  for (i = 0; i < sizeof(both) / sizeof(*both); i++) {
+    accepted("build", both[i][0], both[i][1]);
+    accepted("push", both[i][0], both[i][1]);
+  }
+  refused("version", "--report", "r.json");
+  refused("version", "--verbose", NULL);
+  /* A short option is named by its long name. */
+  {
+    const char *argv[] = {"dray", "plan", "-j", "2", NULL};
+    dray_cli_t *cli;
+    dray_error_t *err = dray_cli_parse(&cli, 4, argv, pool);
+    assert_non_null(err);
+    assert_non_null(strstr(err->message, "dray plan does not take --builders"));
+    dray_error_clear(err);
+  }
+}
+
+/* The help of a command lists exactly the options it takes. */
+static void test_help_lists_only_taken_options(void **state)
+{
+  const char *tmp, *path;
+  apr_file_t *f;
+  apr_finfo_t fi;
+  char *text;
+  FILE *out;
+  (void)state;
+
+  assert_int_equal(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
+  path = apr_psprintf(pool, "%s/dray-help-%" APR_TIME_T_FMT ".txt", tmp, apr_time_now());
+  out = fopen(path, "w+");
+  assert_non_null(out);
+  dray_cli_print_help(out, DRAY_CMD_PLAN);
+  fclose(out);
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, pool), APR_SUCCESS);
+  assert_int_equal(apr_file_info_get(&fi, APR_FINFO_SIZE, f), APR_SUCCESS);
+  text = apr_pcalloc(pool, (apr_size_t)fi.size + 1);
+  assert_int_equal(apr_file_read_full(f, text, (apr_size_t)fi.size, NULL), APR_SUCCESS);
+  apr_file_close(f);
+  apr_file_remove(path, pool);
+  assert_non_null(strstr(text, "--registry"));
+  assert_non_null(strstr(text, "--build-arg"));
+  assert_non_null(strstr(text, "--only"));
+  assert_null(strstr(text, "--report"));
+  assert_null(strstr(text, "--events"));
+  assert_null(strstr(text, "--dry-run"));
+  assert_null(strstr(text, "--pushers"));
 }
 
 static void test_build_arg_needs_equals(void **state)
@@ -170,6 +309,8 @@ int main(void)
     cmocka_unit_test(test_bad_number_names_option),
     cmocka_unit_test(test_unknown_option_and_command),
     cmocka_unit_test(test_option_not_for_command),
+    cmocka_unit_test(test_ignored_options_refused),
+    cmocka_unit_test(test_help_lists_only_taken_options),
     cmocka_unit_test(test_build_arg_needs_equals),
     cmocka_unit_test(test_help_and_version),
   };

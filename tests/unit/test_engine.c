@@ -18,6 +18,7 @@
 #include "dray/platform.h"
 
 #include "testutil.h"
+#include "testhttpd.h"
 
 static const char *cfgdir;
 
@@ -259,6 +260,63 @@ static void test_unreachable(void **state)
   dray_error_clear(err);
 }
 
+static void test_http_options(void **state)
+{
+  dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  dray_http_options_t o;
+  testhttpd_route_t routes[] = {
+    {"GET", "/version", 200, NULL, "{\"ApiVersion\":\"1.43\",\"MinAPIVersion\":\"1.12\"}"},
+  };
+  testhttpd_t srv;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&srv, routes, 1, pool), APR_SUCCESS);
+  dray_test_no_error(dray_engine_parse_host(
+      &ep, apr_pstrcat(pool, "tcp://", testhttpd_host(&srv, pool), NULL), cfgdir, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  testhttpd_stop(&srv);
+  dray_test_no_error(dray_engine_http_options(&o, engine, "/images/x/json", NULL, pool));
+  assert_string_equal(o.url, apr_psprintf(pool, "http://127.0.0.1:%d/v1.43/images/x/json",
+                                          (int)srv.port));
+  assert_null(o.unix_socket);
+  assert_true(o.tcp_keepalive);
+  assert_int_equal(o.connect_timeout_sec, DRAY_ENGINE_CONNECT_TIMEOUT_SEC);
+  assert_int_equal(o.low_speed_time_sec, DRAY_ENGINE_LOW_SPEED_TIME_SEC);
+  assert_false(o.tls_insecure);
+  assert_null(o.cert_file);
+
+}
+
+/* RepoDigests: only "repo@digest" entries with a valid digest count. */
+static void test_repo_digests(void **state)
+{
+  testhttpd_route_t routes[] = {
+    {"GET", "/version", 200, NULL, "{\"ApiVersion\":\"1.41\"}"},
+    {"GET", "/v1.41/images/app/json", 200, NULL,
+     "{\"RepoDigests\":[\"r/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+     "0123456789abcdef\",\"r/app@sha256:0123\",\"nodigest\",\"@sha256:0123456789abcdef"
+     "0123456789abcdef0123456789abcdef0123456789abcdef\",7,"
+     "\"r/app@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"]}"},
+  };
+  testhttpd_t srv;
+  dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  apr_array_header_t *digests;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&srv, routes, 2, pool), APR_SUCCESS);
+  dray_test_no_error(dray_engine_parse_host(
+      &ep, apr_pstrcat(pool, "tcp://", testhttpd_host(&srv, pool), NULL), cfgdir, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  dray_test_no_error(dray_engine_repo_digests(&digests, engine, "app", NULL, pool, pool));
+  testhttpd_stop(&srv);
+  assert_int_equal(digests->nelts, 1);
+  assert_string_equal(APR_ARRAY_IDX(digests, 0, const char *),
+                      "r/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+                      "0123456789abcdef");
+}
+
 /* Only with a real engine: DRAY_TEST_DOCKER_HOST=unix:///path/to/docker.sock */
 static void test_real_engine(void **state)
 {
@@ -293,6 +351,8 @@ int main(void)
     cmocka_unit_test(test_negotiate),
     cmocka_unit_test(test_escape),
     cmocka_unit_test(test_unreachable),
+    cmocka_unit_test(test_http_options),
+    cmocka_unit_test(test_repo_digests),
     cmocka_unit_test(test_real_engine),
   };
   apr_initialize();

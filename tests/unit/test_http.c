@@ -70,6 +70,8 @@ static server_t *server_start(const char *response, apr_interval_time_t hold)
                                      sv->pool), APR_SUCCESS);
   assert_int_equal(apr_socket_bind(sv->listener, sa), APR_SUCCESS);
   assert_int_equal(apr_socket_listen(sv->listener, 4), APR_SUCCESS);
+  /* A client that gives up before connecting must not block the join. */
+  assert_int_equal(apr_socket_timeout_set(sv->listener, apr_time_from_sec(2)), APR_SUCCESS);
   assert_int_equal(apr_socket_addr_get(&sa, APR_LOCAL, sv->listener), APR_SUCCESS);
   sv->port = sa->port;
   assert_int_equal(apr_thread_create(&sv->thread, NULL, serve, sv, sv->pool), APR_SUCCESS);

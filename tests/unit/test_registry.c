@@ -16,6 +16,7 @@
 #include "dray/registry.h"
 
 #include "testutil.h"
+#include "testhttpd.h"
 
 
 static void test_challenge(void **state)
@@ -194,12 +195,69 @@ static void test_fake_registry(void **state)
   dray_error_clear(err);
 }
 
+#define GOOD "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Docker-Content-Digest must pass the one strict digest rule. */
+static void test_digest_header(void **state)
+{
+  testhttpd_route_t routes[] = {
+    {"HEAD", "/v2/app/manifests/good", 200, "Docker-Content-Digest: " GOOD "\r\n", NULL},
+    {"HEAD", "/v2/app/manifests/short", 200, "Docker-Content-Digest: sha256:0123\r\n", NULL},
+    {"HEAD", "/v2/app/manifests/upper", 200,
+     "Docker-Content-Digest: sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef"
+     "0123456789abcdef\r\n", NULL},
+    {"HEAD", "/v2/app/manifests/none", 200, NULL, NULL},
+  };
+  testhttpd_t srv;
+  dray_registry_t *reg;
+  dray_registry_manifest_t m;
+  dray_error_t *err;
+  const char *host;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&srv, routes, 4, pool), APR_SUCCESS);
+  host = testhttpd_host(&srv, pool);
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
+
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/app:good", NULL),
+                                                 NULL, pool, pool));
+  assert_true(m.found);
+  assert_string_equal(m.digest, GOOD);
+
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/app:short", NULL), NULL,
+                                    pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_PROTOCOL);
+  assert_non_null(strstr(err->message, "invalid Docker-Content-Digest"));
+  assert_false(m.found);
+  dray_error_clear(err);
+
+  err = dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/app:upper", NULL), NULL,
+                                    pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_PROTOCOL);
+  dray_error_clear(err);
+
+  /* No header at all: found, without a digest (the caller decides). */
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/app:none", NULL),
+                                                 NULL, pool, pool));
+  assert_true(m.found);
+  assert_null(m.digest);
+
+  dray_test_no_error(dray_registry_head_manifest(&m, reg, apr_pstrcat(pool, host, "/app:gone", NULL),
+                                                 NULL, pool, pool));
+  assert_false(m.found);
+  assert_int_equal(m.http_status, 404);
+  testhttpd_stop(&srv);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_challenge),
     cmocka_unit_test(test_error_text),
     cmocka_unit_test(test_plain_http),
+    cmocka_unit_test(test_digest_header),
     cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fake_registry),
   };
