@@ -1,8 +1,9 @@
 /* platform_unix.c — the Unix side of include/dray/platform.h.
  *
- * Interrupts: sigaction handlers only write one byte to a self-pipe; a
- * watcher thread reads it and calls dray's callback in ordinary thread
- * context (where locks and apr_queue are allowed).
+ * Interrupts: sigaction handlers (SIGINT, SIGTERM, SIGHUP) only write one
+ * byte to a non-blocking self-pipe; a watcher thread reads it and calls
+ * dray's callback in ordinary thread context (where locks and apr_queue are
+ * allowed).
  *
  * Children: fork + exec (as git's run-command.c does) rather than
  * apr_proc_create, because APR cannot put a child in its own process group.
@@ -18,6 +19,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -51,8 +53,21 @@ apr_status_t dray_platform_init(const char **warning, apr_pool_t *pool)
 
 /* ---- interrupts ---------------------------------------------------------- */
 
+/* The handler may run on any thread, at any moment, also while
+ * interrupts_stop runs on another. It reads the write end of the self-pipe
+ * from SIGNAL_FD and counts itself in HANDLERS_RUNNING around the write;
+ * interrupts_stop first sets SIGNAL_FD to -1, then waits until no handler is
+ * inside, and only then closes the pipe: a handler either wrote before the
+ * close or sees -1 and writes nothing, never to a closed (or, worse, reused)
+ * descriptor. These are lock-free atomics, which a signal handler may use. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomic_int");
+static atomic_int signal_fd = -1;
+static atomic_int handlers_running;
+static atomic_int watcher_stopping;
+
 static int interrupt_pipe[2] = {-1, -1};
-static struct sigaction old_int, old_term;
+static struct sigaction old_int, old_term, old_hup;
+static int hup_handled;
 static apr_thread_t *watcher;
 static dray_interrupt_fn interrupt_fn;
 static void *interrupt_baton;
@@ -60,11 +75,19 @@ static void *interrupt_baton;
 static void on_signal(int signo)
 {
   int saved = errno;
-  char b = (char)(signo == SIGTERM ? DRAY_INTERRUPT_TERM : DRAY_INTERRUPT_INT);
-  /* write() is async-signal-safe; a full pipe just drops a repeat. */
-  if (write(interrupt_pipe[1], &b, 1) < 0) {
+  int fd;
+  /* SIGINT drains first (a second one cancels); SIGTERM and SIGHUP (the
+   * terminal went away, as ninja treats it) cancel at once. */
+  char b = (char)(signo == SIGINT ? DRAY_INTERRUPT_INT : DRAY_INTERRUPT_TERM);
+
+  atomic_fetch_add(&handlers_running, 1);
+  fd = atomic_load(&signal_fd);
+  /* Non-blocking: a full pipe drops this repeat instead of blocking the
+   * thread the signal landed on. */
+  if (fd >= 0 && write(fd, &b, 1) < 0) {
     /* nothing to do in a signal handler */
   }
+  atomic_fetch_sub(&handlers_running, 1);
   errno = saved;
 }
 
@@ -76,13 +99,21 @@ static void *APR_THREAD_FUNC watch_interrupts(apr_thread_t *thd, void *data)
     ssize_t n = read(interrupt_pipe[0], &b, 1);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0 || b == 0) /* 0 = stop request */
+    /* EOF: interrupts_stop closed the write end. */
+    if (n <= 0 || atomic_load(&watcher_stopping))
       break;
     interrupt_fn(interrupt_baton, (dray_interrupt_kind_t)b);
   }
   /* A plain return, not apr_thread_exit: pthread_exit unwinding trips ASan. */
   (void)thd;
   return NULL;
+}
+
+static void close_interrupt_pipe(void)
+{
+  close(interrupt_pipe[0]);
+  close(interrupt_pipe[1]);
+  interrupt_pipe[0] = interrupt_pipe[1] = -1;
 }
 
 apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
@@ -95,41 +126,60 @@ apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
     return APR_EEXIST;
   if (pipe2(interrupt_pipe, O_CLOEXEC) != 0)
     return errno;
+  /* Only the handlers' end is non-blocking: the watcher blocks in read. */
+  if (fcntl(interrupt_pipe[1], F_SETFL, fcntl(interrupt_pipe[1], F_GETFL) | O_NONBLOCK) != 0) {
+    status = errno;
+    close_interrupt_pipe();
+    return status;
+  }
   interrupt_fn = fn;
   interrupt_baton = baton;
+  atomic_store(&watcher_stopping, 0);
   status = apr_thread_create(&watcher, NULL, watch_interrupts, NULL, pool);
   if (status != APR_SUCCESS) {
-    close(interrupt_pipe[0]);
-    close(interrupt_pipe[1]);
-    interrupt_pipe[0] = interrupt_pipe[1] = -1;
+    close_interrupt_pipe();
     watcher = NULL;
     return status;
   }
+  atomic_store(&signal_fd, interrupt_pipe[1]);
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  /* Under nohup SIGHUP is ignored on purpose: keep it that way. */
+  hup_handled = sigaction(SIGHUP, NULL, &old_hup) == 0 && old_hup.sa_handler != SIG_IGN;
+  if (hup_handled)
+    sigaction(SIGHUP, &sa, NULL);
   return APR_SUCCESS;
 }
 
 void dray_platform_interrupts_stop(void)
 {
   apr_status_t rv;
-  char stop = 0;
 
   if (!watcher)
     return;
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
-  if (write(interrupt_pipe[1], &stop, 1) < 0) {
-    /* the watcher also ends when the pipe closes */
-  }
+  if (hup_handled)
+    sigaction(SIGHUP, &old_hup, NULL);
+  hup_handled = 0;
+  /* A handler that started before the sigaction calls may still be running
+   * (on another thread): no new one picks up the descriptor, and the close
+   * waits for those inside. */
+  atomic_store(&signal_fd, -1);
+  while (atomic_load(&handlers_running) > 0)
+    sched_yield();
+  /* Closing the write end ends the watcher's read with EOF (a stop byte
+   * could find the pipe full); what it has not read yet is not delivered. */
+  atomic_store(&watcher_stopping, 1);
+  close(interrupt_pipe[1]);
+  interrupt_pipe[1] = -1;
   apr_thread_join(&rv, watcher);
   close(interrupt_pipe[0]);
-  close(interrupt_pipe[1]);
-  interrupt_pipe[0] = interrupt_pipe[1] = -1;
+  interrupt_pipe[0] = -1;
   watcher = NULL;
 }
 

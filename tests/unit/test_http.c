@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <apr_network_io.h>
+#include <apr_support.h>
 #include <apr_thread_proc.h>
 
 #include "dray/cancel.h"
@@ -35,7 +36,9 @@ static void *APR_THREAD_FUNC serve(apr_thread_t *thread, void *baton)
   apr_socket_t *conn;
   apr_size_t got = 0;
 
-  if (apr_socket_accept(&conn, sv->listener, sv->pool) == APR_SUCCESS) {
+  /* With a timeout the listener does not block in accept: wait first. */
+  if (apr_wait_for_io_or_timeout(NULL, sv->listener, 1) == APR_SUCCESS
+      && apr_socket_accept(&conn, sv->listener, sv->pool) == APR_SUCCESS) {
     apr_socket_timeout_set(conn, apr_time_from_sec(5));
     while (got < sizeof(sv->request) - 1 && !strstr(sv->request, "\r\n\r\n")) {
       apr_size_t n = sizeof(sv->request) - 1 - got;

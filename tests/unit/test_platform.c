@@ -399,18 +399,22 @@ static char *swap_env(const char *name, const char *value, apr_pool_t *pool)
 static void test_file_is_no_terminal(void **state)
 {
   apr_pool_t *pool;
+  const char *tmp, *path;
   char *columns;
   FILE *f;
   (void)state;
 
   apr_pool_create(&pool, root);
-  f = tmpfile();
+  assert_int_equal(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
+  path = apr_psprintf(pool, "%s/dray-tty-%" APR_TIME_T_FMT ".txt", tmp, apr_time_now());
+  f = fopen(path, "w");
   assert_non_null(f);
   columns = swap_env("COLUMNS", NULL, pool);
   assert_int_equal(dray_platform_is_terminal(f), 0);
   assert_int_equal(dray_platform_terminal_width(f), 0);
   swap_env("COLUMNS", columns, pool);
   fclose(f);
+  apr_file_remove(path, pool);
   apr_pool_destroy(pool);
 }
 
