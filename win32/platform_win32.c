@@ -199,6 +199,11 @@ apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,
 
   (void)pool; /* nothing to allocate: the state is static */
   AcquireSRWLockExclusive(&int_lock);
+  if (int_fn) {
+    /* Once only, until stopped: as on Unix. */
+    ReleaseSRWLockExclusive(&int_lock);
+    return APR_EEXIST;
+  }
   if (!int_stopped)
     int_stopped = CreateEventW(NULL, TRUE, FALSE, NULL);
   if (!int_stopped) {

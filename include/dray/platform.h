@@ -54,6 +54,7 @@ typedef enum dray_interrupt_kind_t {
 typedef void (*dray_interrupt_fn)(void *baton, dray_interrupt_kind_t kind);
 
 /* Start delivering interrupts to FN. Until stopped, Ctrl+C does not kill dray.
+ * Once only: a second start before the stop is APR_EEXIST.
  * On Windows Ctrl+C and Ctrl+Break both arrive (Ctrl+Break as
  * DRAY_INTERRUPT_BREAK); an interrupted run exits 130 on both systems. */
 apr_status_t dray_platform_interrupts_start(dray_interrupt_fn fn, void *baton,

@@ -1,14 +1,15 @@
 /* registry.h — a small OCI distribution client: what does a registry serve?
  *
  * HEAD /v2/<name>/manifests/<tag> with the OCI and Docker manifest and index
- * media types in Accept; the answer's Docker-Content-Digest is the digest.
+ * media types in Accept; the answer's Docker-Content-Digest is the digest
+ * (one that fails dray_digest_is_valid() is a DRAY_ERR_PROTOCOL error).
  * Authentication: anonymous first; on 401 the WWW-Authenticate challenge
  * decides: Basic (credentials from auth.h) or Bearer (a token from the realm,
  * with Basic credentials or an identity token if there are any, cached per
  * registry and scope until it expires). TLS is verified, except that
  * localhost, 127.0.0.0/8, ::1 and the caller's insecure registries are spoken
  * to over plain HTTP, as docker does. Every request has a connect timeout and
- * a low-speed limit.
+ * a low-speed limit (http.h).
  */
 #ifndef DRAY_REGISTRY_H
 #define DRAY_REGISTRY_H
