@@ -16,6 +16,7 @@
 #include <apr_time.h>
 
 #include "dray/compose.h"
+#include "dray/subst.h"
 
 #include "testutil.h"
 
@@ -236,6 +237,44 @@ static void test_args_map_and_interpolation(void **state)
               "NOT_${DRAY_T_V}=keys are not interpolated", NULL);
 }
 
+/* Compose's own wording for every substitution problem; quotes and
+ * backslashes are plain text in compose (unlike a Dockerfile). */
+static void test_interpolation_errors(void **state)
+{
+  dray_compose_t *c;
+  const char *m, *deep = "";
+  int i;
+  (void)state;
+
+  apr_env_set("DRAY_T_V", "vv", pool);
+  apr_env_delete("DRAY_T_UNSET", pool);
+  c = load_ok("services:\n  a:\n    build: .\n    image: \"r/a:${DRAY_T_UNSET:-'x'}\"\n");
+  assert_string_equal(svc(c, 0)->image, "r/a:'x'");
+
+  m = load_bad("services:\n  a:\n    build: .\n    image: \"${DRAY_T_UNSET:-x\"\n", NULL);
+  assert_string_equal(m, "@:4: service \"a\": image: invalid interpolation format for "
+                         "\"${DRAY_T_UNSET:-x\": missing \"}\"\n");
+  m = load_bad("services:\n  a:\n    build: .\n    image: \"${}\"\n", NULL);
+  assert_string_equal(m, "@:4: service \"a\": image: invalid interpolation format for \"${}\"\n");
+  m = load_bad("services:\n  a:\n    build: .\n    image: \"${DRAY_T_V%x}\"\n", NULL);
+  assert_string_equal(m, "@:4: service \"a\": image: invalid interpolation format for "
+                         "\"${DRAY_T_V%x}\"\n");
+  m = load_bad("services:\n  a:\n    build: .\n    image: \"${DRAY_T_UNSET?}\"\n", NULL);
+  assert_string_equal(m, "@:4: service \"a\": image: required variable DRAY_T_UNSET is missing a "
+                         "value\n");
+
+  /* Nesting is capped with a clear message. */
+  for (i = 0; i <= DRAY_SUBST_MAX_DEPTH; i++)
+    deep = apr_pstrcat(pool, deep, "${DRAY_T_UNSET:-", NULL);
+  deep = apr_pstrcat(pool, deep, "x", NULL);
+  for (i = 0; i <= DRAY_SUBST_MAX_DEPTH; i++)
+    deep = apr_pstrcat(pool, deep, "}", NULL);
+  m = load_bad(apr_pstrcat(pool, "services:\n  a:\n    build: .\n    image: \"", deep, "\"\n",
+                           NULL), NULL);
+  assert_non_null(strstr(m, apr_psprintf(pool, ": nested more than %d deep\n",
+                                         DRAY_SUBST_MAX_DEPTH)));
+}
+
 static void test_dotenv(void **state)
 {
   dray_compose_t *c;
@@ -428,6 +467,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_build_forms, setup, teardown),
     cmocka_unit_test_setup_teardown(test_args_map_and_interpolation, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_interpolation_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dotenv, setup, teardown),
     cmocka_unit_test_setup_teardown(test_x_dray, setup, teardown),
     cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),

@@ -166,6 +166,11 @@ static void test_substitution(void **state)
   df = parse_ok("ARG A\nFROM x${A:-${B:-:nested}}\n", dray_test_list("B=", NULL));
   check_ref(df, 0, "x:nested", 2, 0, "FROM");
 
+  /* BuildKit's lexer: quotes inside a default are removed, and a "}" in
+   * them does not end it. */
+  df = parse_ok("ARG A\nFROM x${A:-'-y'}:${A:-\"t\"}\n", NULL);
+  check_ref(df, 0, "x-y:t", 2, 0, "FROM");
+
   /* ARG after FROM does not reach later FROM lines; an undeclared build arg
    * does not either. */
   df = parse_ok("FROM busybox\nARG LATE=zzz\nFROM img${LATE}${NOTDECLARED}\n",
@@ -307,6 +312,12 @@ static void test_errors(void **state)
   assert_string_equal(m, "Dockerfile:2: COPY --from=me: a stage cannot use itself");
   m = parse_bad("FROM a:${X\n", NULL, &links);
   assert_non_null(strstr(m, "missing \"}\""));
+  m = parse_bad("ARG A\nFROM x${A:-\"}\"}\n", NULL, &links);
+  assert_non_null(strstr(m, "invalid reference \"x}\""));
+  m = parse_bad("FROM a:${X:-${Y\n", NULL, &links);
+  assert_non_null(strstr(m, "Dockerfile:1: FROM a:${X:-${Y: bad substitution: missing \"}\""));
+  m = parse_bad("FROM a:${X%y}\n", NULL, &links);
+  assert_non_null(strstr(m, "unsupported substitution \"${X…}\""));
   m = parse_bad("ARG X\nFROM a:${X:?needs_X}\n", NULL, &links);
   assert_non_null(strstr(m, "Dockerfile:2: FROM a:${X:?needs_X}: X: needs_X"));
 

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "dray/file.h"
 #include "dray/plan.h"
 
 #include "testutil.h"
@@ -551,6 +552,22 @@ static void test_problems_together(void **state)
                          "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n");
 }
 
+/* The path predicates the plan and the compose loader use. */
+static void test_file_predicates(void **state)
+{
+  const char *file = put("pred/Dockerfile", "FROM x\n");
+  const char *dir = abs_path("pred");
+  (void)state;
+
+  assert_true(dray_file_is_regular(file, pool));
+  assert_false(dray_file_is_regular(dir, pool));
+  assert_false(dray_file_is_regular(abs_path("pred/missing"), pool));
+  assert_false(dray_file_is_regular(abs_path("pred/Dockerfile/below"), pool)); /* not a folder */
+  assert_true(dray_file_is_dir(dir, pool));
+  assert_false(dray_file_is_dir(file, pool));
+  assert_false(dray_file_is_dir(abs_path("pred/missing"), pool));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -563,6 +580,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
     cmocka_unit_test_setup_teardown(test_only_skip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_problems_together, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_file_predicates, setup, teardown),
   };
   int rc;
   apr_initialize();
