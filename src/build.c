@@ -8,6 +8,7 @@
 
 #include "dray/child.h"
 #include "dray/file.h"
+#include "dray/ref.h"
 
 const char **dray_build_argv(const dray_image_t *image,
                              const dray_build_options_t *opts,
@@ -97,7 +98,10 @@ dray_error_t *dray_build_image(dray_build_result_t *result,
     return dray_error_createf(DRAY_ERR_CHILD, NULL, "%s build exited with code %d%s%s",
                               opts->engine_cmd, child.exit_code, *last ? ": " : "", last);
   }
-  if (iidfile)
-    result->image_id = dray_file_read_line(iidfile, result_pool);
+  if (iidfile) {
+    /* An id that is no digest is none: the engine wrote something else. */
+    const char *id = dray_file_read_line(iidfile, scratch_pool);
+    result->image_id = id && dray_digest_is_valid(id) ? apr_pstrdup(result_pool, id) : NULL;
+  }
   return DRAY_NO_ERROR;
 }

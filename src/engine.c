@@ -377,15 +377,6 @@ dray_error_t *dray_engine_http_options(dray_http_options_t *opts, const dray_eng
   return http_options(opts, engine->ep, engine->version, path_query, cancel, result_pool);
 }
 
-dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
-                                     const char *path_query,
-                                     apr_pool_t *scratch_pool)
-{
-  dray_http_options_t opts;
-  DRAY_ERR(http_options(&opts, engine->ep, engine->version, path_query, NULL, scratch_pool));
-  return dray_http_easy_setup(curl, &opts);
-}
-
 const char *dray_engine_error_message(const char *body, apr_size_t len, apr_pool_t *result_pool)
 {
   json_t *j = len ? json_loadb(body, len, 0, NULL) : NULL;

@@ -1,6 +1,8 @@
 /* progress.c — the Engine API push stream, one line at a time. */
 #include "dray/progress.h"
 
+#include "dray/ref.h"
+
 #include <string.h>
 
 #include <apr_hash.h>
@@ -60,32 +62,6 @@ void dray_progress_set_line_fn(dray_progress_t *p, dray_progress_line_fn fn,
 {
   p->line_fn = fn;
   p->line_baton = baton;
-}
-
-/* "<tag>: digest: <alg>:<hex> size: N". Kept local so that this module does
- * not depend on the CLI driver's object file. */
-static const char *parse_digest_line(const char *line, apr_int64_t *size,
-                                     apr_pool_t *pool)
-{
-  const char *d = strstr(line, ": digest: ");
-  const char *start, *end, *colon;
-  if (!d)
-    return NULL;
-  start = d + strlen(": digest: ");
-  end = start;
-  while (*end && *end != ' ')
-    end++;
-  colon = memchr(start, ':', (apr_size_t)(end - start));
-  if (!colon || colon == start || end - colon < 2)
-    return NULL;
-  for (const char *c = colon + 1; c < end; c++)
-    if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-      return NULL;
-  if (size) {
-    const char *s = strstr(end, "size: ");
-    *size = s ? apr_atoi64(s + strlen("size: ")) : -1;
-  }
-  return apr_pstrmemdup(pool, start, (apr_size_t)(end - start));
 }
 
 static layer_t *get_layer(dray_progress_t *p, const char *id)
@@ -193,7 +169,7 @@ static dray_error_t *parse_line(dray_progress_t *p, const char *line,
     progress = layer_message(p, id, status, json_object_get(root, "progressDetail"));
   else if (status && !p->digest) {
     apr_int64_t size;
-    const char *digest = parse_digest_line(status, &size, p->pool);
+    const char *digest = dray_push_parse_digest_line(status, &size, p->pool);
     if (digest) {
       p->digest = digest;
       p->size = size;
@@ -201,7 +177,8 @@ static dray_error_t *parse_line(dray_progress_t *p, const char *line,
   }
 
   v = json_object_get(root, "aux");
-  if (json_is_object(v) && json_is_string(json_object_get(v, "Digest"))) {
+  if (json_is_object(v) && json_is_string(json_object_get(v, "Digest"))
+      && dray_digest_is_valid(json_string_value(json_object_get(v, "Digest")))) {
     p->aux_digest = apr_pstrdup(p->pool, json_string_value(json_object_get(v, "Digest")));
     p->aux_size = json_int(v, "Size");
   }

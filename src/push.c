@@ -2,31 +2,30 @@
  * verify; and reading the digest line both drivers' engines print. */
 #include "dray/push.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
+#include "dray/ref.h"
 #include "dray/verify.h"
 
 const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
                                         apr_pool_t *result_pool)
 {
-  const char *p = strstr(line, "digest: sha256:");
-  const char *hex, *end;
+  const char *p = strstr(line, "digest: ");
+  const char *start, *end, *digest;
 
   if (!p)
     return NULL;
-  hex = p + strlen("digest: sha256:");
-  for (end = hex; isxdigit((unsigned char)*end); end++)
+  start = p + strlen("digest: ");
+  for (end = start; *end && *end != ' '; end++)
     ;
-  if (end - hex != 64)
-    return NULL;
-  if (size) {
+  digest = dray_digest_parse(start, (apr_size_t)(end - start), result_pool);
+  if (digest && size) {
     const char *s = strstr(end, "size: ");
-    *size = s ? apr_atoi64(s + 6) : -1;
+    *size = s ? apr_atoi64(s + strlen("size: ")) : -1;
   }
-  return apr_pstrmemdup(result_pool, p + strlen("digest: "), (apr_size_t)(end - p - strlen("digest: ")));
+  return digest;
 }
 
 /* Bytes the current tag's push reported last; forwards progress on. */

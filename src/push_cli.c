@@ -14,6 +14,7 @@
 #include "dray/child.h"
 #include "dray/enginecmd.h"
 #include "dray/file.h"
+#include "dray/ref.h"
 
 typedef struct cli_driver_t {
   const char *engine_cmd;
@@ -153,7 +154,7 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
   }
   if (digestfile) {
     const char *d = dray_file_read_line(digestfile, scratch_pool);
-    if (d && strncmp(d, "sha256:", 7) == 0)
+    if (d && dray_digest_is_valid(d))
       pl.digest = d;
     apr_file_remove(digestfile, scratch_pool);
   }

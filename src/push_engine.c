@@ -7,6 +7,7 @@
 #include <apr_cstr.h>
 #include <apr_strings.h>
 
+#include "dray/http.h"
 #include "dray/progress.h"
 #include "dray/ref.h"
 
@@ -187,14 +188,14 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   const char *ref_s = req->reference;
   const dray_credentials_t *creds = NULL;
   dray_cancel_reg_t *reg = NULL;
-  struct curl_slist *headers = NULL;
+  dray_http_options_t o;
+  dray_http_t *h = NULL;
+  apr_pool_t *reqpool;
   push_ctx_t *ctx;
   dray_ref_t *ref;
-  dray_error_t *err;
-  const char *path, *registry, *digest, *message;
-  char errbuf[CURL_ERROR_SIZE] = "";
+  dray_error_t *err, *perform_err;
+  const char *path, *what, *registry, *digest, *message;
   apr_int64_t size;
-  CURLcode rc;
 
   memset(result, 0, sizeof(*result));
   result->size = -1;
@@ -217,6 +218,9 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
                         dray_error_quick_wrapf(err, "push %s: no credentials", ref_s));
   }
 
+  /* Everything of this request (handle, headers, cancel registration)
+   * lives in a pool of its own and goes with it, on every path. */
+  apr_pool_create(&reqpool, scratch_pool);
   ctx = apr_pcalloc(scratch_pool, sizeof(*ctx));
   ctx->req = req;
   ctx->pool = scratch_pool;
@@ -225,25 +229,40 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   dray_progress_set_line_fn(ctx->progress, on_line, ctx);
 
   if (req->cancel
-      && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, scratch_pool) != APR_SUCCESS)
+      && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, reqpool) != APR_SUCCESS) {
+    apr_pool_destroy(reqpool);
     return fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
-
-  ctx->curl = curl_easy_init();
-  if (!ctx->curl) {
-    if (reg)
-      dray_cancel_unregister(reg);
-    return fail(result, DRAY_OUTCOME_NOT_STARTED,
-                dray_error_create(DRAY_ERR_HTTP, NULL, "cannot create a curl handle"));
   }
   path = push_path(ref, scratch_pool);
-  err = dray_engine_curl_setup(ctx->curl, d->engine, path, scratch_pool);
+  what = apr_psprintf(scratch_pool, "push %s: engine %s", ref_s,
+                      dray_engine_endpoint(d->engine)->host);
+  err = dray_engine_http_options(&o, d->engine, path, req->cancel, reqpool);
+  if (!err) {
+    /* The stream may be silent for long while layers wait in the engine's
+     * queue: the watchdog (on_xferinfo) judges stalls, not a byte rate. */
+    o.low_speed_time_sec = 0;
+    o.xferinfo = on_xferinfo;
+    o.xferinfo_data = ctx;
+    err = dray_http_handle_create(&h, &o, reqpool);
+  }
+  /* The header value is a secret: it goes to curl and nowhere else. */
+  if (!err)
+    err = dray_http_add_header(h, apr_pstrcat(reqpool, "X-Registry-Auth: ",
+                                              dray_auth_registry_header(creds, reqpool), NULL));
+  if (!err)
+    err = dray_http_setopt_long(h, CURLOPT_POST, 1L, "POST");
+  if (!err)
+    err = dray_http_setopt_ptr(h, CURLOPT_POSTFIELDS, "", "POST");
+  if (!err)
+    err = dray_http_setopt_long(h, CURLOPT_POSTFIELDSIZE, 0L, "POST");
+  if (!err)
+    err = dray_http_set_write(h, on_write, ctx);
   if (err) {
-    curl_easy_cleanup(ctx->curl);
-    if (reg)
-      dray_cancel_unregister(reg);
+    apr_pool_destroy(reqpool);
     return fail(result, DRAY_OUTCOME_NOT_STARTED, err);
   }
+  ctx->curl = dray_http_curl(h);
   if (req->log) {
     const char *note = apr_psprintf(scratch_pool, "# POST /v%s%s (engine %s)\n",
                                     dray_engine_api_version(d->engine), path,
@@ -251,41 +270,24 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
     apr_file_write_full(req->log, note, strlen(note), NULL);
   }
 
-  /* The header value is a secret: it goes to curl and nowhere else. */
-  headers = curl_slist_append(headers, apr_pstrcat(scratch_pool, "X-Registry-Auth: ",
-                                                   dray_auth_registry_header(creds, scratch_pool),
-                                                   NULL));
-  curl_easy_setopt(ctx->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(ctx->curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(ctx->curl, CURLOPT_POSTFIELDS, "");
-  curl_easy_setopt(ctx->curl, CURLOPT_POSTFIELDSIZE, 0L);
-  /* The stream may be silent for long while layers wait in the engine's queue:
-   * the watchdog below judges stalls, not a byte rate. */
-  curl_easy_setopt(ctx->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
-  curl_easy_setopt(ctx->curl, CURLOPT_LOW_SPEED_TIME, 0L);
-  curl_easy_setopt(ctx->curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(ctx->curl, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(ctx->curl, CURLOPT_WRITEDATA, ctx);
-  curl_easy_setopt(ctx->curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(ctx->curl, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-  curl_easy_setopt(ctx->curl, CURLOPT_XFERINFODATA, ctx);
-
-  rc = curl_easy_perform(ctx->curl);
+  perform_err = dray_http_perform(h, what);
   if (!ctx->status)
-    curl_easy_getinfo(ctx->curl, CURLINFO_RESPONSE_CODE, &ctx->status);
-  curl_easy_cleanup(ctx->curl);
-  curl_slist_free_all(headers);
-  if (reg)
-    dray_cancel_unregister(reg);
-  if (rc == CURLE_OK && !ctx->parse_err)
+    ctx->status = dray_http_status(h);
+  if (!perform_err && !ctx->parse_err)
     ctx->parse_err = dray_progress_finish(ctx->progress, apr_time_now());
   report(ctx, apr_time_now(), 1);
+  apr_pool_destroy(reqpool); /* closes the connection: ends the push in the engine */
 
-  if (apr_atomic_read32(&ctx->cancelled))
+  /* Our own reasons to abort first: the transfer's error says only
+   * "cancelled" for them. */
+  if (apr_atomic_read32(&ctx->cancelled)) {
+    dray_error_clear(perform_err);
     return fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
+  }
   if (ctx->stalled) {
     dray_push_progress_t snap;
+    dray_error_clear(perform_err);
     dray_progress_snapshot(ctx->progress, &snap);
     /* Closing the connection does not end the layer uploads the engine has
      * started, and a retry reattaches to them: give them a stall period. */
@@ -304,15 +306,15 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
                                    ref_s, req->stall_timeout, snap.status,
                                    snap.bytes_done, snap.bytes_total));
   }
-  if (ctx->parse_err)
+  if (ctx->parse_err) {
+    dray_error_clear(perform_err);
     return fail(result, DRAY_OUTCOME_PROTOCOL,
                 dray_error_quick_wrapf(ctx->parse_err, "push %s", ref_s));
-  if (rc != CURLE_OK) {
-    message = *errbuf ? errbuf : curl_easy_strerror(rc);
-    return fail(result, dray_outcome_from_message(message, DRAY_OUTCOME_NETWORK),
-                dray_error_createf(DRAY_ERR_HTTP, NULL, "push %s: engine %s: %s", ref_s,
-                                   dray_engine_endpoint(d->engine)->host, message));
   }
+  if (perform_err) /* the transfer itself failed: curl's words say why */
+    return fail(result, dray_outcome_from_error(perform_err, 0, DRAY_OUTCOME_NETWORK,
+                                                scratch_pool),
+                perform_err);
   if (ctx->status < 200 || ctx->status > 299) {
     message = dray_engine_error_message(ctx->errbody, ctx->errlen, scratch_pool);
     err = dray_error_createf(ctx->status == 401 || ctx->status == 403 ? DRAY_ERR_AUTH

@@ -118,13 +118,6 @@ dray_error_t *dray_engine_http_options(dray_http_options_t *opts,
                                        dray_cancel_t *cancel,
                                        apr_pool_t *result_pool);
 
-/* dray_engine_http_options() without CANCEL applied to CURL with
- * dray_http_easy_setup(). Kept for callers that manage their own CURL;
- * new code uses dray_engine_http_options(). */
-dray_error_t *dray_engine_curl_setup(CURL *curl, const dray_engine_t *engine,
-                                     const char *path_query,
-                                     apr_pool_t *scratch_pool);
-
 /* Percent-encode an image name or reference for a path ('/', ':', '@' kept). */
 const char *dray_engine_escape_name(const char *name, apr_pool_t *result_pool);
 

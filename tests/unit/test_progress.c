@@ -169,15 +169,33 @@ static void test_aux_fallback(void **state)
 {
   const char *s =
       "{\"status\":\"Pushed\",\"id\":\"aaa\"}\n"
-      "{\"progressDetail\":{},\"aux\":{\"Tag\":\"t\",\"Digest\":\"sha256:abc\",\"Size\":12}}\n";
+      "{\"progressDetail\":{},\"aux\":{\"Tag\":\"t\",\"Digest\":\"sha256:abababababababababababababababababababababababababababababababab\",\"Size\":12}}\n";
   const char *both =
-      "{\"status\":\"t: digest: sha256:0123 size: 7\"}\n"
-      "{\"aux\":{\"Tag\":\"t\",\"Digest\":\"sha256:ffff\",\"Size\":9}}";
-  expect_t e = {"sha256:abc", 12, NULL, 0, 0, 1, 1, 2, "pushed"};
-  expect_t e2 = {"sha256:0123", 7, NULL, 0, 0, 0, 0, 2, "pushed"};
+      "{\"status\":\"t: digest: sha256:0101010101010101010101010101010101010101010101010101010101010101 size: 7\"}\n"
+      "{\"aux\":{\"Tag\":\"t\",\"Digest\":\"sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\",\"Size\":9}}";
+  expect_t e = {"sha256:abababababababababababababababababababababababababababababababab", 12, NULL, 0, 0, 1, 1, 2, "pushed"};
+  expect_t e2 = {"sha256:0101010101010101010101010101010101010101010101010101010101010101", 7, NULL, 0, 0, 0, 0, 2, "pushed"};
   (void)state;
   run_splits(s, &e);
   run_splits(both, &e2); /* also: last line without terminator */
+}
+
+/* Only a whole digest is one: a short or uppercase one is ignored. */
+static void test_short_digest_rejected(void **state)
+{
+  static const char *bad[] = {
+    "{\"status\":\"t: digest: sha256:0123 size: 7\"}\n",
+    "{\"status\":\"t: digest: sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB size: 7\"}\n",
+    "{\"aux\":{\"Tag\":\"t\",\"Digest\":\"sha256:ffff\",\"Size\":9}}\n",
+  };
+  apr_size_t i;
+  (void)state;
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    dray_progress_t *p = dray_progress_create(0, pool);
+    apr_int64_t size = 0;
+    dray_test_no_error(dray_progress_feed(p, bad[i], strlen(bad[i]), 1));
+    assert_null(dray_progress_digest(p, &size));
+  }
 }
 
 static void test_status_is_not_a_digest(void **state)
@@ -313,6 +331,7 @@ int main(void)
     cmocka_unit_test(test_status_is_not_a_digest),
     cmocka_unit_test(test_error_string_only),
     cmocka_unit_test(test_waiting_and_idle),
+    cmocka_unit_test(test_short_digest_rejected),
     cmocka_unit_test(test_lines_logged),
     cmocka_unit_test(test_garbage),
   };
