@@ -254,8 +254,10 @@ static void test_threads(void **state)
     apr_thread_yield();
   dray_cancel_trigger(smoke.token, 0);
   dray_cancel_trigger(smoke.token, 1);
+  /* The threads return rather than call apr_thread_exit (ASan), and APR on
+   * Windows then answers a join with APR_INCOMPLETE: only waiting counts. */
   for (i = 0; i < THREADS; i++)
-    assert_int_equal(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
+    apr_thread_join(&rv, threads[i]);
 
   assert_int_equal(apr_atomic_read32(&smoke.bad), 0);
   assert_true(apr_atomic_read32(&smoke.registered) >= THREADS * 500);

@@ -15,6 +15,7 @@
 
 #include "dray/cancel.h"
 #include "dray/http.h"
+#include "dray/pools.h"
 
 #include "testutil.h"
 
@@ -45,6 +46,10 @@ static void *APR_THREAD_FUNC serve(apr_thread_t *thread, void *baton)
   do {
     st = apr_socket_accept(&conn, sv->listener, sv->pool);
   } while (st != APR_SUCCESS && !apr_atomic_read32(&sv->stop));
+  if (st == APR_SUCCESS && apr_atomic_read32(&sv->stop)) {
+    apr_socket_close(conn); /* the wake-up from server_stop */
+    st = APR_EOF;
+  }
   if (st == APR_SUCCESS) {
     apr_socket_timeout_set(conn, apr_time_from_sec(5));
     while (got < sizeof(sv->request) - 1 && !strstr(sv->request, "\r\n\r\n")) {
@@ -71,7 +76,8 @@ static server_t *server_start(const char *response, apr_interval_time_t hold)
   server_t *sv = apr_pcalloc(pool, sizeof(*sv));
   apr_sockaddr_t *sa;
 
-  assert_int_equal(apr_pool_create(&sv->pool, pool), APR_SUCCESS);
+  /* The server thread allocates while the test does: its own allocator. */
+  assert_int_equal(dray_pool_create_threadsafe(&sv->pool, pool), APR_SUCCESS);
   sv->response = response;
   sv->hold = hold;
   assert_int_equal(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0, sv->pool),
@@ -90,7 +96,16 @@ static server_t *server_start(const char *response, apr_interval_time_t hold)
 static void server_stop(server_t *sv)
 {
   apr_status_t rv;
+  apr_sockaddr_t *sa;
+  apr_socket_t *wake;
   apr_atomic_set32(&sv->stop, 1);
+  /* Windows does not time out a blocking accept: a last connection ends it
+   * (the server sees STOP and does not answer). */
+  if (apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, sv->port, 0, pool) == APR_SUCCESS &&
+      apr_socket_create(&wake, APR_INET, SOCK_STREAM, APR_PROTO_TCP, pool) == APR_SUCCESS) {
+    apr_socket_connect(wake, sa);
+    apr_socket_close(wake);
+  }
   apr_thread_join(&rv, sv->thread);
   apr_socket_close(sv->listener);
   apr_pool_destroy(sv->pool);
