@@ -15,6 +15,7 @@
 #include "dray/http.h"
 #include "dray/platform.h"
 #include "dray/ref.h"
+#include "dray/strbuf.h"
 
 struct dray_engine_t {
   const dray_engine_endpoint_t *ep;
@@ -295,31 +296,17 @@ const char *dray_engine_negotiate(const char *server_max, const char *server_min
 /* ---- HTTP ------------------------------------------------------------- */
 
 typedef struct body_t {
-  apr_pool_t *pool;
-  char *data;
-  apr_size_t len, cap, max;
+  dray_strbuf_t buf;
+  apr_size_t max;
 } body_t;
 
 static size_t body_write(char *ptr, size_t size, size_t nmemb, void *baton)
 {
   body_t *b = baton;
   apr_size_t n = size * nmemb;
-  if (b->len + n + 1 > b->max)
+  if (b->buf.len + n + 1 > b->max)
     return 0; /* too big: curl fails the transfer */
-  if (b->len + n + 1 > b->cap) {
-    apr_size_t cap = b->cap ? b->cap : 4096;
-    char *nd;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    nd = apr_palloc(b->pool, cap);
-    if (b->len)
-      memcpy(nd, b->data, b->len);
-    b->data = nd;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, ptr, n);
-  b->len += n;
-  b->data[b->len] = '\0';
+  dray_strbuf_append(&b->buf, ptr, n);
   return n;
 }
 
@@ -394,13 +381,15 @@ static dray_error_t *get_json(json_t **json, long *http_status,
                               const char *path_query, dray_cancel_t *cancel,
                               apr_pool_t *scratch_pool)
 {
-  body_t body = {scratch_pool, NULL, 0, 0, 64 * 1024 * 1024};
+  body_t body;
   dray_http_options_t opts;
   dray_http_t *h;
   dray_error_t *err;
   long status;
 
   *json = NULL;
+  dray_strbuf_init(&body.buf, 4096, scratch_pool);
+  body.max = 64 * 1024 * 1024;
   if (http_status)
     *http_status = 0;
   DRAY_ERR(http_options(&opts, ep, version, path_query, cancel, scratch_pool));
@@ -418,8 +407,8 @@ static dray_error_t *get_json(json_t **json, long *http_status,
   if (status < 200 || status > 299)
     return dray_error_createf(status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
                               "engine %s: GET %s: HTTP %ld: %s", ep->host, path_query,
-                              status, dray_engine_error_message(body.data, body.len, scratch_pool));
-  *json = body.len ? json_loadb(body.data, body.len, 0, NULL) : NULL;
+                              status, dray_engine_error_message(body.buf.data, body.buf.len, scratch_pool));
+  *json = body.buf.len ? json_loadb(body.buf.data, body.buf.len, 0, NULL) : NULL;
   if (!*json)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                               "engine %s: GET %s: the answer is not JSON", ep->host,

@@ -1,14 +1,15 @@
 /* progress.c — the Engine API push stream, one line at a time. */
 #include "dray/progress.h"
 
-#include "dray/ref.h"
-
 #include <string.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <jansson.h>
+
+#include "dray/ref.h"
+#include "dray/strbuf.h"
 
 typedef enum layer_state_t {
   LAYER_PREPARING,
@@ -28,8 +29,7 @@ typedef struct layer_t {
 
 struct dray_progress_t {
   apr_pool_t *pool;
-  char *buf;                  /* the incomplete line so far */
-  apr_size_t len, cap;
+  dray_strbuf_t partial;      /* the incomplete line so far */
   apr_hash_t *by_id;          /* id -> layer_t* */
   apr_array_header_t *layers; /* layer_t*, in order of appearance */
   const char *error;
@@ -47,8 +47,7 @@ dray_progress_t *dray_progress_create(apr_time_t now, apr_pool_t *pool)
 {
   dray_progress_t *p = apr_pcalloc(pool, sizeof(*p));
   p->pool = pool;
-  p->cap = 4096;
-  p->buf = apr_palloc(pool, p->cap);
+  dray_strbuf_init(&p->partial, 4096, pool);
   p->by_id = apr_hash_make(pool);
   p->layers = apr_array_make(pool, 8, sizeof(layer_t *));
   p->size = -1;
@@ -193,23 +192,20 @@ static dray_error_t *parse_line(dray_progress_t *p, const char *line,
 
 static dray_error_t *append(dray_progress_t *p, const char *data, apr_size_t n)
 {
-  if (p->len + n + 1 > p->cap) {
-    apr_size_t cap = p->cap;
-    char *nb;
-    if (p->len + n + 1 > DRAY_PROGRESS_MAX_LINE)
-      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                "engine sent a push message longer than %d bytes",
-                                DRAY_PROGRESS_MAX_LINE);
-    while (cap < p->len + n + 1)
-      cap *= 2;
-    nb = apr_palloc(p->pool, cap);
-    memcpy(nb, p->buf, p->len);
-    p->buf = nb;
-    p->cap = cap;
-  }
-  memcpy(p->buf + p->len, data, n);
-  p->len += n;
+  if (p->partial.len + n + 1 > DRAY_PROGRESS_MAX_LINE)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                              "engine sent a push message longer than %d bytes",
+                              DRAY_PROGRESS_MAX_LINE);
+  dray_strbuf_append(&p->partial, data, n);
   return DRAY_NO_ERROR;
+}
+
+/* Parse the line begun in earlier reads, and start the next one afresh. */
+static dray_error_t *parse_partial(dray_progress_t *p, apr_time_t now)
+{
+  dray_error_t *err = parse_line(p, p->partial.data, p->partial.len, now);
+  dray_strbuf_clear(&p->partial);
+  return err;
 }
 
 dray_error_t *dray_progress_feed(dray_progress_t *p, const char *data,
@@ -221,13 +217,10 @@ dray_error_t *dray_progress_feed(dray_progress_t *p, const char *data,
 
     if (!nl)
       return append(p, data, n);
-    if (p->len) {
+    if (p->partial.len) {
       /* Completes a line begun in an earlier read. */
-      apr_size_t total;
       DRAY_ERR(append(p, data, n));
-      total = p->len;
-      p->len = 0;
-      DRAY_ERR(parse_line(p, p->buf, total, now));
+      DRAY_ERR(parse_partial(p, now));
     }
     else
       DRAY_ERR(parse_line(p, data, n, now));
@@ -239,9 +232,7 @@ dray_error_t *dray_progress_feed(dray_progress_t *p, const char *data,
 
 dray_error_t *dray_progress_finish(dray_progress_t *p, apr_time_t now)
 {
-  apr_size_t n = p->len;
-  p->len = 0;
-  return n ? parse_line(p, p->buf, n, now) : DRAY_NO_ERROR;
+  return p->partial.len ? parse_partial(p, now) : DRAY_NO_ERROR;
 }
 
 static int all_waiting(const dray_progress_t *p)

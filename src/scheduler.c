@@ -235,74 +235,72 @@ static int plan_retry(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   return 1;
 }
 
+/* A failed attempt of JOB's PHASE: interrupted (cancelled), retried after
+ * its backoff, or failed for good. Returns whether the job has ended. */
+static int attempt_failed(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
+                          const dray_attempt_result_t *r, apr_time_t now)
+{
+  int build = phase == DRAY_PHASE_BUILD;
+  const char *error = r->error ? apr_pstrdup(s->pool, r->error) : NULL;
+  apr_interval_time_t delay;
+
+  if (r->outcome == DRAY_OUTCOME_CANCELLED) {
+    interrupt_job(s, job, error);
+  } else if (plan_retry(s, job, phase, r, &delay)) {
+    job->state = build ? DRAY_JOB_BUILD_RETRY : DRAY_JOB_PUSH_RETRY;
+    job->retry_at = now + delay;
+    APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
+    tell(s, build ? DRAY_EVENT_BUILD_RETRY : DRAY_EVENT_PUSH_RETRY, job, r->outcome, error,
+         delay);
+    return 0;
+  } else {
+    finish_job(s, job, DRAY_JOB_FAILED, r->outcome, error);
+    tell(s, build ? DRAY_EVENT_BUILD_FAILED : DRAY_EVENT_PUSH_FAILED, job, r->outcome, error, 0);
+  }
+  return 1;
+}
+
 static void build_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_result_t *r,
                            apr_time_t now)
 {
-  apr_interval_time_t delay;
-  const char *error = r->error ? apr_pstrdup(s->pool, r->error) : NULL;
-
-  if (r->outcome == DRAY_OUTCOME_OK) {
-    job->image_id = r->image_id ? apr_pstrdup(s->pool, r->image_id) : NULL;
-    if (s->run->mode == DRAY_MODE_BUILD) {
-      finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
-      tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
-    } else if (s->run->draining) {
-      job->state = DRAY_JOB_BUILT;
-      tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
-      interrupt_job(s, job, not_done_words(DRAY_PHASE_PUSH));
-    } else {
-      make_ready(s, job, DRAY_PHASE_PUSH);
-      tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
-    }
-    release_dependents(s, job);
+  if (r->outcome != DRAY_OUTCOME_OK) {
+    if (attempt_failed(s, job, DRAY_PHASE_BUILD, r, now))
+      skip_dependents(s, job);
     return;
   }
-  if (r->outcome == DRAY_OUTCOME_CANCELLED) {
-    interrupt_job(s, job, error);
-  } else if (plan_retry(s, job, DRAY_PHASE_BUILD, r, &delay)) {
-    job->state = DRAY_JOB_BUILD_RETRY;
-    job->retry_at = now + delay;
-    APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
-    tell(s, DRAY_EVENT_BUILD_RETRY, job, r->outcome, error, delay);
-    return;
+  job->image_id = r->image_id ? apr_pstrdup(s->pool, r->image_id) : NULL;
+  if (s->run->mode == DRAY_MODE_BUILD) {
+    finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
+    tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
+  } else if (s->run->draining) {
+    job->state = DRAY_JOB_BUILT;
+    tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
+    interrupt_job(s, job, not_done_words(DRAY_PHASE_PUSH));
   } else {
-    finish_job(s, job, DRAY_JOB_FAILED, r->outcome, error);
-    tell(s, DRAY_EVENT_BUILD_FAILED, job, r->outcome, error, 0);
+    make_ready(s, job, DRAY_PHASE_PUSH);
+    tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
   }
-  skip_dependents(s, job);
+  release_dependents(s, job);
 }
 
 static void push_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_result_t *r,
                           apr_time_t now)
 {
-  apr_interval_time_t delay;
-  const char *error = r->error ? apr_pstrdup(s->pool, r->error) : NULL;
   int i;
-
-  if (r->outcome == DRAY_OUTCOME_OK) {
-    for (i = 0; r->tag_digests && i < r->tag_digests->nelts; i++)
-      APR_ARRAY_PUSH(job->tag_digests, const char *) =
-          apr_pstrdup(s->pool, APR_ARRAY_IDX(r->tag_digests, i, const char *));
-    job->up_to_date = r->up_to_date;
-    job->verified = r->verified;
-    job->bytes_pushed = r->bytes;
-    s->run->bytes_pushed += r->bytes;
-    finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
-    tell(s, job->up_to_date ? DRAY_EVENT_UP_TO_DATE : DRAY_EVENT_PUSHED, job,
-         DRAY_OUTCOME_OK, NULL, 0);
+  if (r->outcome != DRAY_OUTCOME_OK) {
+    attempt_failed(s, job, DRAY_PHASE_PUSH, r, now);
     return;
   }
-  if (r->outcome == DRAY_OUTCOME_CANCELLED) {
-    interrupt_job(s, job, error);
-  } else if (plan_retry(s, job, DRAY_PHASE_PUSH, r, &delay)) {
-    job->state = DRAY_JOB_PUSH_RETRY;
-    job->retry_at = now + delay;
-    APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
-    tell(s, DRAY_EVENT_PUSH_RETRY, job, r->outcome, error, delay);
-  } else {
-    finish_job(s, job, DRAY_JOB_FAILED, r->outcome, error);
-    tell(s, DRAY_EVENT_PUSH_FAILED, job, r->outcome, error, 0);
-  }
+  for (i = 0; r->tag_digests && i < r->tag_digests->nelts; i++)
+    APR_ARRAY_PUSH(job->tag_digests, const char *) =
+        apr_pstrdup(s->pool, APR_ARRAY_IDX(r->tag_digests, i, const char *));
+  job->up_to_date = r->up_to_date;
+  job->verified = r->verified;
+  job->bytes_pushed = r->bytes;
+  s->run->bytes_pushed += r->bytes;
+  finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
+  tell(s, job->up_to_date ? DRAY_EVENT_UP_TO_DATE : DRAY_EVENT_PUSHED, job, DRAY_OUTCOME_OK,
+       NULL, 0);
 }
 
 void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,

@@ -10,12 +10,13 @@
 
 #include <apr_strings.h>
 
+#include "dray/strbuf.h"
+
 typedef struct subst_t {
   const char *s;
   apr_size_t len, i;
   const dray_subst_options_t *o;
-  char *out;                   /* in POOL, doubled when full */
-  apr_size_t n, cap;
+  dray_strbuf_t out;           /* in POOL */
   int depth;
   apr_pool_t *pool;
   dray_subst_failure_t *f;     /* never NULL here */
@@ -43,18 +44,7 @@ apr_size_t dray_subst_name_len(const char *s, apr_size_t len)
 
 static void add(subst_t *st, const char *p, apr_size_t n)
 {
-  if (st->n + n + 1 > st->cap) {
-    apr_size_t cap = st->cap * 2;
-    char *grown;
-    while (cap < st->n + n + 1)
-      cap *= 2;
-    grown = apr_palloc(st->pool, cap);
-    memcpy(grown, st->out, st->n);
-    st->out = grown;
-    st->cap = cap;
-  }
-  memcpy(st->out + st->n, p, n);
-  st->n += n;
+  dray_strbuf_append(&st->out, p, n);
 }
 
 static void add_value(subst_t *st, const char *value)
@@ -117,7 +107,7 @@ static dray_subst_problem_t braced(subst_t *st)
     return fail(st, DRAY_SUBST_TOO_DEEP, name_start, name_end, op, colon);
 
   /* The word goes straight to the output; cut off below if unused. */
-  mark = st->n;
+  mark = st->out.len;
   st->depth++;
   problem = run(st, 1);
   st->depth--;
@@ -128,11 +118,11 @@ static dray_subst_problem_t braced(subst_t *st)
     value = NULL; /* with ":" an empty value counts as unset */
   if (op == '?' && !value) {
     fail(st, DRAY_SUBST_REQUIRED, name_start, name_end, op, colon);
-    st->f->word = apr_pstrmemdup(st->pool, st->out + mark, st->n - mark);
+    st->f->word = apr_pstrmemdup(st->pool, st->out.data + mark, st->out.len - mark);
     return DRAY_SUBST_REQUIRED;
   }
   if (op == '+' ? !value : value != NULL) {
-    st->n = mark;
+    dray_strbuf_truncate(&st->out, mark); /* cut back: the default was not used */
     add_value(st, value);
   }
   return DRAY_SUBST_OK;
@@ -202,14 +192,13 @@ dray_error_t *dray_subst_expand(const char **result, dray_subst_failure_t *failu
   st.len = len;
   st.o = opts;
   st.pool = scratch_pool;
-  st.cap = len + 16;
-  st.out = apr_palloc(scratch_pool, st.cap);
+  dray_strbuf_init(&st.out, len + 16, scratch_pool);
   st.f = &local;
   *result = NULL;
 
   problem = run(&st, 0);
   if (!problem) {
-    *result = apr_pstrmemdup(result_pool, st.out, st.n);
+    *result = apr_pstrmemdup(result_pool, st.out.data, st.out.len);
     if (failure)
       memset(failure, 0, sizeof(*failure));
     return DRAY_NO_ERROR;
