@@ -173,6 +173,22 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   return DRAY_NO_ERROR;
 }
 
+/* Each image's build time in the last run's report (the --report file
+ * before this run replaces it), in plan order; 0 where unknown. */
+static const double *build_estimates(const dray_plan_t *plan, const char *report,
+                                     apr_pool_t *pool)
+{
+  apr_hash_t *times = dray_report_read_build_seconds(report, pool);
+  double *est = apr_pcalloc(pool, sizeof(double) * (apr_size_t)(plan->images->nelts + 1));
+  int i;
+  for (i = 0; i < plan->images->nelts; i++) {
+    const double *d = apr_hash_get(times, APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name,
+                                   APR_HASH_KEY_STRING);
+    est[i] = d ? *d : 0;
+  }
+  return est;
+}
+
 /* An explicit engine reaches the CLI children too: "K=V" entries, NULL-ended. */
 static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
 {
@@ -221,6 +237,11 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   bo.env = child_env(cli, pool);
   po.build = &bo;
   po.handle_interrupts = 1;
+  po.sched.build_estimates = build_estimates(plan, cli->report, pool);
+  /* docker's engine uploads a layer once per repository pushed at once and
+   * mounts it only from a finished push (podman pushes on its own). */
+  po.sched.layer_aware_push =
+      dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_DOCKER;
 
   if (!cli->dry_run) {
     if (dray_platform_init(&warning, pool) != APR_SUCCESS)

@@ -532,6 +532,10 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
         dray_error_clear(err);
         continue;
       }
+      /* The last FROM of the stages built is where the image's layers
+       * start: what it shares with others built from the same base. */
+      if (strcmp(r->instruction, "FROM") == 0 && strcmp(r->ref, "scratch") != 0)
+        e->img->base = apr_pstrdup(ctx->pool, dray_ref_normalized_name(ref, iterpool));
       dep = apr_hash_get(by_norm, dray_ref_normalized_name(ref, iterpool), APR_HASH_KEY_STRING);
       if (!dep || dep == e || ref->digest)
         continue;
@@ -550,6 +554,24 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
           apr_psprintf(ctx->scratch, "%s:%d: %s %s", e->img->dockerfile, r->line,
                        r->instruction, r->ref);
     }
+  }
+}
+
+/* Which image of the run each base names (after ordering: final indices). */
+static void link_bases(ctx_t *ctx, apr_array_header_t *images)
+{
+  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
+  int i;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->selected && !e->bad && e->norm)
+      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e->img);
+  }
+  for (i = 0; i < images->nelts; i++) {
+    dray_image_t *img = APR_ARRAY_IDX(images, i, dray_image_t *);
+    const dray_image_t *b = img->base ? apr_hash_get(by_norm, img->base, APR_HASH_KEY_STRING)
+                                      : NULL;
+    img->base_image = b != img ? b : NULL;
   }
 }
 
@@ -801,6 +823,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   }
   plan = apr_pcalloc(ctx.pool, sizeof(*plan));
   plan->images = order_images(&ctx);
+  link_bases(&ctx, plan->images);
   plan->settings = settings;
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;

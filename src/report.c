@@ -194,3 +194,28 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
     return dray_error_wrap_apr(st, "cannot write report %s", path);
   return DRAY_NO_ERROR;
 }
+
+apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool)
+{
+  apr_hash_t *times = apr_hash_make(result_pool);
+  json_error_t jerr;
+  json_t *root, *images, *img;
+  apr_size_t i;
+
+  if (!path || !(root = json_load_file(path, 0, &jerr)))
+    return times;
+  images = json_object_get(root, "images");
+  json_array_foreach(images, i, img) {
+    const char *name = json_string_value(json_object_get(img, "name"));
+    json_t *secs = json_object_get(img, "build_seconds");
+    json_t *attempts = json_object_get(img, "build_attempts");
+    /* Only a build that ran: an image skipped or pushed alone took no time. */
+    if (name && json_is_number(secs) && json_integer_value(attempts) > 0) {
+      double *d = apr_palloc(result_pool, sizeof(*d));
+      *d = json_number_value(secs) / (double)json_integer_value(attempts);
+      apr_hash_set(times, apr_pstrdup(result_pool, name), APR_HASH_KEY_STRING, d);
+    }
+  }
+  json_decref(root);
+  return times;
+}

@@ -10,15 +10,16 @@
 
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "dray/backoff.h"
 
-/* A FIFO of job indices. Each job enters a queue once per attempt. */
-typedef struct fifo_t {
+/* Jobs ready for one phase, in the order they became ready. The scheduler
+ * takes from anywhere in it (priority, families), so it is a plain list. */
+typedef struct ready_t {
   apr_array_header_t *items; /* int */
-  int head;
-} fifo_t;
+} ready_t;
 
 struct dray_sched_t {
   dray_run_t *run;
@@ -28,7 +29,11 @@ struct dray_sched_t {
   apr_array_header_t *sinks;        /* dray_sink_t */
   apr_array_header_t *dependents;   /* per job: apr_array_header_t * of int */
   int *deps_pending;                /* per job: images it still waits for */
-  fifo_t build_ready, push_ready;
+  ready_t build_ready, push_ready;
+  double *priority;                 /* per job: longest remaining chain of build work */
+  int *family;                      /* per job: images sharing base layers share one */
+  int *family_running;              /* per family: pushes running */
+  char *family_pushed;              /* per family: a push of it has finished */
   apr_array_header_t *retrying;     /* int: jobs waiting out a backoff */
   int final_jobs;                   /* jobs in a final state */
   dray_random_t rng;
@@ -53,30 +58,62 @@ static dray_job_t *job_at(const dray_sched_t *s, int i)
   return APR_ARRAY_IDX(s->run->jobs, i, dray_job_t *);
 }
 
-static void fifo_init(fifo_t *f, int n, apr_pool_t *pool)
+static void ready_put(ready_t *r, int v)
 {
-  f->items = apr_array_make(pool, n > 0 ? n : 1, sizeof(int));
-  f->head = 0;
+  APR_ARRAY_PUSH(r->items, int) = v;
 }
 
-static void fifo_put(fifo_t *f, int v)
+static int ready_empty(const ready_t *r)
 {
-  APR_ARRAY_PUSH(f->items, int) = v;
+  return r->items->nelts == 0;
 }
 
-static int fifo_empty(const fifo_t *f)
+/* Take the item at position AT, keeping the others' order. */
+static int ready_take_at(ready_t *r, int at)
 {
-  return f->head >= f->items->nelts;
-}
-
-static int fifo_take(fifo_t *f)
-{
-  int v = APR_ARRAY_IDX(f->items, f->head, int);
-  if (++f->head == f->items->nelts) {
-    f->items->nelts = 0; /* reuse the space once empty */
-    f->head = 0;
-  }
+  int *items = (int *)r->items->elts, v = items[at];
+  memmove(items + at, items + at + 1, sizeof(int) * (apr_size_t)(r->items->nelts - at - 1));
+  r->items->nelts--;
   return v;
+}
+
+static int dependents_of(const dray_sched_t *s, int i)
+{
+  return APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *)->nelts;
+}
+
+/* The next build: the longest remaining chain first (its end is what the
+ * run waits for), then the one most images wait for, then plan order. */
+static int take_next_build(dray_sched_t *s)
+{
+  const int *items = (const int *)s->build_ready.items->elts;
+  int k, best = 0;
+  for (k = 1; k < s->build_ready.items->nelts; k++) {
+    int a = items[k], b = items[best];
+    if (s->priority[a] > s->priority[b]
+        || (s->priority[a] == s->priority[b]
+            && (dependents_of(s, a) > dependents_of(s, b)
+                || (dependents_of(s, a) == dependents_of(s, b) && a < b))))
+      best = k;
+  }
+  return ready_take_at(&s->build_ready, best);
+}
+
+/* The next push: the oldest built, except that with layer-aware order an
+ * image whose family (images built on the same base) has no finished push
+ * yet waits while another of its family pushes: the engine uploads shared
+ * layers once per repository pushed at once, and mounts them only from a
+ * finished push. -1: none may start now. */
+static int take_next_push(dray_sched_t *s)
+{
+  const int *items = (const int *)s->push_ready.items->elts;
+  int k;
+  for (k = 0; k < s->push_ready.items->nelts; k++) {
+    int f = s->family[items[k]];
+    if (!s->opts.layer_aware_push || s->family_pushed[f] || s->family_running[f] == 0)
+      return ready_take_at(&s->push_ready, k);
+  }
+  return -1;
 }
 
 /* ---- telling the sinks -------------------------------------------------- */
@@ -127,10 +164,10 @@ static void make_ready(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
 {
   if (phase == DRAY_PHASE_BUILD) {
     job->state = DRAY_JOB_QUEUED;
-    fifo_put(&s->build_ready, job->image->index);
+    ready_put(&s->build_ready, job->image->index);
   } else {
     job->state = DRAY_JOB_BUILT;
-    fifo_put(&s->push_ready, job->image->index);
+    ready_put(&s->push_ready, job->image->index);
   }
 }
 
@@ -159,6 +196,7 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
       run->first_push_start = now;
     if (++run->running_pushes > run->max_running_pushes)
       run->max_running_pushes = run->running_pushes;
+    s->family_running[s->family[job->image->index]]++;
     tell(s, DRAY_EVENT_PUSH_STARTED, job, DRAY_OUTCOME_OK, NULL, 0);
   }
   s->runner.start(s->runner.baton, job, phase);
@@ -170,10 +208,14 @@ static void start_ready(dray_sched_t *s)
   dray_run_t *run = s->run;
   if (run->draining)
     return;
-  while (run->running_builds < run->builders && !fifo_empty(&s->build_ready))
-    start_job(s, job_at(s, fifo_take(&s->build_ready)), DRAY_PHASE_BUILD);
-  while (run->running_pushes < run->pushers && !fifo_empty(&s->push_ready))
-    start_job(s, job_at(s, fifo_take(&s->push_ready)), DRAY_PHASE_PUSH);
+  while (run->running_builds < run->builders && !ready_empty(&s->build_ready))
+    start_job(s, job_at(s, take_next_build(s)), DRAY_PHASE_BUILD);
+  while (run->running_pushes < run->pushers && !ready_empty(&s->push_ready)) {
+    int next = take_next_push(s);
+    if (next < 0)
+      break;
+    start_job(s, job_at(s, next), DRAY_PHASE_PUSH);
+  }
 }
 
 static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
@@ -315,6 +357,9 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
     job->build_time += now - job->phase_start;
   } else {
     s->run->running_pushes--;
+    s->family_running[s->family[index]]--;
+    if (r->outcome == DRAY_OUTCOME_OK)
+      s->family_pushed[s->family[index]] = 1;
     job->push_end = now;
     job->push_time += now - job->phase_start;
   }
@@ -335,6 +380,7 @@ void dray_sched_not_started(dray_sched_t *s, int index, dray_phase_t phase)
     job->build_attempts--;
   } else {
     s->run->running_pushes--;
+    s->family_running[s->family[index]]--;
     job->push_attempts--;
   }
   interrupt_job(s, job, not_done_words(phase));
@@ -366,10 +412,12 @@ static void start_drain(dray_sched_t *s)
     return;
   s->run->draining = 1;
   s->runner.drain(s->runner.baton);
-  while (!fifo_empty(&s->build_ready))
-    interrupt_job(s, job_at(s, fifo_take(&s->build_ready)), not_done_words(DRAY_PHASE_BUILD));
-  while (!fifo_empty(&s->push_ready))
-    interrupt_job(s, job_at(s, fifo_take(&s->push_ready)), not_done_words(DRAY_PHASE_PUSH));
+  while (!ready_empty(&s->build_ready))
+    interrupt_job(s, job_at(s, ready_take_at(&s->build_ready, 0)),
+                  not_done_words(DRAY_PHASE_BUILD));
+  while (!ready_empty(&s->push_ready))
+    interrupt_job(s, job_at(s, ready_take_at(&s->push_ready, 0)),
+                  not_done_words(DRAY_PHASE_PUSH));
   for (i = 0; i < s->retrying->nelts; i++) {
     dray_job_t *job = job_at(s, APR_ARRAY_IDX(s->retrying, i, int));
     interrupt_job(s, job, not_done_words(job->state == DRAY_JOB_BUILD_RETRY ? DRAY_PHASE_BUILD
@@ -454,6 +502,57 @@ int dray_sched_done(const dray_sched_t *s)
 
 /* ---- set-up and end ------------------------------------------------------- */
 
+/* Priorities and families, once, from the plan. The plan lists images
+ * before those built from them, so one pass backwards sums each image's
+ * longest chain of build work still ahead (its estimate from an earlier run,
+ * else the mean of the known ones, else 1), and one pass forwards gives each
+ * image the family of its base. */
+static void plan_order(dray_sched_t *s, apr_pool_t *pool)
+{
+  int n = s->run->jobs->nelts, i, k, known = 0, families = 0;
+  double sum = 0, mean;
+  apr_hash_t *by_base = apr_hash_make(pool);
+
+  s->priority = apr_pcalloc(pool, sizeof(double) * (apr_size_t)(n + 1));
+  s->family = apr_pcalloc(pool, sizeof(int) * (apr_size_t)(n + 1));
+  s->family_running = apr_pcalloc(pool, sizeof(int) * (apr_size_t)(n + 1));
+  s->family_pushed = apr_pcalloc(pool, (apr_size_t)(n + 1));
+  for (i = 0; s->opts.build_estimates && i < n; i++)
+    if (s->opts.build_estimates[i] > 0) {
+      sum += s->opts.build_estimates[i];
+      known++;
+    }
+  mean = known ? sum / known : 1.0;
+  for (i = n - 1; i >= 0; i--) {
+    const apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *);
+    double own = s->opts.build_estimates && s->opts.build_estimates[i] > 0
+                     ? s->opts.build_estimates[i] : mean;
+    double after = 0;
+    for (k = 0; k < deps->nelts; k++) {
+      double p = s->priority[APR_ARRAY_IDX(deps, k, int)];
+      if (p > after)
+        after = p;
+    }
+    s->priority[i] = own + after;
+  }
+  for (i = 0; i < n; i++) {
+    const dray_image_t *img = job_at(s, i)->image;
+    if (img->base_image && img->base_image->index < i) {
+      s->family[i] = s->family[img->base_image->index];
+    } else if (img->base) {
+      int *f = apr_hash_get(by_base, img->base, APR_HASH_KEY_STRING);
+      if (!f) {
+        f = apr_palloc(pool, sizeof(*f));
+        *f = families++;
+        apr_hash_set(by_base, img->base, APR_HASH_KEY_STRING, f);
+      }
+      s->family[i] = *f;
+    } else {
+      s->family[i] = families++; /* FROM scratch: shares nothing */
+    }
+  }
+}
+
 dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opts,
                                 const dray_runner_t *runner, const dray_clock_t *clock,
                                 apr_pool_t *result_pool)
@@ -469,8 +568,8 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
   s->pool = result_pool;
   s->sinks = apr_array_make(result_pool, 2, sizeof(dray_sink_t));
   s->retrying = apr_array_make(result_pool, 4, sizeof(int));
-  fifo_init(&s->build_ready, n, result_pool);
-  fifo_init(&s->push_ready, n, result_pool);
+  s->build_ready.items = apr_array_make(result_pool, n + 1, sizeof(int));
+  s->push_ready.items = apr_array_make(result_pool, n + 1, sizeof(int));
   s->deps_pending = apr_pcalloc(result_pool, sizeof(int) * (apr_size_t)(n + 1));
   s->dependents = apr_array_make(result_pool, n, sizeof(apr_array_header_t *));
   for (i = 0; i < n; i++)
@@ -489,6 +588,7 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
       }
     }
   }
+  plan_order(s, result_pool);
   dray_random_seed(&s->rng, opts->seed ? opts->seed
                                        : (apr_uint64_t)now_of(s) ^ ((apr_uint64_t)(apr_uintptr_t)s << 16));
   return s;

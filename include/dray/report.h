@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include <apr_hash.h>
 #include <apr_pools.h>
 
 #include "dray/error.h"
@@ -21,6 +22,12 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
 /* The same data as JSON, written to PATH (atomically: temp file + rename). */
 dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                                      int exit_code, apr_pool_t *scratch_pool);
+
+/* Each image's build seconds in the JSON report at PATH (from an earlier
+ * run), by image name, as double *, in RESULT_POOL. A missing or unreadable
+ * report, or one of another format, gives an empty hash: estimates are a
+ * help, never a reason to stop. */
+apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool);
 
 #ifdef __cplusplus
 }

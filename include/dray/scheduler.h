@@ -10,9 +10,15 @@
  *
  * Rules it keeps (each in one place, here):
  *  - never more than BUILDERS builds and PUSHERS pushes running at once;
- *  - a build starts when every image it is built FROM is built, in plan
- *    order; a built image is pushed next, pushes in the order images were
- *    built (FIFO), the first as soon as the first build ends;
+ *  - a build starts when every image it is built FROM is built; of the
+ *    ready ones, the longest chain of build work still ahead first (critical
+ *    path: estimates from an earlier run, else chain length), then the one
+ *    most images wait for, then plan order;
+ *  - a built image is pushed next, pushes in the order images were built
+ *    (FIFO), the first as soon as the first build ends; with layer-aware
+ *    order, an image waits while another of its family (images built on one
+ *    base) pushes, until one push of the family has finished, so the rest
+ *    mount the shared layers instead of uploading them again;
  *  - a failed attempt whose outcome is retryable is tried again, up to the
  *    phase's retries, after an exponential backoff with jitter, and not
  *    before the result's retry_after;
@@ -47,6 +53,10 @@ typedef struct dray_sched_options_t {
   apr_interval_time_t retry_max;    /* cap */
   apr_interval_time_t kill_grace;   /* after a cancel, polite -> forced */
   apr_uint64_t seed;                /* backoff jitter; 0: from the clock */
+  const double *build_estimates;    /* per image (plan order): seconds its build took
+                                       before, <= 0 unknown; or NULL */
+  int layer_aware_push;             /* push an image alone among its family until one
+                                       push of the family has finished */
 } dray_sched_options_t;
 
 /* Where "now" comes from: the real clock, or a test's. */

@@ -207,6 +207,16 @@ static void test_summary_and_report(void **state)
   dray_test_no_error(dray_report_write_json(path, run, dray_exit_code(NULL, run), pool));
   root = json_load_file(path, 0, &jerr);
   assert_non_null(root);
+  {
+    /* The next run's estimates come from this report. */
+    apr_hash_t *times = dray_report_read_build_seconds(path, pool);
+    const double *web_secs = apr_hash_get(times, "web", APR_HASH_KEY_STRING);
+    assert_int_equal(apr_hash_count(times), 2);
+    assert_non_null(web_secs);
+    assert_true(*web_secs > 2.99 && *web_secs < 3.01);
+    assert_int_equal(apr_hash_count(dray_report_read_build_seconds(
+                         apr_pstrcat(pool, path, ".missing", NULL), pool)), 0);
+  }
   remove(path);
   assert_int_equal(json_integer_value(json_object_get(root, "exit_code")), 1);
   imgs = json_object_get(root, "images");
