@@ -571,7 +571,11 @@ static void link_bases(ctx_t *ctx, apr_array_header_t *images)
     dray_image_t *img = APR_ARRAY_IDX(images, i, dray_image_t *);
     const dray_image_t *b = img->base ? apr_hash_get(by_norm, img->base, APR_HASH_KEY_STRING)
                                       : NULL;
-    img->base_image = b != img ? b : NULL;
+    int k, edge = 0;
+    /* Only when it is an edge: FROM c:v9 is not the c:latest built here. */
+    for (k = 0; b && k < img->deps->nelts; k++)
+      edge |= APR_ARRAY_IDX(img->deps, k, int) == b->index;
+    img->base_image = edge ? b : NULL;
   }
 }
 
