@@ -1,6 +1,7 @@
 /* cli.c — option parsing with apr_getopt_long (after curl's tool_getparam.c:
  * one table, one switch, errors that name the option). */
 #include "dray/cli.h"
+#include "dray/slots.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,8 @@ enum {
   OPT_INSECURE,
   OPT_SKIP_EXISTING,
   OPT_NO_VERIFY,
-  OPT_EVENTS
+  OPT_EVENTS,
+  OPT_GLOBAL_SLOTS
 };
 
 static const apr_getopt_option_t options[] = {
@@ -53,6 +55,7 @@ static const apr_getopt_option_t options[] = {
   {"insecure-registry", OPT_INSECURE, 1, "HOST  talk plain HTTP / unverified TLS to HOST (repeatable)"},
   {"skip-existing", OPT_SKIP_EXISTING, 0, "push nothing the registry already serves for this image"},
   {"no-verify", OPT_NO_VERIFY, 0, "do not check pushed digests against the registry"},
+  {"global-slots", OPT_GLOBAL_SLOTS, 1, "NAME[:N]  share N push slots (default 2) with every dray on this machine using NAME"},
   {"events", OPT_EVENTS, 1, "json  one JSON event per line on stdout (summary goes to stderr)"},
   {"build-arg", OPT_BUILD_ARG, 1, "K=V  build argument (repeatable)"},
   {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
@@ -76,6 +79,7 @@ static const apr_getopt_option_t options[] = {
 static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
+                               OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
@@ -88,6 +92,7 @@ static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES,
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
+                                OPT_GLOBAL_SLOTS,
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
                                 OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
@@ -318,6 +323,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       cli->push_driver = arg;
       break;
     case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
+    case OPT_GLOBAL_SLOTS:
+      DRAY_ERR(dray_slots_parse(&cli->global_slots, &cli->global_slot_count, arg, result_pool));
+      break;
     case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
     case OPT_NO_VERIFY: cli->no_verify = 1; break;
     case OPT_EVENTS:

@@ -252,6 +252,9 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   if (mode != DRAY_MODE_BUILD) {
     DRAY_ERR(setup_push(&pusher, bo.env, cli, &plan->settings, pool));
     po.pusher = &pusher;
+    if (cli->global_slots && !cli->dry_run)
+      DRAY_ERR(dray_slots_open(&po.slots, cli->global_slots, cli->global_slot_count, NULL,
+                               pool));
   }
 
   run = dray_run_create(plan, mode, pool);

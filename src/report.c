@@ -119,10 +119,11 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   for (i = 0; i < job->attempts->nelts; i++) {
     const dray_attempt_t *a = &APR_ARRAY_IDX(job->attempts, i, dray_attempt_t);
     json_array_append_new(attempts,
-        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o}", "phase",
+        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:f}", "phase",
                   a->phase == DRAY_PHASE_BUILD ? "build" : "push", "number", a->number,
                   "start", time_or_null(a->start), "end", time_or_null(a->end),
-                  "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error)));
+                  "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error),
+                  "slot_wait_seconds", secs(a->slot_wait)));
   }
   json_object_set_new(o, "name", json_string(img->name));
   json_object_set_new(o, "repository", json_string(img->repository));
@@ -146,6 +147,7 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "bytes_pushed", json_integer(job->bytes_pushed));
   json_object_set_new(o, "build_seconds", json_real(secs(job->build_time)));
   json_object_set_new(o, "push_seconds", json_real(secs(job->push_time)));
+  json_object_set_new(o, "slot_wait_seconds", json_real(secs(job->slot_wait)));
   json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
   json_object_set_new(o, "push_attempts", json_integer(job->push_attempts));
   json_object_set_new(o, "build_start", time_or_null(job->build_start));
@@ -184,6 +186,7 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                    "images", images);
   if (!root)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
+  json_object_set_new(root, "global_slots", str_or_null(run->global_slots));
   if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
     json_decref(root);
     return dray_error_createf(APR_EGENERAL, NULL, "cannot write report %s", tmp);

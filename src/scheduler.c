@@ -190,6 +190,8 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
     job->push_attempts++;
     memset(&job->progress, 0, sizeof(job->progress));
     job->progress_at = now;
+    job->waiting_for_slot = s->opts.push_slots;
+    job->attempt_slot_wait = 0;
     if (!job->push_start)
       job->push_start = now;
     if (!run->first_push_start)
@@ -228,6 +230,7 @@ static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   a->end = end;
   a->outcome = outcome;
   a->error = error ? apr_pstrdup(s->pool, error) : NULL;
+  a->slot_wait = phase == DRAY_PHASE_PUSH ? job->attempt_slot_wait : 0;
 }
 
 /* JOB failed for good: everything built FROM it, directly or not, is skipped. */
@@ -369,6 +372,22 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
   else
     push_finished(s, job, r, now);
   start_ready(s);
+}
+
+void dray_sched_push_began(dray_sched_t *s, int index, apr_time_t when)
+{
+  dray_job_t *job = job_at(s, index);
+  if (job->state != DRAY_JOB_PUSHING || !job->waiting_for_slot)
+    return;
+  job->waiting_for_slot = 0;
+  if (when > job->phase_start) {
+    job->attempt_slot_wait = when - job->phase_start;
+    job->slot_wait += job->attempt_slot_wait;
+    if (job->push_start == job->phase_start)
+      job->push_start = when;
+    job->phase_start = when;
+    job->progress_at = when;
+  }
 }
 
 void dray_sched_not_started(dray_sched_t *s, int index, dray_phase_t phase)

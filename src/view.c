@@ -154,7 +154,9 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
                              human_bytes(pr->bytes_total, p),
                              human_bytes(el > 0 ? (apr_int64_t)((double)pr->bytes_done / el) : 0, p));
       }
-      if (pr->waiting)
+      if (job->waiting_for_slot)
+        extra = apr_psprintf(p, "  waiting for a push slot (%s)", run->global_slots);
+      else if (pr->waiting)
         extra = apr_pstrcat(p, extra, "  waiting (engine upload limit)", NULL);
       else if (now - job->progress_at >= SHOW_STALL_AFTER)
         extra = apr_psprintf(p, "%s  no progress for %.0fs", extra,
@@ -233,7 +235,7 @@ static void plain_status(dray_view_t *v, const dray_run_t *run)
           transfer_summary(run, now, p));
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting &&
+    if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting && !job->waiting_for_slot &&
         now - job->progress_at >= SHOW_STALL_AFTER)
       fprintf(v->out, "%s status        %s: push without progress for %.0fs\n",
               timestamp(now, p), job->image->name, seconds(now - job->progress_at));

@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include <apr_file_io.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -519,4 +520,28 @@ const char *dray_platform_home_dir(apr_pool_t *pool)
 const char *dray_platform_default_engine_host(void)
 {
   return "unix:///var/run/docker.sock";
+}
+
+apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
+{
+  const char *runtime = getenv("XDG_RUNTIME_DIR"), *tmp, *dir;
+  struct stat st;
+
+  if (runtime && *runtime) {
+    dir = apr_pstrcat(pool, runtime, "/dray", NULL);
+  } else {
+    apr_status_t rv = apr_temp_dir_get(&tmp, pool);
+    if (rv != APR_SUCCESS)
+      return rv;
+    dir = apr_psprintf(pool, "%s/dray-%lu", tmp, (unsigned long)getuid());
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return errno;
+  /* In a shared /tmp someone else may have made it first: never use theirs. */
+  if (lstat(dir, &st) != 0)
+    return errno;
+  if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 0022))
+    return APR_EACCES;
+  *dir_p = dir;
+  return APR_SUCCESS;
 }

@@ -12,6 +12,7 @@
  * one to include windows.h. */
 #include "dray/platform.h"
 
+#include <apr_file_io.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 
@@ -856,4 +857,27 @@ const char *dray_platform_default_engine_host(void)
 {
   /* Docker Desktop's engine (and dockerd as a Windows service). */
   return "npipe:////./pipe/docker_engine";
+}
+
+apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
+{
+  DWORD n = GetEnvironmentVariableW(L"LOCALAPPDATA", NULL, 0);
+  const char *base, *dir;
+  wchar_t *buf;
+  apr_status_t rv;
+
+  if (n > 1) {
+    buf = apr_palloc(pool, n * sizeof(wchar_t));
+    if (GetEnvironmentVariableW(L"LOCALAPPDATA", buf, n) + 1 != n)
+      return APR_ENOENT;
+    base = to_utf8(buf, pool);
+  } else if ((rv = apr_temp_dir_get(&base, pool)) != APR_SUCCESS) {
+    return rv;
+  }
+  dir = apr_pstrcat(pool, base, "\\dray\\locks", NULL);
+  rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool);
+  if (rv != APR_SUCCESS)
+    return rv;
+  *dir_p = dir;
+  return APR_SUCCESS;
 }

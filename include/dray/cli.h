@@ -41,6 +41,8 @@ typedef struct dray_cli_t {
   int build_retries;                 /* -1 = not given */
   double retry_delay;                /* seconds; < 0 = not given */
   int stall_timeout;                 /* -1 = not given */
+  const char *global_slots;          /* --global-slots NAME, or NULL */
+  int global_slot_count;             /* its N */
   const char *engine_cmd;
   const char *engine_host;           /* --engine-host, or NULL */
   const char *context;               /* --context, or NULL */

@@ -150,6 +150,12 @@ const char *dray_platform_home_dir(apr_pool_t *pool);
  * on Windows (Docker Desktop; dray pushes through the CLI there). Static. */
 const char *dray_platform_default_engine_host(void);
 
+/* The folder for this user's machine-wide lock files (--global-slots),
+ * created if missing, private to the user: Unix $XDG_RUNTIME_DIR/dray, else
+ * TMPDIR/dray-UID (refused when someone else owns it or others may write
+ * it); Windows %LOCALAPPDATA%\dray\locks. */
+apr_status_t dray_platform_lock_dir(const char **dir, apr_pool_t *pool);
+
 #ifdef __cplusplus
 }
 #endif

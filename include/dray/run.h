@@ -44,6 +44,8 @@ typedef struct dray_attempt_t {
   apr_time_t start, end;
   dray_outcome_t outcome; /* DRAY_OUTCOME_OK, or why it failed */
   const char *error;      /* message, or NULL */
+  apr_interval_time_t slot_wait; /* pushes: time spent waiting for a machine-wide
+                                    slot before START (--global-slots) */
 } dray_attempt_t;
 
 typedef struct dray_job_t {
@@ -61,6 +63,9 @@ typedef struct dray_job_t {
   const char *error;              /* final error message, or NULL */
   dray_outcome_t outcome;         /* why it ended: OK, or a failure, skip, interrupt */
   dray_push_progress_t progress;  /* last progress of the running push */
+  int waiting_for_slot;           /* the push waits for a machine-wide slot */
+  apr_interval_time_t attempt_slot_wait; /* the current push attempt's wait */
+  apr_interval_time_t slot_wait;  /* summed over push attempts */
   apr_time_t progress_at;         /* when its byte or layer count last moved */
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
   int up_to_date;                 /* every tag was already in the registry */
@@ -85,6 +90,7 @@ typedef struct dray_run_t {
   int running_builds, running_pushes;
   int max_running_builds, max_running_pushes; /* observed peaks */
   int verify;                     /* pushes are verified against the registry */
+  const char *global_slots;       /* "NAME:N" with --global-slots, or NULL */
   apr_int64_t bytes_pushed;       /* all finished pushes together */
   apr_time_t first_push_start;
 } dray_run_t;

@@ -57,6 +57,8 @@ typedef struct dray_sched_options_t {
                                        before, <= 0 unknown; or NULL */
   int layer_aware_push;             /* push an image alone among its family until one
                                        push of the family has finished */
+  int push_slots;                   /* pushes first wait for a machine-wide slot:
+                                       each tells dray_sched_push_began */
 } dray_sched_options_t;
 
 /* Where "now" comes from: the real clock, or a test's. */
@@ -107,6 +109,10 @@ void dray_sched_begin(dray_sched_t *sched);
 /* An attempt of JOB (its index) in PHASE ended. */
 void dray_sched_finished(dray_sched_t *sched, int job, dray_phase_t phase,
                          const dray_attempt_result_t *result);
+
+/* JOB's push (started with push_slots) holds its machine-wide slot at WHEN:
+ * the attempt begins there, and the wait is recorded apart. */
+void dray_sched_push_began(dray_sched_t *sched, int job, apr_time_t when);
 
 /* JOB's PHASE was handed back by a drain before it began. */
 void dray_sched_not_started(dray_sched_t *sched, int job, dray_phase_t phase);
