@@ -20,8 +20,9 @@ step "built $(basename "$msi") ($(du -k "$msi" | cut -f1) KiB)"
 # A prefix of its own: installing changes its registry and PATH.
 rm -rf "$prefix"
 work=$(mktemp -d)
-# wineserver saves the registry as it exits: let it, then remove the prefix.
-trap 'WINEPREFIX="$prefix" wineserver -w 2>/dev/null || true; rm -rf "$work" "$prefix" "$prefix.lock"' EXIT
+# The prefix's (persistent) wineserver saves the registry as it stops: stop
+# it and wait, then remove the prefix.
+trap 'run --stop; rm -rf "$work" "$prefix" "$prefix.lock"' EXIT
 run --init
 cp "$msi" "$work/dray.msi"
 cd "$work"    # no dray.exe here: cmd must find it through PATH
