@@ -1,6 +1,7 @@
 /* cli.c — option parsing with apr_getopt_long (after curl's tool_getparam.c:
  * one table, one switch, errors that name the option). */
 #include "dray/cli.h"
+#include "dray/settings.h"
 #include "dray/slots.h"
 
 #include <stdarg.h>
@@ -35,15 +36,19 @@ enum {
   OPT_SKIP_EXISTING,
   OPT_NO_VERIFY,
   OPT_EVENTS,
-  OPT_GLOBAL_SLOTS
+  OPT_GLOBAL_SLOTS,
+  OPT_BUILDERS_MAX,
+  OPT_PUSHERS_MAX
 };
 
 static const apr_getopt_option_t options[] = {
   {"file", 'f', 1, "FILE  compose file: every service with build: is an image"},
   {"registry", OPT_REGISTRY, 1, "HOST[:PORT][/NAMESPACE]  prefix for image names"},
   {"tag", 't', 1, "TAG  tag to build and push (repeatable; default latest)"},
-  {"builders", 'j', 1, "N  builds at once (default: number of CPUs)"},
-  {"pushers", 'p', 1, "N  pushes at once (default 3)"},
+  {"builders", 'j', 1, "N|auto  builds at once (default auto: from the CPUs, adding while they idle)"},
+  {"pushers", 'p', 1, "N|auto  pushes at once (default auto: from 2, adding while throughput grows)"},
+  {"builders-max", OPT_BUILDERS_MAX, 1, "N  at most this many builds with -j auto (default 4 per CPU)"},
+  {"pushers-max", OPT_PUSHERS_MAX, 1, "N  at most this many pushes with -p auto (default 8)"},
   {"retries", OPT_RETRIES, 1, "N  push attempts beyond the first (default 2)"},
   {"build-retries", OPT_BUILD_RETRIES, 1, "N  build attempts beyond the first (default 0)"},
   {"retry-delay", OPT_RETRY_DELAY, 1, "SECONDS  first backoff delay, doubled per attempt (default 2)"},
@@ -76,7 +81,8 @@ static const apr_getopt_option_t options[] = {
 /* Which options each command accepts (by optch): exactly those it uses
  * (main.c), so that an option that would be ignored is a usage error that
  * names it instead. build takes no push option, push no build option. */
-static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
+static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
+                               OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
                                OPT_GLOBAL_SLOTS,
@@ -84,12 +90,14 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OP
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
-static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
+static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
+                                 OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
                                  OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
-static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
+static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
+                                OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
                                 OPT_GLOBAL_SLOTS,
@@ -212,6 +220,16 @@ static dray_error_t *parse_int(int *out, const char *opt, const char *arg, int m
   return DRAY_NO_ERROR;
 }
 
+/* A limit: a number, or "auto" (DRAY_SETTING_AUTO). */
+static dray_error_t *parse_limit(int *out, const char *opt, const char *arg, int max)
+{
+  if (strcmp(arg, "auto") == 0) {
+    *out = DRAY_SETTING_AUTO;
+    return DRAY_NO_ERROR;
+  }
+  return parse_int(out, opt, arg, 1, max);
+}
+
 typedef struct getopt_err_t {
   char msg[256];
 } getopt_err_t;
@@ -247,6 +265,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
   cli->push_driver = "auto";
   cli->builders = cli->pushers = cli->retries = cli->build_retries = cli->stall_timeout = -1;
+  cli->builders_max = cli->pushers_max = -1;
   cli->retry_delay = -1;
   cli->engine_cmd = "docker";
   cli->log_dir = ".dray/logs";
@@ -289,8 +308,10 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     case 'f': cli->compose_file = arg; break;
     case OPT_REGISTRY: cli->registry = arg; break;
     case 't': APR_ARRAY_PUSH(cli->tags, const char *) = arg; break;
-    case 'j': DRAY_ERR(parse_int(&cli->builders, name, arg, 1, 1024)); break;
-    case 'p': DRAY_ERR(parse_int(&cli->pushers, name, arg, 1, 256)); break;
+    case 'j': DRAY_ERR(parse_limit(&cli->builders, name, arg, 1024)); break;
+    case 'p': DRAY_ERR(parse_limit(&cli->pushers, name, arg, 256)); break;
+    case OPT_BUILDERS_MAX: DRAY_ERR(parse_int(&cli->builders_max, name, arg, 1, 1024)); break;
+    case OPT_PUSHERS_MAX: DRAY_ERR(parse_int(&cli->pushers_max, name, arg, 1, 256)); break;
     case OPT_RETRIES: DRAY_ERR(parse_int(&cli->retries, name, arg, 0, 100)); break;
     case OPT_BUILD_RETRIES: DRAY_ERR(parse_int(&cli->build_retries, name, arg, 0, 100)); break;
     case OPT_STALL_TIMEOUT: DRAY_ERR(parse_int(&cli->stall_timeout, name, arg, 0, 86400)); break;

@@ -55,6 +55,8 @@ static dray_settings_t *cli_settings(const dray_cli_t *cli, apr_pool_t *pool)
   s->tags = cli->tags;
   s->builders = cli->builders;
   s->pushers = cli->pushers;
+  s->builders_max = cli->builders_max;
+  s->pushers_max = cli->pushers_max;
   s->retries = cli->retries;
   s->build_retries = cli->build_retries;
   s->retry_delay = cli->retry_delay;
@@ -173,6 +175,26 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   return DRAY_NO_ERROR;
 }
 
+/* The limits the run starts with, and which of them move (auto). */
+static void set_limits(dray_sched_options_t *o, const dray_settings_t *st)
+{
+  memset(&o->adapt, 0, sizeof(o->adapt));
+  o->adapt.builders_min = o->adapt.pushers_min = 1;
+  o->adapt.builders_max = st->builders_max;
+  o->adapt.pushers_max = st->pushers_max;
+  o->adapt.gain = 0.10;
+  o->adapt.adapt_builders = st->builders == DRAY_SETTING_AUTO;
+  o->adapt.adapt_pushers = st->pushers == DRAY_SETTING_AUTO;
+  /* Builds start one per CPU; pushes at 2, below where uplinks choke. */
+  o->builders = o->adapt.adapt_builders ? dray_platform_cpu_count() : st->builders;
+  o->pushers = o->adapt.adapt_pushers ? 2 : st->pushers;
+  if (o->adapt.adapt_builders && o->builders > o->adapt.builders_max)
+    o->builders = o->adapt.builders_max;
+  if (o->adapt.adapt_pushers && o->pushers > o->adapt.pushers_max)
+    o->pushers = o->adapt.pushers_max;
+  o->cpu_times = dray_platform_cpu_times;
+}
+
 /* Each image's build time in the last run's report (the --report file
  * before this run replaces it), in plan order; 0 where unknown. */
 static const double *build_estimates(const dray_plan_t *plan, const char *report,
@@ -223,8 +245,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   memset(&po, 0, sizeof(po));
   memset(&bo, 0, sizeof(bo));
   /* The settings in force (command line, x-dray, defaults: settings.c). */
-  po.sched.builders = plan->settings.builders;
-  po.sched.pushers = plan->settings.pushers;
+  set_limits(&po.sched, &plan->settings);
   po.sched.push_retries = plan->settings.retries;
   po.sched.build_retries = plan->settings.build_retries;
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));

@@ -337,8 +337,13 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
 {
   pipeline_t *p = apr_pcalloc(scratch_pool, sizeof(*p));
   unsigned n = (unsigned)run->jobs->nelts + 1;
-  int nbuild = run->mode == DRAY_MODE_PUSH ? 0 : opts->sched.builders;
-  int npush = run->mode == DRAY_MODE_BUILD ? 0 : opts->sched.pushers;
+  /* With auto limits, as many threads as the limits may grow to. */
+  int nbuild = run->mode == DRAY_MODE_PUSH ? 0
+             : opts->sched.adapt.adapt_builders ? opts->sched.adapt.builders_max
+                                                : opts->sched.builders;
+  int npush = run->mode == DRAY_MODE_BUILD ? 0
+            : opts->sched.adapt.adapt_pushers ? opts->sched.adapt.pushers_max
+                                              : opts->sched.pushers;
   apr_thread_t *ticker = NULL;
   dray_runner_t runner;
   dray_sched_options_t sched_opts;

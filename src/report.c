@@ -84,6 +84,15 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
           c.interrupted, run->max_running_builds,
           plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
           plural(run->max_running_pushes, "push", "pushes"));
+  if (run->limits && run->limits->nelts > 1) {
+    const char *b = "", *p = "";
+    for (i = 0; i < run->limits->nelts; i++) {
+      const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
+      b = apr_psprintf(scratch_pool, "%s%s%d", b, i ? " " : "", lc->builders);
+      p = apr_psprintf(scratch_pool, "%s%s%d", p, i ? " " : "", lc->pushers);
+    }
+    fprintf(out, "limits over the run (auto): builders %s; pushers %s\n", b, p);
+  }
   fflush(out);
 }
 
@@ -187,6 +196,17 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
   if (!root)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
   json_object_set_new(root, "global_slots", str_or_null(run->global_slots));
+  {
+    /* How the limits moved (--builders/--pushers auto): the first entry is
+     * where they started. */
+    json_t *limits = json_array();
+    for (i = 0; run->limits && i < run->limits->nelts; i++) {
+      const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
+      json_array_append_new(limits, json_pack("{s:f, s:i, s:i}", "time", secs(lc->time),
+                                              "builders", lc->builders, "pushers", lc->pushers));
+    }
+    json_object_set_new(root, "limits", limits);
+  }
   if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
     json_decref(root);
     return dray_error_createf(APR_EGENERAL, NULL, "cannot write report %s", tmp);

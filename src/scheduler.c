@@ -39,6 +39,14 @@ struct dray_sched_t {
   dray_random_t rng;
   apr_time_t cancel_at;
   int forced;                       /* the cancel went to "now" */
+  /* --builders/--pushers auto: the policy, and this window's measurements */
+  dray_adapt_t adapt;
+  apr_time_t window_start;
+  apr_int64_t window_bytes;         /* MOVED_BYTES when the window began */
+  apr_int64_t moved_bytes;          /* bytes every push attempt reported sent, summed */
+  int window_ticks, window_push_busy, window_build_busy, window_congestion;
+  apr_uint64_t cpu_idle0, cpu_total0;
+  int cpu_known;
   apr_pool_t *pool;
 };
 
@@ -289,6 +297,9 @@ static int attempt_failed(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   const char *error = r->error ? apr_pstrdup(s->pool, r->error) : NULL;
   apr_interval_time_t delay;
 
+  if (!build && (r->outcome == DRAY_OUTCOME_STALLED || r->outcome == DRAY_OUTCOME_RATE_LIMITED
+                 || r->outcome == DRAY_OUTCOME_SERVER_ERROR || r->outcome == DRAY_OUTCOME_RESET))
+    s->window_congestion = 1; /* too many pushes for someone: fewer, at once */
   if (r->outcome == DRAY_OUTCOME_CANCELLED) {
     interrupt_job(s, job, error);
   } else if (plan_retry(s, job, phase, r, &delay)) {
@@ -413,6 +424,8 @@ void dray_sched_progress(dray_sched_t *s, int index, const dray_push_progress_t 
     return;
   if (p->bytes_done != job->progress.bytes_done || p->layers_done != job->progress.layers_done)
     job->progress_at = now_of(s);
+  if (p->bytes_done > job->progress.bytes_done) /* each tag's push counts from 0 again */
+    s->moved_bytes += p->bytes_done - job->progress.bytes_done;
   job->progress = *p;
   for (i = 0; i < s->sinks->nelts; i++) {
     const dray_sink_t *sink = &APR_ARRAY_IDX(s->sinks, i, dray_sink_t);
@@ -475,10 +488,69 @@ void dray_sched_interrupt(dray_sched_t *s, dray_interrupt_kind_t kind)
   }
 }
 
+/* The limits in force from now on, in the run's record. */
+static void record_limits(dray_sched_t *s, apr_time_t now)
+{
+  dray_limits_change_t *c = &APR_ARRAY_PUSH(s->run->limits, dray_limits_change_t);
+  c->time = now;
+  c->builders = s->run->builders;
+  c->pushers = s->run->pushers;
+}
+
+static void start_window(dray_sched_t *s, apr_time_t now)
+{
+  s->window_start = now;
+  s->window_bytes = s->moved_bytes;
+  s->window_ticks = s->window_push_busy = s->window_build_busy = 0;
+  s->window_congestion = 0;
+  s->cpu_known = s->opts.cpu_times
+                 && s->opts.cpu_times(&s->cpu_idle0, &s->cpu_total0) == APR_SUCCESS;
+}
+
+/* Once a window, with --builders/--pushers auto: measure, ask the policy,
+ * apply its limits. */
+static void adapt_limits(dray_sched_t *s, apr_time_t now)
+{
+  dray_run_t *run = s->run;
+  apr_interval_time_t window = s->opts.adapt_window ? s->opts.adapt_window
+                                                    : apr_time_from_sec(5);
+  dray_adapt_sample_t sample;
+  apr_uint64_t idle, total;
+
+  if (!s->opts.adapt.adapt_builders && !s->opts.adapt.adapt_pushers)
+    return;
+  /* Saturated: every slot busy and more waiting, at most ticks. */
+  s->window_ticks++;
+  if (run->running_pushes >= run->pushers && !ready_empty(&s->push_ready))
+    s->window_push_busy++;
+  if (run->running_builds >= run->builders && !ready_empty(&s->build_ready))
+    s->window_build_busy++;
+  if (now - s->window_start < window || run->draining)
+    return;
+  memset(&sample, 0, sizeof(sample));
+  sample.push_rate = (double)(s->moved_bytes - s->window_bytes) * APR_USEC_PER_SEC
+                     / (double)(now - s->window_start);
+  sample.pushers_saturated = s->window_push_busy * 5 >= s->window_ticks * 4;
+  sample.builders_saturated = s->window_build_busy * 5 >= s->window_ticks * 4;
+  sample.congestion = s->window_congestion;
+  sample.pushes_running = run->running_pushes;
+  sample.cpu_idle = -1;
+  if (s->cpu_known && s->opts.cpu_times(&idle, &total) == APR_SUCCESS && total > s->cpu_total0)
+    sample.cpu_idle = (double)(idle - s->cpu_idle0) / (double)(total - s->cpu_total0);
+  if (dray_adapt_step(&s->adapt, &sample)) {
+    run->builders = s->adapt.builders;
+    run->pushers = s->adapt.pushers;
+    record_limits(s, now);
+  }
+  start_window(s, now);
+}
+
 void dray_sched_tick(dray_sched_t *s)
 {
   apr_time_t now = now_of(s);
   int i, kept = 0;
+
+  adapt_limits(s, now);
 
   for (i = 0; i < s->retrying->nelts; i++) {
     int idx = APR_ARRAY_IDX(s->retrying, i, int);
@@ -596,6 +668,10 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
         apr_array_make(result_pool, 0, sizeof(int));
   run->builders = run->mode == DRAY_MODE_PUSH ? 0 : opts->builders;
   run->pushers = run->mode == DRAY_MODE_BUILD ? 0 : opts->pushers;
+  run->limits = apr_array_make(result_pool, 4, sizeof(dray_limits_change_t));
+  s->opts.adapt.adapt_builders &= run->mode != DRAY_MODE_PUSH;
+  s->opts.adapt.adapt_pushers &= run->mode != DRAY_MODE_BUILD;
+  dray_adapt_init(&s->adapt, &s->opts.adapt, run->builders, run->pushers);
   /* Pushing images built before: the order of building does not matter. */
   if (run->mode != DRAY_MODE_PUSH) {
     for (i = 0; i < n; i++) {
@@ -622,6 +698,8 @@ void dray_sched_begin(dray_sched_t *s)
 {
   int i;
   s->run->start = now_of(s);
+  record_limits(s, s->run->start);
+  start_window(s, s->run->start);
   for (i = 0; i < s->run->jobs->nelts; i++) {
     dray_job_t *job = job_at(s, i);
     if (s->run->mode == DRAY_MODE_PUSH)

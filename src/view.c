@@ -126,11 +126,13 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
   apr_pool_clear(p);
   dray_run_count(&c, run);
   head = apr_psprintf(p, "[%5.1fs] %d %s: %d waiting, %d queued, %d building, %d built, "
-                         "%d pushing, %d %s, %d failed, %d skipped%s%s",
+                         "%d pushing, %d %s, %d failed, %d skipped%s  (-j %d -p %d)%s",
                       (double)(now - run->start) / APR_USEC_PER_SEC, run->jobs->nelts,
-                      run->jobs->nelts == 1 ? "image" : "images", c.waiting, c.queued, c.building, c.built, c.pushing, c.done,
+                      run->jobs->nelts == 1 ? "image" : "images", c.waiting, c.queued,
+                      c.building, c.built, c.pushing, c.done,
                       run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed, c.skipped,
                       c.retrying ? apr_psprintf(p, ", %d retrying", c.retrying) : "",
+                      run->builders, run->pushers,
                       run->cancelling ? "  [cancelling]" : run->draining ? "  [draining]" : "");
   put_line(v, head, width);
   transfer = transfer_summary(run, now, p);

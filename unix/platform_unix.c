@@ -494,6 +494,32 @@ int dray_platform_terminal_width(FILE *stream)
   return cols ? atoi(cols) : 0;
 }
 
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total)
+{
+  unsigned long long v[10] = {0};
+  char line[512];
+  FILE *f = fopen("/proc/stat", "re");
+  int n, i;
+
+  if (!f)
+    return errno;
+  if (!fgets(line, sizeof(line), f)) {
+    fclose(f);
+    return APR_EGENERAL;
+  }
+  fclose(f);
+  /* "cpu  user nice system idle iowait irq softirq steal guest guest_nice" */
+  n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+             &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  if (n < 4)
+    return APR_EGENERAL;
+  *idle = v[3] + (n > 4 ? v[4] : 0); /* waiting for I/O is CPU a build could use */
+  *total = 0;
+  for (i = 0; i < n && i < 8; i++) /* guest time is already in user */
+    *total += v[i];
+  return APR_SUCCESS;
+}
+
 int dray_platform_cpu_count(void)
 {
   long n;

@@ -828,6 +828,20 @@ int dray_platform_terminal_width(FILE *stream)
   return info.srWindow.Right - info.srWindow.Left + 1;
 }
 
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total)
+{
+  FILETIME fi, fk, fu;
+  apr_uint64_t i, k, u;
+  if (!GetSystemTimes(&fi, &fk, &fu))
+    return APR_FROM_OS_ERROR(GetLastError());
+  i = ((apr_uint64_t)fi.dwHighDateTime << 32) | fi.dwLowDateTime;
+  k = ((apr_uint64_t)fk.dwHighDateTime << 32) | fk.dwLowDateTime;
+  u = ((apr_uint64_t)fu.dwHighDateTime << 32) | fu.dwLowDateTime;
+  *idle = i;
+  *total = k + u; /* kernel time includes idle time */
+  return APR_SUCCESS;
+}
+
 int dray_platform_cpu_count(void)
 {
   DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

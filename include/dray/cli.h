@@ -37,6 +37,8 @@ typedef struct dray_cli_t {
   apr_array_header_t *skip;
   int builders;                      /* -1 = not given */
   int pushers;                       /* -1 = not given */
+  int builders_max;                  /* -1 = not given */
+  int pushers_max;                   /* -1 = not given */
   int retries;                       /* -1 = not given */
   int build_retries;                 /* -1 = not given */
   double retry_delay;                /* seconds; < 0 = not given */

@@ -142,6 +142,11 @@ int dray_platform_terminal_width(FILE *stream);
 /* Number of logical processors (at least 1). */
 int dray_platform_cpu_count(void);
 
+/* Time all CPUs of the machine spent idle and in all, since boot, in any
+ * one unit (Linux: /proc/stat ticks; Windows: GetSystemTimes). The share of
+ * idle time between two samples is what --builders auto reads. */
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total);
+
 /* The user's home folder (HOME / %USERPROFILE%), or NULL. */
 const char *dray_platform_home_dir(apr_pool_t *pool);
 

@@ -82,7 +82,8 @@ typedef struct dray_run_t {
   dray_mode_t mode;
   const dray_plan_t *plan;
   apr_array_header_t *jobs;       /* dray_job_t *, same order as plan->images */
-  int builders, pushers;          /* the limits */
+  int builders, pushers;          /* the limits (now: auto moves them) */
+  apr_array_header_t *limits;     /* dray_limits_change_t: every change, from the start */
   apr_time_t start, end;
   int interrupts;                 /* how many Ctrl+C / signals were seen */
   int draining;                   /* no new build or push starts */
@@ -100,6 +101,12 @@ dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_
 
 /* The digest of JOB's first tag as pushed, or NULL. */
 const char *dray_job_digest(const dray_job_t *job);
+
+/* The limits in force from TIME on. */
+typedef struct dray_limits_change_t {
+  apr_time_t time;
+  int builders, pushers;
+} dray_limits_change_t;
 
 /* Counts of jobs in each state, for the view and the summary. */
 typedef struct dray_run_counts_t {

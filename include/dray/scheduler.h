@@ -35,6 +35,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "dray/adapt.h"
 #include "dray/event.h"
 #include "dray/outcome.h"
 #include "dray/platform.h"
@@ -59,6 +60,12 @@ typedef struct dray_sched_options_t {
                                        push of the family has finished */
   int push_slots;                   /* pushes first wait for a machine-wide slot:
                                        each tells dray_sched_push_began */
+  /* --builders auto / --pushers auto: BUILDERS and PUSHERS are where the
+   * limits start, ADAPT (adapt.h) moves them once a WINDOW. */
+  dray_adapt_options_t adapt;
+  apr_interval_time_t adapt_window; /* 0: 5 s */
+  /* The machine's CPU times (platform.h), for the builders; NULL: unknown. */
+  apr_status_t (*cpu_times)(apr_uint64_t *idle, apr_uint64_t *total);
 } dray_sched_options_t;
 
 /* Where "now" comes from: the real clock, or a test's. */

@@ -166,7 +166,8 @@ static void test_discovery(void **state)
   assert_string_equal(summary(plan), "both[] services/api[] services/api/sub[] web[] worker[]");
   /* Nothing set anywhere: the defaults are in force. */
   assert_int_equal(plan->settings.retries, 2);
-  assert_int_equal(plan->settings.pushers, 3);
+  assert_int_equal(plan->settings.pushers, DRAY_SETTING_AUTO);
+  assert_int_equal(plan->settings.pushers_max, 8);
   assert_null(plan->settings.registry);
 
   im = img(plan, 0);
