@@ -329,6 +329,39 @@ static void test_errors(void **state)
   assert_non_null(strstr(m, "Dockerfile:4: COPY --from: invalid reference \"upper/X\""));
 }
 
+/* Hostile input: every one parses to a result or an input error, never a
+ * crash (run under ASan in the sanitizer build). An instruction with no
+ * words (a lone escape character at the end of the file) used to be indexed
+ * anyway. */
+static void test_hostile(void **state)
+{
+  static const char *const inputs[] = {
+    "FROM a\n\\", "\\", "FROM a\n\\\n", "FROM a\n  \\  \n", "\\\n\\\n\\",
+    "# escape=`\nFROM a\n`", "FROM a\nENV\n", "FROM a\nENV =\n", "FROM a\nENV a\n",
+    "ARG =\nFROM a\n", "ARG\nFROM a\n", "FROM a\nCOPY --from= x y\n",
+    "FROM a\nRUN --mount=from= x\n", "FROM a\nRUN --mount=,,, x\n", "FROM\n", "FROM \"\"\n",
+    "FROM a\nRUN <<\n", "FROM a\nRUN <<''\n", "FROM a\nRUN <<-\n", "FROM a\nRUN <<EOF\n",
+    "FROM a\nCOPY <<\"\" x\n", "FROM a AS\n", "FROM a AS \"\"\n", "\xEF\xBB\xBF", "\r\n\r\n",
+    "FROM a\nRUN \"\\", "FROM a\nRUN '", "FROM ${\n", "FROM $\n", "FROM ${:-}\n",
+  };
+  size_t i;
+  (void)state;
+
+  for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+    dray_dockerfile_t *df = NULL;
+    dray_error_t *err = dray_dockerfile_parse_string(&df, inputs[i], strlen(inputs[i]),
+                                                     "Dockerfile", NULL, pool, pool);
+    assert_true((err == NULL) != (df == NULL));
+    dray_error_clear(err);
+  }
+  /* The stray escape is no instruction: the file before it still counts. */
+  {
+    dray_dockerfile_t *df = parse_ok("FROM alpine\n\\", NULL);
+    assert_int_equal(df->refs->nelts, 1);
+    check_ref(df, 0, "alpine", 1, 0, "FROM");
+  }
+}
+
 static void test_target(void **state)
 {
   dray_dockerfile_t *df;
@@ -409,6 +442,7 @@ int main(void)
     cmocka_unit_test(test_escape_and_continuations),
     cmocka_unit_test(test_heredocs),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_hostile),
     cmocka_unit_test(test_target),
     cmocka_unit_test(test_file),
   };
