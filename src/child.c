@@ -1,5 +1,6 @@
 /* child.c — run a child process to completion, draining its output. */
 #include "dray/child.h"
+#include "dray/pools.h"
 
 #include <string.h>
 
@@ -189,7 +190,7 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
                               spec->argv[0]);
 
-  apr_pool_create(&run_pool, scratch_pool);
+  run_pool = dray_pool_create_sub(scratch_pool);
   err = run_child(result, spec, result_pool, run_pool);
   /* The registration's cleanup runs first (it was registered after the
    * process and its pipes) and takes the token's lock: once it returns, no

@@ -1,5 +1,6 @@
 /* joblog.c — per-image log files. */
 #include "dray/joblog.h"
+#include "dray/pools.h"
 
 #include <apr_file_info.h>
 #include <apr_strings.h>
@@ -29,7 +30,7 @@ dray_error_t *dray_joblog_check(const dray_run_t *run, const char *log_dir,
   size_t k;
 
   DRAY_ERR(dray_file_check_output(log_dir, 1, "--log-dir", scratch_pool));
-  apr_pool_create(&iterpool, scratch_pool);
+  iterpool = dray_pool_create_sub(scratch_pool);
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
     char *path;
@@ -67,7 +68,7 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
 
   DRAY_APR_ERR(apr_dir_make_recursive(log_dir, APR_FPROT_OS_DEFAULT, scratch_pool),
                "cannot create log folder %s", log_dir);
-  apr_pool_create(&iterpool, scratch_pool);
+  iterpool = dray_pool_create_sub(scratch_pool);
   for (i = 0; i < run->jobs->nelts; i++) {
     dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
     char *path;

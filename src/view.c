@@ -5,6 +5,7 @@
  * finished, a failure) are printed above it, so the scrollback keeps them.
  */
 #include "dray/view.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
   v->mode = mode;
   v->verbose = verbose;
   v->long_pool = pool;
-  apr_pool_create(&v->pool, pool);
+  v->pool = dray_pool_create_sub(pool);
   return v;
 }
 
