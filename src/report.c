@@ -10,6 +10,7 @@
 
 #include "dray/file.h"
 #include "dray/platform.h"
+#include "dray/text.h"
 #include "dray/version.h"
 
 static double secs(apr_interval_time_t t)
@@ -71,7 +72,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
         n_not_started++;
         continue;
       }
-      fprintf(out, "\n%s: %s\n", job->image->name, job->error);
+      fprintf(out, "\n%s: %s\n", job->image->name, dray_text_printable(job->error, scratch_pool));
       if (job->build_attempts || job->push_attempts)
         fprintf(out, "  log: %s\n", job->log_path);
     }

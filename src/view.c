@@ -5,6 +5,7 @@
  * finished, a failure) are printed above it, so the scrollback keeps them.
  */
 #include "dray/view.h"
+#include "dray/text.h"
 #include "dray/pools.h"
 
 #include <stdlib.h>
@@ -83,8 +84,10 @@ static void erase_block(dray_view_t *v)
 
 static void put_line(dray_view_t *v, const char *line, int width)
 {
-  /* Never wrap: a wrapped line would break the cursor arithmetic. */
-  if (width > 1 && (int)strlen(line) >= width)
+  /* Never wrap: a wrapped line would break the cursor arithmetic. No
+   * peer's control character reaches the terminal. */
+  line = dray_text_printable(line, v->pool);
+  if (width > 1 && strlen(line) >= (apr_size_t)width)
     fprintf(v->out, "%.*s\n", width - 1, line);
   else
     fprintf(v->out, "%s\n", line);
@@ -205,7 +208,7 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
     if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))
       line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
   }
-  fprintf(v->out, "%s\n", line);
+  fprintf(v->out, "%s\n", dray_text_printable(line, p));
   if (v->mode == DRAY_VIEW_LIVE)
     draw_block(v, run);
   fflush(v->out);
