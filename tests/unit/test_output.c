@@ -57,13 +57,6 @@ static void write_file(const char *path, const char *text)
   apr_file_close(f);
 }
 
-static const char *read_file(const char *path)
-{
-  char *text;
-  apr_size_t len;
-  dray_test_no_error(dray_file_read(&text, &len, NULL, path, NULL, pool));
-  return text;
-}
 
 /* A run of one image "web". */
 static dray_run_t *one_image_run(void)
@@ -103,6 +96,14 @@ static void test_log_dir_must_be_a_folder(void **state)
 }
 
 #ifdef HAVE_LINKS
+static const char *read_file(const char *path)
+{
+  char *text;
+  apr_size_t len;
+  dray_test_no_error(dray_file_read(&text, &len, NULL, path, NULL, pool));
+  return text;
+}
+
 static void test_no_write_through_links(void **state)
 {
   const char *victim = path_of("victim"), *logs = path_of("logs");
