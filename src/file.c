@@ -44,6 +44,13 @@ dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
                            APR_FPROT_OS_DEFAULT, result_pool);
   if (status == APR_SUCCESS) {
     status = apr_file_info_get(&finfo, APR_FINFO_SIZE, file);
+    if (status == APR_SUCCESS && finfo.size > DRAY_FILE_MAX_SIZE) {
+      apr_file_close(file);
+      return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                "%s: too large to be a%s%s (%" APR_OFF_T_FMT " bytes; at most "
+                                "%d MiB)", path, what ? " " : " file", what ? what : "",
+                                finfo.size, DRAY_FILE_MAX_SIZE / (1024 * 1024));
+    }
     if (status == APR_SUCCESS) {
       *len = (apr_size_t)finfo.size;
       *text = apr_palloc(result_pool, *len + 1);

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "dray/dockerfile.h"
+#include "dray/file.h"
 
 #include "testutil.h"
 
@@ -424,6 +425,19 @@ static void test_file(void **state)
   assert_true(strncmp(err->message, apr_pstrcat(pool, path, ": cannot read", NULL),
                       strlen(path) + 13) == 0);
   dray_error_clear(err);
+
+  /* A huge (sparse) file is refused with its name, before any allocation. */
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE, APR_FPROT_OS_DEFAULT,
+                                 pool), APR_SUCCESS);
+  assert_int_equal(apr_file_trunc(f, (apr_off_t)DRAY_FILE_MAX_SIZE + 1), APR_SUCCESS);
+  apr_file_close(f);
+  err = dray_dockerfile_parse(&df, path, NULL, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  assert_non_null(strstr(err->message, "too large"));
+  assert_true(strncmp(err->message, path, strlen(path)) == 0);
+  dray_error_clear(err);
+  assert_int_equal(apr_file_remove(path, pool), APR_SUCCESS);
 
   err = dray_dockerfile_parse(&df, tmp, NULL, pool, pool); /* a folder */
   assert_non_null(err);
