@@ -223,6 +223,18 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   return (const char *const *)env->elts;
 }
 
+/* Where a run writes (logs, report) is checked before anything starts: a
+ * cloned repository must not make dray write through a link it committed.
+ * Every problem together; DRAY_ERR_INPUT (exit 2). */
+static dray_error_t *check_outputs(const dray_run_t *run, const dray_cli_t *cli,
+                                   apr_pool_t *pool)
+{
+  dray_error_t *err = dray_joblog_check(run, cli->log_dir, pool);
+  if (cli->report)
+    err = dray_error_compose(err, dray_report_check_path(cli->report, pool));
+  return err;
+}
+
 /* Everything before the first job: options, platform, push side, logs.
  * *RUN is set once the run exists. */
 static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t *pool)
@@ -241,6 +253,9 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   int nsinks = 0;
 
   DRAY_ERR(load_plan(&plan, cli, pool));
+  run = dray_run_create(plan, mode, pool);
+  if (!cli->dry_run) /* a dry run writes nothing */
+    DRAY_ERR(check_outputs(run, cli, pool));
 
   memset(&po, 0, sizeof(po));
   memset(&bo, 0, sizeof(bo));
@@ -278,7 +293,6 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
                                pool));
   }
 
-  run = dray_run_create(plan, mode, pool);
   if (cli->dry_run) {
     print_plan(stdout, plan, pool);
     printf("\nwhat a run with -j %d -p %d would start, in order:\n", po.sched.builders,

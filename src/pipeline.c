@@ -79,7 +79,7 @@ static msg_t *msg_new(pipeline_t *p, msg_type_t type, int job, dray_phase_t phas
 {
   apr_pool_t *pool;
   msg_t *m;
-  apr_pool_create(&pool, p->msg_parent);
+  pool = dray_pool_create_sub(p->msg_parent);
   m = apr_pcalloc(pool, sizeof(*m));
   m->type = type;
   m->job = job;

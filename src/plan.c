@@ -5,6 +5,7 @@
  * one error chain instead of stopping at the first.
  */
 #include "dray/plan.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -258,7 +259,7 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
     }
   }
 
-  apr_pool_create(&iterpool, pool);
+  iterpool = dray_pool_create_sub(pool);
   for (i = 0; i < list->nelts; i++) {
     const dir_entry_t *de = &APR_ARRAY_IDX(list, i, dir_entry_t);
     const char *sub, *sub_name, *part;
@@ -311,7 +312,7 @@ static void discover(ctx_t *ctx, const char *path)
   base = strrchr(abs, '/');
   base = base ? base + 1 : abs;
 
-  apr_pool_create(&pool, ctx->scratch);
+  pool = dray_pool_create_sub(ctx->scratch);
   {
     /* "dir/" shows as "dir", so that subfolders show as "dir/sub". */
     char *shown = apr_pstrdup(pool, path);
@@ -774,9 +775,9 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   else
     dray_settings_init(&cli);
   ctx.opts = opts;
-  apr_pool_create(&ctx.pool, result_pool);
-  apr_pool_create(&ctx.scratch, scratch_pool);
-  apr_pool_create(&iterpool, ctx.scratch);
+  ctx.pool = dray_pool_create_sub(result_pool);
+  ctx.scratch = dray_pool_create_sub(scratch_pool);
+  iterpool = dray_pool_create_sub(ctx.scratch);
   ctx.entries = apr_array_make(ctx.scratch, 16, sizeof(entry_t *));
 
   if (opts->compose_file) {

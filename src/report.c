@@ -1,12 +1,16 @@
 /* report.c — summary table and JSON report. */
 #include "dray/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "dray/file.h"
+#include "dray/platform.h"
+#include "dray/text.h"
 #include "dray/version.h"
 
 static double secs(apr_interval_time_t t)
@@ -68,7 +72,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
         n_not_started++;
         continue;
       }
-      fprintf(out, "\n%s: %s\n", job->image->name, job->error);
+      fprintf(out, "\n%s: %s\n", job->image->name, dray_text_printable(job->error, scratch_pool));
       if (job->build_attempts || job->push_attempts)
         fprintf(out, "  log: %s\n", job->log_path);
     }
@@ -174,7 +178,9 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
   dray_run_counts_t c;
   json_t *root, *images = json_array();
   const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_file_t *f;
   apr_status_t st;
+  char *text;
   int i;
 
   dray_run_count(&c, run);
@@ -207,11 +213,28 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
     }
     json_object_set_new(root, "limits", limits);
   }
-  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-    json_decref(root);
-    return dray_error_createf(APR_EGENERAL, NULL, "cannot write report %s", tmp);
-  }
+  text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(root);
+  if (!text)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
+  /* A fresh temp file, never through a link (a stale PATH.tmp, even a link
+   * a repository committed, is removed, not followed), owner-only: the
+   * report holds build arguments. rename() replaces PATH itself. */
+  st = apr_file_remove(tmp, scratch_pool);
+  if (st == APR_SUCCESS || APR_STATUS_IS_ENOENT(st))
+    st = dray_platform_open_private(&f, tmp, APR_FOPEN_EXCL, scratch_pool);
+  if (st == APR_SUCCESS) {
+    st = apr_file_write_full(f, text, strlen(text), NULL);
+    if (st == APR_SUCCESS)
+      st = apr_file_putc('\n', f);
+    if (st == APR_SUCCESS)
+      st = apr_file_close(f);
+    else
+      apr_file_close(f);
+  }
+  free(text);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write report %s", tmp);
   st = apr_file_rename(tmp, path, scratch_pool);
   if (st != APR_SUCCESS)
     return dray_error_wrap_apr(st, "cannot write report %s", path);
@@ -241,4 +264,9 @@ apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_
   }
   json_decref(root);
   return times;
+}
+
+dray_error_t *dray_report_check_path(const char *path, apr_pool_t *scratch_pool)
+{
+  return dray_file_check_output(path, 0, "--report", scratch_pool);
 }

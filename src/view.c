@@ -5,6 +5,8 @@
  * finished, a failure) are printed above it, so the scrollback keeps them.
  */
 #include "dray/view.h"
+#include "dray/text.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
   v->mode = mode;
   v->verbose = verbose;
   v->long_pool = pool;
-  apr_pool_create(&v->pool, pool);
+  v->pool = dray_pool_create_sub(pool);
   return v;
 }
 
@@ -82,8 +84,10 @@ static void erase_block(dray_view_t *v)
 
 static void put_line(dray_view_t *v, const char *line, int width)
 {
-  /* Never wrap: a wrapped line would break the cursor arithmetic. */
-  if (width > 1 && (int)strlen(line) >= width)
+  /* Never wrap: a wrapped line would break the cursor arithmetic. No
+   * peer's control character reaches the terminal. */
+  line = dray_text_printable(line, v->pool);
+  if (width > 1 && strlen(line) >= (apr_size_t)width)
     fprintf(v->out, "%.*s\n", width - 1, line);
   else
     fprintf(v->out, "%s\n", line);
@@ -208,7 +212,7 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
     if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))
       line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
   }
-  fprintf(v->out, "%s\n", line);
+  fprintf(v->out, "%s\n", dray_text_printable(line, p));
   if (v->mode == DRAY_VIEW_LIVE)
     draw_block(v, run);
   fflush(v->out);

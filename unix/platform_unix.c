@@ -571,3 +571,58 @@ apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
   *dir_p = dir;
   return APR_SUCCESS;
 }
+
+/* ---- files dray writes --------------------------------------------------- */
+
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool)
+{
+  struct stat st;
+  (void)pool;
+  *kind = DRAY_PATH_MISSING;
+  *mine = 1;
+  if (lstat(path, &st) != 0)
+    return (errno == ENOENT || errno == ENOTDIR) ? APR_SUCCESS : errno;
+  *kind = S_ISLNK(st.st_mode)   ? DRAY_PATH_LINK
+          : S_ISDIR(st.st_mode) ? DRAY_PATH_DIR
+          : S_ISREG(st.st_mode) ? DRAY_PATH_FILE
+                                : DRAY_PATH_OTHER;
+  *mine = st.st_uid == geteuid();
+  return APR_SUCCESS;
+}
+
+static apr_status_t close_private(void *data)
+{
+  apr_file_t *file = data;
+  apr_os_file_t fd = -1;
+  if (apr_os_file_get(&fd, file) == APR_SUCCESS && fd >= 0)
+    apr_file_close(file);
+  return APR_SUCCESS;
+}
+
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool)
+{
+  int oflags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, fd;
+  apr_status_t st;
+
+  if (flags & APR_FOPEN_TRUNCATE)
+    oflags |= O_TRUNC;
+  if (flags & APR_FOPEN_APPEND)
+    oflags |= O_APPEND;
+  if (flags & APR_FOPEN_EXCL)
+    oflags |= O_EXCL;
+  do
+    fd = open(path, oflags, S_IRUSR | S_IWUSR);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return errno;
+  st = apr_os_file_put(file, &fd, APR_FOPEN_WRITE | (flags & APR_FOPEN_APPEND), pool);
+  if (st != APR_SUCCESS) {
+    close(fd);
+    return st;
+  }
+  /* apr_os_file_put registers no cleanup: close with the pool, as apr_file_open would. */
+  apr_pool_cleanup_register(pool, *file, close_private, apr_pool_cleanup_null);
+  return APR_SUCCESS;
+}

@@ -895,3 +895,43 @@ apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
   *dir_p = dir;
   return APR_SUCCESS;
 }
+
+/* ---- files dray writes --------------------------------------------------- */
+
+/* APR's lstat reports a reparse point (symbolic link, junction) as APR_LNK.
+ * Ownership is not checked: Windows guards folders with ACLs, and a
+ * repository cannot commit a link that a checkout turns into one without
+ * the user's developer mode or privileges. */
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool)
+{
+  apr_finfo_t fi;
+  apr_status_t st = apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE, pool);
+  *kind = DRAY_PATH_MISSING;
+  *mine = 1;
+  if (APR_STATUS_IS_ENOENT(st) || APR_STATUS_IS_ENOTDIR(st))
+    return APR_SUCCESS;
+  if (st != APR_SUCCESS && st != APR_INCOMPLETE)
+    return st;
+  *kind = fi.filetype == APR_LNK   ? DRAY_PATH_LINK
+          : fi.filetype == APR_DIR ? DRAY_PATH_DIR
+          : fi.filetype == APR_REG ? DRAY_PATH_FILE
+                                   : DRAY_PATH_OTHER;
+  return APR_SUCCESS;
+}
+
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool)
+{
+  dray_path_kind_t kind;
+  int mine;
+  apr_status_t st = dray_platform_path_kind(&kind, &mine, path, pool);
+  if (st != APR_SUCCESS)
+    return st;
+  if (kind == DRAY_PATH_LINK)
+    return APR_FROM_OS_ERROR(ERROR_CANT_ACCESS_FILE);
+  return apr_file_open(file, path,
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                           | (flags & (APR_FOPEN_TRUNCATE | APR_FOPEN_APPEND | APR_FOPEN_EXCL)),
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, pool);
+}

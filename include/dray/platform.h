@@ -130,6 +130,29 @@ int dray_platform_proc_exited(dray_platform_proc_t *proc);
 apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
                                      int *exit_code, int *signaled);
 
+/* ---- files dray writes (logs, the report) ------------------------------ */
+
+typedef enum dray_path_kind_t {
+  DRAY_PATH_MISSING = 0,
+  DRAY_PATH_FILE,   /* a regular file */
+  DRAY_PATH_DIR,
+  DRAY_PATH_LINK,   /* a symbolic link (Windows: any reparse point), not followed */
+  DRAY_PATH_OTHER
+} dray_path_kind_t;
+
+/* What PATH itself is, a link at PATH not followed, and whether the user
+ * running dray owns it (*MINE; Unix: the effective uid; Windows: not
+ * checked, always 1). A missing PATH is APR_SUCCESS with DRAY_PATH_MISSING. */
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool);
+
+/* Open PATH for writing without ever following a link at PATH (a link is an
+ * error: Unix O_NOFOLLOW, ELOOP), creating it readable and writable by its
+ * owner only. FLAGS: APR_FOPEN_TRUNCATE, APR_FOPEN_APPEND, APR_FOPEN_EXCL
+ * (combinable). The file is closed with POOL if not before. */
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool);
+
 /* ---- console and machine ------------------------------------------------ */
 
 /* Non-zero when STREAM (stdout or stderr) is an interactive terminal that

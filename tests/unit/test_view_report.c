@@ -14,6 +14,7 @@
 
 #include "dray/events.h"
 #include "dray/report.h"
+#include "dray/text.h"
 #include "dray/run.h"
 #include "dray/scheduler.h"
 #include "dray/view.h"
@@ -40,6 +41,8 @@ static char *slurp(FILE *f)
   assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
   return text;
 }
+
+static const char *api_error = "docker build exited with code 1: boom";
 
 /* One image "web" built, its push failing once (reset), then pushed; one
  * image "api" whose build failed. */
@@ -89,7 +92,7 @@ static dray_run_t *drive(dray_view_mode_t mode, FILE *view_out, FILE *events_out
   r.image_id = "sha256:aaaa";
   dray_sched_finished(s, 0, DRAY_PHASE_BUILD, &r);
   r.outcome = DRAY_OUTCOME_EXIT;
-  r.error = "docker build exited with code 1: boom";
+  r.error = api_error;
   dray_sched_finished(s, 1, DRAY_PHASE_BUILD, &r);
   clock_now += apr_time_from_sec(1);
   r.outcome = DRAY_OUTCOME_RESET;
@@ -237,6 +240,34 @@ static void test_summary_and_report(void **state)
   fclose(out);
 }
 
+/* A peer's message with terminal controls: escaped in the view, the summary
+ * and error printing (one function), kept as text in the JSON. */
+static void test_control_characters_escaped(void **state)
+{
+  FILE *view = tmpfile(), *out = tmpfile();
+  dray_run_t *run;
+  char *text;
+  (void)state;
+
+  assert_string_equal(dray_text_printable("plain: ok", pool), "plain: ok");
+  assert_string_equal(dray_text_printable("a\x1b[2Jb\r\nc\\d\x7f\xc2\x9b" "1m caf\xc3\xa9", pool),
+                      "a\\x1b[2Jb\\x0d\\x0ac\\\\d\\x7f\\x9b1m caf\xc3\xa9");
+
+  api_error = "registry says: \x1b[2J\x1b[1;1Hall good\ndray: fake line";
+  run = drive(DRAY_VIEW_PLAIN, view, NULL);
+  dray_report_print_summary(out, run, 0, pool);
+  api_error = "docker build exited with code 1: boom";
+  text = slurp(view);
+  assert_null(strchr(text, '\x1b'));
+  assert_non_null(strstr(text, "registry says: \\x1b[2J\\x1b[1;1Hall good\\x0adray: fake line"));
+  text = slurp(out);
+  assert_null(strchr(text, '\x1b'));
+  assert_null(strstr(text, "\ndray: fake line"));
+  assert_non_null(strstr(text, "\\x0adray: fake line"));
+  fclose(view);
+  fclose(out);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -244,6 +275,7 @@ int main(void)
     cmocka_unit_test(test_quiet_view_only_problems),
     cmocka_unit_test(test_events_json),
     cmocka_unit_test(test_summary_and_report),
+    cmocka_unit_test(test_control_characters_escaped),
   };
   int rc;
   apr_initialize();
