@@ -150,7 +150,7 @@ static void tell(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
 static void finish_job(dray_sched_t *s, dray_job_t *job, dray_job_state_t state,
                        dray_outcome_t outcome, const char *error)
 {
-  job->state = state;
+  dray_run_set_state(s->run, job, state);
   job->outcome = outcome;
   job->error = error;
   s->final_jobs++;
@@ -171,10 +171,10 @@ static const char *not_done_words(dray_phase_t phase)
 static void make_ready(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
 {
   if (phase == DRAY_PHASE_BUILD) {
-    job->state = DRAY_JOB_QUEUED;
+    dray_run_set_state(s->run, job, DRAY_JOB_QUEUED);
     ready_put(&s->build_ready, job->image->index);
   } else {
-    job->state = DRAY_JOB_BUILT;
+    dray_run_set_state(s->run, job, DRAY_JOB_BUILT);
     ready_put(&s->push_ready, job->image->index);
   }
 }
@@ -186,7 +186,7 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
 
   job->phase_start = now;
   if (phase == DRAY_PHASE_BUILD) {
-    job->state = DRAY_JOB_BUILDING;
+    dray_run_set_state(run, job, DRAY_JOB_BUILDING);
     job->build_attempts++;
     if (!job->build_start)
       job->build_start = now;
@@ -194,7 +194,7 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
       run->max_running_builds = run->running_builds;
     tell(s, DRAY_EVENT_BUILD_STARTED, job, DRAY_OUTCOME_OK, NULL, 0);
   } else {
-    job->state = DRAY_JOB_PUSHING;
+    dray_run_set_state(run, job, DRAY_JOB_PUSHING);
     job->push_attempts++;
     memset(&job->progress, 0, sizeof(job->progress));
     job->progress_at = now;
@@ -303,7 +303,7 @@ static int attempt_failed(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   if (r->outcome == DRAY_OUTCOME_CANCELLED) {
     interrupt_job(s, job, error);
   } else if (plan_retry(s, job, phase, r, &delay)) {
-    job->state = build ? DRAY_JOB_BUILD_RETRY : DRAY_JOB_PUSH_RETRY;
+    dray_run_set_state(s->run, job, build ? DRAY_JOB_BUILD_RETRY : DRAY_JOB_PUSH_RETRY);
     job->retry_at = now + delay;
     APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
     tell(s, build ? DRAY_EVENT_BUILD_RETRY : DRAY_EVENT_PUSH_RETRY, job, r->outcome, error,
@@ -329,7 +329,7 @@ static void build_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_
     finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
     tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
   } else if (s->run->draining) {
-    job->state = DRAY_JOB_BUILT;
+    dray_run_set_state(s->run, job, DRAY_JOB_BUILT);
     tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
     interrupt_job(s, job, not_done_words(DRAY_PHASE_PUSH));
   } else {

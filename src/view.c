@@ -101,8 +101,8 @@ static const char *transfer_summary(const dray_run_t *run, apr_time_t now, apr_p
   apr_int64_t done = run->bytes_pushed, left = 0;
   double rate, elapsed;
   int i;
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
     if (job->state != DRAY_JOB_PUSHING)
       continue;
     done += job->progress.bytes_done;
@@ -142,8 +142,8 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
   transfer = transfer_summary(run, now, p);
   if (*transfer)
     put_line(v, apr_psprintf(p, "        %s", transfer + 2), width);
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
     const char *extra = "";
     if (job->state != DRAY_JOB_BUILDING && job->state != DRAY_JOB_PUSHING)
       continue;
@@ -239,8 +239,8 @@ static void plain_status(dray_view_t *v, const dray_run_t *run)
           timestamp(now, p), c.building, c.pushing, c.queued + c.waiting + c.built, c.done,
           run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed,
           transfer_summary(run, now, p));
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
     if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting && !job->waiting_for_slot &&
         now - job->progress_at >= SHOW_STALL_AFTER)
       fprintf(v->out, "%s status        %s: push without progress for %.0fs\n",

@@ -78,10 +78,17 @@ typedef enum dray_mode_t {
   DRAY_MODE_PUSH       /* push images built before */
 } dray_mode_t;
 
+/* Counts of jobs in each state, for the view and the summary. */
+typedef struct dray_run_counts_t {
+  int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
+} dray_run_counts_t;
+
 typedef struct dray_run_t {
   dray_mode_t mode;
   const dray_plan_t *plan;
   apr_array_header_t *jobs;       /* dray_job_t *, same order as plan->images */
+  dray_run_counts_t counts;       /* kept by dray_run_set_state */
+  apr_array_header_t *active;     /* dray_job_t *: building or pushing, oldest first */
   int builders, pushers;          /* the limits (now: auto moves them) */
   apr_array_header_t *limits;     /* dray_limits_change_t: every change, from the start */
   apr_time_t start, end;
@@ -108,12 +115,13 @@ typedef struct dray_limits_change_t {
   int builders, pushers;
 } dray_limits_change_t;
 
-/* Counts of jobs in each state, for the view and the summary. */
-typedef struct dray_run_counts_t {
-  int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
-} dray_run_counts_t;
-
+/* The counts of RUN's jobs in each state (kept as states change: no walk). */
 void dray_run_count(dray_run_counts_t *counts, const dray_run_t *run);
+
+/* Put JOB in STATE, keeping RUN's counts and list of active jobs: every
+ * state change goes through here, so that what the view reads many times a
+ * second costs nothing per image. */
+void dray_run_set_state(dray_run_t *run, dray_job_t *job, dray_job_state_t state);
 
 /* The word for a job's state in views and reports: "pushed", "built",
  * "failed", "skipped", "interrupted", "building", ... */

@@ -191,6 +191,37 @@ static void tick_for(fake_t *f, apr_interval_time_t t)
   }
 }
 
+/* The counts the run keeps as states change equal a walk over the jobs, and
+ * its active list holds exactly the jobs building or pushing. */
+static void check_counts(fake_t *f)
+{
+  dray_run_counts_t kept, walked;
+  int i, active = 0;
+  memset(&walked, 0, sizeof(walked));
+  for (i = 0; i < f->run->jobs->nelts; i++) {
+    switch (job(f, i)->state) {
+    case DRAY_JOB_WAITING: walked.waiting++; break;
+    case DRAY_JOB_QUEUED: walked.queued++; break;
+    case DRAY_JOB_BUILDING: walked.building++; active++; break;
+    case DRAY_JOB_BUILT: walked.built++; break;
+    case DRAY_JOB_PUSHING: walked.pushing++; active++; break;
+    case DRAY_JOB_BUILD_RETRY:
+    case DRAY_JOB_PUSH_RETRY: walked.retrying++; break;
+    case DRAY_JOB_DONE: walked.done++; break;
+    case DRAY_JOB_FAILED: walked.failed++; break;
+    case DRAY_JOB_SKIPPED: walked.skipped++; break;
+    case DRAY_JOB_INTERRUPTED: walked.interrupted++; break;
+    }
+  }
+  dray_run_count(&kept, f->run);
+  assert_memory_equal(&kept, &walked, sizeof(kept));
+  assert_int_equal(f->run->active->nelts, active);
+  for (i = 0; i < f->run->active->nelts; i++) {
+    dray_job_state_t st = APR_ARRAY_IDX(f->run->active, i, dray_job_t *)->state;
+    assert_true(st == DRAY_JOB_BUILDING || st == DRAY_JOB_PUSHING);
+  }
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 /* Never more than B builds and P pushes; pushes start with the first build
@@ -215,6 +246,7 @@ static void test_limits_order_and_overlap(void **state)
       next_push++;
     }
     finish(f, b, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+    check_counts(f);
     if (k == 0)
       assert_int_equal(nth_push(f, 0), b); /* the first push starts at once */
     if (f->running_builds == 0 && started_count(f, DRAY_PHASE_BUILD) < 10)
@@ -266,6 +298,7 @@ static void test_dependents_of_failed_build_skipped(void **state)
   assert_true(dray_sched_done(f->sched));
   assert_int_equal(job(f, 3)->state, DRAY_JOB_DONE);
   assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 2);
+  check_counts(f);
   assert_int_equal(dray_exit_code(NULL, f->run), 1);
 }
 
@@ -303,6 +336,7 @@ static void test_push_retries_wait_their_backoff(void **state)
   failed_at = f->now;
   finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_RESET);
   assert_int_equal(job(f, 0)->state, DRAY_JOB_PUSH_RETRY);
+  check_counts(f);
   tick_for(f, apr_time_from_msec(900));
   assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1); /* not before d/2 */
   tick_for(f, apr_time_from_msec(1200));
@@ -401,6 +435,7 @@ static void test_drain(void **state)
   assert_string_equal(job(f, 1)->error, "built, not pushed: interrupted");
   assert_string_equal(job(f, 5)->error, "not built: interrupted");
   assert_true(dray_sched_done(f->sched));
+  check_counts(f);
   assert_int_equal(dray_exit_code(NULL, f->run), 130);
 }
 
