@@ -19,6 +19,10 @@
 #include "dray/pools.h"
 #include "dray/ref.h"
 
+/* The longest "auth" entry read (base64 of user:password; real ones are
+ * well under a kilobyte, tokens a few). */
+#define DRAY_AUTH_MAX_AUTH_ENTRY (1024 * 1024)
+
 struct dray_auth_config_t {
   const char *origin;
   apr_array_header_t *auth_keys;  /* const char *, in file order */
@@ -133,17 +137,34 @@ static dray_credentials_t *credentials_make(apr_pool_t *pool, const char *server
 }
 
 /* Standard base64 of DATA, or base64url (RFC 4648 section 5) with URL set;
- * padded either way. */
+ * padded either way. Sizes stay apr_size_t throughout (APR's encoder takes
+ * an int length). */
 static char *base64(const void *data, apr_size_t len, int url, apr_pool_t *result_pool)
 {
-  char *out = apr_palloc(result_pool, (apr_size_t)apr_base64_encode_len((int)len));
-  apr_base64_encode_binary(out, data, (int)len);
-  for (char *c = out; url && *c; c++) {
-    if (*c == '+')
-      *c = '-';
-    else if (*c == '/')
-      *c = '_';
+  const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *in = data;
+  char *out = apr_palloc(result_pool, (len + 2) / 3 * 4 + 1), *o = out;
+  apr_size_t i;
+
+  for (i = 0; i + 2 < len; i += 3) {
+    *o++ = abc[in[i] >> 2];
+    *o++ = abc[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+    *o++ = abc[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+    *o++ = abc[in[i + 2] & 63];
   }
+  if (i < len) {
+    *o++ = abc[in[i] >> 2];
+    if (i + 1 < len) {
+      *o++ = abc[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+      *o++ = abc[(in[i + 1] & 15) << 2];
+    } else {
+      *o++ = abc[(in[i] & 3) << 4];
+      *o++ = '=';
+    }
+    *o++ = '=';
+  }
+  *o = '\0';
   return out;
 }
 
@@ -159,6 +180,11 @@ static dray_credentials_t *auths_entry(const char *key, json_t *value, int *bad,
   char *plain = NULL;
 
   *bad = 0;
+  if (b64 && strlen(b64) > DRAY_AUTH_MAX_AUTH_ENTRY) {
+    /* APR's decoder counts in int: no length near 2 GB reaches it. */
+    *bad = 1;
+    return NULL;
+  }
   if (b64) {
     char *colon;
     int n;

@@ -21,6 +21,7 @@
 
 #include "dray/ref.h"
 #include "dray/subst.h"
+#include "dray/text.h"
 
 typedef struct loader_t {
   const char *path;
@@ -142,7 +143,8 @@ static const char *interpolate(const char **out, loader_t *ld, const char *s, ap
   if (failure.problem == DRAY_SUBST_REQUIRED)
     return apr_psprintf(ld->spool, "required variable %s is missing a value%s%s", failure.name,
                         *failure.word ? ": " : "", failure.word);
-  return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"%s", (int)len, s,
+  return apr_psprintf(ld->spool, "invalid interpolation format for \"%s\"%s",
+                      dray_text_excerpt(s, len, DRAY_TEXT_EXCERPT_MAX, ld->spool),
                       failure.problem == DRAY_SUBST_UNTERMINATED && failure.op
                           ? ": missing \"}\""
                           : failure.problem == DRAY_SUBST_TOO_DEEP

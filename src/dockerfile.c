@@ -16,6 +16,7 @@
 
 #include "dray/ref.h"
 #include "dray/subst.h"
+#include "dray/text.h"
 
 /* Marks a variable that is declared but has no value: "${X-d}" tells unset
  * from empty, so absence and "" are not enough. */
@@ -617,7 +618,8 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
       if (vlen == 1 && (val[0] == '\\' || val[0] == '`'))
         p.esc = val[0];
       else
-        problem(&p, i + 1, "invalid escape directive \"%.*s\" (want \\ or `)", (int)vlen, val);
+        problem(&p, i + 1, "invalid escape directive \"%s\" (want \\ or `)",
+                dray_text_excerpt(val, vlen, DRAY_TEXT_EXCERPT_MAX, scratch_pool));
     }
   }
 

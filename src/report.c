@@ -39,9 +39,9 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
 
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    int n = (int)strlen(job->image->name);
-    if (n > w)
-      w = n;
+    apr_size_t n = strlen(job->image->name);
+    if (n > (apr_size_t)w)
+      w = n > 60 ? 60 : (int)n;
   }
   if (w > 60)
     w = 60;

@@ -46,6 +46,28 @@ static void test_base64url(void **state)
   assert_string_equal(dray_auth_base64url("a", 1, pool), "YQ==");
   assert_string_equal(dray_auth_base64url("{}", 2, pool), "e30=");
   assert_string_equal(dray_auth_base64url("", 0, pool), "");
+  /* The encoder (apr_size_t lengths, no int casts) agrees with APR's on
+   * every length and byte value. */
+  {
+    unsigned char data[300];
+    for (int i = 0; i < (int)sizeof(data); i++)
+      data[i] = (unsigned char)(i * 37 + 11);
+    for (int n = 0; n <= (int)sizeof(data); n++) {
+      char *want = apr_palloc(pool, (apr_size_t)apr_base64_encode_len(n));
+      const char *got = dray_auth_base64url(data, (apr_size_t)n, pool);
+      apr_base64_encode_binary(want, data, n);
+      for (char *c = want; *c; c++)
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+      assert_string_equal(got, want);
+    }
+  }
+  {
+    dray_credentials_t cr;
+    memset(&cr, 0, sizeof(cr));
+    cr.username = "Aladdin";
+    cr.password = "open sesame";
+    assert_string_equal(dray_auth_basic_header(&cr, pool), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  }
 }
 
 static void test_registry_header(void **state)

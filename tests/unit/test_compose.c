@@ -556,6 +556,12 @@ static void test_hostile_yaml_bounded(void **state)
   APR_ARRAY_PUSH(parts, const char *) = "0]\nservices: {}\n";
   m = load_bad(apr_array_pstrcat(pool, parts, 0), &links);
   assert_non_null(strstr(m, "@:2: too many YAML anchors and aliases"));
+
+  /* A 300 KB value that does not interpolate: quoted in part. */
+  m = load_bad(apr_pstrcat(pool, "services: {a: {build: \"${", repeat("a", 300000), "\"}}\n",
+                           NULL), &links);
+  assert_true(strlen(m) < 2048);
+  assert_non_null(strstr(m, "...\""));
 }
 
 int main(void)
