@@ -92,6 +92,7 @@ static dray_error_t *run_child(dray_child_result_t *result,
   dray_spawn_t sp;
   char buf[16384];
   apr_time_t started, last_output, exited_at = 0;
+  apr_interval_time_t pipe_wait = 0;
   int can_poll;
 
   memset(&sp, 0, sizeof(sp));
@@ -133,11 +134,11 @@ static dray_error_t *run_child(dray_child_result_t *result,
   can_poll = apr_file_pipe_timeout_set(out, READ_POLL) == APR_SUCCESS;
   if (!can_poll) {
     /* Each read then waits at most the shorter of the two limits. */
-    apr_interval_time_t wait = spec->idle_timeout;
-    if (spec->deadline > 0 && (wait <= 0 || spec->deadline < wait))
-      wait = spec->deadline;
-    if (wait > 0)
-      apr_file_pipe_timeout_set(out, wait);
+    pipe_wait = spec->idle_timeout;
+    if (spec->deadline > 0 && (pipe_wait <= 0 || spec->deadline < pipe_wait))
+      pipe_wait = spec->deadline;
+    if (pipe_wait > 0)
+      apr_file_pipe_timeout_set(out, pipe_wait);
   }
   last_output = started = apr_time_now();
 
@@ -164,7 +165,11 @@ static dray_error_t *run_child(dray_child_result_t *result,
       apr_time_t now = apr_time_now();
       if (spec->deadline > 0 && now - started >= spec->deadline)
         continue; /* the check at the top ends it */
-      if (spec->idle_timeout > 0 && (!can_poll || now - last_output >= spec->idle_timeout)) {
+      /* Without polling a timed-out read is idle_timeout of silence, unless
+       * the read waited for the (shorter) deadline instead. */
+      if (spec->idle_timeout > 0
+          && (can_poll ? now - last_output >= spec->idle_timeout
+                       : pipe_wait == spec->idle_timeout)) {
         /* No output for idle_timeout: the child is stuck. */
         result->idle_timed_out = 1;
         dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
