@@ -9,13 +9,19 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <jansson.h>
 
 #include "dray/child.h"
 #include "dray/dockercfg.h"
 #include "dray/file.h"
+#include "dray/pools.h"
 #include "dray/ref.h"
+
+/* The longest "auth" entry read (base64 of user:password; real ones are
+ * well under a kilobyte, tokens a few). */
+#define DRAY_AUTH_MAX_AUTH_ENTRY (1024 * 1024)
 
 struct dray_auth_config_t {
   const char *origin;
@@ -24,15 +30,27 @@ struct dray_auth_config_t {
   const char *creds_store;
   apr_array_header_t *helper_keys;
   apr_hash_t *cred_helpers;       /* key -> suffix */
-  /* Helper results, shared by every pusher thread. */
+  apr_interval_time_t helper_deadline;
+  /* Helper results, shared by every pusher thread. LOCK guards the cache
+   * and CACHE_POOL only: no one holds it while a helper runs. */
   apr_thread_mutex_t *lock;
+  apr_thread_cond_t *answered;    /* broadcast when an entry leaves RUNNING */
   apr_pool_t *cache_pool;
   apr_hash_t *cache;              /* server key -> helper_answer_t * */
 };
 
-/* What a helper said for one server key; CREDS NULL: it has none. */
+typedef enum helper_state_t {
+  HELPER_RUNNING,                 /* a thread is running the helper for it */
+  HELPER_ANSWERED,                /* CREDS (NULL: the helper has none) */
+  HELPER_FAILED                   /* remembered for the life of the config */
+} helper_state_t;
+
+/* What a helper said for one server key. */
 typedef struct helper_answer_t {
+  helper_state_t state;
   const dray_credentials_t *creds;
+  apr_status_t failure;           /* FAILED: the error's code */
+  const char *message;            /* FAILED: the error, without secrets */
 } helper_answer_t;
 
 const char *dray_auth_server_key(const char *registry)
@@ -119,17 +137,34 @@ static dray_credentials_t *credentials_make(apr_pool_t *pool, const char *server
 }
 
 /* Standard base64 of DATA, or base64url (RFC 4648 section 5) with URL set;
- * padded either way. */
+ * padded either way. Sizes stay apr_size_t throughout (APR's encoder takes
+ * an int length). */
 static char *base64(const void *data, apr_size_t len, int url, apr_pool_t *result_pool)
 {
-  char *out = apr_palloc(result_pool, (apr_size_t)apr_base64_encode_len((int)len));
-  apr_base64_encode_binary(out, data, (int)len);
-  for (char *c = out; url && *c; c++) {
-    if (*c == '+')
-      *c = '-';
-    else if (*c == '/')
-      *c = '_';
+  const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *in = data;
+  char *out = apr_palloc(result_pool, (len + 2) / 3 * 4 + 1), *o = out;
+  apr_size_t i;
+
+  for (i = 0; i + 2 < len; i += 3) {
+    *o++ = abc[in[i] >> 2];
+    *o++ = abc[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+    *o++ = abc[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+    *o++ = abc[in[i + 2] & 63];
   }
+  if (i < len) {
+    *o++ = abc[in[i] >> 2];
+    if (i + 1 < len) {
+      *o++ = abc[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+      *o++ = abc[(in[i + 1] & 15) << 2];
+    } else {
+      *o++ = abc[(in[i] & 3) << 4];
+      *o++ = '=';
+    }
+    *o++ = '=';
+  }
+  *o = '\0';
   return out;
 }
 
@@ -145,6 +180,11 @@ static dray_credentials_t *auths_entry(const char *key, json_t *value, int *bad,
   char *plain = NULL;
 
   *bad = 0;
+  if (b64 && strlen(b64) > DRAY_AUTH_MAX_AUTH_ENTRY) {
+    /* APR's decoder counts in int: no length near 2 GB reaches it. */
+    *bad = 1;
+    return NULL;
+  }
   if (b64) {
     char *colon;
     int n;
@@ -181,9 +221,10 @@ dray_error_t *dray_auth_config_parse(dray_auth_config_t **cfg_p,
   cfg->auths = apr_hash_make(result_pool);
   cfg->helper_keys = apr_array_make(result_pool, 4, sizeof(const char *));
   cfg->cred_helpers = apr_hash_make(result_pool);
-  if (apr_pool_create(&cfg->cache_pool, result_pool) != APR_SUCCESS
-      || apr_thread_mutex_create(&cfg->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
-             != APR_SUCCESS)
+  cfg->helper_deadline = DRAY_AUTH_HELPER_DEADLINE;
+  cfg->cache_pool = dray_pool_create_sub(result_pool);
+  if (apr_thread_mutex_create(&cfg->lock, APR_THREAD_MUTEX_DEFAULT, result_pool) != APR_SUCCESS
+      || apr_thread_cond_create(&cfg->answered, result_pool) != APR_SUCCESS)
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the credentials cache");
   cfg->cache = apr_hash_make(cfg->cache_pool);
 
@@ -264,18 +305,24 @@ const char *dray_auth_helper_for(const dray_auth_config_t *cfg,
   return suffix ? suffix : cfg->creds_store;
 }
 
-/* Run "docker-credential-SUFFIX get" with the server key on stdin; the
- * answer goes in CACHE_POOL (it is cached for the life of the config). */
-static dray_error_t *run_helper(const helper_answer_t **answer, const char *suffix,
-                                const char *registry, const char *key, dray_cancel_t *cancel,
-                                apr_pool_t *cache_pool, apr_pool_t *scratch_pool)
+void dray_auth_config_set_helper_deadline(dray_auth_config_t *cfg,
+                                          apr_interval_time_t deadline)
+{
+  cfg->helper_deadline = deadline;
+}
+
+/* Run "docker-credential-SUFFIX get" with the server key on stdin, for at
+ * most DEADLINE in all; *CREDS (NULL: the helper has none) in RESULT_POOL. */
+static dray_error_t *run_helper(const dray_credentials_t **creds, const char *suffix,
+                                const char *registry, const char *key,
+                                apr_interval_time_t deadline, dray_cancel_t *cancel,
+                                apr_pool_t *result_pool, apr_pool_t *scratch_pool)
 {
   const char *program = apr_pstrcat(scratch_pool, "docker-credential-", suffix, NULL);
   const char *who = registry ? registry : "docker.io";
   const char *argv[3];
   dray_child_spec_t spec;
   dray_child_result_t res;
-  helper_answer_t *a;
   dray_error_t *err;
   const char *out, *start, *end;
   json_t *root;
@@ -289,7 +336,7 @@ static dray_error_t *run_helper(const helper_answer_t **answer, const char *suff
   spec.stdin_data = key; /* the CLI writes the bare URL, no newline */
   spec.stdin_len = strlen(key);
   spec.cancel = cancel;
-  spec.idle_timeout = apr_time_from_sec(120);
+  spec.deadline = deadline;
   spec.capture_max = 64 * 1024;
   /* No log and no line callback: the output is a secret. */
 
@@ -300,17 +347,20 @@ static dray_error_t *run_helper(const helper_answer_t **answer, const char *suff
   if (res.cancelled)
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL,
                               "credential helper %s for registry %s was cancelled", program, who);
+  if (res.deadline_exceeded)
+    return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                              "credential helper %s for registry %s gave no answer within "
+                              "%" APR_TIME_T_FMT " s: stopped",
+                              program, who, apr_time_sec(deadline));
   out = res.output ? res.output : "";
+  *creds = NULL;
   if (res.exit_code != 0) {
     /* The helpers' own wording for "nothing stored": anonymous, as the CLI does. */
-    if (strstr(out, "credentials not found")) {
-      *answer = apr_pcalloc(cache_pool, sizeof(**answer));
+    if (strstr(out, "credentials not found"))
       return DRAY_NO_ERROR;
-    }
     return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                              "credential helper %s failed for registry %s (exit code %d%s)",
-                              program, who, res.exit_code,
-                              res.idle_timed_out ? ", timed out" : "");
+                              "credential helper %s failed for registry %s (exit code %d)",
+                              program, who, res.exit_code);
   }
 
   /* stdout and stderr share a pipe: take the JSON object in it. */
@@ -328,12 +378,11 @@ static dray_error_t *run_helper(const helper_answer_t **answer, const char *suff
              ? json_string_value(json_object_get(root, "Username")) : NULL;
   secret = json_str(root, "Secret");
   url = json_str(root, "ServerURL");
-  *answer = a = apr_pcalloc(cache_pool, sizeof(*a));
   if (secret && user && !strcmp(user, "<token>"))
-    a->creds = credentials_make(cache_pool, url ? url : key, program, NULL, NULL, secret);
+    *creds = credentials_make(result_pool, url ? url : key, program, NULL, NULL, secret);
   else if (secret)
-    a->creds = credentials_make(cache_pool, url ? url : key, program, user ? user : "", secret,
-                                NULL);
+    *creds = credentials_make(result_pool, url ? url : key, program, user ? user : "", secret,
+                              NULL);
   json_decref(root);
   return DRAY_NO_ERROR;
 }
@@ -347,33 +396,68 @@ dray_error_t *dray_auth_get(const dray_credentials_t **creds,
 {
   const char *suffix = dray_auth_helper_for(cfg, registry);
   const char *key = dray_auth_server_key(registry);
-  const dray_credentials_t *c;
+  const dray_credentials_t *c = NULL;
   dray_error_t *err = DRAY_NO_ERROR;
 
   *creds = NULL;
   if (!suffix) {
     c = find_in_section(cfg->auth_keys, cfg->auths, registry);
   } else {
-    const helper_answer_t *answer;
-    /* Held across the helper so that parallel pushes ask it once. */
+    helper_answer_t *answer;
+
     apr_thread_mutex_lock(cfg->lock);
-    answer = apr_hash_get(cfg->cache, key, APR_HASH_KEY_STRING);
+    /* Another thread asking the same helper for the same key: wait for its
+     * answer (at most its deadline) rather than run the helper twice. A
+     * helper for another key never waits here: the lock is not held while
+     * a helper runs. */
+    while ((answer = apr_hash_get(cfg->cache, key, APR_HASH_KEY_STRING))
+           && answer->state == HELPER_RUNNING)
+      apr_thread_cond_wait(cfg->answered, cfg->lock);
     if (!answer) {
-      apr_pool_t *subpool;
-      if (apr_pool_create(&subpool, scratch_pool) != APR_SUCCESS) {
-        apr_thread_mutex_unlock(cfg->lock);
-        return dray_error_create(APR_ENOMEM, NULL, "cannot run a credential helper");
+      apr_pool_t *subpool = dray_pool_create_sub(scratch_pool);
+      const dray_credentials_t *found = NULL;
+      const char *cache_key = apr_pstrdup(cfg->cache_pool, key);
+      apr_interval_time_t deadline = cfg->helper_deadline;
+
+      answer = apr_pcalloc(cfg->cache_pool, sizeof(*answer));
+      answer->state = HELPER_RUNNING;
+      apr_hash_set(cfg->cache, cache_key, APR_HASH_KEY_STRING, answer);
+      apr_thread_mutex_unlock(cfg->lock);
+
+      err = run_helper(&found, suffix, registry, key, deadline, cancel, subpool, subpool);
+
+      apr_thread_mutex_lock(cfg->lock);
+      if (err && dray_error_has(err, DRAY_ERR_CANCELLED)) {
+        /* Not the helper's failure: nothing to remember. */
+        apr_hash_set(cfg->cache, cache_key, APR_HASH_KEY_STRING, NULL);
+      } else if (err) {
+        /* Remembered: every later image gets the same error at once
+         * instead of running (and waiting for) the same helper again. */
+        answer->state = HELPER_FAILED;
+        answer->failure = err->apr_err;
+        answer->message = apr_pstrdup(cfg->cache_pool, dray_error_format(err, subpool));
+      } else {
+        answer->state = HELPER_ANSWERED;
+        answer->creds = found ? credentials_make(cfg->cache_pool, found->serveraddress,
+                                                 found->source, found->username,
+                                                 found->password, found->identitytoken)
+                              : NULL;
       }
-      err = run_helper(&answer, suffix, registry, key, cancel, cfg->cache_pool, subpool);
-      if (!err)
-        apr_hash_set(cfg->cache, apr_pstrdup(cfg->cache_pool, key), APR_HASH_KEY_STRING,
-                     answer);
+      apr_thread_cond_broadcast(cfg->answered);
       apr_pool_destroy(subpool); /* the helper's raw output goes with it */
+    } else if (answer->state == HELPER_FAILED) {
+      err = dray_error_createf(answer->failure, NULL,
+                               "%s (an earlier attempt in this run; not asked again)",
+                               answer->message);
     }
+    if (!err)
+      c = answer->creds;
+    /* The caller's copy, made under the lock: CFG's are shared. */
+    if (c)
+      *creds = credentials_make(result_pool, c->serveraddress, c->source, c->username,
+                                c->password, c->identitytoken);
     apr_thread_mutex_unlock(cfg->lock);
-    if (err)
-      return err;
-    c = answer->creds;
+    return err;
   }
   /* The caller's copy: CFG's are shared with other threads. */
   if (c)

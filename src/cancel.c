@@ -1,25 +1,28 @@
-/* cancel.c — a cancellation token: a level and a list of live operations. */
+/* cancel.c — a cancellation token: a level and a list of live operations.
+ *
+ * The list is a plain doubly linked one, not APR_RING: APR's ring macros
+ * treat the head as a fake element (APR_RING_SENTINEL, an offset back from
+ * the head computed with APR_OFFSETOF's member access through a null
+ * pointer), which clang's UBSan reports as "member access within null
+ * pointer" on every token (gcc's does not). */
 #include "dray/cancel.h"
 
-#include <apr_ring.h>
 #include <apr_thread_mutex.h>
 
 #include "dray/error.h"
 
 struct dray_cancel_reg_t {
-  APR_RING_ENTRY(dray_cancel_reg_t) link;
+  dray_cancel_reg_t *prev, *next; /* on the token's list, while LINKED */
   dray_cancel_t *token;
   dray_cancel_fn fn;
   void *baton;
-  int linked;          /* on the token's ring; guarded by the token's lock */
+  int linked;          /* on the token's list; guarded by the token's lock */
 };
-
-APR_RING_HEAD(reg_ring, dray_cancel_reg_t);
 
 struct dray_cancel_t {
   apr_thread_mutex_t *lock;
   int level;
-  struct reg_ring regs;
+  dray_cancel_reg_t *first, *last; /* registrations, oldest first */
 };
 
 apr_status_t dray_cancel_create(dray_cancel_t **token, apr_pool_t *pool)
@@ -28,7 +31,6 @@ apr_status_t dray_cancel_create(dray_cancel_t **token, apr_pool_t *pool)
   apr_status_t status = apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pool);
   if (status != APR_SUCCESS)
     return status;
-  APR_RING_INIT(&t->regs, dray_cancel_reg_t, link);
   *token = t;
   return APR_SUCCESS;
 }
@@ -50,21 +52,27 @@ void dray_cancel_trigger(dray_cancel_t *token, int force)
   apr_thread_mutex_lock(token->lock);
   if (token->level < level)
     token->level = level;
-  for (reg = APR_RING_FIRST(&token->regs);
-       reg != APR_RING_SENTINEL(&token->regs, dray_cancel_reg_t, link);
-       reg = APR_RING_NEXT(reg, link))
+  for (reg = token->first; reg; reg = reg->next)
     reg->fn(reg->baton, force);
   apr_thread_mutex_unlock(token->lock);
 }
 
-/* Take REG off its token's ring unless that was done already. Taking the
+/* Take REG off its token's list unless that was done already. Taking the
  * lock also waits for a trigger that is calling REG's callback right now. */
 static void unlink_reg(dray_cancel_reg_t *reg)
 {
   dray_cancel_t *token = reg->token;
   apr_thread_mutex_lock(token->lock);
   if (reg->linked) {
-    APR_RING_REMOVE(reg, link);
+    if (reg->prev)
+      reg->prev->next = reg->next;
+    else
+      token->first = reg->next;
+    if (reg->next)
+      reg->next->prev = reg->prev;
+    else
+      token->last = reg->prev;
+    reg->prev = reg->next = NULL;
     reg->linked = 0;
   }
   apr_thread_mutex_unlock(token->lock);
@@ -85,20 +93,24 @@ apr_status_t dray_cancel_register(dray_cancel_reg_t **reg_p, dray_cancel_t *toke
 
   if (reg_p)
     *reg_p = NULL;
-  /* Allocated and its cleanup set up before it is linked: once on the ring
+  /* Allocated and its cleanup set up before it is linked: once on the list
    * it must already be sure to come off it when POOL goes. */
   reg = apr_pcalloc(pool, sizeof(*reg));
   reg->token = token;
   reg->fn = fn;
   reg->baton = baton;
-  APR_RING_ELEM_INIT(reg, link);
   apr_pool_cleanup_register(pool, reg, reg_cleanup, apr_pool_cleanup_null);
 
   apr_thread_mutex_lock(token->lock);
   if (token->level > 0) {
     status = DRAY_ERR_CANCELLED;
   } else {
-    APR_RING_INSERT_TAIL(&token->regs, reg, dray_cancel_reg_t, link);
+    reg->prev = token->last;
+    if (token->last)
+      token->last->next = reg;
+    else
+      token->first = reg;
+    token->last = reg;
     reg->linked = 1;
   }
   apr_thread_mutex_unlock(token->lock);

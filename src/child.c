@@ -91,7 +91,8 @@ static dray_error_t *run_child(dray_child_result_t *result,
   apr_status_t status;
   dray_spawn_t sp;
   char buf[16384];
-  apr_time_t last_output, exited_at = 0;
+  apr_time_t started, last_output, exited_at = 0;
+  apr_interval_time_t pipe_wait = 0;
   int can_poll;
 
   memset(&sp, 0, sizeof(sp));
@@ -131,12 +132,25 @@ static dray_error_t *run_child(dray_child_result_t *result,
    * idle child and a child that exited while something it left behind still
    * holds the pipe (without a timeout, reads block until EOF). */
   can_poll = apr_file_pipe_timeout_set(out, READ_POLL) == APR_SUCCESS;
-  if (!can_poll && spec->idle_timeout > 0)
-    apr_file_pipe_timeout_set(out, spec->idle_timeout);
-  last_output = apr_time_now();
+  if (!can_poll) {
+    /* Each read then waits at most the shorter of the two limits. */
+    pipe_wait = spec->idle_timeout;
+    if (spec->deadline > 0 && (pipe_wait <= 0 || spec->deadline < pipe_wait))
+      pipe_wait = spec->deadline;
+    if (pipe_wait > 0)
+      apr_file_pipe_timeout_set(out, pipe_wait);
+  }
+  last_output = started = apr_time_now();
 
   for (;;) {
     apr_size_t n = sizeof(buf);
+    if (spec->deadline > 0 && apr_time_now() - started >= spec->deadline) {
+      /* Checked on every pass, output or not: a child that prints a byte
+       * now and then is never idle, and must still end. */
+      result->deadline_exceeded = 1;
+      dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
+      break;
+    }
     status = apr_file_read(out, buf, &n);
     if (n > 0) {
       if (spec->log) {
@@ -149,7 +163,13 @@ static dray_error_t *run_child(dray_child_result_t *result,
     }
     if (APR_STATUS_IS_TIMEUP(status) || APR_STATUS_IS_EAGAIN(status)) {
       apr_time_t now = apr_time_now();
-      if (spec->idle_timeout > 0 && (!can_poll || now - last_output >= spec->idle_timeout)) {
+      if (spec->deadline > 0 && now - started >= spec->deadline)
+        continue; /* the check at the top ends it */
+      /* Without polling a timed-out read is idle_timeout of silence, unless
+       * the read waited for the (shorter) deadline instead. */
+      if (spec->idle_timeout > 0
+          && (can_poll ? now - last_output >= spec->idle_timeout
+                       : pipe_wait == spec->idle_timeout)) {
         /* No output for idle_timeout: the child is stuck. */
         result->idle_timed_out = 1;
         dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);

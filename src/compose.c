@@ -21,6 +21,7 @@
 
 #include "dray/ref.h"
 #include "dray/subst.h"
+#include "dray/text.h"
 
 typedef struct loader_t {
   const char *path;
@@ -30,6 +31,8 @@ typedef struct loader_t {
   apr_pool_t *rpool;
   apr_pool_t *spool;
   dray_error_t *err;
+  apr_int64_t merged;       /* entries brought in by "<<" so far, all mappings */
+  int merge_overflow;       /* the merge budget or depth was exceeded (said once) */
 } loader_t;
 
 typedef struct pair_t {
@@ -140,7 +143,8 @@ static const char *interpolate(const char **out, loader_t *ld, const char *s, ap
   if (failure.problem == DRAY_SUBST_REQUIRED)
     return apr_psprintf(ld->spool, "required variable %s is missing a value%s%s", failure.name,
                         *failure.word ? ": " : "", failure.word);
-  return apr_psprintf(ld->spool, "invalid interpolation format for \"%.*s\"%s", (int)len, s,
+  return apr_psprintf(ld->spool, "invalid interpolation format for \"%s\"%s",
+                      dray_text_excerpt(s, len, DRAY_TEXT_EXCERPT_MAX, ld->spool),
                       failure.problem == DRAY_SUBST_UNTERMINATED && failure.op
                           ? ": missing \"}\""
                           : failure.problem == DRAY_SUBST_TOO_DEEP
@@ -190,16 +194,38 @@ static const char *string_value(loader_t *ld, const yaml_node_t *node, const cha
 
 /* Append the pairs of mapping NODE to PAIRS: explicit keys first, then keys
  * from "<<" merges that are not already there (YAML merge keys, which
- * compose files use with x- anchors and libyaml leaves to us). */
+ * compose files use with x- anchors and libyaml leaves to us). VISITED holds
+ * the mappings merged so far for this NODE: a mapping merged twice (a
+ * diamond, a list naming one alias many times, an alias loop) adds nothing
+ * the second time, so the work is linear in the distinct mappings, and
+ * LD->merged counts every merged entry of the file against
+ * DRAY_COMPOSE_MAX_MERGED. */
 static void collect_pairs(loader_t *ld, apr_array_header_t *pairs, apr_hash_t *seen,
-                          yaml_node_t *node, int depth, int report_dups)
+                          apr_hash_t *visited, yaml_node_t *node, int depth, int report_dups)
 {
   yaml_node_pair_t *p;
   apr_array_header_t *merges = apr_array_make(ld->spool, 1, sizeof(yaml_node_t *));
   int i;
 
-  if (depth > 16) /* merge of a merge of …: surely a loop */
+  if (ld->merge_overflow)
     return;
+  if (depth > DRAY_COMPOSE_MAX_MERGE_DEPTH) {
+    ld->merge_overflow = 1;
+    problem(ld, node, "\"<<\" merges nested more than %d deep", DRAY_COMPOSE_MAX_MERGE_DEPTH);
+    return;
+  }
+  if (depth > 0) {
+    if (apr_hash_get(visited, &node, sizeof(node)))
+      return;
+    apr_hash_set(visited, apr_pmemdup(ld->spool, &node, sizeof(node)), sizeof(node), node);
+    ld->merged += node->data.mapping.pairs.top - node->data.mapping.pairs.start;
+    if (ld->merged > DRAY_COMPOSE_MAX_MERGED) {
+      ld->merge_overflow = 1;
+      problem(ld, node, "\"<<\" merges bring in more than %d entries in all "
+              "(a merge bomb?)", DRAY_COMPOSE_MAX_MERGED);
+      return;
+    }
+  }
   for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
     yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
     const char *key;
@@ -241,13 +267,14 @@ static void collect_pairs(loader_t *ld, apr_array_header_t *pairs, apr_hash_t *s
     }
   }
   for (i = 0; i < merges->nelts; i++)
-    collect_pairs(ld, pairs, seen, APR_ARRAY_IDX(merges, i, yaml_node_t *), depth + 1, 0);
+    collect_pairs(ld, pairs, seen, visited, APR_ARRAY_IDX(merges, i, yaml_node_t *), depth + 1,
+                  0);
 }
 
 static apr_array_header_t *pairs_of(loader_t *ld, yaml_node_t *node)
 {
   apr_array_header_t *pairs = apr_array_make(ld->spool, 8, sizeof(pair_t));
-  collect_pairs(ld, pairs, apr_hash_make(ld->spool), node, 0, 1);
+  collect_pairs(ld, pairs, apr_hash_make(ld->spool), apr_hash_make(ld->spool), node, 0, 1);
   return pairs;
 }
 
@@ -541,6 +568,69 @@ static dray_error_t *syntax_error(const yaml_parser_t *parser, const char *path)
                             (unsigned long)parser->problem_mark.column + 1, problem_text);
 }
 
+/* One pass over the events before the document is built: libyaml's loader
+ * is quadratic in the nesting depth and in anchors times aliases (it looks
+ * each one up in a list), so both are bounded here first, in linear time. */
+static dray_error_t *check_shape(const char *text, apr_size_t len, const char *path)
+{
+  yaml_parser_t parser;
+  yaml_event_t event;
+  dray_error_t *err = DRAY_NO_ERROR;
+  int depth = 0, done = 0;
+  apr_int64_t anchors = 0, lookups = 0;
+
+  if (!yaml_parser_initialize(&parser))
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  while (!done && !err) {
+    const yaml_char_t *name = NULL;
+    if (!yaml_parser_parse(&parser, &event)) {
+      err = syntax_error(&parser, path);
+      break;
+    }
+    switch (event.type) {
+    case YAML_STREAM_END_EVENT:
+      done = 1;
+      break;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+      name = event.type == YAML_SEQUENCE_START_EVENT ? event.data.sequence_start.anchor
+                                                     : event.data.mapping_start.anchor;
+      if (++depth > DRAY_COMPOSE_MAX_DEPTH)
+        err = dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                 "%s:%lu: YAML nested more than %d deep", path,
+                                 (unsigned long)event.start_mark.line + 1,
+                                 DRAY_COMPOSE_MAX_DEPTH);
+      break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+      depth--;
+      break;
+    case YAML_SCALAR_EVENT:
+      name = event.data.scalar.anchor;
+      break;
+    case YAML_ALIAS_EVENT:
+      name = event.data.alias.anchor;
+      break;
+    default:
+      break;
+    }
+    if (name) {
+      /* The loader compares NAME with every anchor before it. */
+      lookups += anchors * (apr_int64_t)(strlen((const char *)name) + 1);
+      anchors += event.type != YAML_ALIAS_EVENT;
+      if (!err && lookups > DRAY_COMPOSE_MAX_ANCHOR_WORK)
+        err = dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                 "%s:%lu: too many YAML anchors and aliases (%" APR_INT64_T_FMT
+                                 " anchors so far): more than a compose file needs",
+                                 path, (unsigned long)event.start_mark.line + 1, anchors);
+    }
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  return err;
+}
+
 dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, apr_size_t len,
                                  const char *path, apr_pool_t *result_pool,
                                  apr_pool_t *scratch_pool)
@@ -592,6 +682,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     }
   }
 
+  DRAY_ERR(check_shape(text, len, path));
   if (!yaml_parser_initialize(&parser))
     return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

@@ -16,6 +16,7 @@
 
 #include "dray/ref.h"
 #include "dray/subst.h"
+#include "dray/text.h"
 
 /* Marks a variable that is declared but has no value: "${X-d}" tells unset
  * from empty, so absence and "" are not enough. */
@@ -39,6 +40,7 @@ typedef struct candidate_t {
 
 typedef struct problem_t {
   int line;
+  int seq;              /* order of finding, for a stable sort */
   const char *message;
 } problem_t;
 
@@ -72,26 +74,31 @@ static void problem(parser_t *p, int line, const char *fmt, ...)
   {
     problem_t *pr = &APR_ARRAY_PUSH(p->problems, problem_t);
     pr->line = line;
+    pr->seq = p->problems->nelts - 1;
     pr->message = msg;
   }
 }
 
-/* One chain, in line order (some problems are only found at the end). */
+static int problem_cmp(const void *a, const void *b)
+{
+  const problem_t *x = a, *y = b;
+  if (x->line != y->line)
+    return x->line < y->line ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One chain, in line order (some problems are only found at the end),
+ * built once from the last link up: O(n log n) for n problems. */
 static dray_error_t *problems_error(parser_t *p)
 {
   dray_error_t *err = NULL;
   problem_t *pr = (problem_t *)p->problems->elts;
-  int i, j;
+  int i;
 
-  for (i = 1; i < p->problems->nelts; i++) {
-    problem_t v = pr[i];
-    for (j = i; j > 0 && pr[j - 1].line > v.line; j--)
-      pr[j] = pr[j - 1];
-    pr[j] = v;
-  }
-  for (i = 0; i < p->problems->nelts; i++)
-    err = dray_error_compose(err, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: %s", p->path,
-                                                     pr[i].line, pr[i].message));
+  qsort(pr, (size_t)p->problems->nelts, sizeof(*pr), problem_cmp);
+  for (i = p->problems->nelts - 1; i >= 0; i--)
+    err = dray_error_createf(DRAY_ERR_INPUT, err, "%s:%d: %s", p->path, pr[i].line,
+                             pr[i].message);
   return err;
 }
 
@@ -359,6 +366,11 @@ static void do_from(parser_t *p, const apr_array_header_t *words, int line)
       problem(p, line, "invalid stage name \"%s\" (want [a-z][a-z0-9-_.]*)", args[2]);
   }
   APR_ARRAY_PUSH(p->df->stages, dray_dockerfile_stage_t *) = stage;
+  if (stage->name && !apr_hash_get(p->df->stage_names, stage->name, APR_HASH_KEY_STRING)) {
+    int *index = apr_palloc(p->rpool, sizeof(*index));
+    *index = p->df->stages->nelts - 1;
+    apr_hash_set(p->df->stage_names, stage->name, APR_HASH_KEY_STRING, index);
+  }
   p->vars = apr_hash_make(p->spool);
 
   /* Only ARGs declared before the first FROM reach FROM lines. */
@@ -486,15 +498,14 @@ static void instruction(parser_t *p, const char *text, const apr_array_header_t 
   }
 }
 
-static int find_stage(const dray_dockerfile_t *df, const char *name, int before)
+/* The first stage named NAME (any case) among the first BEFORE, or -1: a
+ * hash lookup (a linear scan per reference was quadratic in stages). */
+static int find_stage(const dray_dockerfile_t *df, const char *name, int before,
+                      apr_pool_t *scratch_pool)
 {
-  int i;
-  for (i = 0; i < before && i < df->stages->nelts; i++) {
-    const dray_dockerfile_stage_t *st = APR_ARRAY_IDX(df->stages, i, dray_dockerfile_stage_t *);
-    if (st->name && ascii_casecmp(st->name, name) == 0)
-      return i;
-  }
-  return -1;
+  const int *index = apr_hash_get(df->stage_names, lower_dup(name, scratch_pool),
+                                  APR_HASH_KEY_STRING);
+  return index && *index < before && *index < df->stages->nelts ? *index : -1;
 }
 
 static int all_digits(const char *s)
@@ -520,7 +531,7 @@ static void resolve(parser_t *p)
     int used;
 
     /* FROM sees earlier stages only; --from sees all (BuildKit orders them). */
-    used = find_stage(p->df, c->value, c->is_from ? c->stage : p->df->stages->nelts);
+    used = find_stage(p->df, c->value, c->is_from ? c->stage : p->df->stages->nelts, p->spool);
     if (used < 0 && !c->is_from && all_digits(c->value)) {
       used = atoi(c->value);
       if (used >= p->df->stages->nelts) {
@@ -593,6 +604,7 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
   p.df = apr_pcalloc(result_pool, sizeof(*p.df));
   p.df->path = apr_pstrdup(result_pool, path);
   p.df->stages = apr_array_make(result_pool, 4, sizeof(dray_dockerfile_stage_t *));
+  p.df->stage_names = apr_hash_make(result_pool);
   p.df->refs = apr_array_make(result_pool, 4, sizeof(dray_dockerfile_ref_t *));
   load_build_args(&p, build_args);
 
@@ -606,7 +618,8 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
       if (vlen == 1 && (val[0] == '\\' || val[0] == '`'))
         p.esc = val[0];
       else
-        problem(&p, i + 1, "invalid escape directive \"%.*s\" (want \\ or `)", (int)vlen, val);
+        problem(&p, i + 1, "invalid escape directive \"%s\" (want \\ or `)",
+                dray_text_excerpt(val, vlen, DRAY_TEXT_EXCERPT_MAX, scratch_pool));
     }
   }
 
@@ -699,7 +712,7 @@ dray_error_t *dray_dockerfile_target_refs(apr_array_header_t **refs,
   int *stack = apr_palloc(result_pool, sizeof(int) * ((apr_size_t)nstages + 1));
 
   if (target) {
-    start = find_stage(df, target, nstages);
+    start = find_stage(df, target, nstages, result_pool);
     if (start < 0)
       return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: target stage \"%s\" not found",
                                 df->path, target);

@@ -26,6 +26,7 @@ static dray_error_t *make_error(apr_status_t apr_err, dray_error_t *child)
   err->apr_err = apr_err;
   err->child = child;
   err->pool = pool;
+  err->tail = child ? (child->tail ? child->tail : child) : NULL;
   return err;
 }
 
@@ -100,10 +101,15 @@ dray_error_t *dray_error_compose(dray_error_t *err1, dray_error_t *err2)
     return err2;
   if (!err2)
     return err1;
-  for (last = err1; last->child; last = last->child)
+  /* From the last end known (links are only ever added at the end or in
+   * front), so that composing one problem after another stays linear. */
+  for (last = err1->tail ? err1->tail : err1; last->child; last = last->child)
     ;
   last->child = copy_chain(err2, err1->pool);
   dray_error_clear(err2);
+  for (; last->child; last = last->child)
+    ;
+  err1->tail = last;
   return err1;
 }
 
@@ -117,14 +123,31 @@ int dray_error_has(const dray_error_t *err, apr_status_t code)
 
 const char *dray_error_format(const dray_error_t *err, apr_pool_t *result_pool)
 {
-  const char *out = NULL;
-  for (; err; err = err->child) {
-    if (!err->message)
+  const dray_error_t *e;
+  apr_size_t len = 0;
+  char *out, *o;
+
+  /* Measured first, then copied once: linear in the chain's text. */
+  for (e = err; e; e = e->child)
+    if (e->message)
+      len += strlen(e->message) + 2;
+  if (!len)
+    return "unknown error";
+  out = o = apr_palloc(result_pool, len + 1);
+  for (e = err; e; e = e->child) {
+    apr_size_t n;
+    if (!e->message)
       continue;
-    out = out ? apr_pstrcat(result_pool, out, ": ", err->message, NULL)
-              : apr_pstrdup(result_pool, err->message);
+    if (o != out) {
+      *o++ = ':';
+      *o++ = ' ';
+    }
+    n = strlen(e->message);
+    memcpy(o, e->message, n);
+    o += n;
   }
-  return out ? out : "unknown error";
+  *o = '\0';
+  return out;
 }
 
 void dray_error_print(const dray_error_t *err, const char *prefix)

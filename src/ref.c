@@ -4,6 +4,7 @@
  * per production; that also lets every error say which part is wrong.
  */
 #include "dray/ref.h"
+#include "dray/text.h"
 
 #include <string.h>
 
@@ -88,9 +89,9 @@ static const char *path_problem(const char *s, apr_size_t len, apr_pool_t *pool)
         upper = 1;
       else
         return apr_psprintf(pool,
-                            "invalid path component \"%.*s\" (allowed: a-z, 0-9, "
+                            "invalid path component \"%s\" (allowed: a-z, 0-9, "
                             "separated by \".\", \"_\", \"__\" or \"-\")",
-                            (int)(i - start), s + start);
+                            dray_text_excerpt(s + start, i - start, DRAY_TEXT_EXCERPT_MAX, pool));
     }
     start = i + 1;
   }
@@ -195,11 +196,14 @@ const char *dray_digest_problem(const char *s, apr_size_t len, apr_pool_t *resul
   case DIGEST_NO_COLON:
     return "invalid digest format (want ALGORITHM:HEX)";
   case DIGEST_ALGORITHM:
-    return apr_psprintf(result_pool, "unsupported digest algorithm \"%.*s\" (want sha256 or "
-                        "sha512)", (int)alen, s);
+    return apr_psprintf(result_pool, "unsupported digest algorithm \"%s\" (want sha256 or "
+                        "sha512)", dray_text_excerpt(s, alen, DRAY_TEXT_EXCERPT_MAX, result_pool));
   case DIGEST_LENGTH:
-    return apr_psprintf(result_pool, "invalid digest format: %.*s needs %d hex digits, got %d",
-                        (int)alen, s, (int)want, (int)(len - alen - 1));
+    return apr_psprintf(result_pool,
+                        "invalid digest format: %s needs %" APR_SIZE_T_FMT " hex digits, got %"
+                        APR_SIZE_T_FMT, dray_text_excerpt(s, alen, DRAY_TEXT_EXCERPT_MAX,
+                                                          result_pool),
+                        want, len - alen - 1);
   default:
     return "invalid digest format: the hex part must be lowercase hexadecimal";
   }
@@ -233,7 +237,8 @@ static const char *split_name(const char **domain, const char **path, const char
   if (slash && looks_like_domain(name, (apr_size_t)(slash - name))) {
     apr_size_t dlen = (apr_size_t)(slash - name);
     if (!domain_ok(name, dlen))
-      return apr_psprintf(pool, "invalid registry domain \"%.*s\"", (int)dlen, name);
+      return apr_psprintf(pool, "invalid registry domain \"%s\"",
+                          dray_text_excerpt(name, dlen, DRAY_TEXT_EXCERPT_MAX, pool));
     *domain = apr_pstrmemdup(pool, name, dlen);
     plen = len - dlen - 1;
     name = slash + 1;
@@ -280,7 +285,9 @@ dray_error_t *dray_ref_parse(dray_ref_t **ref_p, const char *s, apr_pool_t *resu
       problem = apr_psprintf(result_pool,
                              "invalid tag \"%s\" (allowed: up to %d of A-Z a-z 0-9 _ . -, "
                              "not starting with . or -)",
-                             tag, DRAY_REF_TAG_MAX);
+                             dray_text_excerpt(tag, strlen(tag), DRAY_TEXT_EXCERPT_MAX,
+                                               result_pool),
+                             DRAY_REF_TAG_MAX);
       goto bad;
     }
     ref->tag = tag;
@@ -295,7 +302,9 @@ dray_error_t *dray_ref_parse(dray_ref_t **ref_p, const char *s, apr_pool_t *resu
   return DRAY_NO_ERROR;
 
 bad:
-  return dray_error_createf(DRAY_ERR_INPUT, NULL, "invalid reference \"%s\": %s", s, problem);
+  return dray_error_createf(DRAY_ERR_INPUT, NULL, "invalid reference \"%s\": %s",
+                            dray_text_excerpt(s, strlen(s), DRAY_TEXT_EXCERPT_MAX, result_pool),
+                            problem);
 }
 
 int dray_ref_is_valid_name(const char *name, apr_pool_t *scratch_pool)
@@ -368,7 +377,7 @@ const char *dray_ref_join(const char *prefix, const char *name, apr_pool_t *resu
   len = strlen(prefix);
   while (len > 0 && prefix[len - 1] == '/')
     len--;
-  return apr_psprintf(result_pool, "%.*s/%s", (int)len, prefix, name);
+  return apr_pstrcat(result_pool, apr_pstrmemdup(result_pool, prefix, len), "/", name, NULL);
 }
 
 int dray_ref_domain_is_docker_hub(const char *domain)

@@ -132,6 +132,8 @@ int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header
   const char *start;
 
   memset(out, 0, sizeof(*out));
+  if (strnlen(header, DRAY_REGISTRY_MAX_CHALLENGE + 1) > DRAY_REGISTRY_MAX_CHALLENGE)
+    return 0;
   while (*p == ' ' || *p == '\t')
     p++;
   start = p;
@@ -160,9 +162,18 @@ int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header
     p++;
     while (*p == ' ')
       p++;
-    v = value = apr_palloc(result_pool, strlen(p) + 1);
     if (*p == '"') {
-      p++;
+      /* Measure first: a buffer the size of this value, not of the rest of
+       * the header (which made many parameters quadratic). */
+      const char *q = ++p;
+      apr_size_t n = 0;
+      while (*q && *q != '"') {
+        if (*q == '\\' && q[1])
+          q++;
+        q++;
+        n++;
+      }
+      v = value = apr_palloc(result_pool, n + 1);
       while (*p && *p != '"') {
         if (*p == '\\' && p[1])
           p++;
@@ -170,11 +181,14 @@ int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header
       }
       if (*p == '"')
         p++;
+      *v = '\0';
     }
-    else
+    else {
+      start = p;
       while (*p && *p != ',' && *p != ' ')
-        *v++ = *p++;
-    *v = '\0';
+        p++;
+      value = apr_pstrmemdup(result_pool, start, (apr_size_t)(p - start));
+    }
     {
       apr_size_t klen = (apr_size_t)(kend - kstart);
       if (klen == 5 && !apr_cstr_casecmpn(kstart, "realm", 5))
@@ -502,7 +516,11 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
     if (r.bearer) {
       dray_auth_challenge_t ch;
       apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
-      dray_registry_parse_challenge(&ch, r.bearer, scratch_pool);
+      if (!dray_registry_parse_challenge(&ch, r.bearer, scratch_pool))
+        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                  "%s: a WWW-Authenticate challenge of %lu bytes, over the "
+                                  "%d dray reads", what, (unsigned long)strlen(r.bearer),
+                                  DRAY_REGISTRY_MAX_CHALLENGE);
       if (!ch.realm)
         return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                                   "%s: Bearer challenge without a realm", what);

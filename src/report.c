@@ -39,9 +39,9 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
 
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    int n = (int)strlen(job->image->name);
-    if (n > w)
-      w = n;
+    apr_size_t n = strlen(job->image->name);
+    if (n > (apr_size_t)w)
+      w = n > 60 ? 60 : (int)n;
   }
   if (w > 60)
     w = 60;
@@ -58,26 +58,26 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                             : short_digest(dray_job_digest(job), scratch_pool));
   }
   {
-    const char *not_started = NULL;
-    int n_not_started = 0;
+    /* One list, joined once (joining in the loop was quadratic). */
+    apr_array_header_t *not_started = apr_array_make(scratch_pool, 8, sizeof(const char *));
     for (i = 0; i < run->jobs->nelts; i++) {
       const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
       if (job->state == DRAY_JOB_DONE || !job->error)
         continue;
       /* Images an interrupt kept from starting: one line for all of them. */
       if (job->state == DRAY_JOB_INTERRUPTED && !job->build_attempts && !job->push_attempts) {
-        not_started = not_started ? apr_pstrcat(scratch_pool, not_started, ", ",
-                                                job->image->name, NULL)
-                                  : job->image->name;
-        n_not_started++;
+        if (not_started->nelts)
+          APR_ARRAY_PUSH(not_started, const char *) = ", ";
+        APR_ARRAY_PUSH(not_started, const char *) = job->image->name;
         continue;
       }
       fprintf(out, "\n%s: %s\n", job->image->name, dray_text_printable(job->error, scratch_pool));
       if (job->build_attempts || job->push_attempts)
         fprintf(out, "  log: %s\n", job->log_path);
     }
-    if (n_not_started)
-      fprintf(out, "\nnot started (interrupted): %s\n", not_started);
+    if (not_started->nelts)
+      fprintf(out, "\nnot started (interrupted): %s\n",
+              apr_array_pstrcat(scratch_pool, not_started, 0));
   }
   dray_run_count(&c, run);
   fprintf(out, "\n%d %s in %.1fs: %d %s, %d failed, %d skipped, %d interrupted "
@@ -89,13 +89,15 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
           plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
           plural(run->max_running_pushes, "push", "pushes"));
   if (run->limits && run->limits->nelts > 1) {
-    const char *b = "", *p = "";
+    apr_array_header_t *b = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
+    apr_array_header_t *p = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
     for (i = 0; i < run->limits->nelts; i++) {
       const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
-      b = apr_psprintf(scratch_pool, "%s%s%d", b, i ? " " : "", lc->builders);
-      p = apr_psprintf(scratch_pool, "%s%s%d", p, i ? " " : "", lc->pushers);
+      APR_ARRAY_PUSH(b, char *) = apr_itoa(scratch_pool, lc->builders);
+      APR_ARRAY_PUSH(p, char *) = apr_itoa(scratch_pool, lc->pushers);
     }
-    fprintf(out, "limits over the run (auto): builders %s; pushers %s\n", b, p);
+    fprintf(out, "limits over the run (auto): builders %s; pushers %s\n",
+            apr_array_pstrcat(scratch_pool, b, ' '), apr_array_pstrcat(scratch_pool, p, ' '));
   }
   fflush(out);
 }

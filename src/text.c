@@ -42,3 +42,22 @@ const char *dray_text_printable(const char *s, apr_pool_t *result_pool)
   *o = '\0';
   return out;
 }
+
+const char *dray_text_excerpt(const char *s, apr_size_t len, apr_size_t max,
+                              apr_pool_t *result_pool)
+{
+  apr_size_t cut = len;
+  char *out;
+  if (len > max) {
+    cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+      cut--; /* not inside a UTF-8 sequence */
+  }
+  out = apr_palloc(result_pool, cut + 4);
+  memcpy(out, s, cut);
+  if (cut < len)
+    memcpy(out + cut, "...", 4);
+  else
+    out[cut] = '\0';
+  return out;
+}

@@ -15,6 +15,7 @@
 #define DRAY_AUTH_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 
 #include "dray/cancel.h"
 #include "dray/error.h"
@@ -25,6 +26,11 @@ extern "C" {
 
 /* The config key of Docker Hub. */
 #define DRAY_AUTH_HUB_KEY "https://index.docker.io/v1/"
+
+/* How long a credential helper may take in all, output or not: past it the
+ * helper's process tree is killed and the registry's images fail with an
+ * error that says so. */
+#define DRAY_AUTH_HELPER_DEADLINE apr_time_from_sec(30)
 
 /* Anonymous X-Registry-Auth: base64("{}"). */
 #define DRAY_AUTH_ANONYMOUS "e30="
@@ -55,6 +61,11 @@ dray_error_t *dray_auth_config_parse(dray_auth_config_t **cfg,
                                      const char *origin,
                                      apr_pool_t *result_pool);
 
+/* The whole-run limit of each helper (default DRAY_AUTH_HELPER_DEADLINE);
+ * for tests. Call before sharing CFG between threads. */
+void dray_auth_config_set_helper_deadline(dray_auth_config_t *cfg,
+                                          apr_interval_time_t deadline);
+
 /* The config key for REGISTRY: DRAY_AUTH_HUB_KEY for Docker Hub
  * (dray_ref_domain_is_docker_hub: NULL, "docker.io", "index.docker.io",
  * "registry-1.docker.io"), else REGISTRY. */
@@ -70,9 +81,13 @@ const char *dray_auth_helper_for(const dray_auth_config_t *cfg,
 
 /* Credentials for REGISTRY (a reference's domain; NULL means Docker Hub),
  * copied into RESULT_POOL. *CREDS is NULL when there are none (anonymous),
- * also when a helper says it has none. Helper answers are cached for the
- * life of CFG, so that parallel pushes run a helper once per registry.
- * CANCEL (or NULL) stops a helper. Thread-safe. */
+ * also when a helper says it has none. A helper runs at most once per
+ * server key for the life of CFG: its answer and its failure (exit code,
+ * no valid answer, the deadline) are remembered, so parallel pushes ask it
+ * once and a failing helper is not run again for each image; a caller
+ * asking for a key whose helper is running waits for that answer, while
+ * other keys go ahead (no lock is held while a helper runs). A helper
+ * cancelled through CANCEL (or NULL) is not remembered. Thread-safe. */
 dray_error_t *dray_auth_get(const dray_credentials_t **creds,
                             dray_auth_config_t *cfg,
                             const char *registry,

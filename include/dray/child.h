@@ -34,6 +34,9 @@ typedef struct dray_child_spec_t {
   void *baton;
   dray_cancel_t *cancel;       /* or NULL */
   apr_interval_time_t idle_timeout; /* > 0: kill the tree after this long without output */
+  apr_interval_time_t deadline; /* > 0: kill the tree this long after the start,
+                                   output or not (a child printing a byte now
+                                   and then cannot keep the caller) */
   apr_size_t capture_max;      /* keep at most this many bytes of output's tail */
 } dray_child_spec_t;
 
@@ -43,6 +46,7 @@ typedef struct dray_child_result_t {
   int signaled;
   int cancelled;               /* stopped through the cancel token */
   int idle_timed_out;          /* stopped by idle_timeout */
+  int deadline_exceeded;       /* stopped by deadline */
   const char *output;          /* captured tail (capture_max bytes), or "" */
 } dray_child_result_t;
 

@@ -42,6 +42,17 @@ typedef struct dray_compose_t {
   dray_settings_t settings;       /* from x-dray; unset where the file says nothing */
 } dray_compose_t;
 
+/* What no real compose file needs, refused with an error naming the file
+ * (bounded work and memory on a hostile file): nesting depth (libyaml's
+ * loader is quadratic in it), the work of looking anchors and aliases up,
+ * "<<" merges nested deeper than this, and the entries all merges of the
+ * file bring in together (each mapping is merged at most once per
+ * mapping that merges it). */
+#define DRAY_COMPOSE_MAX_DEPTH 256
+#define DRAY_COMPOSE_MAX_ANCHOR_WORK 100000000
+#define DRAY_COMPOSE_MAX_MERGE_DEPTH 32
+#define DRAY_COMPOSE_MAX_MERGED 250000
+
 /* Load the compose file at PATH. All problems come back together as one
  * DRAY_ERR_INPUT chain: YAML syntax errors as "PATH:LINE:COLUMN: …",
  * structural ones as "PATH:LINE: …". Nothing is checked on disk but the

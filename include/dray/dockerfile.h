@@ -10,6 +10,7 @@
 #define DRAY_DOCKERFILE_H
 
 #include <apr_pools.h>
+#include <apr_hash.h>
 #include <apr_tables.h>
 
 #include "dray/error.h"
@@ -37,6 +38,8 @@ typedef struct dray_dockerfile_t {
   apr_array_header_t *stages; /* dray_dockerfile_stage_t *, file order */
   apr_array_header_t *refs;   /* dray_dockerfile_ref_t *, file order; no
                                  stage names, stage indices or "scratch" */
+  apr_hash_t *stage_names;    /* lower-case name -> int * index of the first
+                                 stage so named */
 } dray_dockerfile_t;
 
 /* Read the Dockerfile at PATH. BUILD_ARGS (may be NULL) holds "K=V" strings,

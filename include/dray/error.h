@@ -32,6 +32,9 @@ typedef struct dray_error_t {
   const char *message;           /* this link's message, may be NULL */
   struct dray_error_t *child;    /* the cause, or NULL */
   apr_pool_t *pool;              /* owns the whole chain */
+  struct dray_error_t *tail;     /* private to error.c: a link of this chain
+                                    at or before its end (NULL: unknown), so
+                                    that composing n errors is O(n) */
 } dray_error_t;
 
 #define DRAY_NO_ERROR ((dray_error_t *)0)

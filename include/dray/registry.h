@@ -79,8 +79,13 @@ typedef struct dray_auth_challenge_t {
   const char *scope;
 } dray_auth_challenge_t;
 
+/* The longest WWW-Authenticate value parsed: real ones are a few hundred
+ * bytes (realm, service, scope). */
+#define DRAY_REGISTRY_MAX_CHALLENGE 8192
+
 /* Parse one WWW-Authenticate value (quoted strings with \-escapes, commas,
- * spaces). Returns 0 if it has no scheme. */
+ * spaces), in time and memory linear in its length. Returns 0 if it has no
+ * scheme or is longer than DRAY_REGISTRY_MAX_CHALLENGE bytes. */
 int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header,
                                   apr_pool_t *result_pool);
 

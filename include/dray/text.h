@@ -16,6 +16,16 @@ extern "C" {
  * screen or fake a line. Returns S itself when nothing needs escaping. */
 const char *dray_text_printable(const char *s, apr_pool_t *result_pool);
 
+/* How much of a value a message quotes. */
+#define DRAY_TEXT_EXCERPT_MAX 512
+
+/* S[0..LEN) to quote in a message: whole when at most MAX bytes, else its
+ * first MAX bytes (not splitting a UTF-8 sequence) and "...". For "%s":
+ * a length is never cast to int for "%.*s", and a hostile value cannot
+ * make a message megabytes long. */
+const char *dray_text_excerpt(const char *s, apr_size_t len, apr_size_t max,
+                              apr_pool_t *result_pool);
+
 #ifdef __cplusplus
 }
 #endif

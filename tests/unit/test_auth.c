@@ -13,6 +13,7 @@
 #include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
 #include "dray/auth.h"
 #include "dray/dockercfg.h"
@@ -45,6 +46,28 @@ static void test_base64url(void **state)
   assert_string_equal(dray_auth_base64url("a", 1, pool), "YQ==");
   assert_string_equal(dray_auth_base64url("{}", 2, pool), "e30=");
   assert_string_equal(dray_auth_base64url("", 0, pool), "");
+  /* The encoder (apr_size_t lengths, no int casts) agrees with APR's on
+   * every length and byte value. */
+  {
+    unsigned char data[300];
+    for (int i = 0; i < (int)sizeof(data); i++)
+      data[i] = (unsigned char)(i * 37 + 11);
+    for (int n = 0; n <= (int)sizeof(data); n++) {
+      char *want = apr_palloc(pool, (apr_size_t)apr_base64_encode_len(n));
+      const char *got = dray_auth_base64url(data, (apr_size_t)n, pool);
+      apr_base64_encode_binary(want, data, n);
+      for (char *c = want; *c; c++)
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+      assert_string_equal(got, want);
+    }
+  }
+  {
+    dray_credentials_t cr;
+    memset(&cr, 0, sizeof(cr));
+    cr.username = "Aladdin";
+    cr.password = "open sesame";
+    assert_string_equal(dray_auth_basic_header(&cr, pool), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  }
 }
 
 static void test_registry_header(void **state)
@@ -330,6 +353,178 @@ static void test_credential_helper(void **state)
   apr_dir_remove(dir, pool);
 }
 
+/* How many lines of the calls file PATH are KEY: how often the helper ran
+ * for it. */
+static int count_calls(const char *path, const char *key)
+{
+  apr_file_t *f;
+  char line[512];
+  int n = 0;
+  if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, pool))
+    return 0;
+  while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
+    line[strcspn(line, "\r\n")] = '\0';
+    n += !strcmp(line, key);
+  }
+  apr_file_close(f);
+  return n;
+}
+
+/* Put the helper's folder first on PATH; returns the old PATH. */
+static char *helper_on_path(void)
+{
+  char *old_path = NULL, *path_env;
+  apr_array_header_t *path_list = apr_array_make(pool, 2, sizeof(const char *));
+  apr_env_get(&old_path, "PATH", pool);
+  APR_ARRAY_PUSH(path_list, const char *) = DRAY_TEST_HELPER_DIR;
+  if (old_path && *old_path)
+    APR_ARRAY_PUSH(path_list, const char *) = old_path;
+  assert_int_equal(apr_filepath_list_merge(&path_env, path_list, pool), APR_SUCCESS);
+  apr_env_set("PATH", path_env, pool);
+  return old_path;
+}
+
+/* A helper that prints a byte every 200 ms is never idle: the deadline ends
+ * it, and its failure is remembered, so a second image does not run it (or
+ * wait for it) again. Failures that are not timeouts are remembered too. */
+static void test_helper_deadline_and_failure_remembered(void **state)
+{
+  const char *dir = make_temp_dir(), *calls, *msg;
+  char *old_path;
+  dray_auth_config_t *cfg;
+  const dray_credentials_t *c;
+  dray_error_t *err;
+  apr_time_t t0;
+  (void)state;
+
+  calls = apr_pstrcat(pool, dir, "/calls", NULL);
+  assert_int_equal(apr_env_set("DRAY_TEST_HELPER_CALLS", calls, pool), APR_SUCCESS);
+  old_path = helper_on_path();
+  cfg = parse("{\"credsStore\":\"dtest\"}");
+  /* The default is documented; the test uses 1 s. */
+  assert_true(DRAY_AUTH_HELPER_DEADLINE == apr_time_from_sec(30));
+  dray_auth_config_set_helper_deadline(cfg, apr_time_from_sec(1));
+
+  t0 = apr_time_now();
+  err = dray_auth_get(&c, cfg, "drip.example", NULL, pool, pool);
+  /* The helper gives up by itself after 20 s: well before that. */
+  assert_true(apr_time_now() - t0 < apr_time_from_sec(15));
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "drip.example"));
+  assert_non_null(strstr(msg, "no answer within 1 s"));
+  dray_error_clear(err);
+  assert_int_equal(count_calls(calls, "drip.example"), 1);
+
+  /* Remembered: the same error at once, the helper not run again. */
+  err = dray_auth_get(&c, cfg, "drip.example", NULL, pool, pool);
+  assert_non_null(err);
+  assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+  assert_non_null(strstr(dray_error_format(err, pool), "no answer within 1 s"));
+  dray_error_clear(err);
+  assert_int_equal(count_calls(calls, "drip.example"), 1);
+
+  for (int i = 0; i < 3; i++) {
+    err = dray_auth_get(&c, cfg, "fail.example", NULL, pool, pool);
+    assert_non_null(err);
+    assert_true(dray_error_has(err, DRAY_ERR_AUTH));
+    msg = dray_error_format(err, pool);
+    assert_non_null(strstr(msg, "exit code 3"));
+    assert_null(strstr(msg, "s3cret"));
+    dray_error_clear(err);
+  }
+  assert_int_equal(count_calls(calls, "fail.example"), 1);
+
+  /* "Nothing stored" is an answer, remembered as such. */
+  dray_test_no_error(dray_auth_get(&c, cfg, "none.example", NULL, pool, pool));
+  dray_test_no_error(dray_auth_get(&c, cfg, "none.example", NULL, pool, pool));
+  assert_null(c);
+  assert_int_equal(count_calls(calls, "none.example"), 1);
+
+  apr_env_set("PATH", old_path ? old_path : "", pool);
+  apr_env_delete("DRAY_TEST_HELPER_CALLS", pool);
+  dray_test_remove_tree(dir, pool);
+}
+
+typedef struct gate_get_t {
+  dray_auth_config_t *cfg;
+  const char *registry;
+  const dray_credentials_t *creds;
+  dray_error_t *err;
+  apr_pool_t *pool;
+  volatile int done;
+} gate_get_t;
+
+static void *APR_THREAD_FUNC gate_get_main(apr_thread_t *t, void *baton)
+{
+  gate_get_t *g = baton;
+  g->err = dray_auth_get(&g->creds, g->cfg, g->registry, NULL, g->pool, g->pool);
+  g->done = 1;
+  apr_thread_exit(t, APR_SUCCESS);
+  return NULL;
+}
+
+/* While one helper hangs (gate.example: until the test opens the gate),
+ * another registry's credentials come at once: no lock is held while a
+ * helper runs. A second thread asking for the hanging key waits for the
+ * one answer instead of running the helper again. */
+static void test_helper_runs_without_lock(void **state)
+{
+  const char *dir = make_temp_dir(), *calls, *gate;
+  char *old_path;
+  dray_auth_config_t *cfg;
+  const dray_credentials_t *c;
+  apr_thread_t *t1, *t2;
+  apr_status_t rv;
+  gate_get_t g1, g2;
+  (void)state;
+
+  calls = apr_pstrcat(pool, dir, "/calls", NULL);
+  gate = apr_pstrcat(pool, dir, "/gate", NULL);
+  assert_int_equal(apr_env_set("DRAY_TEST_HELPER_CALLS", calls, pool), APR_SUCCESS);
+  assert_int_equal(apr_env_set("DRAY_TEST_HELPER_GATE", gate, pool), APR_SUCCESS);
+  old_path = helper_on_path();
+  cfg = parse("{\"credsStore\":\"dtest\"}");
+
+  memset(&g1, 0, sizeof(g1));
+  g1.cfg = cfg;
+  g1.registry = "gate.example";
+  apr_pool_create(&g1.pool, pool);
+  g2 = g1;
+  apr_pool_create(&g2.pool, pool);
+  assert_int_equal(apr_thread_create(&t1, NULL, gate_get_main, &g1, pool), APR_SUCCESS);
+  /* The helper is running once it wrote its call. */
+  for (int i = 0; i < 2000 && count_calls(calls, "gate.example") < 1; i++)
+    apr_sleep(apr_time_from_msec(10));
+  assert_int_equal(count_calls(calls, "gate.example"), 1);
+  assert_int_equal(apr_thread_create(&t2, NULL, gate_get_main, &g2, pool), APR_SUCCESS);
+
+  /* Another key, while the gate helper still waits for its gate. */
+  dray_test_no_error(dray_auth_get(&c, cfg, "reg.example:5000", NULL, pool, pool));
+  assert_non_null(c);
+  assert_string_equal(c->username, "alice");
+  assert_false(g1.done);
+  assert_false(g2.done);
+
+  /* Open the gate: both threads get the one answer. */
+  write_file(gate, "open", APR_OS_DEFAULT);
+  apr_thread_join(&rv, t1);
+  apr_thread_join(&rv, t2);
+  dray_test_no_error(g1.err);
+  dray_test_no_error(g2.err);
+  assert_non_null(g1.creds);
+  assert_non_null(g2.creds);
+  assert_string_equal(g1.creds->username, "bob");
+  assert_string_equal(g2.creds->username, "bob");
+  assert_int_equal(count_calls(calls, "gate.example"), 1);
+
+  apr_env_set("PATH", old_path ? old_path : "", pool);
+  apr_env_delete("DRAY_TEST_HELPER_CALLS", pool);
+  apr_env_delete("DRAY_TEST_HELPER_GATE", pool);
+  dray_test_remove_tree(dir, pool);
+}
+
 static void test_missing_config(void **state)
 {
   dray_auth_config_t *cfg;
@@ -391,6 +586,8 @@ int main(void)
     cmocka_unit_test(test_helper_choice),
     cmocka_unit_test(test_bad_config_keeps_secrets),
     cmocka_unit_test(test_credential_helper),
+    cmocka_unit_test(test_helper_deadline_and_failure_remembered),
+    cmocka_unit_test(test_helper_runs_without_lock),
     cmocka_unit_test(test_missing_config),
     cmocka_unit_test(test_dockercfg_dir),
   };

@@ -462,6 +462,108 @@ static void test_missing_file_and_containerfile(void **state)
   assert_string_equal(svc(c, 0)->context_dir, abs_path("sub"));
 }
 
+/* TEXT repeated N times. */
+static const char *repeat(const char *text, int n)
+{
+  apr_size_t len = strlen(text);
+  char *out = apr_palloc(pool, len * (apr_size_t)n + 1), *o = out;
+  for (int i = 0; i < n; i++, o += len)
+    memcpy(o, text, len);
+  *o = '\0';
+  return out;
+}
+
+/* Hostile shapes are refused (or read) in work linear in the file: each
+ * case here is exponential or quadratic without the bounds, and must simply
+ * finish (ctest's timeout is the only clock). */
+static void test_hostile_yaml_bounded(void **state)
+{
+  apr_array_header_t *parts;
+  dray_compose_t *c;
+  const char *m;
+  int links;
+  (void)state;
+
+  /* 200k "[": libyaml's document loader is quadratic in depth. */
+  m = load_bad(apr_pstrcat(pool, "services: ", repeat("[", 200000), NULL), &links);
+  assert_string_equal(m, "@:1: YAML nested more than 256 deep\n");
+  /* Block nesting names the line where it went too deep. */
+  parts = apr_array_make(pool, 300, sizeof(const char *));
+  APR_ARRAY_PUSH(parts, const char *) = "services:\n";
+  for (int i = 1; i < 300; i++)
+    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(pool, "%*sk%d:\n", i, "", i);
+  m = load_bad(apr_array_pstrcat(pool, parts, 0), &links);
+  assert_string_equal(m, "@:257: YAML nested more than 256 deep\n");
+  /* 250 deep is a file dray reads. */
+  c = load_ok(apr_pstrcat(pool, "x-deep: ", repeat("[", 250), repeat("]", 250),
+                          "\nservices: {a: {build: .}}\n", NULL));
+  assert_int_equal(c->services->nelts, 1);
+
+  /* Merge keys, 3 aliases of the level below at each of 16 levels: 3^16
+   * merges without a visited set; each mapping once with it. */
+  parts = apr_array_make(pool, 20, sizeof(const char *));
+  APR_ARRAY_PUSH(parts, const char *) = "x-l0: &l0 {a: 1, b: 2}\n";
+  for (int i = 1; i <= 16; i++)
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(pool, "x-l%d: &l%d {<<: [*l%d, *l%d, *l%d], k%d: %d}\n", i, i, i - 1, i - 1,
+                     i - 1, i, i);
+  APR_ARRAY_PUSH(parts, const char *) =
+      "services:\n"
+      "  s:\n"
+      "    <<: *l16\n"
+      "    build: {context: ., args: {<<: *l16}}\n";
+  c = load_ok(apr_array_pstrcat(pool, parts, 0));
+  assert_int_equal(c->services->nelts, 1);
+  /* Every key of every level, once: a, b, k1 … k16. */
+  assert_int_equal(APR_ARRAY_IDX(c->services, 0, dray_compose_service_t *)->build_args->nelts,
+                   18);
+
+  /* A mapping that merges itself: read, not looped. */
+  c = load_ok("x-a: &a {<<: *a, k: 1}\nservices: {s: {<<: *a, build: .}}\n");
+  assert_int_equal(c->services->nelts, 1);
+
+  /* Merges nested deeper than any real file: refused, naming the place. */
+  parts = apr_array_make(pool, 40, sizeof(const char *));
+  APR_ARRAY_PUSH(parts, const char *) = "x-m0: &m0 {a: 1}\n";
+  for (int i = 1; i <= 40; i++)
+    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(pool, "x-m%d: &m%d {<<: *m%d}\n", i, i,
+                                                       i - 1);
+  APR_ARRAY_PUSH(parts, const char *) = "services: {s: {<<: *m40, build: .}}\n";
+  m = load_bad(apr_array_pstrcat(pool, parts, 0), &links);
+  assert_string_equal(m, "@:9: \"<<\" merges nested more than 32 deep\n");
+
+  /* Many distinct entries merged many times: a budget for the file. 400
+   * services each merging 1000 keys (and again in build.args): 800k. */
+  parts = apr_array_make(pool, 1500, sizeof(const char *));
+  APR_ARRAY_PUSH(parts, const char *) = "x-big: &big {";
+  for (int i = 0; i < 1000; i++)
+    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(pool, "%sk%d: 1", i ? ", " : "", i);
+  APR_ARRAY_PUSH(parts, const char *) = "}\nservices:\n";
+  for (int i = 0; i < 400; i++)
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(pool, "  s%d: {<<: *big, build: {context: ., args: *big}}\n", i);
+  m = load_bad(apr_array_pstrcat(pool, parts, 0), &links);
+  assert_string_equal(m, "@:1: \"<<\" merges bring in more than 250000 entries in all "
+                         "(a merge bomb?)\n");
+
+  /* Anchors times aliases: libyaml looks each alias up in a list. */
+  parts = apr_array_make(pool, 10, sizeof(const char *));
+  APR_ARRAY_PUSH(parts, const char *) = "x-a: [";
+  for (int i = 0; i < 5000; i++)
+    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(pool, "&a%d 1, ", i);
+  APR_ARRAY_PUSH(parts, const char *) = "0]\nx-b: [";
+  APR_ARRAY_PUSH(parts, const char *) = repeat("*a4999, ", 100000);
+  APR_ARRAY_PUSH(parts, const char *) = "0]\nservices: {}\n";
+  m = load_bad(apr_array_pstrcat(pool, parts, 0), &links);
+  assert_non_null(strstr(m, "@:2: too many YAML anchors and aliases"));
+
+  /* A 300 KB value that does not interpolate: quoted in part. */
+  m = load_bad(apr_pstrcat(pool, "services: {a: {build: \"${", repeat("a", 300000), "\"}}\n",
+                           NULL), &links);
+  assert_true(strlen(m) < 2048);
+  assert_non_null(strstr(m, "...\""));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -473,6 +575,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_structural_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_missing_file_and_containerfile, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_hostile_yaml_bounded, setup, teardown),
   };
   int rc;
   apr_initialize();

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -445,6 +446,64 @@ static void test_file(void **state)
   dray_error_clear(err);
 }
 
+/* 100k stages and 100k problems: each must simply finish (a quadratic
+ * stage lookup, insertion sort or error-chain walk takes minutes here);
+ * ctest's timeout is the only clock. */
+static void test_large(void **state)
+{
+  enum { N = 100000 };
+  apr_array_header_t *parts = apr_array_make(pool, 2 * N + 4, sizeof(const char *));
+  dray_dockerfile_t *df;
+  dray_error_t *err, *e;
+  apr_array_header_t *refs;
+  const char *text;
+  int n, last;
+  (void)state;
+
+  /* Every stage built FROM the one before, by name. */
+  APR_ARRAY_PUSH(parts, const char *) = "FROM busybox AS s0\n";
+  for (int i = 1; i < N; i++)
+    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(pool, "FROM S%d AS s%d\n", i - 1, i);
+  APR_ARRAY_PUSH(parts, const char *) = "COPY --from=s0 / /\n";
+  df = parse_ok(apr_array_pstrcat(pool, parts, 0), NULL);
+  assert_int_equal(df->stages->nelts, N);
+  assert_int_equal(df->refs->nelts, 1);
+  dray_test_no_error(dray_dockerfile_target_refs(&refs, df, "S777", pool));
+  assert_int_equal(refs->nelts, 1);
+  /* The first stage of a name wins; a later one of the same name is not
+   * seen by an earlier FROM. */
+  df = parse_ok("FROM a AS x\nFROM b AS y\nFROM x AS z\nFROM c AS x\nFROM x\n", NULL);
+  assert_int_equal(df->refs->nelts, 3);
+  assert_int_equal(APR_ARRAY_IDX(df->stages, 2, dray_dockerfile_stage_t *)->uses->nelts, 1);
+  assert_int_equal(APR_ARRAY_IDX(APR_ARRAY_IDX(df->stages, 2, dray_dockerfile_stage_t *)->uses,
+                                 0, int), 0);
+
+  /* N/2 bad references (found at the end, lines 1..N/2) and N/2 bad FROM
+   * lines (found at once, after them): one chain in line order. */
+  parts->nelts = 0;
+  for (int i = 0; i < N / 2; i++)
+    APR_ARRAY_PUSH(parts, const char *) = "FROM Bad\n";
+  for (int i = 0; i < N / 2; i++)
+    APR_ARRAY_PUSH(parts, const char *) = "FROM a b\n";
+  text = apr_array_pstrcat(pool, parts, 0);
+  df = NULL;
+  err = dray_dockerfile_parse_string(&df, text, strlen(text), "Dockerfile", NULL, pool, pool);
+  assert_non_null(err);
+  assert_null(df);
+  n = 0;
+  last = 0;
+  for (e = err; e; e = e->child, n++) {
+    int line = atoi(e->message + strlen("Dockerfile:"));
+    assert_true(line > last);
+    last = line;
+  }
+  assert_int_equal(n, N);
+  assert_int_equal(last, N);
+  /* Formatting it is linear too. */
+  assert_true(strlen(dray_error_format(err, pool)) > (apr_size_t)N * 20);
+  dray_error_clear(err);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -459,6 +518,7 @@ int main(void)
     cmocka_unit_test(test_hostile),
     cmocka_unit_test(test_target),
     cmocka_unit_test(test_file),
+    cmocka_unit_test(test_large),
   };
   int rc;
   apr_initialize();

@@ -11,6 +11,7 @@
 #include <apr_strings.h>
 
 #include "dray/ref.h"
+#include "dray/text.h"
 
 #include "testutil.h"
 
@@ -302,6 +303,40 @@ static void test_digest(void **state)
   assert_non_null(strstr(dray_digest_problem("nocolon", 7, pool), "ALGORITHM:HEX"));
 }
 
+/* A hostile value is quoted in a message only in part: no length is cast to
+ * int for "%.*s", and the message stays short. */
+static void test_long_values_quoted_in_part(void **state)
+{
+  apr_size_t n = 300 * 1024;
+  char *s = apr_palloc(pool, n + 8);
+  const char *msg;
+  dray_ref_t *ref;
+  dray_error_t *err;
+  (void)state;
+
+  memset(s, 'a', n);
+  memcpy(s + n, "/B$/x", 6);
+  s[0] = '#';
+  err = dray_ref_parse(&ref, s, pool);
+  assert_non_null(err);
+  assert_true(strlen(err->message) < 2048);
+  assert_non_null(strstr(err->message, "..."));
+  dray_error_clear(err);
+
+  memcpy(s, "sha256", 6);
+  memset(s + 6, 'x', n - 6);
+  s[n] = ':';
+  s[n + 1] = '\0';
+  msg = dray_digest_problem(s, n + 1, pool);
+  assert_non_null(msg);
+  assert_true(strlen(msg) < 2048);
+
+  assert_string_equal(dray_text_excerpt("abc", 3, 200, pool), "abc");
+  assert_string_equal(dray_text_excerpt("abcdef", 6, 3, pool), "abc...");
+  /* Not inside a UTF-8 sequence: "\xc3\xa9" is one character. */
+  assert_string_equal(dray_text_excerpt("a\xc3\xa9" "b", 4, 2, pool), "a...");
+}
+
 static void test_docker_hub(void **state)
 {
   (void)state;
@@ -330,6 +365,7 @@ int main(void)
     cmocka_unit_test(test_join_and_normalize),
     cmocka_unit_test(test_digest),
     cmocka_unit_test(test_docker_hub),
+    cmocka_unit_test(test_long_values_quoted_in_part),
   };
   int rc;
   apr_initialize();

@@ -57,6 +57,31 @@ static void test_challenge(void **state)
   assert_false(dray_registry_parse_challenge(&ch, "   ", pool));
   assert_true(dray_registry_parse_challenge(&ch, "Bearer realm=\"unterminated", pool));
   assert_string_equal(ch.realm, "unterminated");
+
+  /* Many parameters within the cap: each value gets its own size (the
+   * buffer was the rest of the header per parameter: quadratic). */
+  {
+    apr_array_header_t *parts = apr_array_make(pool, 1200, sizeof(const char *));
+    const char *h;
+    APR_ARRAY_PUSH(parts, const char *) = "Bearer ";
+    for (int i = 0; i < 1000; i++)
+      APR_ARRAY_PUSH(parts, const char *) = "a=\"b\",";
+    APR_ARRAY_PUSH(parts, const char *) = "realm=\"https://r.example/t\"";
+    h = apr_array_pstrcat(pool, parts, 0);
+    assert_true(strlen(h) <= DRAY_REGISTRY_MAX_CHALLENGE);
+    assert_true(dray_registry_parse_challenge(&ch, h, pool));
+    assert_string_equal(ch.realm, "https://r.example/t");
+
+    /* 100 KB of parameters: over the cap, refused without parsing. */
+    parts->nelts = 1;
+    for (int i = 0; i < 16000; i++)
+      APR_ARRAY_PUSH(parts, const char *) = "a=b, ";
+    APR_ARRAY_PUSH(parts, const char *) = "realm=\"https://r.example/t\"";
+    h = apr_array_pstrcat(pool, parts, 0);
+    assert_true(strlen(h) > 80000);
+    assert_false(dray_registry_parse_challenge(&ch, h, pool));
+    assert_null(ch.realm);
+  }
 }
 
 static void test_error_text(void **state)

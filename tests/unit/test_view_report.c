@@ -268,6 +268,45 @@ static void test_control_characters_escaped(void **state)
   fclose(out);
 }
 
+/* 100k images an interrupt kept from starting: one summary line, joined
+ * once (joining in a loop copied the line so far for each: 35 GB here). */
+static void test_summary_many_not_started(void **state)
+{
+  enum { N = 100000 };
+  dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+  dray_run_t *run;
+  FILE *out = tmpfile();
+  char *text, *line;
+  int i, commas = 0;
+  (void)state;
+
+  plan->images = apr_array_make(pool, N, sizeof(dray_image_t *));
+  for (i = 0; i < N; i++) {
+    dray_image_t *img = apr_pcalloc(pool, sizeof(*img));
+    img->index = i;
+    img->name = apr_psprintf(pool, "img%d", i);
+    img->repository = apr_pstrcat(pool, "registry.test/", img->name, NULL);
+    img->tags = dray_test_list("latest", NULL);
+    APR_ARRAY_PUSH(plan->images, dray_image_t *) = img;
+  }
+  run = dray_run_create(plan, DRAY_MODE_RUN, pool);
+  for (i = 0; i < N; i++) {
+    dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
+    job->state = DRAY_JOB_INTERRUPTED;
+    job->error = "interrupted before it started";
+  }
+  assert_non_null(out);
+  dray_report_print_summary(out, run, 0, pool);
+  text = slurp(out);
+  fclose(out);
+  line = strstr(text, "not started (interrupted): img0, img1, ");
+  assert_non_null(line);
+  for (; *line && *line != '\n'; line++)
+    commas += *line == ',';
+  assert_int_equal(commas, N - 1);
+  assert_non_null(strstr(text, ", img99999\n"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -276,6 +315,7 @@ int main(void)
     cmocka_unit_test(test_events_json),
     cmocka_unit_test(test_summary_and_report),
     cmocka_unit_test(test_control_characters_escaped),
+    cmocka_unit_test(test_summary_many_not_started),
   };
   int rc;
   apr_initialize();

@@ -4,12 +4,47 @@
  * same test works on both systems.
  *
  * Reads the server key on stdin, appends it as a line to the file named by
- * DRAY_TEST_HELPER_CALLS (if set), and answers per key like a real helper. */
+ * DRAY_TEST_HELPER_CALLS (if set), and answers per key like a real helper;
+ * two keys misbehave: "drip.example" prints a byte every 200 ms (never idle,
+ * never done), "gate.example" answers only once the file named by
+ * DRAY_TEST_HELPER_GATE exists. Both give up after 20 s, so that a test
+ * that fails leaves nothing behind. */
 /* MSVC: fopen/getenv are fine here. */
 #define _CRT_SECURE_NO_WARNINGS
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <time.h>
+#endif
+
+#define GIVE_UP_MS 20000
+
+static void sleep_ms(int ms)
+{
+#ifdef _WIN32
+  Sleep((DWORD)ms);
+#else
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+#endif
+}
+
+static int file_exists(const char *path)
+{
+  FILE *f = path ? fopen(path, "r") : NULL;
+  if (!f)
+    return 0;
+  fclose(f);
+  return 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -37,6 +72,21 @@ int main(int argc, char **argv)
     fprintf(stderr, "warning on the shared pipe\n");
     fflush(stderr);
     printf("{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\"tok123\"}", url);
+  } else if (strcmp(url, "drip.example") == 0) {
+    for (int waited = 0; waited < GIVE_UP_MS; waited += 200) {
+      putchar('.');
+      fflush(stdout);
+      sleep_ms(200);
+    }
+    return 4;
+  } else if (strcmp(url, "gate.example") == 0) {
+    const char *gate = getenv("DRAY_TEST_HELPER_GATE");
+    int waited = 0;
+    for (; waited < GIVE_UP_MS && !file_exists(gate); waited += 20)
+      sleep_ms(20);
+    if (waited >= GIVE_UP_MS)
+      return 5;
+    printf("{\"ServerURL\":\"%s\",\"Username\":\"bob\",\"Secret\":\"g4te\"}\n", url);
   } else if (strcmp(url, "fail.example") == 0) {
     printf("boom s3cret\n");
     return 3;
