@@ -17,6 +17,7 @@
 #include "dray/error.h"
 #include "dray/events.h"
 #include "dray/file.h"
+#include "dray/interrupts.h"
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
@@ -383,8 +384,17 @@ int main(int argc, const char *const *argv)
       break;
     default: {
       dray_run_t *run = NULL;
-      err = run_command(&run, cli, pool);
+      /* From before anything is read until the report is written, a
+       * Ctrl+C ends the command through its own path (interrupts.h). */
+      apr_status_t st = cli->dry_run ? APR_SUCCESS : dray_interrupts_begin(pool);
+      err = st ? dray_error_wrap_apr(st, "cannot install the Ctrl+C handler")
+               : run_command(&run, cli, pool);
+      if (run) /* what came after the pipeline let go */
+        run->interrupts += dray_interrupts_take();
       code = finish_command(err, run, cli, pool);
+      if (!run && dray_interrupts_take() > 0 && code != DRAY_EXIT_USAGE)
+        code = DRAY_EXIT_INTERRUPTED; /* interrupted while setting up */
+      dray_interrupts_end();
       break;
     }
     }

@@ -11,6 +11,7 @@
 
 #include "dray/cancel.h"
 #include "dray/child.h"
+#include "dray/interrupts.h"
 #include "dray/joblog.h"
 #include "dray/platform.h"
 #include "dray/pools.h"
@@ -307,6 +308,17 @@ static void run_deferred(dray_sched_t *sched, apr_array_header_t *deferred)
   deferred->nelts = 0;
 }
 
+static void drain_messages(dray_run_t *run, apr_queue_t *messages)
+{
+  void *item;
+  while (apr_queue_trypop(messages, &item) == APR_SUCCESS) {
+    msg_t *m = item;
+    if (m->type == PIPE_MSG_INTERRUPT)
+      run->interrupts++;
+    msg_free(m);
+  }
+}
+
 static void dispatch(dray_sched_t *sched, const msg_t *m)
 {
   switch (m->type) {
@@ -375,9 +387,6 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   DRAY_APR_ERR(dray_pool_create_threadsafe(&p->msg_parent, scratch_pool),
                "cannot set up the run");
   DRAY_APR_ERR(dray_cancel_create(&p->cancel, scratch_pool), "cannot set up the run");
-  if (opts->handle_interrupts)
-    DRAY_APR_ERR(dray_platform_interrupts_start(on_interrupt, p, scratch_pool),
-                 "cannot install the Ctrl+C handler");
 
   /* Everything that can fail is set up before the first job starts. */
   if (nbuild && (st = dray_workers_create(&p->builders, nbuild, n, run_build,
@@ -390,6 +399,17 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
     err = dray_error_wrap_apr(st, "cannot start the ticker thread");
 
   if (!err) {
+    /* Interrupts kept since the command began arrive first: a Ctrl+C
+     * during set-up drains before anything starts. */
+    if (opts->handle_interrupts) {
+      dray_interrupts_attach(on_interrupt, p);
+      /* Those are in the queue now: handle them before anything starts. */
+      while (apr_queue_trypop(p->messages, &item) == APR_SUCCESS) {
+        if (((msg_t *)item)->type == PIPE_MSG_INTERRUPT) /* ticks can wait */
+          dispatch(sched, item);
+        msg_free(item);
+      }
+    }
     dray_sched_begin(sched);
     run_deferred(sched, p->deferred);
     while (!dray_sched_done(sched)) {
@@ -416,17 +436,14 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   if (ticker)
     apr_thread_join(&rv, ticker);
   /* Messages that raced the end (ticks, a late Ctrl+C) are dropped, but a
-   * Ctrl+C still counts; then the queue is closed so that the interrupt
-   * watcher can never block on it. */
-  while (apr_queue_trypop(p->messages, &item) == APR_SUCCESS) {
-    msg_t *m = item;
-    if (m->type == PIPE_MSG_INTERRUPT)
-      run->interrupts++;
-    msg_free(m);
-  }
-  apr_queue_term(p->messages);
+   * Ctrl+C still counts. Drained before the detach (the watcher may be
+   * posting, holding the router's lock: the queue must have room), and
+   * again after it; from then on main counts them (interrupts.h). */
+  drain_messages(run, p->messages);
   if (opts->handle_interrupts)
-    dray_platform_interrupts_stop();
+    dray_interrupts_detach();
+  drain_messages(run, p->messages);
+  apr_queue_term(p->messages);
   dray_sched_end(sched);
   return err;
 }

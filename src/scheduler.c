@@ -702,6 +702,8 @@ void dray_sched_begin(dray_sched_t *s)
   start_window(s, s->run->start);
   for (i = 0; i < s->run->jobs->nelts; i++) {
     dray_job_t *job = job_at(s, i);
+    if (job->state != DRAY_JOB_WAITING) /* an interrupt came first */
+      continue;
     if (s->run->mode == DRAY_MODE_PUSH)
       make_ready(s, job, DRAY_PHASE_PUSH);
     else if (s->deps_pending[i] == 0)

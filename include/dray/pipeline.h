@@ -32,7 +32,8 @@ typedef struct dray_pipeline_options_t {
   dray_sched_options_t sched;
   const dray_build_options_t *build;  /* unless the run only pushes */
   const dray_pusher_t *pusher;        /* unless the run only builds */
-  int handle_interrupts;              /* install the Ctrl+C handler */
+  int handle_interrupts;              /* take Ctrl+C while running (interrupts.h:
+                                         the caller has begun handling them) */
   dray_slots_t *slots;                /* machine-wide push slots, or NULL */
 } dray_pipeline_options_t;
 

@@ -110,6 +110,28 @@ class InterruptTest(drayt.DrayTestCase):
         self.assertLess(time.time() - t, 5.0)
         self.assertEqual(self.marked_processes(), [])
 
+    def test_interrupt_at_once_still_reports(self):
+        # A Ctrl+C as dray starts (while it reads its input) ends it through
+        # its own path: exit 130 and a report that says what happened, not
+        # the signal's default action with no report.
+        # Short builds: one that started before the Ctrl+C is let finish.
+        self.write_sleepers(3, 2)
+        for delay in (0.0, 0.02, 0.1):
+            if os.path.exists(self.report):
+                os.remove(self.report)
+            proc = self.start_in_own_group("-j", "2", "--network", "none", ".")
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+            if proc.returncode != 130 and delay == 0.0 and not os.path.exists(self.report):
+                continue  # the signal came before dray even started: the shell's, not ours
+            self.assertEqual(proc.returncode, 130, (delay, out + err))
+            report = self.load_report()
+            self.assertTrue(report["interrupted"], delay)
+            for img in report["images"]:
+                self.assertEqual(img["status"], "interrupted", (delay, img))
+            self.assertEqual(self.marked_processes(), [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

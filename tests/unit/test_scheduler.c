@@ -480,6 +480,23 @@ static void test_term_and_close(void **state)
   assert_int_equal(f->cancels[1], 1);
 }
 
+/* A Ctrl+C before the run began: nothing starts, every image interrupted. */
+static void test_interrupt_before_begin(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f = setup(3, NULL, DRAY_MODE_RUN, &o);
+  int i;
+  (void)state;
+  dray_sched_interrupt(f->sched, DRAY_INTERRUPT_INT);
+  dray_sched_begin(f->sched);
+  assert_int_equal(f->started->nelts, 0);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(job(f, i)->state, DRAY_JOB_INTERRUPTED);
+  check_counts(f);
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(dray_exit_code(NULL, f->run), 130);
+}
+
 /* A job a drain handed back before it began: no attempt, interrupted. */
 static void test_handed_back_job(void **state)
 {
@@ -657,6 +674,7 @@ int main(void)
     cmocka_unit_test(test_cancel_escalates),
     cmocka_unit_test(test_term_and_close),
     cmocka_unit_test(test_handed_back_job),
+    cmocka_unit_test(test_interrupt_before_begin),
     cmocka_unit_test(test_events_in_order_with_states),
     cmocka_unit_test(test_exit_codes),
     cmocka_unit_test(test_build_order_critical_path),
