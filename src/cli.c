@@ -10,6 +10,8 @@
 #include <apr_getopt.h>
 #include <apr_strings.h>
 
+#include "dray/version.h"
+
 enum {
   OPT_REGISTRY = 256,
   OPT_RETRIES,
@@ -162,9 +164,9 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
 
   if (!ci || cmd == DRAY_CMD_HELP) {
     fprintf(out,
-            "dray — build many container images in parallel and push them through a\n"
-            "small, bounded pool of pushers, each image as soon as it is built.\n\n"
-            "usage: dray COMMAND [options]\n\ncommands:\n");
+            "%s — build many container images in parallel and push them\n"
+            "through a small, bounded pool of pushers, each image as soon as it is built.\n\n"
+            "usage: dray COMMAND [options]\n\ncommands:\n", dray_version_line());
     for (i = 0; commands[i].name; i++)
       fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nPATH: every folder below it with a Dockerfile (or Containerfile) is one\n"
@@ -193,6 +195,7 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
     else
       fprintf(out, "  %-34s %s\n", head, sp ? sp + 2 : desc);
   }
+  fprintf(out, "\n%s\n", dray_version_line());
 }
 
 static dray_error_t *parse_int(int *out, const char *opt, const char *arg, int min, int max)

@@ -5,7 +5,6 @@
 
 #include <apr_file_info.h>
 #include <apr_general.h>
-#include <apr_version.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
 
@@ -316,8 +315,7 @@ int main(int argc, const char *const *argv)
       break;
     }
     case DRAY_CMD_VERSION:
-      printf("dray %s (APR %s, libcurl %s)\n", DRAY_VERSION, apr_version_string(),
-             curl_version_info(CURLVERSION_NOW)->version);
+      dray_version_print(stdout, pool);
       break;
     case DRAY_CMD_PLAN:
       code = finish_command(plan_command(cli, pool), NULL, cli, pool);
