@@ -370,3 +370,128 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray version takes no arguments");
   return DRAY_NO_ERROR;
 }
+
+/* ---- completion ---------------------------------------------------------- */
+
+static const apr_getopt_option_t *long_option(const char *name, apr_size_t len)
+{
+  int i;
+  for (i = 0; options[i].name; i++)
+    if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+      return &options[i];
+  return NULL;
+}
+
+/* The option WORD names ("--file", "-f"), when it takes a value; else NULL. */
+static const apr_getopt_option_t *option_with_value(const char *word)
+{
+  const apr_getopt_option_t *o = NULL;
+  if (word[0] == '-' && word[1] == '-')
+    o = long_option(word + 2, strlen(word + 2));
+  else if (word[0] == '-' && word[1] && !word[2])
+    o = option_info((unsigned char)word[1]);
+  return o && o->has_arg ? o : NULL;
+}
+
+static void add_if_prefix(dray_completion_t *c, const char *word)
+{
+  if (strncmp(word, c->prefix, strlen(c->prefix)) == 0)
+    APR_ARRAY_PUSH(c->words, const char *) = word;
+}
+
+/* The values of option O: its argument's name in the help says what they
+ * are. Lower-case words ("auto|engine|cli", "json") are the values
+ * themselves; FILE and PATH are files, DIR folders, PATTERN image names. */
+static void complete_value(dray_completion_t *c, const apr_getopt_option_t *o, const char *head,
+                           const char *cur, apr_pool_t *pool)
+{
+  const char *desc = o->description;
+  apr_size_t n = strcspn(desc, " ");
+  char *arg = apr_pstrndup(pool, desc, n), *last, *w;
+  int literal = 1;
+  apr_size_t i;
+
+  for (i = 0; i < n; i++)
+    if (!((arg[i] >= 'a' && arg[i] <= 'z') || arg[i] == '|' || arg[i] == '-'))
+      literal = 0;
+  c->prefix = apr_pstrcat(pool, head, cur, NULL);
+  if (literal) {
+    for (w = apr_strtok(arg, "|", &last); w; w = apr_strtok(NULL, "|", &last))
+      add_if_prefix(c, apr_pstrcat(pool, head, w, NULL));
+  } else if (strcmp(arg, "FILE") == 0 || strcmp(arg, "PATH") == 0) {
+    c->kind = DRAY_COMPLETE_FILES;
+  } else if (strcmp(arg, "DIR") == 0) {
+    c->kind = DRAY_COMPLETE_DIRS;
+  } else if (strcmp(arg, "PATTERN") == 0) {
+    c->kind = DRAY_COMPLETE_IMAGES;
+  }
+}
+
+dray_completion_t *dray_cli_complete(int nwords, const char *const *words,
+                                     apr_pool_t *result_pool)
+{
+  dray_completion_t *c = apr_pcalloc(result_pool, sizeof(*c));
+  const command_info_t *ci;
+  const char *cur, *prev = NULL;
+  const apr_getopt_option_t *o;
+  int i;
+
+  c->words = apr_array_make(result_pool, 8, sizeof(const char *));
+  c->prefix = "";
+  if (nwords < 1)
+    return c;
+  cur = words[nwords - 1];
+  c->prefix = cur;
+  if (nwords == 1) {
+    for (i = 0; commands[i].name; i++)
+      add_if_prefix(c, commands[i].name);
+    add_if_prefix(c, "--help");
+    add_if_prefix(c, "--version");
+    return c;
+  }
+  ci = find_command(words[0]);
+  if (!ci)
+    return c;
+  if (ci->cmd == DRAY_CMD_HELP) {
+    if (nwords == 2)
+      for (i = 0; commands[i].name; i++)
+        add_if_prefix(c, commands[i].name);
+    return c;
+  }
+  /* -f given before the cursor: the compose file for image names. */
+  for (i = 1; i < nwords - 1; i++) {
+    if (strcmp(words[i], "-f") == 0 || strcmp(words[i], "--file") == 0)
+      c->compose_file = words[i + 1] && i + 1 < nwords - 1 ? words[i + 1] : NULL;
+    else if (strncmp(words[i], "--file=", 7) == 0)
+      c->compose_file = words[i] + 7;
+  }
+  /* bash splits "--opt=VAL" at "=": "--opt" "=" "VAL", or "--opt" "=" while empty. */
+  if (nwords >= 3 && strcmp(cur, "=") == 0) {
+    prev = words[nwords - 2];
+    cur = "";
+  } else if (nwords >= 4 && strcmp(words[nwords - 2], "=") == 0) {
+    prev = words[nwords - 3];
+  } else if (nwords >= 2 && nwords - 2 >= 1) {
+    prev = words[nwords - 2];
+  }
+  if (prev && (o = option_with_value(prev)) != NULL && accepts(ci, o->optch)) {
+    complete_value(c, o, "", cur, result_pool);
+    return c;
+  }
+  if (cur[0] == '-' && cur[1] == '-' && strchr(cur, '=')) {
+    const char *eq = strchr(cur, '=');
+    o = long_option(cur + 2, (apr_size_t)(eq - cur - 2));
+    if (o && o->has_arg && accepts(ci, o->optch))
+      complete_value(c, o, apr_pstrndup(result_pool, cur, (apr_size_t)(eq - cur + 1)), eq + 1,
+                     result_pool);
+    return c;
+  }
+  if (cur[0] == '-') {
+    for (i = 0; ci->opts[i]; i++)
+      add_if_prefix(c, apr_pstrcat(result_pool, "--", option_info(ci->opts[i])->name, NULL));
+    return c;
+  }
+  if (ci->cmd != DRAY_CMD_VERSION)
+    c->kind = DRAY_COMPLETE_DIRS;
+  return c;
+}

@@ -257,6 +257,40 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   return DRAY_NO_ERROR;
 }
 
+/* `dray __complete WORD... CURRENT`: one candidate a line; a last line
+ * ":file" or ":dir" asks the shell for file or folder names too. Image names
+ * come from the plan of the current folder (or -f), quietly. */
+static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
+{
+  dray_completion_t *c = dray_cli_complete(argc - 2, argv + 2, pool);
+  int i;
+  for (i = 0; i < c->words->nelts; i++)
+    printf("%s\n", APR_ARRAY_IDX(c->words, i, const char *));
+  if (c->kind == DRAY_COMPLETE_IMAGES) {
+    dray_cli_t cli;
+    dray_plan_t *plan;
+    dray_error_t *err;
+    memset(&cli, 0, sizeof(cli));
+    cli.paths = apr_array_make(pool, 1, sizeof(const char *));
+    cli.tags = cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
+    cli.compose_file = c->compose_file;
+    cli.builders = cli.pushers = cli.retries = cli.build_retries = cli.stall_timeout = -1;
+    cli.retry_delay = -1;
+    err = load_plan(&plan, &cli, pool);
+    for (i = 0; !err && i < plan->images->nelts; i++) {
+      const char *name = APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name;
+      if (strncmp(name, c->prefix, strlen(c->prefix)) == 0)
+        printf("%s\n", name);
+    }
+    dray_error_clear(err);
+  } else if (c->kind == DRAY_COMPLETE_FILES) {
+    printf(":file\n");
+  } else if (c->kind == DRAY_COMPLETE_DIRS) {
+    printf(":dir\n");
+  }
+  return 0;
+}
+
 /* After a run: the summary, the report; an error is printed once, here. */
 static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_cli_t *cli,
                           apr_pool_t *pool)
@@ -295,11 +329,16 @@ int main(int argc, const char *const *argv)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   pool = dray_pool_create_root();
 
-  err = dray_cli_parse(&cli, argc, argv, pool);
-  if (err) {
+  if (argc >= 2 && strcmp(argv[1], "__complete") == 0) {
+    code = complete_command(argc, argv, pool);
+    err = NULL;
+    cli = NULL;
+  } else if ((err = dray_cli_parse(&cli, argc, argv, pool)) != NULL) {
     dray_error_print(err, "dray: error: ");
     code = dray_exit_code(err, NULL);
     dray_error_clear(err);
+  } else if (!cli) {
+    /* completed */
   } else if (cli->help) {
     dray_cli_print_help(stdout, cli->command);
   } else {

@@ -68,6 +68,29 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli, int argc, const char *const *argv
 /* Print the help of COMMAND (DRAY_CMD_NONE: the overview) to OUT. */
 void dray_cli_print_help(FILE *out, dray_command_t command);
 
+/* Shell completion (`dray __complete WORD... CURRENT`, called by the bash,
+ * zsh and fish scripts in packaging/completions/): what may follow the words
+ * after "dray", from the same tables as parsing and help. */
+typedef enum dray_complete_kind_t {
+  DRAY_COMPLETE_WORDS = 0,  /* only the words listed */
+  DRAY_COMPLETE_FILES,      /* the words, and file names */
+  DRAY_COMPLETE_DIRS,       /* the words, and folder names */
+  DRAY_COMPLETE_IMAGES      /* image names of the plan (the caller makes it) */
+} dray_complete_kind_t;
+
+typedef struct dray_completion_t {
+  dray_complete_kind_t kind;
+  apr_array_header_t *words;  /* const char *: candidates starting with the current word */
+  const char *prefix;         /* images: what each candidate must start with */
+  const char *compose_file;   /* images: -f/--file given on the line, or NULL */
+} dray_completion_t;
+
+/* WORDS[0..NWORDS-1] are the words after "dray"; the last one is the word
+ * being completed (may be ""). "--opt=VAL" and bash's split "--opt" "=" "VAL"
+ * both complete VAL. */
+dray_completion_t *dray_cli_complete(int nwords, const char *const *words,
+                                     apr_pool_t *result_pool);
+
 #ifdef __cplusplus
 }
 #endif
