@@ -67,7 +67,7 @@ static const apr_getopt_option_t options[] = {
   {"dry-run", OPT_DRY_RUN, 0, "print what would run, run nothing"},
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
-  {"verbose", 'v', 0, "more detail: log paths, full digests"},
+  {"verbose", 'v', 0, "more detail: log paths, full digests; plan: where settings come from"},
   {"help", 'h', 0, "this help"},
   {NULL, 0, 0, NULL}
 };
@@ -95,8 +95,10 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RE
                                 'q', 'v', 'h', 0};
 /* plan reads the input and prints what it found: only what shapes the plan.
  * What a run would do with the images (how many at once, retries, the
- * engine, logs, report, events, progress) it ignores, so it refuses it. */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'h', 0};
+ * engine, logs, report, events, progress) it ignores, so it refuses it.
+ * With -v it also lists each setting in force that is not a default and
+ * where it comes from (environment, x-dray, config file). */
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
 static const int no_opts[] = {'h', 0};
 
 typedef struct command_info_t {
@@ -119,6 +121,21 @@ static const command_info_t commands[] = {
   {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
   {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
   {NULL, DRAY_CMD_NONE, NULL, NULL, NULL}
+};
+
+/* The options that are run-wide settings (settings.c parses their values). */
+static const struct {
+  int optch;
+  dray_setting_id_t id;
+} setting_opts[] = {
+  {OPT_REGISTRY, DRAY_SETTING_REGISTRY}, {'t', DRAY_SETTING_TAGS},
+  {'j', DRAY_SETTING_BUILDERS}, {'p', DRAY_SETTING_PUSHERS},
+  {OPT_RETRIES, DRAY_SETTING_RETRIES}, {OPT_BUILD_RETRIES, DRAY_SETTING_BUILD_RETRIES},
+  {OPT_RETRY_DELAY, DRAY_SETTING_RETRY_DELAY}, {OPT_STALL_TIMEOUT, DRAY_SETTING_STALL_TIMEOUT},
+  {OPT_NETWORK, DRAY_SETTING_NETWORK}, {OPT_PLATFORM, DRAY_SETTING_PLATFORM},
+  {OPT_ENGINE_CMD, DRAY_SETTING_ENGINE_CMD}, {OPT_PUSH_DRIVER, DRAY_SETTING_PUSH_DRIVER},
+  {OPT_PROGRESS, DRAY_SETTING_PROGRESS}, {OPT_LOG_DIR, DRAY_SETTING_LOG_DIR},
+  {0, DRAY_SETTING_COUNT}
 };
 
 static const command_info_t *find_command(const char *name)
@@ -198,18 +215,6 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
   fprintf(out, "\n%s\n", dray_version_line());
 }
 
-static dray_error_t *parse_int(int *out, const char *opt, const char *arg, int min, int max)
-{
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (!*arg || *end || v < min || v > max)
-    return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                              "%s needs a whole number from %d to %d, not '%s'", opt, min, max,
-                              arg);
-  *out = (int)v;
-  return DRAY_NO_ERROR;
-}
-
 typedef struct getopt_err_t {
   char msg[256];
 } getopt_err_t;
@@ -238,16 +243,11 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   int optch;
 
   cli->paths = apr_array_make(result_pool, 4, sizeof(const char *));
-  cli->tags = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
-  cli->push_driver = "auto";
-  cli->builders = cli->pushers = cli->retries = cli->build_retries = cli->stall_timeout = -1;
-  cli->retry_delay = -1;
-  cli->engine_cmd = "docker";
-  cli->log_dir = ".dray/logs";
+  dray_settings_init(&cli->settings);
   *cli_p = cli;
 
   if (argc < 2) {
@@ -283,29 +283,21 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "dray %s does not take %s (see dray %s --help)", ci->name,
                                 name, ci->name);
+    {
+      int k;
+      for (k = 0; setting_opts[k].optch; k++)
+        if (setting_opts[k].optch == optch)
+          break;
+      if (setting_opts[k].optch) {
+        if (optch == OPT_PROGRESS && strcmp(arg, "tty") == 0)
+          arg = "live"; /* the old word */
+        DRAY_ERR(dray_settings_set(&cli->settings, setting_opts[k].id, arg, DRAY_SOURCE_FLAG,
+                                   name, result_pool));
+        continue;
+      }
+    }
     switch (optch) {
     case 'f': cli->compose_file = arg; break;
-    case OPT_REGISTRY: cli->registry = arg; break;
-    case 't': APR_ARRAY_PUSH(cli->tags, const char *) = arg; break;
-    case 'j': DRAY_ERR(parse_int(&cli->builders, name, arg, 1, 1024)); break;
-    case 'p': DRAY_ERR(parse_int(&cli->pushers, name, arg, 1, 256)); break;
-    case OPT_RETRIES: DRAY_ERR(parse_int(&cli->retries, name, arg, 0, 100)); break;
-    case OPT_BUILD_RETRIES: DRAY_ERR(parse_int(&cli->build_retries, name, arg, 0, 100)); break;
-    case OPT_STALL_TIMEOUT: DRAY_ERR(parse_int(&cli->stall_timeout, name, arg, 0, 86400)); break;
-    case OPT_RETRY_DELAY: {
-      char *end;
-      double d = strtod(arg, &end);
-      if (!*arg || *end || d < 0 || d > 3600)
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s needs seconds from 0 to 3600, not '%s'", name, arg);
-      cli->retry_delay = d;
-      break;
-    }
-    case OPT_ENGINE_CMD:
-      if (!*arg)
-        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs a program", name);
-      cli->engine_cmd = arg;
-      break;
     case OPT_BUILD_ARG:
       if (!strchr(arg, '=') || arg[0] == '=')
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,
@@ -314,12 +306,6 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       break;
     case OPT_ENGINE_HOST: cli->engine_host = arg; break;
     case OPT_CONTEXT: cli->context = arg; break;
-    case OPT_PUSH_DRIVER:
-      if (strcmp(arg, "auto") && strcmp(arg, "engine") && strcmp(arg, "cli"))
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s takes auto, engine or cli, not '%s'", name, arg);
-      cli->push_driver = arg;
-      break;
     case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
     case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
     case OPT_NO_VERIFY: cli->no_verify = 1; break;
@@ -328,23 +314,11 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s takes json, not '%s'", name, arg);
       cli->events_json = 1;
       break;
-    case OPT_PLATFORM: cli->platform = arg; break;
-    case OPT_NETWORK: cli->network = arg; break;
     case OPT_NO_CACHE: cli->no_cache = 1; break;
     case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
-    case OPT_LOG_DIR: cli->log_dir = arg; break;
     case OPT_REPORT: cli->report = arg; break;
     case OPT_DRY_RUN: cli->dry_run = 1; break;
-    case OPT_PROGRESS:
-      if (strcmp(arg, "auto") == 0) cli->progress = DRAY_VIEW_AUTO;
-      else if (strcmp(arg, "live") == 0 || strcmp(arg, "tty") == 0) cli->progress = DRAY_VIEW_LIVE;
-      else if (strcmp(arg, "plain") == 0) cli->progress = DRAY_VIEW_PLAIN;
-      else if (strcmp(arg, "quiet") == 0) cli->progress = DRAY_VIEW_QUIET;
-      else
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s takes auto, live, plain or quiet, not '%s'", name, arg);
-      break;
     case 'q': cli->quiet = 1; break;
     case 'v': cli->verbose = 1; break;
     case 'h': cli->help = 1; break;
@@ -364,8 +338,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   for (; os->ind < os->argc; os->ind++)
     APR_ARRAY_PUSH(cli->paths, const char *) = os->argv[os->ind];
 
-  if (cli->quiet && cli->progress == DRAY_VIEW_AUTO)
-    cli->progress = DRAY_VIEW_QUIET;
+  if (cli->quiet && !cli->settings.progress)
+    DRAY_ERR(dray_settings_set(&cli->settings, DRAY_SETTING_PROGRESS, "quiet", DRAY_SOURCE_FLAG,
+                               "--quiet", result_pool));
   if ((ci->cmd == DRAY_CMD_VERSION) && cli->paths->nelts)
     return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray version takes no arguments");
   return DRAY_NO_ERROR;

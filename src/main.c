@@ -11,6 +11,7 @@
 #include "dray/auth.h"
 #include "dray/build.h"
 #include "dray/cli.h"
+#include "dray/compose.h"
 #include "dray/engine.h"
 #include "dray/enginecmd.h"
 #include "dray/error.h"
@@ -45,32 +46,34 @@ static void default_input(dray_cli_t *cli, apr_pool_t *pool)
   APR_ARRAY_PUSH(cli->paths, const char *) = ".";
 }
 
-/* What the command line says of the run-wide settings; unset where silent. */
-static dray_settings_t *cli_settings(const dray_cli_t *cli, apr_pool_t *pool)
+/* The settings from DRAY_* variables and the user's config file; the plan
+ * puts them in their place below the flags (settings.c). */
+static dray_error_t *outer_settings(dray_settings_t *env, dray_settings_t *config,
+                                    apr_pool_t *pool)
 {
-  dray_settings_t *s = apr_palloc(pool, sizeof(*s));
-  dray_settings_init(s);
-  s->registry = cli->registry;
-  s->tags = cli->tags;
-  s->builders = cli->builders;
-  s->pushers = cli->pushers;
-  s->retries = cli->retries;
-  s->build_retries = cli->build_retries;
-  s->retry_delay = cli->retry_delay;
-  s->stall_timeout = cli->stall_timeout;
-  s->network = cli->network;
-  s->platform = cli->platform;
-  return s;
+  const char *path = dray_settings_config_path(pool);
+  dray_error_t *err;
+  dray_settings_init(env);
+  dray_settings_init(config);
+  err = dray_settings_from_env(env, dray_settings_getenv, NULL, pool);
+  if (path)
+    err = dray_error_compose(err, dray_compose_load_config(config, path, pool, pool));
+  return err;
 }
 
 static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_options_t po;
+  dray_settings_t *env = apr_palloc(pool, sizeof(*env));
+  dray_settings_t *config = apr_palloc(pool, sizeof(*config));
   memset(&po, 0, sizeof(po));
+  DRAY_ERR(outer_settings(env, config, pool));
   default_input(cli, pool);
   po.paths = cli->paths;
   po.compose_file = cli->compose_file;
-  po.settings = cli_settings(cli, pool);
+  po.settings = &cli->settings;
+  po.env_settings = env;
+  po.config_settings = config;
   po.build_args = cli->build_args;
   po.only = cli->only;
   po.skip = cli->skip;
@@ -126,8 +129,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   dray_auth_config_t *auth;
   dray_push_driver_t *driver;
   dray_error_t *err;
-  int want_engine = strcmp(cli->push_driver, "cli") != 0;
-  int must_engine = strcmp(cli->push_driver, "engine") == 0;
+  int want_engine = strcmp(settings->push_driver, "cli") != 0;
+  int must_engine = strcmp(settings->push_driver, "engine") == 0;
 
   memset(pusher, 0, sizeof(*pusher));
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
@@ -137,12 +140,12 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   pusher->stall_timeout = settings->stall_timeout;
 
   /* podman builds into its own store, which only its CLI can push. */
-  if (dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
+  if (dray_engine_cmd_kind(settings->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver engine cannot push what %s built; use cli",
-                                cli->engine_cmd);
-    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+                                settings->engine_cmd);
+    DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
     pusher->driver = driver;
     return DRAY_NO_ERROR;
   }
@@ -160,14 +163,14 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
      * Asked for the CLI driver, the user needs no word about the API. */
     if (err && want_engine)
       fprintf(stderr, "dray: warning: %s; pushing through '%s push' instead\n",
-              dray_error_format(err, pool), cli->engine_cmd);
+              dray_error_format(err, pool), settings->engine_cmd);
     dray_error_clear(err);
   }
   pusher->engine = engine;
   if (want_engine && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
-    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+    DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
   pusher->driver = driver;
   return DRAY_NO_ERROR;
 }
@@ -213,7 +216,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
-  bo.engine_cmd = cli->engine_cmd;
+  bo.engine_cmd = plan->settings.engine_cmd;
   bo.platform = plan->settings.platform;
   bo.network = plan->settings.network;
   bo.no_cache = cli->no_cache;
@@ -240,9 +243,10 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
     return dray_pipeline_dry_run(run, &po, stdout, pool, pool);
   }
 
-  DRAY_ERR(dray_joblog_prepare(run, cli->log_dir, pool, pool));
+  DRAY_ERR(dray_joblog_prepare(run, plan->settings.log_dir, pool, pool));
   *run_p = run;
-  view = dray_view_create(stderr, cli->progress, cli->verbose, pool);
+  view = dray_view_create(stderr, dray_view_mode_from_word(plan->settings.progress),
+                          cli->verbose, pool);
   sinks[nsinks++] = dray_view_sink(view);
   if (cli->events_json)
     sinks[nsinks++] = dray_events_sink(dray_events_create(stdout, run->jobs->nelts, pool));
@@ -254,6 +258,10 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   dray_plan_t *plan;
   DRAY_ERR(load_plan(&plan, cli, pool));
   print_plan(stdout, plan, pool);
+  if (cli->verbose) {
+    printf("\nsettings not at their defaults:\n");
+    dray_settings_print(stdout, &plan->settings, pool);
+  }
   return DRAY_NO_ERROR;
 }
 
@@ -272,10 +280,9 @@ static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
     dray_error_t *err;
     memset(&cli, 0, sizeof(cli));
     cli.paths = apr_array_make(pool, 1, sizeof(const char *));
-    cli.tags = cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
+    cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
     cli.compose_file = c->compose_file;
-    cli.builders = cli.pushers = cli.retries = cli.build_retries = cli.stall_timeout = -1;
-    cli.retry_delay = -1;
+    dray_settings_init(&cli.settings);
     err = load_plan(&plan, &cli, pool);
     for (i = 0; !err && i < plan->images->nelts; i++) {
       const char *name = APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name;

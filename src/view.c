@@ -30,6 +30,19 @@ struct dray_view_t {
   apr_pool_t *long_pool;
 };
 
+dray_view_mode_t dray_view_mode_from_word(const char *word)
+{
+  if (!word)
+    return DRAY_VIEW_AUTO;
+  if (strcmp(word, "live") == 0)
+    return DRAY_VIEW_LIVE;
+  if (strcmp(word, "plain") == 0)
+    return DRAY_VIEW_PLAIN;
+  if (strcmp(word, "quiet") == 0)
+    return DRAY_VIEW_QUIET;
+  return DRAY_VIEW_AUTO;
+}
+
 dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
                               apr_pool_t *pool)
 {

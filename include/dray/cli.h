@@ -8,7 +8,7 @@
 #include <apr_tables.h>
 
 #include "dray/error.h"
-#include "dray/view.h"
+#include "dray/settings.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,34 +30,23 @@ typedef struct dray_cli_t {
   int help;                          /* --help given: print help for command */
   apr_array_header_t *paths;         /* const char * */
   const char *compose_file;
-  const char *registry;
-  apr_array_header_t *tags;
+  /* Run-wide settings given as flags (source DRAY_SOURCE_FLAG), checked by
+   * settings.c: registry, tags, limits, retries, engine, progress, logs. */
+  dray_settings_t settings;
   apr_array_header_t *build_args;
   apr_array_header_t *only;
   apr_array_header_t *skip;
-  int builders;                      /* -1 = not given */
-  int pushers;                       /* -1 = not given */
-  int retries;                       /* -1 = not given */
-  int build_retries;                 /* -1 = not given */
-  double retry_delay;                /* seconds; < 0 = not given */
-  int stall_timeout;                 /* -1 = not given */
-  const char *engine_cmd;
   const char *engine_host;           /* --engine-host, or NULL */
   const char *context;               /* --context, or NULL */
-  const char *push_driver;           /* "auto", "engine" or "cli" */
   apr_array_header_t *insecure;      /* --insecure-registry hosts */
   int skip_existing;
   int no_verify;
   int events_json;                   /* --events json */
-  const char *platform;
-  const char *network;
   int no_cache;
-  const char *log_dir;
   const char *report;
   int dry_run;
   int quiet;
   int verbose;
-  dray_view_mode_t progress;
 } dray_cli_t;
 
 /* Parse ARGV (argv[0] is the program). Usage errors come back as
