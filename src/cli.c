@@ -35,7 +35,8 @@ enum {
   OPT_INSECURE,
   OPT_SKIP_EXISTING,
   OPT_NO_VERIFY,
-  OPT_EVENTS
+  OPT_EVENTS,
+  OPT_JUNIT
 };
 
 static const apr_getopt_option_t options[] = {
@@ -64,6 +65,7 @@ static const apr_getopt_option_t options[] = {
   {"skip", OPT_SKIP, 1, "PATTERN  leave out images whose name matches (glob, repeatable)"},
   {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
   {"report", OPT_REPORT, 1, "FILE  write a JSON report"},
+  {"junit", OPT_JUNIT, 1, "FILE  write a JUnit XML report (a test case per image)"},
   {"dry-run", OPT_DRY_RUN, 0, "print what would run, run nothing"},
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
@@ -80,18 +82,18 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OP
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
-                               OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
+                               OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
-                                 OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
+                                 OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
-                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
+                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
 /* plan reads the input and prints what it found: only what shapes the plan.
  * What a run would do with the images (how many at once, retries, the
@@ -318,6 +320,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
     case OPT_REPORT: cli->report = arg; break;
+    case OPT_JUNIT: cli->junit = arg; break;
     case OPT_DRY_RUN: cli->dry_run = 1; break;
     case 'q': cli->quiet = 1; break;
     case 'v': cli->verbose = 1; break;

@@ -4,6 +4,11 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "dray/file.h"
+
 static const char *log_name(const char *name, apr_pool_t *pool)
 {
   char *n = apr_pstrdup(pool, name), *p;
@@ -52,4 +57,47 @@ dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool
                              APR_FPROT_OS_DEFAULT, pool),
                "cannot open log %s", job->log_path);
   return DRAY_NO_ERROR;
+}
+
+const char *dray_joblog_tail(const char *path, int max_lines, apr_pool_t *result_pool)
+{
+  char *text;
+  apr_size_t len;
+  const char *p;
+  int n = 0;
+  dray_error_t *err = path ? dray_file_read(&text, &len, NULL, path, NULL, result_pool)
+                           : dray_error_create(APR_ENOENT, NULL, "no log");
+  if (err) {
+    dray_error_clear(err);
+    return "";
+  }
+  /* Back from the end over MAX_LINES line ends (a last one ends the text). */
+  for (p = text + len; p > text; p--) {
+    if (p[-1] == '\n' && p != text + len && ++n >= max_lines)
+      break;
+  }
+  return p;
+}
+
+int dray_joblog_dockerfile_line(const char *log_text, const char *dockerfile_name)
+{
+  apr_size_t n = strlen(dockerfile_name);
+  const char *p = log_text;
+  int line = 0;
+  while (p && *p) {
+    const char *eol = strchr(p, '\n');
+    apr_size_t len = eol ? (apr_size_t)(eol - p) : strlen(p);
+    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
+      len--;
+    if (len > n + 1 && strncmp(p, dockerfile_name, n) == 0 && p[n] == ':') {
+      const char *d = p + n + 1;
+      apr_size_t k = 0;
+      while (n + 1 + k < len && d[k] >= '0' && d[k] <= '9')
+        k++;
+      if (k > 0 && n + 1 + k == len)
+        line = atoi(d);
+    }
+    p = eol ? eol + 1 : NULL;
+  }
+  return line;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <apr_file_info.h>
+#include <apr_env.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
@@ -17,6 +18,8 @@
 #include "dray/error.h"
 #include "dray/events.h"
 #include "dray/file.h"
+#include "dray/github.h"
+#include "dray/junit.h"
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
@@ -189,7 +192,24 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
 
 /* Everything before the first job: options, platform, push side, logs.
  * *RUN is set once the run exists. */
-static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t *pool)
+/* GitHub Actions output, when dray runs in a GitHub Actions job: workflow
+ * commands on stdout (stderr when stdout carries --events json), the step
+ * summary where GITHUB_STEP_SUMMARY says. */
+static dray_github_t *github_output(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  char *summary = NULL, *workdir = NULL;
+  if (!dray_github_active())
+    return NULL;
+  if (apr_env_get(&summary, "GITHUB_STEP_SUMMARY", pool) != APR_SUCCESS)
+    summary = NULL;
+  if (apr_env_get(&workdir, "GITHUB_WORKSPACE", pool) != APR_SUCCESS || !*workdir)
+    if (apr_filepath_get(&workdir, 0, pool) != APR_SUCCESS)
+      workdir = NULL;
+  return dray_github_create(cli->events_json ? stderr : stdout, summary, workdir, pool);
+}
+
+static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_github_t *gh,
+                                 apr_pool_t *pool)
 {
   dray_plan_t *plan;
   dray_pipeline_options_t po;
@@ -198,7 +218,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   dray_mode_t mode = cli->command == DRAY_CMD_BUILD ? DRAY_MODE_BUILD
                    : cli->command == DRAY_CMD_PUSH  ? DRAY_MODE_PUSH
                                                     : DRAY_MODE_RUN;
-  dray_sink_t sinks[2];
+  dray_sink_t sinks[3];
   dray_view_t *view;
   const char *warning = NULL;
   dray_run_t *run;
@@ -250,6 +270,8 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   sinks[nsinks++] = dray_view_sink(view);
   if (cli->events_json)
     sinks[nsinks++] = dray_events_sink(dray_events_create(stdout, run->jobs->nelts, pool));
+  if (gh)
+    sinks[nsinks++] = dray_github_sink(gh);
   return dray_pipeline_run(run, &po, sinks, nsinks, pool, pool);
 }
 
@@ -298,27 +320,36 @@ static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
   return 0;
 }
 
+/* A file written after a run: an error is printed and may raise CODE. */
+static int wrote(int code, const dray_run_t *run, dray_error_t *err)
+{
+  if (err) {
+    dray_error_print(err, "dray: error: ");
+    code = dray_exit_code(err, run) > code ? dray_exit_code(err, run) : code;
+    dray_error_clear(err);
+  }
+  return code;
+}
+
 /* After a run: the summary, the report; an error is printed once, here. */
 static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_cli_t *cli,
-                          apr_pool_t *pool)
+                          dray_github_t *gh, apr_pool_t *pool)
 {
   int code;
   if (err)
     dray_error_print(err, "dray: error: ");
+  if (err && gh)
+    dray_github_errors(gh, err, pool);
   code = dray_exit_code(err, run);
   dray_error_clear(err);
   if (!run)
     return code;
   /* With --events json, stdout carries only the events. */
   dray_report_print_summary(cli->events_json ? stderr : stdout, run, cli->verbose, pool);
-  if (cli->report) {
-    err = dray_report_write_json(cli->report, run, code, pool);
-    if (err) {
-      dray_error_print(err, "dray: error: ");
-      code = dray_exit_code(err, run) > code ? dray_exit_code(err, run) : code;
-      dray_error_clear(err);
-    }
-  }
+  if (cli->report)
+    code = wrote(code, run, dray_report_write_json(cli->report, run, code, pool));
+  if (cli->junit)
+    code = wrote(code, run, dray_junit_write(cli->junit, run, pool));
   return code;
 }
 
@@ -364,12 +395,13 @@ int main(int argc, const char *const *argv)
       dray_version_print(stdout, pool);
       break;
     case DRAY_CMD_PLAN:
-      code = finish_command(plan_command(cli, pool), NULL, cli, pool);
+      code = finish_command(plan_command(cli, pool), NULL, cli, github_output(cli, pool), pool);
       break;
     default: {
       dray_run_t *run = NULL;
-      err = run_command(&run, cli, pool);
-      code = finish_command(err, run, cli, pool);
+      dray_github_t *gh = github_output(cli, pool);
+      err = run_command(&run, cli, gh, pool);
+      code = finish_command(err, run, cli, gh, pool);
       break;
     }
     }

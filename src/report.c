@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "dray/color.h"
 #include "dray/version.h"
 
 static double secs(apr_interval_time_t t)
@@ -31,7 +32,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                apr_pool_t *scratch_pool)
 {
   dray_run_counts_t c;
-  int i, w = 5;
+  int i, w = 5, color = dray_color_wanted(out);
 
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
@@ -47,8 +48,10 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
     const char *b = job->build_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->build_time)) : "-";
     const char *p = job->push_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->push_time)) : "-";
-    fprintf(out, "%-*s  %-11s  %7s  %7s  %8s  %s\n", w, job->image->name,
-            dray_job_state_word(run, job), b, p,
+    fprintf(out, "%-*s  %s  %7s  %7s  %8s  %s\n", w, job->image->name,
+            dray_color_wrap(dray_color_of_state(job->state),
+                            apr_psprintf(scratch_pool, "%-11s", dray_job_state_word(run, job)),
+                            color, scratch_pool), b, p,
             apr_psprintf(scratch_pool, "%d/%d", job->build_attempts, job->push_attempts),
             verbose && dray_job_digest(job) ? dray_job_digest(job)
                                             : short_digest(dray_job_digest(job), scratch_pool));

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "dray/color.h"
 #include "dray/platform.h"
 
 #define REDRAW_INTERVAL apr_time_from_msec(100)
@@ -23,6 +24,7 @@ struct dray_view_t {
   FILE *out;
   dray_view_mode_t mode;
   int verbose;
+  int color;            /* color.h's rule for OUT */
   int drawn_lines;      /* lines of the live block now on screen */
   apr_time_t last_draw;
   apr_time_t last_status; /* plain mode: last periodic status line */
@@ -52,6 +54,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
     mode = dray_platform_is_terminal(stream) ? DRAY_VIEW_LIVE : DRAY_VIEW_PLAIN;
   v->mode = mode;
   v->verbose = verbose;
+  v->color = dray_color_wanted(stream);
   v->long_pool = pool;
   apr_pool_create(&v->pool, pool);
   return v;
@@ -206,12 +209,16 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
     return;
   apr_pool_clear(p);
   detail = dray_event_detail(ev, p);
+  /* Padded, then colored: the escapes take no column. */
+  word = dray_color_wrap(dray_color_of_event(ev->kind),
+                         apr_psprintf(p, v->mode == DRAY_VIEW_LIVE ? "%-12s" : "%-13s", word),
+                         v->color, p);
   if (v->mode == DRAY_VIEW_LIVE) {
     erase_block(v);
-    line = apr_psprintf(p, "%-12s %s%s%s", word, job ? job->image->name : "",
+    line = apr_psprintf(p, "%s %s%s%s", word, job ? job->image->name : "",
                         detail ? (job ? "  " : "") : "", detail ? detail : "");
   } else {
-    line = apr_psprintf(p, "%s %-13s %s%s%s", timestamp(ev->time, p), word,
+    line = apr_psprintf(p, "%s %s %s%s%s", timestamp(ev->time, p), word,
                         job ? job->image->name : "", detail ? (job ? "  " : "") : "",
                         detail ? detail : "");
     if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))

@@ -44,6 +44,7 @@ typedef struct dray_cli_t {
   int events_json;                   /* --events json */
   int no_cache;
   const char *report;
+  const char *junit;                 /* --junit FILE, or NULL */
   int dry_run;
   int quiet;
   int verbose;

@@ -25,6 +25,15 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
 /* Open JOB's log for appending, in POOL. */
 dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool);
 
+/* The last MAX_LINES lines of the log at PATH (all of it when shorter), in
+ * RESULT_POOL; "" when it cannot be read. */
+const char *dray_joblog_tail(const char *path, int max_lines, apr_pool_t *result_pool);
+
+/* The Dockerfile line a failed build's log names: BuildKit prints
+ * "<dockerfile name>:<line>" above the failing instruction; the last such
+ * line of LOG_TEXT for DOCKERFILE_NAME (a base name), or 0. */
+int dray_joblog_dockerfile_line(const char *log_text, const char *dockerfile_name);
+
 #ifdef __cplusplus
 }
 #endif

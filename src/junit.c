@@ -1,0 +1,146 @@
+/* junit.c — JUnit XML: one test case per image. */
+#include "dray/junit.h"
+
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+#include "dray/joblog.h"
+
+static double secs(apr_interval_time_t t)
+{
+  return (double)t / APR_USEC_PER_SEC;
+}
+
+const char *dray_junit_escape(const char *text, apr_pool_t *result_pool)
+{
+  apr_size_t n = strlen(text), i, o = 0;
+  char *out = apr_palloc(result_pool, n * 6 + 1);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)text[i];
+    const char *rep = NULL;
+    switch (c) {
+    case '&': rep = "&amp;"; break;
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '"': rep = "&quot;"; break;
+    case '\'': rep = "&apos;"; break;
+    default:
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+        continue; /* not allowed in XML 1.0 (ANSI escapes in logs) */
+    }
+    if (rep) {
+      memcpy(out + o, rep, strlen(rep));
+      o += strlen(rep);
+    } else {
+      out[o++] = (char)c;
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
+/* "build: ok after 2 attempts, 3.2s" */
+static const char *step(const dray_job_t *job, dray_phase_t phase, apr_pool_t *p)
+{
+  int attempts = phase == DRAY_PHASE_BUILD ? job->build_attempts : job->push_attempts;
+  const char *result = "-";
+  int i;
+  for (i = 0; i < job->attempts->nelts; i++) {
+    const dray_attempt_t *a = &APR_ARRAY_IDX(job->attempts, i, dray_attempt_t);
+    if (a->phase == phase)
+      result = dray_outcome_word(a->outcome);
+  }
+  if (!attempts)
+    return apr_pstrcat(p, phase == DRAY_PHASE_BUILD ? "build" : "push", ": not run", NULL);
+  return apr_psprintf(p, "%s: %s after %d attempt%s, %.1fs", phase == DRAY_PHASE_BUILD ? "build" : "push",
+                      result, attempts, attempts == 1 ? "" : "s",
+                      secs(phase == DRAY_PHASE_BUILD ? job->build_time : job->push_time));
+}
+
+static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_pool_t *p)
+{
+  static const char *modes[] = {"", "run", "build", "push"};
+  const char *x, *steps;
+  x = apr_psprintf(p, "    <testcase classname=\"dray.%s\" name=\"%s\" time=\"%.3f\">\n",
+                   modes[run->mode], dray_junit_escape(job->image->name, p),
+                   secs(job->build_time + job->push_time));
+  steps = apr_pstrcat(p, step(job, DRAY_PHASE_BUILD, p), "\n",
+                      run->mode != DRAY_MODE_BUILD ? step(job, DRAY_PHASE_PUSH, p) : "",
+                      run->mode != DRAY_MODE_BUILD ? "\n" : "", NULL);
+  x = apr_pstrcat(p, x, "      <properties>\n",
+                  apr_psprintf(p, "        <property name=\"build_attempts\" value=\"%d\"/>\n"
+                                  "        <property name=\"push_attempts\" value=\"%d\"/>\n",
+                               job->build_attempts, job->push_attempts),
+                  dray_job_digest(job)
+                      ? apr_psprintf(p, "        <property name=\"digest\" value=\"%s\"/>\n",
+                                     dray_junit_escape(dray_job_digest(job), p))
+                      : "",
+                  "      </properties>\n", NULL);
+  if (job->state == DRAY_JOB_FAILED) {
+    x = apr_pstrcat(p, x,
+                    apr_psprintf(p, "      <failure type=\"%s\" message=\"%s\">%s%s</failure>\n",
+                                 dray_outcome_word(job->outcome),
+                                 dray_junit_escape(job->error ? job->error : "failed", p),
+                                 dray_junit_escape(job->error ? job->error : "", p),
+                                 job->log_path
+                                     ? dray_junit_escape(
+                                           apr_pstrcat(p, "\n\nlog ", job->log_path, " (last lines):\n",
+                                                       dray_joblog_tail(job->log_path,
+                                                                        DRAY_JUNIT_LOG_LINES, p),
+                                                       NULL),
+                                           p)
+                                     : ""),
+                    NULL);
+  } else if (job->state != DRAY_JOB_DONE) {
+    x = apr_pstrcat(p, x,
+                    apr_psprintf(p, "      <skipped message=\"%s: %s\"/>\n",
+                                 dray_job_state_word(run, job),
+                                 dray_junit_escape(job->error ? job->error
+                                                              : dray_outcome_word(job->outcome), p)),
+                    NULL);
+  }
+  return apr_pstrcat(p, x, "      <system-out>", dray_junit_escape(steps, p),
+                     "</system-out>\n    </testcase>\n", NULL);
+}
+
+dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool_t *scratch_pool)
+{
+  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL), *xml;
+  dray_run_counts_t c;
+  apr_time_exp_t e;
+  apr_file_t *f;
+  apr_status_t st;
+  int i;
+
+  dray_run_count(&c, run);
+  apr_time_exp_gmt(&e, run->start);
+  xml = apr_psprintf(scratch_pool,
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<testsuites name=\"dray\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" "
+                     "time=\"%.3f\">\n"
+                     "  <testsuite name=\"dray\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+                     "skipped=\"%d\" time=\"%.3f\" timestamp=\"%04d-%02d-%02dT%02d:%02d:%02d\">\n",
+                     run->jobs->nelts, c.failed, c.skipped + c.interrupted,
+                     secs(run->end - run->start), run->jobs->nelts, c.failed,
+                     c.skipped + c.interrupted, secs(run->end - run->start), e.tm_year + 1900,
+                     e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+  for (i = 0; i < run->jobs->nelts; i++)
+    xml = apr_pstrcat(scratch_pool, xml,
+                      testcase(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *), scratch_pool),
+                      NULL);
+  xml = apr_pstrcat(scratch_pool, xml, "  </testsuite>\n</testsuites>\n", NULL);
+
+  DRAY_APR_ERR(apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                             APR_FPROT_OS_DEFAULT, scratch_pool),
+               "cannot write JUnit report %s", tmp);
+  st = apr_file_write_full(f, xml, strlen(xml), NULL);
+  apr_file_close(f);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write JUnit report %s", tmp);
+  st = apr_file_rename(tmp, path, scratch_pool);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write JUnit report %s", path);
+  return DRAY_NO_ERROR;
+}
