@@ -8,6 +8,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "dray/file.h"
 #include "dray/joblog.h"
 
 #define LOG_GROUP_LINES 200
@@ -114,9 +115,13 @@ static void github_event(void *baton, const dray_run_t *run, const dray_event_t 
   if (ev->kind == DRAY_EVENT_BUILD_FAILED) {
     const char *dockerfile = job->image->dockerfile;
     int line = 0;
-    if (dockerfile && job->log_path)
+    if (dockerfile && job->log_path) {
+      char *text = NULL;
+      apr_size_t len;
+      dray_error_clear(dray_file_read(&text, &len, NULL, dockerfile, NULL, p));
       line = dray_joblog_dockerfile_line(dray_joblog_tail(job->log_path, 400, p),
-                                         base_name(dockerfile));
+                                         base_name(dockerfile), text);
+    }
     annotate(gh, dockerfile, line, apr_psprintf(p, "dray: build of %s failed", job->image->name),
              ev->error ? ev->error : "build failed");
   } else {

@@ -17,6 +17,7 @@
 #include "dray/color.h"
 #include "dray/events.h"
 #include "dray/github.h"
+#include "dray/joblog.h"
 #include "dray/junit.h"
 #include "dray/report.h"
 #include "dray/run.h"
@@ -328,6 +329,20 @@ static void test_github_actions(void **state)
                                "x-dray.pushers needs a whole number\n"));
   assert_non_null(strstr(text, "::error title=dray%3A error::no image found: 100%25 empty\n"));
   assert_string_equal(dray_github_escape("a:b,c%\nd", 1, pool), "a%3Ab%2Cc%25%0Ad");
+
+  /* Where a build failed, whichever builder said so. */
+  {
+    const char *df = "FROM busybox\nCOPY a /a\nRUN make \\\n  all\nRUN make install\n";
+    assert_int_equal(dray_joblog_dockerfile_line(buildkit_log, "Dockerfile", NULL), 3);
+    assert_int_equal(dray_joblog_dockerfile_line(
+        "#6 [build 3/4] RUN make install\n------\n > [build 3/4] RUN make install:\n------\n",
+        "Dockerfile", df), 5);
+    assert_int_equal(dray_joblog_dockerfile_line(
+        "Step 2/4 : COPY a /a\n ---> 1234\nStep 3/4 : RUN make   all\nStep 3/4 : RUN make \\\n",
+        "Dockerfile", df), 3);
+    assert_int_equal(dray_joblog_dockerfile_line("error: no space left\n", "Dockerfile", df), 0);
+    assert_int_equal(dray_joblog_dockerfile_line(" > [2/2] RUN nothing like it:\n", "Dockerfile", df), 0);
+  }
   remove(summary);
   remove(api_log);
   api_log = api_dockerfile = NULL;
