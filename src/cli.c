@@ -36,7 +36,8 @@ enum {
   OPT_SKIP_EXISTING,
   OPT_NO_VERIFY,
   OPT_EVENTS,
-  OPT_JUNIT
+  OPT_JUNIT,
+  OPT_TIMELINE
 };
 
 static const apr_getopt_option_t options[] = {
@@ -66,6 +67,7 @@ static const apr_getopt_option_t options[] = {
   {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
   {"report", OPT_REPORT, 1, "FILE  write a JSON report"},
   {"junit", OPT_JUNIT, 1, "FILE  write a JUnit XML report (a test case per image)"},
+  {"timeline", OPT_TIMELINE, 1, "FILE  draw the run as an SVG timeline (lanes, attempts, curves)"},
   {"dry-run", OPT_DRY_RUN, 0, "print what would run, run nothing"},
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
@@ -82,18 +84,18 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OP
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
-                               OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
+                               OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
-                                 OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
+                                 OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
-                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_DRY_RUN, OPT_PROGRESS,
+                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
 /* plan reads the input and prints what it found: only what shapes the plan.
  * What a run would do with the images (how many at once, retries, the
@@ -101,6 +103,8 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RE
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
 static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
+/* report redraws what a saved JSON report holds. */
+static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
 static const int no_opts[] = {'h', 0};
 
 typedef struct command_info_t {
@@ -120,6 +124,8 @@ static const command_info_t commands[] = {
    "push images built before (by dray build)"},
   {"plan", DRAY_CMD_PLAN, plan_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
    "check the input and print images, tags and build order; build nothing"},
+  {"report", DRAY_CMD_REPORT, report_opts, "dray report --timeline FILE.svg REPORT.json",
+   "draw a saved JSON report (--report) as an SVG timeline"},
   {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
   {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
   {NULL, DRAY_CMD_NONE, NULL, NULL, NULL}
@@ -321,6 +327,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
     case OPT_REPORT: cli->report = arg; break;
     case OPT_JUNIT: cli->junit = arg; break;
+    case OPT_TIMELINE: cli->timeline = arg; break;
     case OPT_DRY_RUN: cli->dry_run = 1; break;
     case 'q': cli->quiet = 1; break;
     case 'v': cli->verbose = 1; break;
@@ -346,6 +353,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
                                "--quiet", result_pool));
   if ((ci->cmd == DRAY_CMD_VERSION) && cli->paths->nelts)
     return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray version takes no arguments");
+  if (ci->cmd == DRAY_CMD_REPORT && !cli->help && (cli->paths->nelts != 1 || !cli->timeline))
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "usage: dray report --timeline FILE.svg REPORT.json");
   return DRAY_NO_ERROR;
 }
 
@@ -469,7 +479,9 @@ dray_completion_t *dray_cli_complete(int nwords, const char *const *words,
       add_if_prefix(c, apr_pstrcat(result_pool, "--", option_info(ci->opts[i])->name, NULL));
     return c;
   }
-  if (ci->cmd != DRAY_CMD_VERSION)
+  if (ci->cmd == DRAY_CMD_REPORT)
+    c->kind = DRAY_COMPLETE_FILES;
+  else if (ci->cmd != DRAY_CMD_VERSION)
     c->kind = DRAY_COMPLETE_DIRS;
   return c;
 }

@@ -7,38 +7,11 @@
 #include <apr_strings.h>
 
 #include "dray/joblog.h"
+#include "dray/xml.h"
 
 static double secs(apr_interval_time_t t)
 {
   return (double)t / APR_USEC_PER_SEC;
-}
-
-const char *dray_junit_escape(const char *text, apr_pool_t *result_pool)
-{
-  apr_size_t n = strlen(text), i, o = 0;
-  char *out = apr_palloc(result_pool, n * 6 + 1);
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)text[i];
-    const char *rep = NULL;
-    switch (c) {
-    case '&': rep = "&amp;"; break;
-    case '<': rep = "&lt;"; break;
-    case '>': rep = "&gt;"; break;
-    case '"': rep = "&quot;"; break;
-    case '\'': rep = "&apos;"; break;
-    default:
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-        continue; /* not allowed in XML 1.0 (ANSI escapes in logs) */
-    }
-    if (rep) {
-      memcpy(out + o, rep, strlen(rep));
-      o += strlen(rep);
-    } else {
-      out[o++] = (char)c;
-    }
-  }
-  out[o] = '\0';
-  return out;
 }
 
 /* "build: ok after 2 attempts, 3.2s" */
@@ -64,7 +37,7 @@ static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_po
   static const char *modes[] = {"", "run", "build", "push"};
   const char *x, *steps;
   x = apr_psprintf(p, "    <testcase classname=\"dray.%s\" name=\"%s\" time=\"%.3f\">\n",
-                   modes[run->mode], dray_junit_escape(job->image->name, p),
+                   modes[run->mode], dray_xml_escape(job->image->name, p),
                    secs(job->build_time + job->push_time));
   steps = apr_pstrcat(p, step(job, DRAY_PHASE_BUILD, p), "\n",
                       run->mode != DRAY_MODE_BUILD ? step(job, DRAY_PHASE_PUSH, p) : "",
@@ -75,17 +48,17 @@ static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_po
                                job->build_attempts, job->push_attempts),
                   dray_job_digest(job)
                       ? apr_psprintf(p, "        <property name=\"digest\" value=\"%s\"/>\n",
-                                     dray_junit_escape(dray_job_digest(job), p))
+                                     dray_xml_escape(dray_job_digest(job), p))
                       : "",
                   "      </properties>\n", NULL);
   if (job->state == DRAY_JOB_FAILED) {
     x = apr_pstrcat(p, x,
                     apr_psprintf(p, "      <failure type=\"%s\" message=\"%s\">%s%s</failure>\n",
                                  dray_outcome_word(job->outcome),
-                                 dray_junit_escape(job->error ? job->error : "failed", p),
-                                 dray_junit_escape(job->error ? job->error : "", p),
+                                 dray_xml_escape(job->error ? job->error : "failed", p),
+                                 dray_xml_escape(job->error ? job->error : "", p),
                                  job->log_path
-                                     ? dray_junit_escape(
+                                     ? dray_xml_escape(
                                            apr_pstrcat(p, "\n\nlog ", job->log_path, " (last lines):\n",
                                                        dray_joblog_tail(job->log_path,
                                                                         DRAY_JUNIT_LOG_LINES, p),
@@ -97,11 +70,11 @@ static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_po
     x = apr_pstrcat(p, x,
                     apr_psprintf(p, "      <skipped message=\"%s: %s\"/>\n",
                                  dray_job_state_word(run, job),
-                                 dray_junit_escape(job->error ? job->error
+                                 dray_xml_escape(job->error ? job->error
                                                               : dray_outcome_word(job->outcome), p)),
                     NULL);
   }
-  return apr_pstrcat(p, x, "      <system-out>", dray_junit_escape(steps, p),
+  return apr_pstrcat(p, x, "      <system-out>", dray_xml_escape(steps, p),
                      "</system-out>\n    </testcase>\n", NULL);
 }
 

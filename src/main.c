@@ -8,6 +8,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "dray/auth.h"
 #include "dray/build.h"
@@ -20,6 +21,7 @@
 #include "dray/file.h"
 #include "dray/github.h"
 #include "dray/junit.h"
+#include "dray/timeline.h"
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
@@ -287,6 +289,21 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   return DRAY_NO_ERROR;
 }
 
+/* dray report --timeline FILE.svg REPORT.json */
+static dray_error_t *report_command(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  const char *path = APR_ARRAY_IDX(cli->paths, 0, const char *);
+  json_error_t jerr;
+  json_t *report = json_load_file(path, 0, &jerr);
+  dray_error_t *err;
+  if (!report)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: not a JSON report: %s", path,
+                              jerr.line, jerr.text);
+  err = dray_timeline_write(cli->timeline, report, pool);
+  json_decref(report);
+  return err ? dray_error_quick_wrapf(err, "%s", path) : DRAY_NO_ERROR;
+}
+
 /* `dray __complete WORD... CURRENT`: one candidate a line; a last line
  * ":file" or ":dir" asks the shell for file or folder names too. Image names
  * come from the plan of the current folder (or -f), quietly. */
@@ -350,6 +367,12 @@ static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_c
     code = wrote(code, run, dray_report_write_json(cli->report, run, code, pool));
   if (cli->junit)
     code = wrote(code, run, dray_junit_write(cli->junit, run, pool));
+  if (cli->timeline) {
+    json_t *report = dray_report_json(run, code, pool);
+    code = wrote(code, run, report ? dray_timeline_write(cli->timeline, report, pool)
+                                   : dray_error_create(APR_ENOMEM, NULL, "out of memory"));
+    json_decref(report);
+  }
   return code;
 }
 
@@ -393,6 +416,9 @@ int main(int argc, const char *const *argv)
     }
     case DRAY_CMD_VERSION:
       dray_version_print(stdout, pool);
+      break;
+    case DRAY_CMD_REPORT:
+      code = finish_command(report_command(cli, pool), NULL, cli, NULL, pool);
       break;
     case DRAY_CMD_PLAN:
       code = finish_command(plan_command(cli, pool), NULL, cli, github_output(cli, pool), pool);

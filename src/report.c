@@ -159,21 +159,18 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   return o;
 }
 
-dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
-                                     int exit_code, apr_pool_t *scratch_pool)
+json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scratch_pool)
 {
   static const char *modes[] = {"", "run", "build", "push"};
   dray_run_counts_t c;
-  json_t *root, *images = json_array();
-  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
-  apr_status_t st;
+  json_t *images = json_array();
   int i;
 
   dray_run_count(&c, run);
   for (i = 0; i < run->jobs->nelts; i++)
     json_array_append_new(images, job_json(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *),
                                            scratch_pool));
-  root = json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
+  return json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
                    "s:{s:i, s:i, s:i, s:i, s:i}, s:o}",
                    "dray_version", DRAY_VERSION, "mode", modes[run->mode],
                    "start", time_or_null(run->start), "end", time_or_null(run->end),
@@ -185,6 +182,15 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                    "counts", "done", c.done, "failed", c.failed, "skipped", c.skipped,
                    "interrupted", c.interrupted, "total", run->jobs->nelts,
                    "images", images);
+}
+
+dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
+                                     int exit_code, apr_pool_t *scratch_pool)
+{
+  json_t *root = dray_report_json(run, exit_code, scratch_pool);
+  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_status_t st;
+
   if (!root)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
   if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {

@@ -20,6 +20,7 @@ typedef enum dray_command_t {
   DRAY_CMD_BUILD,
   DRAY_CMD_PUSH,
   DRAY_CMD_PLAN,
+  DRAY_CMD_REPORT,
   DRAY_CMD_VERSION,
   DRAY_CMD_HELP
 } dray_command_t;
@@ -45,6 +46,7 @@ typedef struct dray_cli_t {
   int no_cache;
   const char *report;
   const char *junit;                 /* --junit FILE, or NULL */
+  const char *timeline;              /* --timeline FILE.svg, or NULL */
   int dry_run;
   int quiet;
   int verbose;

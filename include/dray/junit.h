@@ -21,10 +21,6 @@ extern "C" {
 dray_error_t *dray_junit_write(const char *path, const dray_run_t *run,
                                apr_pool_t *scratch_pool);
 
-/* TEXT with &, <, >, " and ' escaped, and characters XML 1.0 cannot hold
- * (control characters other than tab, CR, LF) dropped. */
-const char *dray_junit_escape(const char *text, apr_pool_t *result_pool);
-
 #ifdef __cplusplus
 }
 #endif

@@ -37,7 +37,7 @@ check() {
     echo "ok: [$line] -> [$got]"
   fi
 }
-check "dray ''" "--help --version build help plan push run version"
+check "dray ''" "--help --version build help plan push report run version"
 check "dray pu" "push"
 check "dray run --pro" "--progress"
 check "dray run --progress ''" "auto live plain quiet"
@@ -51,4 +51,6 @@ check "dray run --skip w" "worker"
 check "dray run -f o" "other.yaml"
 check "dray run a" "api"                         # PATH: folders
 check "dray help p" "plan push"
+check "dray report --t" "--timeline"
+check "dray report --timeline x.svg o" "other.yaml"   # REPORT.json: files
 exit $failed

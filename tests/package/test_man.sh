@@ -21,7 +21,7 @@ help_opts() { # COMMAND: the options its --help lists
 help_opts run > "$work/run"
 [ "$(wc -l < "$work/run")" -gt 10 ] || { echo "dray run --help lists too few options"; exit 1; }
 : > "$work/all"
-for cmd in run build push plan; do help_opts $cmd >> "$work/all"; done
+for cmd in run build push plan report; do help_opts $cmd >> "$work/all"; done
 sort -u -o "$work/all" "$work/all"
 
 status=0

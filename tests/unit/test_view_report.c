@@ -19,6 +19,8 @@
 #include "dray/github.h"
 #include "dray/joblog.h"
 #include "dray/junit.h"
+#include "dray/timeline.h"
+#include "dray/xml.h"
 #include "dray/report.h"
 #include "dray/run.h"
 #include "dray/scheduler.h"
@@ -377,7 +379,7 @@ static void test_junit(void **state)
   assert_non_null(strstr(api, "push: not run"));
   /* One test case per image. */
   assert_null(strstr(strstr(xml, "name=\"web\"") + 1, "name=\"web\""));
-  assert_string_equal(dray_junit_escape("a\x1b[31m<\"'", pool), "a[31m&lt;&quot;&apos;");
+  assert_string_equal(dray_xml_escape("a\x1b[31m<\"'", pool), "a[31m&lt;&quot;&apos;");
   remove(path);
   remove(api_log);
   api_log = NULL;
@@ -430,9 +432,77 @@ static void test_colors(void **state)
   fclose(out);
 }
 
+static int count(const char *text, const char *what)
+{
+  int n = 0;
+  for (text = strstr(text, what); text; text = strstr(text + 1, what))
+    n++;
+  return n;
+}
+
+static void test_timeline(void **state)
+{
+  FILE *view = tmpfile();
+  dray_run_t *run = drive(DRAY_VIEW_QUIET, view, NULL);
+  json_t *report = dray_report_json(run, 1, pool), *bad = json_pack("{s:i}", "images", 3);
+  const char *svg, *web;
+  dray_error_t *err;
+  size_t i, j;
+  int attempts = 0;
+  (void)state;
+
+  dray_test_no_error(dray_timeline_svg(&svg, report, pool));
+  assert_int_equal(strncmp(svg, "<?xml", 5), 0);
+  assert_non_null(strstr(svg, "</svg>\n"));
+  /* An element per attempt, at the report's times. */
+  for (i = 0; i < json_array_size(json_object_get(report, "images")); i++) {
+    json_t *img = json_array_get(json_object_get(report, "images"), i);
+    json_t *as = json_object_get(img, "attempts");
+    for (j = 0; j < json_array_size(as); j++) {
+      json_t *a = json_array_get(as, j);
+      const char *want = apr_psprintf(
+          pool, "data-image=\"%s\" data-phase=\"%s\" data-number=\"%d\" data-result=\"%s\" "
+                "data-start=\"%.6f\" data-end=\"%.6f\"",
+          json_string_value(json_object_get(img, "name")),
+          json_string_value(json_object_get(a, "phase")),
+          (int)json_integer_value(json_object_get(a, "number")),
+          json_string_value(json_object_get(a, "result")),
+          json_number_value(json_object_get(a, "start")), json_number_value(json_object_get(a, "end")));
+      if (!strstr(svg, want))
+        fail_msg("no element %s in\n%s", want, svg);
+      attempts++;
+    }
+  }
+  assert_int_equal(attempts, 4);
+  assert_int_equal(count(svg, "<rect class=\"attempt "), attempts);
+  /* web's push waited between its attempts: one wait, from the failed one's end. */
+  assert_int_equal(count(svg, "<rect class=\"wait\" data-image"), 1);
+  /* Two builds at once: two builder lanes; one pusher lane. */
+  assert_non_null(strstr(svg, "builds (2 of 2 slots)"));
+  assert_non_null(strstr(svg, "pushes (1 of 1 slots)"));
+  assert_non_null(strstr(svg, "data-image=\"api\" data-phase=\"build\" data-number=\"1\" "
+                              "data-result=\"exit\""));
+  assert_non_null(strstr(svg, "class=\"attempt build failed\" data-image=\"api\""));
+  /* web ended last: its bars are the critical path, api's are not. */
+  web = strstr(svg, "class=\"attempt push ok critical\" data-image=\"web\"");
+  assert_non_null(web);
+  assert_null(strstr(svg, "failed critical\" data-image=\"api\""));
+  assert_non_null(strstr(svg, "data-curve=\"builds\""));
+  assert_non_null(strstr(svg, "data-curve=\"throughput\""));
+
+  err = dray_timeline_svg(&svg, bad, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  dray_error_clear(err);
+  json_decref(bad);
+  json_decref(report);
+  fclose(view);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_timeline),
     cmocka_unit_test(test_github_actions),
     cmocka_unit_test(test_junit),
     cmocka_unit_test(test_colors),
