@@ -179,7 +179,13 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
     break;
   case K_REGISTRY: {
     const char *normalized;
-    dray_error_t *err = dray_ref_check_registry(&normalized, value, result_pool);
+    dray_error_t *err;
+    if (source == DRAY_SOURCE_FLAG) {
+      /* Checked by the plan with the other input problems (plan.c). */
+      *FIELD(s, info, const char *) = apr_pstrdup(result_pool, value);
+      break;
+    }
+    err = dray_ref_check_registry(&normalized, value, result_pool);
     if (err) {
       dray_error_t *out = dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: %s", where, err->message);
       dray_error_clear(err);
@@ -200,6 +206,14 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
     int added = 0;
     if (!*tags)
       *tags = apr_array_make(result_pool, 2, sizeof(const char *));
+    if (source == DRAY_SOURCE_FLAG) {
+      /* -t is repeatable: one tag each, checked by the plan with the
+       * other input problems, all reported together. */
+      if (!*value)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs a tag", where);
+      APR_ARRAY_PUSH(*tags, const char *) = copy;
+      break;
+    }
     for (tag = apr_strtok(copy, ", \t", &last); tag; tag = apr_strtok(NULL, ", \t", &last)) {
       if (!dray_ref_is_valid_tag(tag))
         return dray_error_createf(DRAY_ERR_USAGE, NULL,

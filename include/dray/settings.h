@@ -97,8 +97,9 @@ const char *dray_setting_keys(apr_pool_t *result_pool);
 const char *dray_setting_source_word(dray_setting_source_t source);
 
 /* Set ID from VALUE, a word as a flag, a variable or a YAML scalar gives it
- * (tags: one tag or several separated by "," or blanks, added to those set
- * before), checked: a DRAY_ERR_USAGE error "WHERE needs ..., not 'VALUE'"
+ * (tags: added to those set before; from a flag one tag, left for the plan
+ * to check with the other input problems; from elsewhere one or several
+ * separated by "," or blanks, checked here), checked: a DRAY_ERR_USAGE error "WHERE needs ..., not 'VALUE'"
  * when it is not a value ID takes. SOURCE and WHERE are recorded. */
 dray_error_t *dray_settings_set(dray_settings_t *settings, dray_setting_id_t id,
                                 const char *value, dray_setting_source_t source,
