@@ -31,16 +31,11 @@ static const char *env(const char *name, apr_pool_t *pool)
   return apr_env_get(&v, name, pool) == APR_SUCCESS ? v : NULL;
 }
 
-int dray_color_wanted(FILE *stream)
+int dray_color_wanted(FILE *stream, apr_pool_t *scratch_pool)
 {
-  apr_pool_t *pool;
-  int on;
-  apr_pool_create(&pool, NULL);
-  on = dray_color_decide(dray_platform_is_terminal(stream), env("TERM", pool),
-                         env("NO_COLOR", pool), env("CLICOLOR_FORCE", pool),
-                         env("FORCE_COLOR", pool));
-  apr_pool_destroy(pool);
-  return on;
+  return dray_color_decide(dray_platform_is_terminal(stream), env("TERM", scratch_pool),
+                           env("NO_COLOR", scratch_pool), env("CLICOLOR_FORCE", scratch_pool),
+                           env("FORCE_COLOR", scratch_pool));
 }
 
 dray_color_t dray_color_of_event(dray_event_kind_t kind)

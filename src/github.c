@@ -10,6 +10,7 @@
 
 #include "dray/file.h"
 #include "dray/joblog.h"
+#include "dray/strbuf.h"
 
 #define LOG_GROUP_LINES 200
 
@@ -20,15 +21,10 @@ struct dray_github_t {
   apr_pool_t *pool;      /* cleared per event */
 };
 
-int dray_github_active(void)
+int dray_github_active(apr_pool_t *scratch_pool)
 {
-  apr_pool_t *pool;
   char *v;
-  int on;
-  apr_pool_create(&pool, NULL);
-  on = apr_env_get(&v, "GITHUB_ACTIONS", pool) == APR_SUCCESS && strcmp(v, "true") == 0;
-  apr_pool_destroy(pool);
-  return on;
+  return apr_env_get(&v, "GITHUB_ACTIONS", scratch_pool) == APR_SUCCESS && strcmp(v, "true") == 0;
 }
 
 dray_github_t *dray_github_create(FILE *out, const char *summary_path, const char *workdir,
@@ -146,41 +142,40 @@ static void write_summary(dray_github_t *gh, const dray_run_t *run)
   apr_pool_t *p = gh->pool;
   apr_file_t *f;
   dray_run_counts_t c;
-  const char *md;
+  dray_strbuf_t md;
   int i;
 
   dray_run_count(&c, run);
-  md = apr_psprintf(p, "### dray %s: %d of %d %s, %d failed, %d skipped, %d interrupted in "
-                       "%.1fs\n\n| image | status | build | push | attempts | digest |\n"
-                       "| --- | --- | ---: | ---: | ---: | --- |\n",
-                    run->mode == DRAY_MODE_BUILD ? "build" : run->mode == DRAY_MODE_PUSH ? "push" : "run",
-                    c.done, run->jobs->nelts, run->mode == DRAY_MODE_BUILD ? "built" : "pushed",
-                    c.failed, c.skipped, c.interrupted,
-                    (double)(run->end - run->start) / APR_USEC_PER_SEC);
+  dray_strbuf_init(&md, 4096, p);
+  dray_strbuf_appendf(&md, "### dray %s: %d of %d %s, %d failed, %d skipped, %d interrupted in "
+                           "%.1fs\n\n| image | status | build | push | attempts | digest |\n"
+                           "| --- | --- | ---: | ---: | ---: | --- |\n",
+                      run->mode == DRAY_MODE_BUILD ? "build" : run->mode == DRAY_MODE_PUSH ? "push" : "run",
+                      c.done, run->jobs->nelts, run->mode == DRAY_MODE_BUILD ? "built" : "pushed",
+                      c.failed, c.skipped, c.interrupted,
+                      (double)(run->end - run->start) / APR_USEC_PER_SEC);
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    const char *status = dray_job_state_word(run, job);
-    const char *mark = job->state == DRAY_JOB_DONE ? "✅" : job->state == DRAY_JOB_FAILED ? "❌" : "⚠️";
-    md = apr_pstrcat(
-        p, md,
-        apr_psprintf(p, "| `%s` | %s %s | %s | %s | %d/%d | %s |\n", md_cell(job->image->name, p),
-                     mark, status,
-                     job->build_attempts ? apr_psprintf(p, "%.1fs", (double)job->build_time / APR_USEC_PER_SEC) : "-",
-                     job->push_attempts ? apr_psprintf(p, "%.1fs", (double)job->push_time / APR_USEC_PER_SEC) : "-",
-                     job->build_attempts, job->push_attempts,
-                     dray_job_digest(job) ? apr_pstrcat(p, "`", dray_job_digest(job), "`", NULL) : "-"),
-        NULL);
+    /* ✅ done, ❌ failed, ⚠️ skipped or interrupted */
+    const char *mark = job->state == DRAY_JOB_DONE     ? "\xe2\x9c\x85"
+                       : job->state == DRAY_JOB_FAILED ? "\xe2\x9d\x8c"
+                                                       : "\xe2\x9a\xa0\xef\xb8\x8f";
+    dray_strbuf_appendf(&md, "| `%s` | %s %s | %s | %s | %d/%d | %s |\n", md_cell(job->image->name, p),
+                        mark, dray_job_state_word(run, job),
+                        job->build_attempts ? apr_psprintf(p, "%.1fs", (double)job->build_time / APR_USEC_PER_SEC) : "-",
+                        job->push_attempts ? apr_psprintf(p, "%.1fs", (double)job->push_time / APR_USEC_PER_SEC) : "-",
+                        job->build_attempts, job->push_attempts,
+                        dray_job_digest(job) ? apr_pstrcat(p, "`", dray_job_digest(job), "`", NULL) : "-");
   }
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
     if (job->state != DRAY_JOB_DONE && job->error)
-      md = apr_pstrcat(p, md, i ? "" : "", "\n**", md_cell(job->image->name, p), "**: ",
-                       md_cell(job->error, p), "\n", NULL);
+      dray_strbuf_appendf(&md, "\n**%s**: %s\n", md_cell(job->image->name, p), md_cell(job->error, p));
   }
-  md = apr_pstrcat(p, md, "\n", NULL);
+  dray_strbuf_appendf(&md, "\n");
   if (apr_file_open(&f, gh->summary_path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
                     APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS) {
-    apr_file_puts(md, f);
+    apr_file_write_full(f, md.data, md.len, NULL);
     apr_file_close(f);
   } else {
     fprintf(gh->out, "::warning::dray cannot append to the step summary %s\n",
@@ -222,9 +217,8 @@ dray_sink_t dray_github_sink(dray_github_t *gh)
   return sink;
 }
 
-void dray_github_errors(dray_github_t *gh, const dray_error_t *err, apr_pool_t *scratch_pool)
+void dray_github_errors(dray_github_t *gh, const dray_error_t *err)
 {
-  (void)scratch_pool;
   for (; err; err = err->child) {
     const char *msg = err->message, *c1, *c2;
     if (!msg)

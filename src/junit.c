@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "dray/joblog.h"
+#include "dray/strbuf.h"
 #include "dray/xml.h"
 
 static double secs(apr_interval_time_t t)
@@ -80,7 +81,9 @@ static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_po
 
 dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool_t *scratch_pool)
 {
-  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL), *xml;
+  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_pool_t *iterpool;
+  dray_strbuf_t xml;
   dray_run_counts_t c;
   apr_time_exp_t e;
   apr_file_t *f;
@@ -89,7 +92,8 @@ dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool
 
   dray_run_count(&c, run);
   apr_time_exp_gmt(&e, run->start);
-  xml = apr_psprintf(scratch_pool,
+  dray_strbuf_init(&xml, 8192, scratch_pool);
+  dray_strbuf_appendf(&xml,
                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<testsuites name=\"dray\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" "
                      "time=\"%.3f\">\n"
@@ -99,16 +103,20 @@ dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool
                      secs(run->end - run->start), run->jobs->nelts, c.failed,
                      c.skipped + c.interrupted, secs(run->end - run->start), e.tm_year + 1900,
                      e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
-  for (i = 0; i < run->jobs->nelts; i++)
-    xml = apr_pstrcat(scratch_pool, xml,
-                      testcase(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *), scratch_pool),
-                      NULL);
-  xml = apr_pstrcat(scratch_pool, xml, "  </testsuite>\n</testsuites>\n", NULL);
+  apr_pool_create(&iterpool, scratch_pool);
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const char *tc;
+    apr_pool_clear(iterpool);
+    tc = testcase(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *), iterpool);
+    dray_strbuf_append(&xml, tc, strlen(tc));
+  }
+  apr_pool_destroy(iterpool);
+  dray_strbuf_appendf(&xml, "  </testsuite>\n</testsuites>\n");
 
   DRAY_APR_ERR(apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
                              APR_FPROT_OS_DEFAULT, scratch_pool),
                "cannot write JUnit report %s", tmp);
-  st = apr_file_write_full(f, xml, strlen(xml), NULL);
+  st = apr_file_write_full(f, xml.data, xml.len, NULL);
   apr_file_close(f);
   if (st != APR_SUCCESS)
     return dray_error_wrap_apr(st, "cannot write JUnit report %s", tmp);

@@ -200,7 +200,7 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
 static dray_github_t *github_output(const dray_cli_t *cli, apr_pool_t *pool)
 {
   char *summary = NULL, *workdir = NULL;
-  if (!dray_github_active())
+  if (!dray_github_active(pool))
     return NULL;
   if (apr_env_get(&summary, "GITHUB_STEP_SUMMARY", pool) != APR_SUCCESS)
     summary = NULL;
@@ -356,7 +356,7 @@ static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_c
   if (err)
     dray_error_print(err, "dray: error: ");
   if (err && gh)
-    dray_github_errors(gh, err, pool);
+    dray_github_errors(gh, err);
   code = dray_exit_code(err, run);
   dray_error_clear(err);
   if (!run)

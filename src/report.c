@@ -32,7 +32,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                apr_pool_t *scratch_pool)
 {
   dray_run_counts_t c;
-  int i, w = 5, color = dray_color_wanted(out);
+  int i, w = 5, color = dray_color_wanted(out, scratch_pool);
 
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);

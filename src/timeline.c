@@ -1,7 +1,6 @@
 /* timeline.c — the SVG timeline of a run, from its JSON report. */
 #include "dray/timeline.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,7 +222,7 @@ static const char *bar_class(const bar_t *b)
   }
 }
 
-static const char *nice_step(double dur, apr_pool_t *p, double *step)
+static void nice_step(double dur, double *step)
 {
   static const double steps[] = {0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600};
   size_t i;
@@ -233,7 +232,6 @@ static const char *nice_step(double dur, apr_pool_t *p, double *step)
       *step = steps[i];
       break;
     }
-  return apr_psprintf(p, "%g", *step);
 }
 
 static const char *human_rate(double bps, apr_pool_t *p)
@@ -305,7 +303,6 @@ dray_error_t *dray_timeline_svg(const char **svg_p, const struct json_t *report,
   tl_t tl;
   apr_pool_t *p = result_pool;
   dray_strbuf_t out;
-  const char *step_word;
   static const char *const kind_name[K_COUNT] = {"builder", "pusher", "retry wait"};
   static const char *const section[K_COUNT] = {"builds", "pushes", "retry waits"};
   double y, step, t, dur, rate[BUCKETS], max_rate = 0, lanes_top, lanes_bottom, cy0, cscale;
@@ -351,8 +348,7 @@ dray_error_t *dray_timeline_svg(const char **svg_p, const struct json_t *report,
       dur, (int)num(report, "max_running_builds", 0), (int)num(report, "max_running_pushes", 0));
 
   /* Time grid and axis. */
-  step_word = nice_step(dur, p, &step);
-  (void)step_word;
+  nice_step(dur, &step);
   for (i = 0; (t = i * step) <= dur + 1e-9; i++) {
     double x = x_of(&tl, tl.t0 + t);
     dray_strbuf_appendf(&out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"

@@ -54,7 +54,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
     mode = dray_platform_is_terminal(stream) ? DRAY_VIEW_LIVE : DRAY_VIEW_PLAIN;
   v->mode = mode;
   v->verbose = verbose;
-  v->color = dray_color_wanted(stream);
+  v->color = dray_color_wanted(stream, pool);
   v->long_pool = pool;
   apr_pool_create(&v->pool, pool);
   return v;

@@ -31,7 +31,7 @@ int dray_color_decide(int is_terminal, const char *term, const char *no_color,
                       const char *clicolor_force, const char *force_color);
 
 /* The rule for STREAM in this process's environment. */
-int dray_color_wanted(FILE *stream);
+int dray_color_wanted(FILE *stream, apr_pool_t *scratch_pool);
 
 dray_color_t dray_color_of_event(dray_event_kind_t kind);
 dray_color_t dray_color_of_state(dray_job_state_t state);

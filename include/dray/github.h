@@ -26,7 +26,7 @@ extern "C" {
 typedef struct dray_github_t dray_github_t;
 
 /* Whether the environment says this is a GitHub Actions job. */
-int dray_github_active(void);
+int dray_github_active(apr_pool_t *scratch_pool);
 
 /* Workflow commands go to OUT; the step summary is appended to
  * SUMMARY_PATH (NULL: none). File paths in annotations are made relative to
@@ -38,7 +38,7 @@ dray_sink_t dray_github_sink(dray_github_t *gh);
 
 /* One "::error" per link of ERR (input and usage errors, before a run):
  * with file= and line= when the message starts "PATH:LINE: ". */
-void dray_github_errors(dray_github_t *gh, const dray_error_t *err, apr_pool_t *scratch_pool);
+void dray_github_errors(dray_github_t *gh, const dray_error_t *err);
 
 /* A workflow command's data and property values, escaped ("%", CR, LF;
  * properties also ":" and ","). */

@@ -324,7 +324,7 @@ static void test_github_actions(void **state)
   err = dray_error_compose(
       dray_error_createf(DRAY_ERR_INPUT, NULL, "/ci/work/compose.yaml:5: x-dray.pushers needs a whole number"),
       dray_error_createf(DRAY_ERR_INPUT, NULL, "no image found: 100%% empty"));
-  dray_github_errors(gh, err, pool);
+  dray_github_errors(gh, err);
   dray_error_clear(err);
   text = slurp(out);
   assert_non_null(strstr(text, "::error file=compose.yaml,line=5,title=dray%3A input error::"
