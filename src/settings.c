@@ -32,31 +32,34 @@ typedef struct setting_info_t {
   size_t offset;
   int min, max;
   const char *choices;  /* "auto|engine|cli" */
+  int not_in_compose;   /* a repository's compose file may not set it */
 } setting_info_t;
 
 #define AT(field) offsetof(dray_settings_t, field)
 
 static const setting_info_t table[DRAY_SETTING_COUNT] = {
-  {DRAY_SETTING_REGISTRY, "registry", "--registry", "DRAY_REGISTRY", K_REGISTRY, AT(registry), 0, 0, NULL},
-  {DRAY_SETTING_TAGS, "tags", "--tag", "DRAY_TAGS", K_TAGS, AT(tags), 0, 0, NULL},
-  {DRAY_SETTING_BUILDERS, "builders", "--builders", "DRAY_BUILDERS", K_INT, AT(builders), 1, 1024, NULL},
-  {DRAY_SETTING_PUSHERS, "pushers", "--pushers", "DRAY_PUSHERS", K_INT, AT(pushers), 1, 256, NULL},
-  {DRAY_SETTING_RETRIES, "retries", "--retries", "DRAY_RETRIES", K_INT, AT(retries), 0, 100, NULL},
+  {DRAY_SETTING_REGISTRY, "registry", "--registry", "DRAY_REGISTRY", K_REGISTRY, AT(registry), 0, 0, NULL, 0},
+  {DRAY_SETTING_TAGS, "tags", "--tag", "DRAY_TAGS", K_TAGS, AT(tags), 0, 0, NULL, 0},
+  {DRAY_SETTING_BUILDERS, "builders", "--builders", "DRAY_BUILDERS", K_INT, AT(builders), 1, 1024, NULL, 0},
+  {DRAY_SETTING_PUSHERS, "pushers", "--pushers", "DRAY_PUSHERS", K_INT, AT(pushers), 1, 256, NULL, 0},
+  {DRAY_SETTING_RETRIES, "retries", "--retries", "DRAY_RETRIES", K_INT, AT(retries), 0, 100, NULL, 0},
   {DRAY_SETTING_BUILD_RETRIES, "build-retries", "--build-retries", "DRAY_BUILD_RETRIES", K_INT,
-   AT(build_retries), 0, 100, NULL},
+   AT(build_retries), 0, 100, NULL, 0},
   {DRAY_SETTING_RETRY_DELAY, "retry-delay", "--retry-delay", "DRAY_RETRY_DELAY", K_SECONDS,
-   AT(retry_delay), 0, 3600, NULL},
+   AT(retry_delay), 0, 3600, NULL, 0},
   {DRAY_SETTING_STALL_TIMEOUT, "stall-timeout", "--stall-timeout", "DRAY_STALL_TIMEOUT", K_INT,
-   AT(stall_timeout), 0, 86400, NULL},
-  {DRAY_SETTING_NETWORK, "network", "--network", "DRAY_NETWORK", K_STRING, AT(network), 0, 0, NULL},
-  {DRAY_SETTING_PLATFORM, "platform", "--platform", "DRAY_PLATFORM", K_STRING, AT(platform), 0, 0, NULL},
+   AT(stall_timeout), 0, 86400, NULL, 0},
+  {DRAY_SETTING_NETWORK, "network", "--network", "DRAY_NETWORK", K_STRING, AT(network), 0, 0, NULL, 0},
+  {DRAY_SETTING_PLATFORM, "platform", "--platform", "DRAY_PLATFORM", K_STRING, AT(platform), 0, 0, NULL, 0},
+  /* The program dray runs on this machine: the user's choice, never a
+   * cloned repository's (x-dray). */
   {DRAY_SETTING_ENGINE_CMD, "engine-cmd", "--engine-cmd", "DRAY_ENGINE_CMD", K_STRING, AT(engine_cmd),
-   0, 0, NULL},
+   0, 0, NULL, 1},
   {DRAY_SETTING_PUSH_DRIVER, "push-driver", "--push-driver", "DRAY_PUSH_DRIVER", K_CHOICE,
-   AT(push_driver), 0, 0, "auto|engine|cli"},
+   AT(push_driver), 0, 0, "auto|engine|cli", 0},
   {DRAY_SETTING_PROGRESS, "progress", "--progress", "DRAY_PROGRESS", K_CHOICE, AT(progress), 0, 0,
-   "auto|live|plain|quiet"},
-  {DRAY_SETTING_LOG_DIR, "log-dir", "--log-dir", "DRAY_LOG_DIR", K_STRING, AT(log_dir), 0, 0, NULL},
+   "auto|live|plain|quiet", 0},
+  {DRAY_SETTING_LOG_DIR, "log-dir", "--log-dir", "DRAY_LOG_DIR", K_STRING, AT(log_dir), 0, 0, NULL, 0},
 };
 
 static const char *const source_words[] = {"unset", "default", "config file", "compose x-dray",
@@ -171,6 +174,10 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
 {
   const setting_info_t *info = &table[id];
 
+  if (source == DRAY_SOURCE_COMPOSE && info->not_in_compose)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "%s: a compose file cannot choose the program dray runs here; use "
+                              "%s, %s or the config file", where, info->flag, info->env);
   switch (info->kind) {
   case K_STRING:
     if (!*value)

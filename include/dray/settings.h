@@ -11,6 +11,9 @@
  * option's name ("stall-timeout"), the variable is DRAY_ and the key in
  * capitals with "_" for "-" (DRAY_STALL_TIMEOUT). Only the tags' option is
  * singular (--tag, repeatable; key "tags", DRAY_TAGS="latest,1.4").
+ * engine-cmd names a program dray runs on this machine: a compose file (a
+ * cloned repository's) may not set it; the user's flag, variable and config
+ * file may.
  */
 #ifndef DRAY_SETTINGS_H
 #define DRAY_SETTINGS_H

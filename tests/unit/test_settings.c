@@ -73,6 +73,17 @@ static void test_environment(void **state)
   assert_string_equal(s.where[DRAY_SETTING_BUILDERS], "DRAY_BUILDERS");
   assert_int_equal(s.pushers, DRAY_SETTING_UNSET);
 
+  /* A repository's compose file does not pick the program dray runs. */
+  {
+    dray_error_t *e = dray_settings_set(&s, DRAY_SETTING_ENGINE_CMD, "/tmp/evil", DRAY_SOURCE_COMPOSE,
+                                        "x-dray.engine-cmd", pool);
+    assert_non_null(e);
+    assert_non_null(strstr(e->message, "x-dray.engine-cmd: a compose file cannot choose"));
+    dray_error_clear(e);
+    dray_test_no_error(dray_settings_set(&s, DRAY_SETTING_ENGINE_CMD, "podman", DRAY_SOURCE_CONFIG,
+                                         "config.yaml:1", pool));
+  }
+
   /* Every bad variable is named, all at once. */
   dray_settings_init(&s);
   err = dray_settings_from_env(&s, fake_env, (void *)bad, pool);
