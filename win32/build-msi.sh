@@ -23,6 +23,8 @@ for t in wixl msibuild msiinfo; do
     die "$t not found; apt-get install -y --no-install-recommends wixl msitools"
 done
 [ -f "$exe" ] || die "$exe not found; run win32/cross-build.sh $build_dir first"
+notices=$build_dir/THIRD-PARTY-NOTICES.txt
+[ -s "$notices" ] || die "$notices not found; run win32/cross-build.sh $build_dir first"
 version=$(sed -n 's/^#define DRAY_VERSION "\([0-9.]*\)".*/\1/p' \
   "$build_dir/include/dray/version.h" 2>/dev/null | head -n1)
 [ -n "$version" ] || die "no DRAY_VERSION in $build_dir/include/dray/version.h"
@@ -52,8 +54,9 @@ sed -e '/<Environment /,/\/>/d' -e '/<WixVariable /d' -e '/<UIRef /d' \
     -e 's/ Platform="x64"//' "$wxs" > "$work/dray.wxs"
 grep -q '<Environment \|<UIRef ' "$work/dray.wxs" && die "could not remove what wixl does not know"
 cp "$exe" "$work/dray.exe"
+cp "$notices" "$work/THIRD-PARTY-NOTICES.txt"
 (cd "$work" && wixl -a x64 -D Version="$version" -D DrayExe=dray.exe -D LicenseRtf=LICENSE.rtf \
-   -o dray.msi dray.wxs)
+   -D NoticesTxt=THIRD-PARTY-NOTICES.txt -o dray.msi dray.wxs)
 
 # The component that holds dray.exe carries the PATH entry, as in the .wxs.
 component=$(msiinfo export "$work/dray.msi" File | awk -F'\t' '$1 == "dray.exe" {print $2}')

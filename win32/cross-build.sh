@@ -252,6 +252,27 @@ else
 fi
 [ "${DRAY_DEPS_ONLY:-0}" = 1 ] && { log "done in $(( $(now) - t_start )) s"; exit 0; }
 
+# The licenses of what dray.exe links statically, from the upstream tarballs
+# of the source packages used: BUILD_DIR/THIRD-PARTY-NOTICES.txt, which the
+# MSI installs (win32/build-msi.sh). cmocka is only in the tests.
+notices() {
+  local p tarball f
+  printf 'dray.exe includes the following software, statically linked.\r\n'
+  for p in apr apr-util expat curl jansson libyaml; do
+    tarball=$(awk '/^Files:/ {on = 1; next} on && /^ / {print $3} on && !/^ / {on = 0}' \
+                "$srcdir/${DSC[$p]}" | grep '\.orig\.tar\.[a-z0-9]*$' | head -n1)
+    [ -n "$tarball" ] && [ -f "$srcdir/$tarball" ] || die "no upstream tarball for $p"
+    printf '\r\n======== %s (%s) ========\r\n' "$p" "${DSC[$p]%.dsc}"
+    for f in $(tar -tf "$srcdir/$tarball" |
+               grep -E '^[^/]+/(LICENSE|NOTICE|COPYING|License)(\.txt)?$' | sort); do
+      printf '\r\n---- %s ----\r\n' "${f#*/}"
+      tar -xOf "$srcdir/$tarball" "$f" | sed 's/\r*$/\r/'
+    done
+  done
+}
+notices > "$build_dir/THIRD-PARTY-NOTICES.txt.new" &&
+  mv "$build_dir/THIRD-PARTY-NOTICES.txt.new" "$build_dir/THIRD-PARTY-NOTICES.txt"
+
 # ---- 3. dray ------------------------------------------------------------------
 export DRAY_MINGW_PREFIX=$prefix
 t=$(now)

@@ -43,6 +43,8 @@ prop() { table "$msi" Property | awk -F'\t' -v k="$1" '$1 == k {print $2}'; }
 exe_comp=$(table "$msi" File | awk -F'\t' '$3 == "dray.exe" {print $2}')
 [ -n "$exe_comp" ] || fail "no dray.exe in the File table"
 table "$msi" File | awk -F'\t' '$3 == "LICENSE.rtf"' | grep -q . || fail "no LICENSE.rtf in the File table"
+table "$msi" File | awk -F'\t' '$3 == "THIRD-PARTY-NOTICES.txt"' | grep -q . ||
+  fail "no THIRD-PARTY-NOTICES.txt in the File table"
 comp=$(table "$msi" Component | awk -F'\t' -v c="$exe_comp" '$1 == c')
 [ "$(echo "$comp" | cut -f3)" = BINDIR ] || fail "dray.exe's component is not in BINDIR: $comp"
 [ $(( $(echo "$comp" | cut -f4) & 256 )) = 256 ] || fail "dray.exe's component is not 64-bit: $comp"
@@ -78,6 +80,10 @@ step "install $version"
 run msiexec /i "$(winpath "$work/dray.msi")" /qn || fail "msiexec /i exited with $?"
 [ -f "$installed" ] || fail "dray.exe not in C:\\Program Files\\dray\\bin"
 [ -f "$prefix/drive_c/Program Files/dray/LICENSE.rtf" ] || fail "no LICENSE.rtf installed"
+for lib in apr apr-util expat curl jansson libyaml; do
+  grep -q "^======== $lib (" "$prefix/drive_c/Program Files/dray/THIRD-PARTY-NOTICES.txt" ||
+    fail "THIRD-PARTY-NOTICES.txt lacks $lib"
+done
 [ "$(path_entries)" = 1 ] || fail "the system PATH names the bin folder $(path_entries) times"
 
 step "run from the bin folder"
