@@ -459,7 +459,7 @@ dray_completion_t *dray_cli_complete(int nwords, const char *const *words,
     cur = "";
   } else if (nwords >= 4 && strcmp(words[nwords - 2], "=") == 0) {
     prev = words[nwords - 3];
-  } else if (nwords >= 2 && nwords - 2 >= 1) {
+  } else if (nwords >= 3) {
     prev = words[nwords - 2];
   }
   if (prev && (o = option_with_value(prev)) != NULL && accepts(ci, o->optch)) {

@@ -284,7 +284,8 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   print_plan(stdout, plan, pool);
   if (cli->verbose) {
     printf("\nsettings not at their defaults:\n");
-    dray_settings_print(stdout, &plan->settings, pool);
+    if (dray_settings_print(stdout, &plan->settings, pool) == 0)
+      printf("  (none: every setting has its default)\n");
   }
   return DRAY_NO_ERROR;
 }

@@ -377,14 +377,16 @@ const char *dray_settings_value_word(const dray_settings_t *s, dray_setting_id_t
   }
 }
 
-void dray_settings_print(FILE *out, const dray_settings_t *s, apr_pool_t *scratch_pool)
+int dray_settings_print(FILE *out, const dray_settings_t *s, apr_pool_t *scratch_pool)
 {
-  int i;
+  int i, n = 0;
   for (i = 0; i < DRAY_SETTING_COUNT; i++) {
     if (s->source[i] <= DRAY_SOURCE_DEFAULT)
       continue;
+    n++;
     fprintf(out, "  %-14s %-24s %s (%s)\n", table[i].key,
             dray_settings_value_word(s, (dray_setting_id_t)i, scratch_pool),
             dray_setting_source_word(s->source[i]), s->where[i] ? s->where[i] : "?");
   }
+  return n;
 }

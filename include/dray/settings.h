@@ -141,8 +141,8 @@ void dray_settings_resolve(dray_settings_t *out, const dray_settings_t *flags,
                            const dray_settings_t *config, apr_pool_t *result_pool);
 
 /* One line per setting that does not have its default value's source:
- * "  builders       8        environment (DRAY_BUILDERS)". */
-void dray_settings_print(FILE *out, const dray_settings_t *settings, apr_pool_t *scratch_pool);
+ * "  builders       8        environment (DRAY_BUILDERS)"; how many. */
+int dray_settings_print(FILE *out, const dray_settings_t *settings, apr_pool_t *scratch_pool);
 
 /* The value of ID as a word ("8", "latest, 1.4", "-" when unset). */
 const char *dray_settings_value_word(const dray_settings_t *settings, dray_setting_id_t id,
