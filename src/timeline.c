@@ -342,10 +342,13 @@ dray_error_t *dray_timeline_svg(const char **svg_p, const struct json_t *report,
       "</style>\n"
       "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n"
       "<text x=\"10\" y=\"20\" class=\"head\" font-size=\"14\">dray %s: %d images in %.1fs "
-      "(at most %d builds and %d pushes at once)</text>\n",
+      "(at most %d %s and %d %s at once)</text>\n",
       WIDTH, cy0 + 70, WIDTH, cy0 + 70, tl.t0, tl.t1,
       dray_xml_escape(str(report, "mode") ? str(report, "mode") : "run", p), tl.images->nelts,
-      dur, (int)num(report, "max_running_builds", 0), (int)num(report, "max_running_pushes", 0));
+      dur, (int)num(report, "max_running_builds", 0),
+      (int)num(report, "max_running_builds", 0) == 1 ? "build" : "builds",
+      (int)num(report, "max_running_pushes", 0),
+      (int)num(report, "max_running_pushes", 0) == 1 ? "push" : "pushes");
 
   /* Time grid and axis. */
   nice_step(dur, &step);

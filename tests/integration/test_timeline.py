@@ -48,6 +48,11 @@ class TimelineTest(drayt.DrayTestCase):
                 spans.sort()
                 for (s0, e0), (s1, e1) in zip(spans, spans[1:]):
                     self.assertLessEqual(e0, s1 + 1e-6, f"{phase} lane overlaps")
+        # The push throughput is drawn when the report knows bytes pushed.
+        curves = {p.get("data-curve") for p in root.iter(SVG + "path")}
+        self.assertTrue({"builds", "pushes"} <= curves, curves)
+        if sum(img["bytes_pushed"] for img in report["images"]) > 0:
+            self.assertIn("throughput", curves)
         # The chain app FROM base ended last: both on the critical path.
         critical = {b.get("data-image") for b in bars if "critical" in b.get("class").split()}
         last = max(report["images"], key=lambda i: max(a["end"] for a in i["attempts"]))["name"]
