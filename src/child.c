@@ -1,5 +1,6 @@
 /* child.c — run a child process to completion, draining its output. */
 #include "dray/child.h"
+#include "dray/pools.h"
 
 #include <string.h>
 
@@ -189,7 +190,7 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
                               spec->argv[0]);
 
-  apr_pool_create(&run_pool, scratch_pool);
+  run_pool = dray_pool_create_sub(scratch_pool);
   err = run_child(result, spec, result_pool, run_pool);
   /* The registration's cleanup runs first (it was registered after the
    * process and its pipes) and takes the token's lock: once it returns, no
@@ -210,14 +211,58 @@ const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *
   return apr_pstrmemdup(result_pool, out + start, n - start);
 }
 
+/* One argument as a POSIX shell word: bare when every byte is harmless,
+ * else in single quotes ('\'' for a quote), or, when it holds a control
+ * character, as $'...' with escapes, so that the command stays on one line
+ * (a newline cannot forge a second command line in a log). */
+static const char *shell_word(const char *a, apr_pool_t *pool)
+{
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *c;
+  int plain = *a != '\0', control = 0;
+  apr_size_t n = 0;
+  char *out, *o;
+
+  for (c = (const unsigned char *)a; *c; c++, n++) {
+    if (*c < 0x20 || *c == 0x7f)
+      control = 1;
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+          || strchr("_@%+=:,./-", *c) || *c >= 0x80))
+      plain = 0;
+  }
+  if (plain)
+    return a;
+  out = o = apr_palloc(pool, 4 * n + 4);
+  if (control)
+    *o++ = '$';
+  *o++ = '\'';
+  for (c = (const unsigned char *)a; *c; c++) {
+    if (!control && *c == '\'') {
+      memcpy(o, "'\\''", 4);
+      o += 4;
+    } else if (control && (*c == '\'' || *c == '\\')) {
+      *o++ = '\\';
+      *o++ = (char)*c;
+    } else if (control && (*c < 0x20 || *c == 0x7f)) {
+      *o++ = '\\';
+      *o++ = 'x';
+      *o++ = hex[*c >> 4];
+      *o++ = hex[*c & 15];
+    } else {
+      *o++ = (char)*c;
+    }
+  }
+  *o++ = '\'';
+  *o = '\0';
+  return out;
+}
+
 const char *dray_child_argv_string(const char *const *argv, apr_pool_t *result_pool)
 {
   const char *out = "";
   int i;
   for (i = 0; argv[i]; i++) {
-    const char *a = argv[i];
-    if (!*a || strpbrk(a, " \t\"'"))
-      a = apr_psprintf(result_pool, "\"%s\"", a);
+    const char *a = shell_word(argv[i], result_pool);
     out = i ? apr_pstrcat(result_pool, out, " ", a, NULL) : a;
   }
   return out;

@@ -1,6 +1,7 @@
 /* cli.c — option parsing with apr_getopt_long (after curl's tool_getparam.c:
  * one table, one switch, errors that name the option). */
 #include "dray/cli.h"
+#include "dray/settings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,15 +38,20 @@ enum {
   OPT_NO_VERIFY,
   OPT_EVENTS,
   OPT_JUNIT,
-  OPT_TIMELINE
+  OPT_TIMELINE,
+  OPT_GLOBAL_SLOTS,
+  OPT_BUILDERS_MAX,
+  OPT_PUSHERS_MAX
 };
 
 static const apr_getopt_option_t options[] = {
   {"file", 'f', 1, "FILE  compose file: every service with build: is an image"},
   {"registry", OPT_REGISTRY, 1, "HOST[:PORT][/NAMESPACE]  prefix for image names"},
   {"tag", 't', 1, "TAG  tag to build and push (repeatable; default latest)"},
-  {"builders", 'j', 1, "N  builds at once (default: number of CPUs)"},
-  {"pushers", 'p', 1, "N  pushes at once (default 3)"},
+  {"builders", 'j', 1, "N|auto  builds at once (default auto: from the CPUs, adding while they idle)"},
+  {"pushers", 'p', 1, "N|auto  pushes at once (default auto: from 2, adding while throughput grows)"},
+  {"builders-max", OPT_BUILDERS_MAX, 1, "N  at most this many builds with -j auto (default 4 per CPU)"},
+  {"pushers-max", OPT_PUSHERS_MAX, 1, "N  at most this many pushes with -p auto (default 8)"},
   {"retries", OPT_RETRIES, 1, "N  push attempts beyond the first (default 2)"},
   {"build-retries", OPT_BUILD_RETRIES, 1, "N  build attempts beyond the first (default 0)"},
   {"retry-delay", OPT_RETRY_DELAY, 1, "SECONDS  first backoff delay, doubled per attempt (default 2)"},
@@ -57,6 +63,7 @@ static const apr_getopt_option_t options[] = {
   {"insecure-registry", OPT_INSECURE, 1, "HOST  talk plain HTTP / unverified TLS to HOST (repeatable)"},
   {"skip-existing", OPT_SKIP_EXISTING, 0, "push nothing the registry already serves for this image"},
   {"no-verify", OPT_NO_VERIFY, 0, "do not check pushed digests against the registry"},
+  {"global-slots", OPT_GLOBAL_SLOTS, 1, "NAME[:N]  share N push slots (default 2) with every dray on this machine using NAME"},
   {"events", OPT_EVENTS, 1, "json  one JSON event per line on stdout (summary goes to stderr)"},
   {"build-arg", OPT_BUILD_ARG, 1, "K=V  build argument (repeatable)"},
   {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
@@ -79,21 +86,26 @@ static const apr_getopt_option_t options[] = {
 /* Which options each command accepts (by optch): exactly those it uses
  * (main.c), so that an option that would be ignored is a usage error that
  * names it instead. build takes no push option, push no build option. */
-static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_RETRIES, OPT_BUILD_RETRIES,
+static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
+                               OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
+                               OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
-static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILD_RETRIES, OPT_RETRY_DELAY,
+static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
+                                 OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
-static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_RETRIES, OPT_RETRY_DELAY,
+static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
+                                OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
+                                OPT_GLOBAL_SLOTS,
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
                                 OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
@@ -138,6 +150,8 @@ static const struct {
 } setting_opts[] = {
   {OPT_REGISTRY, DRAY_SETTING_REGISTRY}, {'t', DRAY_SETTING_TAGS},
   {'j', DRAY_SETTING_BUILDERS}, {'p', DRAY_SETTING_PUSHERS},
+  {OPT_BUILDERS_MAX, DRAY_SETTING_BUILDERS_MAX}, {OPT_PUSHERS_MAX, DRAY_SETTING_PUSHERS_MAX},
+  {OPT_GLOBAL_SLOTS, DRAY_SETTING_GLOBAL_SLOTS},
   {OPT_RETRIES, DRAY_SETTING_RETRIES}, {OPT_BUILD_RETRIES, DRAY_SETTING_BUILD_RETRIES},
   {OPT_RETRY_DELAY, DRAY_SETTING_RETRY_DELAY}, {OPT_STALL_TIMEOUT, DRAY_SETTING_STALL_TIMEOUT},
   {OPT_NETWORK, DRAY_SETTING_NETWORK}, {OPT_PLATFORM, DRAY_SETTING_PLATFORM},
@@ -388,25 +402,26 @@ static void add_if_prefix(dray_completion_t *c, const char *word)
 }
 
 /* The values of option O: its argument's name in the help says what they
- * are. Lower-case words ("auto|engine|cli", "json") are the values
- * themselves; FILE and PATH are files, DIR folders, PATTERN image names. */
+ * are. Lower-case words ("auto|engine|cli", "json", the auto of "N|auto")
+ * are the values themselves; FILE and PATH are files, DIR folders, PATTERN
+ * image names. */
 static void complete_value(dray_completion_t *c, const apr_getopt_option_t *o, const char *head,
                            const char *cur, apr_pool_t *pool)
 {
   const char *desc = o->description;
   apr_size_t n = strcspn(desc, " ");
-  char *arg = apr_pstrndup(pool, desc, n), *last, *w;
-  int literal = 1;
-  apr_size_t i;
+  char *arg = apr_pstrndup(pool, desc, n), *copy = apr_pstrdup(pool, arg), *last, *w;
 
-  for (i = 0; i < n; i++)
-    if (!((arg[i] >= 'a' && arg[i] <= 'z') || arg[i] == '|' || arg[i] == '-'))
-      literal = 0;
   c->prefix = apr_pstrcat(pool, head, cur, NULL);
-  if (literal) {
-    for (w = apr_strtok(arg, "|", &last); w; w = apr_strtok(NULL, "|", &last))
+  /* The lower-case words among the alternatives ("N|auto": auto). */
+  for (w = apr_strtok(copy, "|", &last); w; w = apr_strtok(NULL, "|", &last)) {
+    const char *p;
+    for (p = w; *p && ((*p >= 'a' && *p <= 'z') || *p == '-'); p++)
+      ;
+    if (!*p)
       add_if_prefix(c, apr_pstrcat(pool, head, w, NULL));
-  } else if (strcmp(arg, "FILE") == 0 || strcmp(arg, "PATH") == 0) {
+  }
+  if (strcmp(arg, "FILE") == 0 || strcmp(arg, "PATH") == 0) {
     c->kind = DRAY_COMPLETE_FILES;
   } else if (strcmp(arg, "DIR") == 0) {
     c->kind = DRAY_COMPLETE_DIRS;

@@ -462,9 +462,9 @@ static void do_flags(parser_t *p, const char *keyword, const apr_array_header_t 
   }
 }
 
-static void instruction(parser_t *p, const char *text, int line)
+/* WORDS are TEXT's words, at least one. */
+static void instruction(parser_t *p, const char *text, const apr_array_header_t *words, int line)
 {
-  apr_array_header_t *words = split_words(text, p->esc, p->spool);
   const char *keyword = APR_ARRAY_IDX(words, 0, const char *);
   int in_stage = p->df->stages->nelts > 0;
 
@@ -611,7 +611,7 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
   }
 
   while (i < lines->nelts) {
-    apr_array_header_t *buf, *delims, *strip;
+    apr_array_header_t *buf, *delims, *strip, *words;
     int start, d;
 
     if (blank_or_comment(&APR_ARRAY_IDX(lines, i, line_t))) {
@@ -636,14 +636,16 @@ dray_error_t *dray_dockerfile_parse_string(dray_dockerfile_t **dockerfile, const
         i++;
     }
     APR_ARRAY_PUSH(buf, char) = '\0';
+    words = split_words(buf->elts, p.esc, scratch_pool);
+    if (words->nelts == 0)
+      continue; /* only escape characters and blanks (a stray "\" at the end) */
     last_line = start;
-    instruction(&p, buf->elts, start);
+    instruction(&p, buf->elts, words, start);
 
     /* Heredoc bodies are content, not instructions. */
     delims = apr_array_make(scratch_pool, 1, sizeof(const char *));
     strip = apr_array_make(scratch_pool, 1, sizeof(int));
     {
-      apr_array_header_t *words = split_words(buf->elts, p.esc, scratch_pool);
       const char *kw = APR_ARRAY_IDX(words, 0, const char *);
       if (ascii_casecmp(kw, "run") == 0 || ascii_casecmp(kw, "copy") == 0
           || ascii_casecmp(kw, "add") == 0)

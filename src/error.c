@@ -1,5 +1,6 @@
 /* error.c — error chains, each chain owning one pool. */
 #include "dray/error.h"
+#include "dray/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,7 +131,8 @@ void dray_error_print(const dray_error_t *err, const char *prefix)
 {
   for (; err; err = err->child)
     if (err->message)
-      fprintf(stderr, "%s%s\n", prefix ? prefix : "", err->message);
+      fprintf(stderr, "%s%s\n", prefix ? prefix : "",
+              dray_text_printable(err->message, err->pool));
   fflush(stderr);
 }
 

@@ -1,5 +1,6 @@
 /* events.c — the JSON event stream. */
 #include "dray/events.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ dray_events_t *dray_events_create(FILE *out, int njobs, apr_pool_t *pool)
   e->out = out;
   e->njobs = njobs;
   e->last_progress = apr_pcalloc(pool, sizeof(apr_time_t) * (apr_size_t)(njobs + 1));
-  apr_pool_create(&e->pool, pool);
+  e->pool = dray_pool_create_sub(pool);
   return e;
 }
 

@@ -7,6 +7,8 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "dray/platform.h"
+
 int dray_file_is_regular(const char *path, apr_pool_t *scratch_pool)
 {
   apr_finfo_t finfo;
@@ -42,6 +44,13 @@ dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
                            APR_FPROT_OS_DEFAULT, result_pool);
   if (status == APR_SUCCESS) {
     status = apr_file_info_get(&finfo, APR_FINFO_SIZE, file);
+    if (status == APR_SUCCESS && finfo.size > DRAY_FILE_MAX_SIZE) {
+      apr_file_close(file);
+      return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                "%s: too large to be a%s%s (%" APR_OFF_T_FMT " bytes; at most "
+                                "%d MiB)", path, what ? " " : " file", what ? what : "",
+                                finfo.size, DRAY_FILE_MAX_SIZE / (1024 * 1024));
+    }
     if (status == APR_SUCCESS) {
       *len = (apr_size_t)finfo.size;
       *text = apr_palloc(result_pool, *len + 1);
@@ -83,4 +92,63 @@ const char *dray_file_read_line(const char *path, apr_pool_t *result_pool)
     end--;
   *end = '\0';
   return *start ? start : NULL;
+}
+
+/* One component's verdict: COMPONENT is PATH itself (FINAL) or one of its
+ * folders. */
+static dray_error_t *check_one(const char *path, const char *component, int final,
+                               int want_dir, const char *what, int *missing,
+                               apr_pool_t *scratch_pool)
+{
+  dray_path_kind_t kind;
+  int mine;
+  apr_status_t st = dray_platform_path_kind(&kind, &mine, component, scratch_pool);
+  const char *subject = final ? "" : apr_pstrcat(scratch_pool, " ", component, NULL);
+
+  *missing = 0;
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "%s %s: cannot look at %s", what, path, component);
+  if (kind == DRAY_PATH_MISSING) {
+    *missing = 1;
+    return DRAY_NO_ERROR;
+  }
+  if (kind == DRAY_PATH_LINK)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "%s %s:%s is a symbolic link; dray writes logs and reports "
+                              "only where no link leads (remove it or choose another path)",
+                              what, path, subject);
+  if (!final && kind != DRAY_PATH_DIR)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s %s:%s is not a folder", what, path,
+                              subject);
+  if (final && want_dir && kind != DRAY_PATH_DIR)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s %s: not a folder", what, path);
+  if (final && !want_dir && kind != DRAY_PATH_FILE)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s %s: not a regular file", what, path);
+  if (!mine)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "%s %s:%s belongs to another user; dray writes only in "
+                              "folders and files of its own user", what, path, subject);
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_file_check_output(const char *path, int want_dir, const char *what,
+                                     apr_pool_t *scratch_pool)
+{
+  const char *root, *rest = path;
+  int missing = 0;
+
+  /* Every folder of a relative path, from the current folder down: the
+   * part a repository can shape. An absolute path is the user's choice. */
+  if (apr_filepath_root(&root, &rest, 0, scratch_pool) == APR_ERELATIVE) {
+    apr_size_t i, len = strlen(path);
+    for (i = 1; i < len; i++) {
+      if ((path[i] == '/' || path[i] == '\\') && path[i - 1] != '/' && path[i - 1] != '\\') {
+        DRAY_ERR(check_one(path, apr_pstrmemdup(scratch_pool, path, i), 0, want_dir, what,
+                           &missing, scratch_pool));
+        if (missing)
+          return DRAY_NO_ERROR;
+      }
+    }
+  }
+  return check_one(path, path, 1, want_dir, what, &missing, scratch_pool);
 }

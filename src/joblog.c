@@ -1,5 +1,6 @@
 /* joblog.c — per-image log files. */
 #include "dray/joblog.h"
+#include "dray/pools.h"
 
 #include <apr_file_info.h>
 #include <apr_strings.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "dray/file.h"
+#include "dray/platform.h"
 
 static const char *log_name(const char *name, apr_pool_t *pool)
 {
@@ -16,6 +18,48 @@ static const char *log_name(const char *name, apr_pool_t *pool)
     if (*p == '/' || *p == '\\' || *p == ':')
       *p = '+';
   return apr_pstrcat(pool, n, ".log", NULL);
+}
+
+/* The files a job's log path stands for: the log and the build's --iidfile
+ * (written by the engine's client, which follows links). */
+static const char *const log_suffixes[] = {"", ".iid"};
+
+dray_error_t *dray_joblog_check(const dray_run_t *run, const char *log_dir,
+                                apr_pool_t *scratch_pool)
+{
+  dray_error_t *err = DRAY_NO_ERROR;
+  apr_pool_t *iterpool;
+  int i;
+  size_t k;
+
+  DRAY_ERR(dray_file_check_output(log_dir, 1, "--log-dir", scratch_pool));
+  iterpool = dray_pool_create_sub(scratch_pool);
+  for (i = 0; i < run->jobs->nelts; i++) {
+    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
+    char *path;
+    apr_pool_clear(iterpool);
+    if (apr_filepath_merge(&path, log_dir, log_name(job->image->name, iterpool), 0, iterpool)
+        != APR_SUCCESS)
+      continue; /* dray_joblog_prepare says so */
+    for (k = 0; k < sizeof(log_suffixes) / sizeof(log_suffixes[0]); k++) {
+      dray_path_kind_t kind;
+      int mine;
+      const char *file = apr_pstrcat(iterpool, path, log_suffixes[k], NULL);
+      if (dray_platform_path_kind(&kind, &mine, file, iterpool) != APR_SUCCESS
+          || kind == DRAY_PATH_MISSING)
+        continue;
+      if (kind != DRAY_PATH_FILE || !mine)
+        err = dray_error_compose(
+            err, dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                    "%s: log file %s is %s; dray does not write through it "
+                                    "(remove it)", job->image->name, file,
+                                    kind == DRAY_PATH_LINK ? "a symbolic link"
+                                    : kind != DRAY_PATH_FILE ? "not a regular file"
+                                                             : "another user's"));
+    }
+  }
+  apr_pool_destroy(iterpool);
+  return err;
 }
 
 dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
@@ -27,7 +71,7 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
 
   DRAY_APR_ERR(apr_dir_make_recursive(log_dir, APR_FPROT_OS_DEFAULT, scratch_pool),
                "cannot create log folder %s", log_dir);
-  apr_pool_create(&iterpool, scratch_pool);
+  iterpool = dray_pool_create_sub(scratch_pool);
   for (i = 0; i < run->jobs->nelts; i++) {
     dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
     char *path;
@@ -38,9 +82,9 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
                             result_pool);
     if (st != APR_SUCCESS)
       return dray_error_wrap_apr(st, "%s: bad log path", job->image->name);
-    /* Start each run with an empty log: what it holds is this run's. */
-    st = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
-                       APR_FPROT_OS_DEFAULT, iterpool);
+    /* Start each run with an empty log: what it holds is this run's. Never
+     * through a link; readable by the owner only (build arguments). */
+    st = dray_platform_open_private(&f, path, APR_FOPEN_TRUNCATE, iterpool);
     if (st != APR_SUCCESS)
       return dray_error_wrap_apr(st, "%s: cannot create log %s", job->image->name, path);
     apr_file_close(f);
@@ -52,9 +96,7 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
 
 dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool)
 {
-  DRAY_APR_ERR(apr_file_open(log, job->log_path,
-                             APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
-                             APR_FPROT_OS_DEFAULT, pool),
+  DRAY_APR_ERR(dray_platform_open_private(log, job->log_path, APR_FOPEN_APPEND, pool),
                "cannot open log %s", job->log_path);
   return DRAY_NO_ERROR;
 }

@@ -31,6 +31,7 @@
 #include "dray/push_engine.h"
 #include "dray/registry.h"
 #include "dray/report.h"
+#include "dray/slots.h"
 #include "dray/version.h"
 #include "dray/view.h"
 
@@ -180,6 +181,42 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   return DRAY_NO_ERROR;
 }
 
+/* The limits the run starts with, and which of them move (auto). */
+static void set_limits(dray_sched_options_t *o, const dray_settings_t *st)
+{
+  memset(&o->adapt, 0, sizeof(o->adapt));
+  o->adapt.builders_min = o->adapt.pushers_min = 1;
+  o->adapt.builders_max = st->builders_max;
+  o->adapt.pushers_max = st->pushers_max;
+  o->adapt.gain = 0.10;
+  o->adapt.adapt_builders = st->builders == DRAY_SETTING_AUTO;
+  o->adapt.adapt_pushers = st->pushers == DRAY_SETTING_AUTO;
+  /* Builds start one per CPU; pushes at 2, below where uplinks choke. */
+  o->builders = o->adapt.adapt_builders ? dray_platform_cpu_count() : st->builders;
+  o->pushers = o->adapt.adapt_pushers ? 2 : st->pushers;
+  if (o->adapt.adapt_builders && o->builders > o->adapt.builders_max)
+    o->builders = o->adapt.builders_max;
+  if (o->adapt.adapt_pushers && o->pushers > o->adapt.pushers_max)
+    o->pushers = o->adapt.pushers_max;
+  o->cpu_times = dray_platform_cpu_times;
+}
+
+/* Each image's build time in the last run's report (the --report file
+ * before this run replaces it), in plan order; 0 where unknown. */
+static const double *build_estimates(const dray_plan_t *plan, const char *report,
+                                     apr_pool_t *pool)
+{
+  apr_hash_t *times = dray_report_read_build_seconds(report, pool);
+  double *est = apr_pcalloc(pool, sizeof(double) * (apr_size_t)(plan->images->nelts + 1));
+  int i;
+  for (i = 0; i < plan->images->nelts; i++) {
+    const double *d = apr_hash_get(times, APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name,
+                                   APR_HASH_KEY_STRING);
+    est[i] = d ? *d : 0;
+  }
+  return est;
+}
+
 /* An explicit engine reaches the CLI children too: "K=V" entries, NULL-ended. */
 static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
 {
@@ -192,8 +229,18 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   return (const char *const *)env->elts;
 }
 
-/* Everything before the first job: options, platform, push side, logs.
- * *RUN is set once the run exists. */
+/* Where a run writes (logs, report) is checked before anything starts: a
+ * cloned repository must not make dray write through a link it committed.
+ * Every problem together; DRAY_ERR_INPUT (exit 2). */
+static dray_error_t *check_outputs(const dray_run_t *run, const dray_cli_t *cli,
+                                   apr_pool_t *pool)
+{
+  dray_error_t *err = dray_joblog_check(run, run->plan->settings.log_dir, pool);
+  if (cli->report)
+    err = dray_error_compose(err, dray_report_check_path(cli->report, pool));
+  return err;
+}
+
 /* GitHub Actions output, when dray runs in a GitHub Actions job: workflow
  * commands on stdout (stderr when stdout carries --events json), the step
  * summary where GITHUB_STEP_SUMMARY says. */
@@ -210,6 +257,8 @@ static dray_github_t *github_output(const dray_cli_t *cli, apr_pool_t *pool)
   return dray_github_create(cli->events_json ? stderr : stdout, summary, workdir, pool);
 }
 
+/* Everything before the first job: options, platform, push side, logs.
+ * *RUN is set once the run exists. */
 static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_github_t *gh,
                                  apr_pool_t *pool)
 {
@@ -227,12 +276,14 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   int nsinks = 0;
 
   DRAY_ERR(load_plan(&plan, cli, pool));
+  run = dray_run_create(plan, mode, pool);
+  if (!cli->dry_run) /* a dry run writes nothing */
+    DRAY_ERR(check_outputs(run, cli, pool));
 
   memset(&po, 0, sizeof(po));
   memset(&bo, 0, sizeof(bo));
   /* The settings in force (command line, x-dray, defaults: settings.c). */
-  po.sched.builders = plan->settings.builders;
-  po.sched.pushers = plan->settings.pushers;
+  set_limits(&po.sched, &plan->settings);
   po.sched.push_retries = plan->settings.retries;
   po.sched.build_retries = plan->settings.build_retries;
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
@@ -245,6 +296,11 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   bo.env = child_env(cli, pool);
   po.build = &bo;
   po.handle_interrupts = 1;
+  po.sched.build_estimates = build_estimates(plan, cli->report, pool);
+  /* docker's engine uploads a layer once per repository pushed at once and
+   * mounts it only from a finished push (podman pushes on its own). */
+  po.sched.layer_aware_push =
+      dray_engine_cmd_kind(plan->settings.engine_cmd) == DRAY_ENGINE_CMD_DOCKER;
 
   if (!cli->dry_run) {
     if (dray_platform_init(&warning, pool) != APR_SUCCESS)
@@ -255,9 +311,11 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   if (mode != DRAY_MODE_BUILD) {
     DRAY_ERR(setup_push(&pusher, bo.env, cli, &plan->settings, pool));
     po.pusher = &pusher;
+    if (plan->settings.global_slots && !cli->dry_run)
+      DRAY_ERR(dray_slots_open(&po.slots, plan->settings.global_slots,
+                               plan->settings.global_slot_count, NULL, pool));
   }
 
-  run = dray_run_create(plan, mode, pool);
   if (cli->dry_run) {
     print_plan(stdout, plan, pool);
     printf("\nwhat a run with -j %d -p %d would start, in order:\n", po.sched.builders,

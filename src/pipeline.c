@@ -45,7 +45,8 @@ typedef enum msg_type_t {
   PIPE_MSG_INTERRUPT,
   PIPE_MSG_FINISHED,
   PIPE_MSG_NOT_STARTED,
-  PIPE_MSG_PROGRESS
+  PIPE_MSG_PROGRESS,
+  PIPE_MSG_PUSH_BEGAN
 } msg_type_t;
 
 typedef struct msg_t {
@@ -53,13 +54,14 @@ typedef struct msg_t {
   int job;                        /* index, or -1 */
   dray_phase_t phase;
   dray_interrupt_kind_t interrupt;
+  apr_time_t when;                /* PIPE_MSG_PUSH_BEGAN */
   dray_attempt_result_t result;   /* PIPE_MSG_FINISHED; strings in POOL */
   dray_push_progress_t progress;  /* PIPE_MSG_PROGRESS; status is a static word */
   apr_pool_t *pool;               /* owns the message; NULL for the tick */
 } msg_t;
 
 /* Posted by the ticker again and again: never freed. */
-static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT,
+static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT, 0,
                          {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0},
                          {0, 0, 0, 0, 0, NULL}, NULL};
 
@@ -77,7 +79,7 @@ static msg_t *msg_new(pipeline_t *p, msg_type_t type, int job, dray_phase_t phas
 {
   apr_pool_t *pool;
   msg_t *m;
-  apr_pool_create(&pool, p->msg_parent);
+  pool = dray_pool_create_sub(p->msg_parent);
   m = apr_pcalloc(pool, sizeof(*m));
   m->type = type;
   m->job = job;
@@ -170,8 +172,29 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
 {
   progress_baton_t pb = {p, job->image->index, 0};
   dray_push_image_result_t res;
-  dray_error_t *err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel,
-                                      on_push_progress, &pb, m->pool, scratch_pool);
+  dray_error_t *err;
+  int slot = -1;
+
+  if (p->opts->slots) {
+    msg_t *began;
+    /* The attempt begins when it holds a machine-wide slot. */
+    err = dray_slots_acquire(&slot, p->opts->slots, p->cancel);
+    if (err) {
+      m->result.outcome = dray_error_has(err, DRAY_ERR_CANCELLED) ? DRAY_OUTCOME_CANCELLED
+                                                                : DRAY_OUTCOME_NOT_STARTED;
+      return err;
+    }
+    began = msg_new(p, PIPE_MSG_PUSH_BEGAN, job->image->index, DRAY_PHASE_PUSH);
+    began->when = apr_time_now();
+    post(p, began);
+    if (log)
+      apr_file_printf(log, "dray: holding push slot %d of %s\n", slot,
+                      dray_slots_describe(p->opts->slots, scratch_pool));
+  }
+  err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel, on_push_progress,
+                        &pb, m->pool, scratch_pool);
+  if (slot >= 0)
+    dray_slots_release(p->opts->slots, slot);
   m->result.outcome = res.outcome;
   m->result.retry_after = res.retry_after;
   m->result.tag_digests = res.tag_digests;
@@ -302,6 +325,9 @@ static void dispatch(dray_sched_t *sched, const msg_t *m)
   case PIPE_MSG_PROGRESS:
     dray_sched_progress(sched, m->job, &m->progress);
     break;
+  case PIPE_MSG_PUSH_BEGAN:
+    dray_sched_push_began(sched, m->job, m->when);
+    break;
   }
 }
 
@@ -311,10 +337,16 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
 {
   pipeline_t *p = apr_pcalloc(scratch_pool, sizeof(*p));
   unsigned n = (unsigned)run->jobs->nelts + 1;
-  int nbuild = run->mode == DRAY_MODE_PUSH ? 0 : opts->sched.builders;
-  int npush = run->mode == DRAY_MODE_BUILD ? 0 : opts->sched.pushers;
+  /* With auto limits, as many threads as the limits may grow to. */
+  int nbuild = run->mode == DRAY_MODE_PUSH ? 0
+             : opts->sched.adapt.adapt_builders ? opts->sched.adapt.builders_max
+                                                : opts->sched.builders;
+  int npush = run->mode == DRAY_MODE_BUILD ? 0
+            : opts->sched.adapt.adapt_pushers ? opts->sched.adapt.pushers_max
+                                              : opts->sched.pushers;
   apr_thread_t *ticker = NULL;
   dray_runner_t runner;
+  dray_sched_options_t sched_opts;
   dray_sched_t *sched;
   dray_error_t *err = DRAY_NO_ERROR;
   apr_status_t st, rv;
@@ -326,11 +358,15 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   p->opts = opts;
   p->deferred = apr_array_make(scratch_pool, 4, sizeof(deferred_t));
   run->verify = npush && opts->pusher->verify && opts->pusher->registry;
+  if (npush && opts->slots)
+    run->global_slots = dray_slots_describe(opts->slots, result_pool);
   runner.start = runner_start;
   runner.drain = runner_drain;
   runner.cancel = runner_cancel;
   runner.baton = p;
-  sched = dray_sched_create(run, &opts->sched, &runner, NULL, result_pool);
+  sched_opts = opts->sched;
+  sched_opts.push_slots = npush && opts->slots;
+  sched = dray_sched_create(run, &sched_opts, &runner, NULL, result_pool);
   for (i = 0; i < nsinks; i++)
     dray_sched_add_sink(sched, &sinks[i]);
 

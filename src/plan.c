@@ -5,6 +5,7 @@
  * one error chain instead of stopping at the first.
  */
 #include "dray/plan.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -258,7 +259,7 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
     }
   }
 
-  apr_pool_create(&iterpool, pool);
+  iterpool = dray_pool_create_sub(pool);
   for (i = 0; i < list->nelts; i++) {
     const dir_entry_t *de = &APR_ARRAY_IDX(list, i, dir_entry_t);
     const char *sub, *sub_name, *part;
@@ -311,7 +312,7 @@ static void discover(ctx_t *ctx, const char *path)
   base = strrchr(abs, '/');
   base = base ? base + 1 : abs;
 
-  apr_pool_create(&pool, ctx->scratch);
+  pool = dray_pool_create_sub(ctx->scratch);
   {
     /* "dir/" shows as "dir", so that subfolders show as "dir/sub". */
     char *shown = apr_pstrdup(pool, path);
@@ -532,6 +533,10 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
         dray_error_clear(err);
         continue;
       }
+      /* The last FROM of the stages built is where the image's layers
+       * start: what it shares with others built from the same base. */
+      if (strcmp(r->instruction, "FROM") == 0 && strcmp(r->ref, "scratch") != 0)
+        e->img->base = apr_pstrdup(ctx->pool, dray_ref_normalized_name(ref, iterpool));
       dep = apr_hash_get(by_norm, dray_ref_normalized_name(ref, iterpool), APR_HASH_KEY_STRING);
       if (!dep || dep == e || ref->digest)
         continue;
@@ -550,6 +555,28 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
           apr_psprintf(ctx->scratch, "%s:%d: %s %s", e->img->dockerfile, r->line,
                        r->instruction, r->ref);
     }
+  }
+}
+
+/* Which image of the run each base names (after ordering: final indices). */
+static void link_bases(ctx_t *ctx, apr_array_header_t *images)
+{
+  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
+  int i;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->selected && !e->bad && e->norm)
+      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e->img);
+  }
+  for (i = 0; i < images->nelts; i++) {
+    dray_image_t *img = APR_ARRAY_IDX(images, i, dray_image_t *);
+    const dray_image_t *b = img->base ? apr_hash_get(by_norm, img->base, APR_HASH_KEY_STRING)
+                                      : NULL;
+    int k, edge = 0;
+    /* Only when it is an edge: FROM c:v9 is not the c:latest built here. */
+    for (k = 0; b && k < img->deps->nelts; k++)
+      edge |= APR_ARRAY_IDX(img->deps, k, int) == b->index;
+    img->base_image = edge ? b : NULL;
   }
 }
 
@@ -748,9 +775,9 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   else
     dray_settings_init(&cli);
   ctx.opts = opts;
-  apr_pool_create(&ctx.pool, result_pool);
-  apr_pool_create(&ctx.scratch, scratch_pool);
-  apr_pool_create(&iterpool, ctx.scratch);
+  ctx.pool = dray_pool_create_sub(result_pool);
+  ctx.scratch = dray_pool_create_sub(scratch_pool);
+  iterpool = dray_pool_create_sub(ctx.scratch);
   ctx.entries = apr_array_make(ctx.scratch, 16, sizeof(entry_t *));
 
   if (opts->compose_file) {
@@ -802,6 +829,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   }
   plan = apr_pcalloc(ctx.pool, sizeof(*plan));
   plan->images = order_images(&ctx);
+  link_bases(&ctx, plan->images);
   plan->settings = settings;
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;

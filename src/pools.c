@@ -24,6 +24,14 @@ apr_pool_t *dray_pool_create_root(void)
   return pool;
 }
 
+apr_pool_t *dray_pool_create_sub(apr_pool_t *parent)
+{
+  apr_pool_t *pool = NULL;
+  if (apr_pool_create_ex(&pool, parent, dray_pool_abort, NULL) != APR_SUCCESS)
+    dray_pool_abort(APR_ENOMEM);
+  return pool;
+}
+
 apr_status_t dray_pool_create_threadsafe(apr_pool_t **pool_p, apr_pool_t *parent)
 {
   apr_allocator_t *allocator;
@@ -33,7 +41,7 @@ apr_status_t dray_pool_create_threadsafe(apr_pool_t **pool_p, apr_pool_t *parent
 
   if ((st = apr_allocator_create(&allocator)))
     return st;
-  if ((st = apr_pool_create_ex(&pool, parent, NULL, allocator))) {
+  if ((st = apr_pool_create_ex(&pool, parent, dray_pool_abort, allocator))) {
     apr_allocator_destroy(allocator);
     return st;
   }

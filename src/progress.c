@@ -87,6 +87,19 @@ static apr_int64_t json_int(json_t *obj, const char *key)
   return json_is_integer(v) ? (apr_int64_t)json_integer_value(v) : -1;
 }
 
+/* A byte count as the engine sent it, within [0, DRAY_PROGRESS_MAX_BYTES];
+ * absent or negative is 0. */
+static apr_int64_t byte_count(json_t *detail, const char *key)
+{
+  apr_int64_t v = json_int(detail, key);
+  return v < 0 ? 0 : v > DRAY_PROGRESS_MAX_BYTES ? DRAY_PROGRESS_MAX_BYTES : v;
+}
+
+static apr_int64_t add_saturating(apr_int64_t a, apr_int64_t b)
+{
+  return b > APR_INT64_MAX - a ? APR_INT64_MAX : a + b;
+}
+
 /* Apply one layer message; returns whether it counts as progress. */
 static int layer_message(dray_progress_t *p, const char *id, const char *status,
                          json_t *detail)
@@ -106,8 +119,8 @@ static int layer_message(dray_progress_t *p, const char *id, const char *status,
   else if (!strcmp(status, "Waiting"))
     l->state = LAYER_WAITING;
   else if (!strcmp(status, "Pushing")) {
-    apr_int64_t cur = json_int(detail, "current");
-    apr_int64_t tot = json_int(detail, "total");
+    apr_int64_t cur = byte_count(detail, "current");
+    apr_int64_t tot = byte_count(detail, "total");
     int advanced = l->state != LAYER_PUSHING || cur > l->current;
     l->state = LAYER_PUSHING;
     if (tot > 0)
@@ -261,8 +274,8 @@ void dray_progress_snapshot(const dray_progress_t *p, dray_push_progress_t *out)
     if (l->total > 0 && (done > l->total || l->state == LAYER_DONE))
       done = l->total;
     if (l->total > 0 || l->current > 0) {
-      out->bytes_done += done;
-      out->bytes_total += l->total > 0 ? l->total : l->current;
+      out->bytes_done = add_saturating(out->bytes_done, done);
+      out->bytes_total = add_saturating(out->bytes_total, l->total > 0 ? l->total : l->current);
     }
     out->layers_total++;
     if (l->state == LAYER_DONE)

@@ -1,5 +1,6 @@
 /* push_engine.c — push through the Engine API with a byte-level watchdog. */
 #include "dray/push_engine.h"
+#include "dray/pools.h"
 
 #include <string.h>
 
@@ -220,7 +221,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
 
   /* Everything of this request (handle, headers, cancel registration)
    * lives in a pool of its own and goes with it, on every path. */
-  apr_pool_create(&reqpool, scratch_pool);
+  reqpool = dray_pool_create_sub(scratch_pool);
   ctx = apr_pcalloc(scratch_pool, sizeof(*ctx));
   ctx->req = req;
   ctx->pool = scratch_pool;

@@ -7,6 +7,7 @@
 #include <apr_cstr.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <apr_thread_mutex.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -95,6 +96,31 @@ int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
     plain = !strcmp(entry, host) || name_is(name, len, entry);
   }
   return plain;
+}
+
+int dray_registry_realm_may_get_credentials(const dray_registry_t *reg, const char *host,
+                                            const char *realm, apr_pool_t *scratch_pool)
+{
+  apr_uri_t uri;
+  const char *name, *rname;
+  apr_size_t len, rlen;
+
+  if (apr_uri_parse(scratch_pool, realm, &uri) != APR_SUCCESS || !uri.scheme || !uri.hostinfo)
+    return 0;
+  if (!apr_cstr_casecmp(uri.scheme, "https"))
+    return 1;
+  if (apr_cstr_casecmp(uri.scheme, "http"))
+    return 0;
+  host_name(host, &name, &len);
+  host_name(uri.hostinfo, &rname, &rlen);
+  if (len == rlen && !apr_cstr_casecmpn(name, rname, len))
+    return 1;
+  for (int i = 0; reg && i < reg->insecure->nelts; i++) {
+    const char *entry = APR_ARRAY_IDX(reg->insecure, i, const char *);
+    if (!strcmp(entry, uri.hostinfo) || name_is(rname, rlen, entry))
+      return 1;
+  }
+  return 0;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -480,6 +506,11 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
       if (!ch.realm)
         return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                                   "%s: Bearer challenge without a realm", what);
+      if (creds && !dray_registry_realm_may_get_credentials(reg, host, ch.realm, scratch_pool))
+        return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                  "%s: the token server %s is plain HTTP on another host; "
+                                  "dray does not send credentials there (--insecure-registry "
+                                  "HOST allows it)", what, ch.realm);
       DRAY_ERR(fetch_token(&token, &expires_in, &ch, ch.scope ? ch.scope : scope, creds,
                            what, cancel, scratch_pool));
       store_token(reg, key, token, expires_in);

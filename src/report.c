@@ -1,6 +1,7 @@
 /* report.c — summary table and JSON report. */
 #include "dray/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_file_io.h>
@@ -8,6 +9,9 @@
 #include <jansson.h>
 
 #include "dray/color.h"
+#include "dray/file.h"
+#include "dray/platform.h"
+#include "dray/text.h"
 #include "dray/version.h"
 
 static double secs(apr_interval_time_t t)
@@ -71,7 +75,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
         n_not_started++;
         continue;
       }
-      fprintf(out, "\n%s: %s\n", job->image->name, job->error);
+      fprintf(out, "\n%s: %s\n", job->image->name, dray_text_printable(job->error, scratch_pool));
       if (job->build_attempts || job->push_attempts)
         fprintf(out, "  log: %s\n", job->log_path);
     }
@@ -87,6 +91,15 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
           c.interrupted, run->max_running_builds,
           plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
           plural(run->max_running_pushes, "push", "pushes"));
+  if (run->limits && run->limits->nelts > 1) {
+    const char *b = "", *p = "";
+    for (i = 0; i < run->limits->nelts; i++) {
+      const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
+      b = apr_psprintf(scratch_pool, "%s%s%d", b, i ? " " : "", lc->builders);
+      p = apr_psprintf(scratch_pool, "%s%s%d", p, i ? " " : "", lc->pushers);
+    }
+    fprintf(out, "limits over the run (auto): builders %s; pushers %s\n", b, p);
+  }
   fflush(out);
 }
 
@@ -122,10 +135,11 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   for (i = 0; i < job->attempts->nelts; i++) {
     const dray_attempt_t *a = &APR_ARRAY_IDX(job->attempts, i, dray_attempt_t);
     json_array_append_new(attempts,
-        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o}", "phase",
+        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:f}", "phase",
                   a->phase == DRAY_PHASE_BUILD ? "build" : "push", "number", a->number,
                   "start", time_or_null(a->start), "end", time_or_null(a->end),
-                  "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error)));
+                  "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error),
+                  "slot_wait_seconds", secs(a->slot_wait)));
   }
   json_object_set_new(o, "name", json_string(img->name));
   json_object_set_new(o, "repository", json_string(img->repository));
@@ -149,6 +163,7 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "bytes_pushed", json_integer(job->bytes_pushed));
   json_object_set_new(o, "build_seconds", json_real(secs(job->build_time)));
   json_object_set_new(o, "push_seconds", json_real(secs(job->push_time)));
+  json_object_set_new(o, "slot_wait_seconds", json_real(secs(job->slot_wait)));
   json_object_set_new(o, "build_attempts", json_integer(job->build_attempts));
   json_object_set_new(o, "push_attempts", json_integer(job->push_attempts));
   json_object_set_new(o, "build_start", time_or_null(job->build_start));
@@ -163,14 +178,14 @@ json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scrat
 {
   static const char *modes[] = {"", "run", "build", "push"};
   dray_run_counts_t c;
-  json_t *images = json_array();
+  json_t *root, *limits, *images = json_array();
   int i;
 
   dray_run_count(&c, run);
   for (i = 0; i < run->jobs->nelts; i++)
     json_array_append_new(images, job_json(run, APR_ARRAY_IDX(run->jobs, i, const dray_job_t *),
                                            scratch_pool));
-  return json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
+  root = json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
                    "s:{s:i, s:i, s:i, s:i, s:i}, s:o}",
                    "dray_version", DRAY_VERSION, "mode", modes[run->mode],
                    "start", time_or_null(run->start), "end", time_or_null(run->end),
@@ -182,6 +197,19 @@ json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scrat
                    "counts", "done", c.done, "failed", c.failed, "skipped", c.skipped,
                    "interrupted", c.interrupted, "total", run->jobs->nelts,
                    "images", images);
+  if (!root)
+    return NULL;
+  json_object_set_new(root, "global_slots", str_or_null(run->global_slots));
+  /* How the limits moved (--builders/--pushers auto): the first entry is
+   * where they started. */
+  limits = json_array();
+  for (i = 0; run->limits && i < run->limits->nelts; i++) {
+    const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
+    json_array_append_new(limits, json_pack("{s:f, s:i, s:i}", "time", secs(lc->time),
+                                            "builders", lc->builders, "pushers", lc->pushers));
+  }
+  json_object_set_new(root, "limits", limits);
+  return root;
 }
 
 dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
@@ -189,17 +217,66 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
 {
   json_t *root = dray_report_json(run, exit_code, scratch_pool);
   const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_file_t *f;
   apr_status_t st;
+  char *text;
 
   if (!root)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
-  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-    json_decref(root);
-    return dray_error_createf(APR_EGENERAL, NULL, "cannot write report %s", tmp);
-  }
+  text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(root);
+  if (!text)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
+  /* A fresh temp file, never through a link (a stale PATH.tmp, even a link
+   * a repository committed, is removed, not followed), owner-only: the
+   * report holds build arguments. rename() replaces PATH itself. */
+  st = apr_file_remove(tmp, scratch_pool);
+  if (st == APR_SUCCESS || APR_STATUS_IS_ENOENT(st))
+    st = dray_platform_open_private(&f, tmp, APR_FOPEN_EXCL, scratch_pool);
+  if (st == APR_SUCCESS) {
+    st = apr_file_write_full(f, text, strlen(text), NULL);
+    if (st == APR_SUCCESS)
+      st = apr_file_putc('\n', f);
+    if (st == APR_SUCCESS)
+      st = apr_file_close(f);
+    else
+      apr_file_close(f);
+  }
+  free(text);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write report %s", tmp);
   st = apr_file_rename(tmp, path, scratch_pool);
   if (st != APR_SUCCESS)
     return dray_error_wrap_apr(st, "cannot write report %s", path);
   return DRAY_NO_ERROR;
+}
+
+apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool)
+{
+  apr_hash_t *times = apr_hash_make(result_pool);
+  json_error_t jerr;
+  json_t *root, *images, *img;
+  apr_size_t i;
+
+  if (!path || !(root = json_load_file(path, 0, &jerr)))
+    return times;
+  images = json_object_get(root, "images");
+  json_array_foreach(images, i, img) {
+    const char *name = json_string_value(json_object_get(img, "name"));
+    json_t *secs = json_object_get(img, "build_seconds");
+    json_t *attempts = json_object_get(img, "build_attempts");
+    /* Only a build that ran: an image skipped or pushed alone took no time. */
+    if (name && json_is_number(secs) && json_integer_value(attempts) > 0) {
+      double *d = apr_palloc(result_pool, sizeof(*d));
+      *d = json_number_value(secs) / (double)json_integer_value(attempts);
+      apr_hash_set(times, apr_pstrdup(result_pool, name), APR_HASH_KEY_STRING, d);
+    }
+  }
+  json_decref(root);
+  return times;
+}
+
+dray_error_t *dray_report_check_path(const char *path, apr_pool_t *scratch_pool)
+{
+  return dray_file_check_output(path, 0, "--report", scratch_pool);
 }

@@ -5,26 +5,51 @@
 
 #include <apr_strings.h>
 
+static int *count_of(dray_run_counts_t *c, dray_job_state_t state)
+{
+  switch (state) {
+  case DRAY_JOB_WAITING: return &c->waiting;
+  case DRAY_JOB_QUEUED: return &c->queued;
+  case DRAY_JOB_BUILDING: return &c->building;
+  case DRAY_JOB_BUILT: return &c->built;
+  case DRAY_JOB_PUSHING: return &c->pushing;
+  case DRAY_JOB_BUILD_RETRY:
+  case DRAY_JOB_PUSH_RETRY: return &c->retrying;
+  case DRAY_JOB_DONE: return &c->done;
+  case DRAY_JOB_FAILED: return &c->failed;
+  case DRAY_JOB_SKIPPED: return &c->skipped;
+  case DRAY_JOB_INTERRUPTED: return &c->interrupted;
+  }
+  return &c->waiting;
+}
+
+static int is_active(dray_job_state_t state)
+{
+  return state == DRAY_JOB_BUILDING || state == DRAY_JOB_PUSHING;
+}
+
 void dray_run_count(dray_run_counts_t *c, const dray_run_t *run)
 {
-  int i;
-  memset(c, 0, sizeof(*c));
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    switch (job->state) {
-    case DRAY_JOB_WAITING: c->waiting++; break;
-    case DRAY_JOB_QUEUED: c->queued++; break;
-    case DRAY_JOB_BUILDING: c->building++; break;
-    case DRAY_JOB_BUILT: c->built++; break;
-    case DRAY_JOB_PUSHING: c->pushing++; break;
-    case DRAY_JOB_BUILD_RETRY:
-    case DRAY_JOB_PUSH_RETRY: c->retrying++; break;
-    case DRAY_JOB_DONE: c->done++; break;
-    case DRAY_JOB_FAILED: c->failed++; break;
-    case DRAY_JOB_SKIPPED: c->skipped++; break;
-    case DRAY_JOB_INTERRUPTED: c->interrupted++; break;
+  *c = run->counts;
+}
+
+void dray_run_set_state(dray_run_t *run, dray_job_t *job, dray_job_state_t state)
+{
+  if (is_active(job->state) && !is_active(state)) {
+    dray_job_t **a = (dray_job_t **)run->active->elts;
+    int i, n = run->active->nelts;
+    for (i = 0; i < n && a[i] != job; i++) /* at most builders + pushers */
+      ;
+    if (i < n) {
+      memmove(a + i, a + i + 1, sizeof(*a) * (apr_size_t)(n - i - 1));
+      run->active->nelts--;
     }
+  } else if (!is_active(job->state) && is_active(state)) {
+    APR_ARRAY_PUSH(run->active, dray_job_t *) = job;
   }
+  (*count_of(&run->counts, job->state))--;
+  (*count_of(&run->counts, state))++;
+  job->state = state;
 }
 
 const char *dray_job_state_word(const dray_run_t *run, const dray_job_t *job)
@@ -56,6 +81,8 @@ dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_
   run->mode = mode;
   run->plan = plan;
   run->jobs = apr_array_make(result_pool, n, sizeof(dray_job_t *));
+  run->active = apr_array_make(result_pool, 16, sizeof(dray_job_t *));
+  run->counts.waiting = n;
   for (i = 0; i < n; i++) {
     dray_job_t *job = apr_pcalloc(result_pool, sizeof(*job));
     job->image = APR_ARRAY_IDX(plan->images, i, const dray_image_t *);

@@ -10,15 +10,16 @@
 
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "dray/backoff.h"
 
-/* A FIFO of job indices. Each job enters a queue once per attempt. */
-typedef struct fifo_t {
+/* Jobs ready for one phase, in the order they became ready. The scheduler
+ * takes from anywhere in it (priority, families), so it is a plain list. */
+typedef struct ready_t {
   apr_array_header_t *items; /* int */
-  int head;
-} fifo_t;
+} ready_t;
 
 struct dray_sched_t {
   dray_run_t *run;
@@ -28,12 +29,24 @@ struct dray_sched_t {
   apr_array_header_t *sinks;        /* dray_sink_t */
   apr_array_header_t *dependents;   /* per job: apr_array_header_t * of int */
   int *deps_pending;                /* per job: images it still waits for */
-  fifo_t build_ready, push_ready;
+  ready_t build_ready, push_ready;
+  double *priority;                 /* per job: longest remaining chain of build work */
+  int *family;                      /* per job: images sharing base layers share one */
+  int *family_running;              /* per family: pushes running */
+  char *family_pushed;              /* per family: a push of it has finished */
   apr_array_header_t *retrying;     /* int: jobs waiting out a backoff */
   int final_jobs;                   /* jobs in a final state */
   dray_random_t rng;
   apr_time_t cancel_at;
   int forced;                       /* the cancel went to "now" */
+  /* --builders/--pushers auto: the policy, and this window's measurements */
+  dray_adapt_t adapt;
+  apr_time_t window_start;
+  apr_int64_t window_bytes;         /* MOVED_BYTES when the window began */
+  apr_int64_t moved_bytes;          /* bytes every push attempt reported sent, summed */
+  int window_ticks, window_push_busy, window_build_busy, window_congestion;
+  apr_uint64_t cpu_idle0, cpu_total0;
+  int cpu_known;
   apr_pool_t *pool;
 };
 
@@ -53,30 +66,62 @@ static dray_job_t *job_at(const dray_sched_t *s, int i)
   return APR_ARRAY_IDX(s->run->jobs, i, dray_job_t *);
 }
 
-static void fifo_init(fifo_t *f, int n, apr_pool_t *pool)
+static void ready_put(ready_t *r, int v)
 {
-  f->items = apr_array_make(pool, n > 0 ? n : 1, sizeof(int));
-  f->head = 0;
+  APR_ARRAY_PUSH(r->items, int) = v;
 }
 
-static void fifo_put(fifo_t *f, int v)
+static int ready_empty(const ready_t *r)
 {
-  APR_ARRAY_PUSH(f->items, int) = v;
+  return r->items->nelts == 0;
 }
 
-static int fifo_empty(const fifo_t *f)
+/* Take the item at position AT, keeping the others' order. */
+static int ready_take_at(ready_t *r, int at)
 {
-  return f->head >= f->items->nelts;
-}
-
-static int fifo_take(fifo_t *f)
-{
-  int v = APR_ARRAY_IDX(f->items, f->head, int);
-  if (++f->head == f->items->nelts) {
-    f->items->nelts = 0; /* reuse the space once empty */
-    f->head = 0;
-  }
+  int *items = (int *)r->items->elts, v = items[at];
+  memmove(items + at, items + at + 1, sizeof(int) * (apr_size_t)(r->items->nelts - at - 1));
+  r->items->nelts--;
   return v;
+}
+
+static int dependents_of(const dray_sched_t *s, int i)
+{
+  return APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *)->nelts;
+}
+
+/* The next build: the longest remaining chain first (its end is what the
+ * run waits for), then the one most images wait for, then plan order. */
+static int take_next_build(dray_sched_t *s)
+{
+  const int *items = (const int *)s->build_ready.items->elts;
+  int k, best = 0;
+  for (k = 1; k < s->build_ready.items->nelts; k++) {
+    int a = items[k], b = items[best];
+    if (s->priority[a] > s->priority[b]
+        || (s->priority[a] == s->priority[b]
+            && (dependents_of(s, a) > dependents_of(s, b)
+                || (dependents_of(s, a) == dependents_of(s, b) && a < b))))
+      best = k;
+  }
+  return ready_take_at(&s->build_ready, best);
+}
+
+/* The next push: the oldest built, except that with layer-aware order an
+ * image whose family (images built on the same base) has no finished push
+ * yet waits while another of its family pushes: the engine uploads shared
+ * layers once per repository pushed at once, and mounts them only from a
+ * finished push. -1: none may start now. */
+static int take_next_push(dray_sched_t *s)
+{
+  const int *items = (const int *)s->push_ready.items->elts;
+  int k;
+  for (k = 0; k < s->push_ready.items->nelts; k++) {
+    int f = s->family[items[k]];
+    if (!s->opts.layer_aware_push || s->family_pushed[f] || s->family_running[f] == 0)
+      return ready_take_at(&s->push_ready, k);
+  }
+  return -1;
 }
 
 /* ---- telling the sinks -------------------------------------------------- */
@@ -105,7 +150,7 @@ static void tell(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
 static void finish_job(dray_sched_t *s, dray_job_t *job, dray_job_state_t state,
                        dray_outcome_t outcome, const char *error)
 {
-  job->state = state;
+  dray_run_set_state(s->run, job, state);
   job->outcome = outcome;
   job->error = error;
   s->final_jobs++;
@@ -126,11 +171,11 @@ static const char *not_done_words(dray_phase_t phase)
 static void make_ready(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
 {
   if (phase == DRAY_PHASE_BUILD) {
-    job->state = DRAY_JOB_QUEUED;
-    fifo_put(&s->build_ready, job->image->index);
+    dray_run_set_state(s->run, job, DRAY_JOB_QUEUED);
+    ready_put(&s->build_ready, job->image->index);
   } else {
-    job->state = DRAY_JOB_BUILT;
-    fifo_put(&s->push_ready, job->image->index);
+    dray_run_set_state(s->run, job, DRAY_JOB_BUILT);
+    ready_put(&s->push_ready, job->image->index);
   }
 }
 
@@ -141,7 +186,7 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
 
   job->phase_start = now;
   if (phase == DRAY_PHASE_BUILD) {
-    job->state = DRAY_JOB_BUILDING;
+    dray_run_set_state(run, job, DRAY_JOB_BUILDING);
     job->build_attempts++;
     if (!job->build_start)
       job->build_start = now;
@@ -149,16 +194,19 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
       run->max_running_builds = run->running_builds;
     tell(s, DRAY_EVENT_BUILD_STARTED, job, DRAY_OUTCOME_OK, NULL, 0);
   } else {
-    job->state = DRAY_JOB_PUSHING;
+    dray_run_set_state(run, job, DRAY_JOB_PUSHING);
     job->push_attempts++;
     memset(&job->progress, 0, sizeof(job->progress));
     job->progress_at = now;
+    job->waiting_for_slot = s->opts.push_slots;
+    job->attempt_slot_wait = 0;
     if (!job->push_start)
       job->push_start = now;
     if (!run->first_push_start)
       run->first_push_start = now;
     if (++run->running_pushes > run->max_running_pushes)
       run->max_running_pushes = run->running_pushes;
+    s->family_running[s->family[job->image->index]]++;
     tell(s, DRAY_EVENT_PUSH_STARTED, job, DRAY_OUTCOME_OK, NULL, 0);
   }
   s->runner.start(s->runner.baton, job, phase);
@@ -170,10 +218,14 @@ static void start_ready(dray_sched_t *s)
   dray_run_t *run = s->run;
   if (run->draining)
     return;
-  while (run->running_builds < run->builders && !fifo_empty(&s->build_ready))
-    start_job(s, job_at(s, fifo_take(&s->build_ready)), DRAY_PHASE_BUILD);
-  while (run->running_pushes < run->pushers && !fifo_empty(&s->push_ready))
-    start_job(s, job_at(s, fifo_take(&s->push_ready)), DRAY_PHASE_PUSH);
+  while (run->running_builds < run->builders && !ready_empty(&s->build_ready))
+    start_job(s, job_at(s, take_next_build(s)), DRAY_PHASE_BUILD);
+  while (run->running_pushes < run->pushers && !ready_empty(&s->push_ready)) {
+    int next = take_next_push(s);
+    if (next < 0)
+      break;
+    start_job(s, job_at(s, next), DRAY_PHASE_PUSH);
+  }
 }
 
 static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
@@ -186,6 +238,7 @@ static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   a->end = end;
   a->outcome = outcome;
   a->error = error ? apr_pstrdup(s->pool, error) : NULL;
+  a->slot_wait = phase == DRAY_PHASE_PUSH ? job->attempt_slot_wait : 0;
 }
 
 /* JOB failed for good: everything built FROM it, directly or not, is skipped. */
@@ -244,10 +297,13 @@ static int attempt_failed(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   const char *error = r->error ? apr_pstrdup(s->pool, r->error) : NULL;
   apr_interval_time_t delay;
 
+  if (!build && (r->outcome == DRAY_OUTCOME_STALLED || r->outcome == DRAY_OUTCOME_RATE_LIMITED
+                 || r->outcome == DRAY_OUTCOME_SERVER_ERROR || r->outcome == DRAY_OUTCOME_RESET))
+    s->window_congestion = 1; /* too many pushes for someone: fewer, at once */
   if (r->outcome == DRAY_OUTCOME_CANCELLED) {
     interrupt_job(s, job, error);
   } else if (plan_retry(s, job, phase, r, &delay)) {
-    job->state = build ? DRAY_JOB_BUILD_RETRY : DRAY_JOB_PUSH_RETRY;
+    dray_run_set_state(s->run, job, build ? DRAY_JOB_BUILD_RETRY : DRAY_JOB_PUSH_RETRY);
     job->retry_at = now + delay;
     APR_ARRAY_PUSH(s->retrying, int) = job->image->index;
     tell(s, build ? DRAY_EVENT_BUILD_RETRY : DRAY_EVENT_PUSH_RETRY, job, r->outcome, error,
@@ -273,7 +329,7 @@ static void build_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_
     finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
     tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
   } else if (s->run->draining) {
-    job->state = DRAY_JOB_BUILT;
+    dray_run_set_state(s->run, job, DRAY_JOB_BUILT);
     tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
     interrupt_job(s, job, not_done_words(DRAY_PHASE_PUSH));
   } else {
@@ -315,6 +371,9 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
     job->build_time += now - job->phase_start;
   } else {
     s->run->running_pushes--;
+    s->family_running[s->family[index]]--;
+    if (r->outcome == DRAY_OUTCOME_OK)
+      s->family_pushed[s->family[index]] = 1;
     job->push_end = now;
     job->push_time += now - job->phase_start;
   }
@@ -326,6 +385,22 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
   start_ready(s);
 }
 
+void dray_sched_push_began(dray_sched_t *s, int index, apr_time_t when)
+{
+  dray_job_t *job = job_at(s, index);
+  if (job->state != DRAY_JOB_PUSHING || !job->waiting_for_slot)
+    return;
+  job->waiting_for_slot = 0;
+  if (when > job->phase_start) {
+    job->attempt_slot_wait = when - job->phase_start;
+    job->slot_wait += job->attempt_slot_wait;
+    if (job->push_start == job->phase_start)
+      job->push_start = when;
+    job->phase_start = when;
+    job->progress_at = when;
+  }
+}
+
 void dray_sched_not_started(dray_sched_t *s, int index, dray_phase_t phase)
 {
   dray_job_t *job = job_at(s, index);
@@ -335,6 +410,7 @@ void dray_sched_not_started(dray_sched_t *s, int index, dray_phase_t phase)
     job->build_attempts--;
   } else {
     s->run->running_pushes--;
+    s->family_running[s->family[index]]--;
     job->push_attempts--;
   }
   interrupt_job(s, job, not_done_words(phase));
@@ -348,6 +424,8 @@ void dray_sched_progress(dray_sched_t *s, int index, const dray_push_progress_t 
     return;
   if (p->bytes_done != job->progress.bytes_done || p->layers_done != job->progress.layers_done)
     job->progress_at = now_of(s);
+  if (p->bytes_done > job->progress.bytes_done) /* each tag's push counts from 0 again */
+    s->moved_bytes += p->bytes_done - job->progress.bytes_done;
   job->progress = *p;
   for (i = 0; i < s->sinks->nelts; i++) {
     const dray_sink_t *sink = &APR_ARRAY_IDX(s->sinks, i, dray_sink_t);
@@ -366,10 +444,12 @@ static void start_drain(dray_sched_t *s)
     return;
   s->run->draining = 1;
   s->runner.drain(s->runner.baton);
-  while (!fifo_empty(&s->build_ready))
-    interrupt_job(s, job_at(s, fifo_take(&s->build_ready)), not_done_words(DRAY_PHASE_BUILD));
-  while (!fifo_empty(&s->push_ready))
-    interrupt_job(s, job_at(s, fifo_take(&s->push_ready)), not_done_words(DRAY_PHASE_PUSH));
+  while (!ready_empty(&s->build_ready))
+    interrupt_job(s, job_at(s, ready_take_at(&s->build_ready, 0)),
+                  not_done_words(DRAY_PHASE_BUILD));
+  while (!ready_empty(&s->push_ready))
+    interrupt_job(s, job_at(s, ready_take_at(&s->push_ready, 0)),
+                  not_done_words(DRAY_PHASE_PUSH));
   for (i = 0; i < s->retrying->nelts; i++) {
     dray_job_t *job = job_at(s, APR_ARRAY_IDX(s->retrying, i, int));
     interrupt_job(s, job, not_done_words(job->state == DRAY_JOB_BUILD_RETRY ? DRAY_PHASE_BUILD
@@ -408,10 +488,69 @@ void dray_sched_interrupt(dray_sched_t *s, dray_interrupt_kind_t kind)
   }
 }
 
+/* The limits in force from now on, in the run's record. */
+static void record_limits(dray_sched_t *s, apr_time_t now)
+{
+  dray_limits_change_t *c = &APR_ARRAY_PUSH(s->run->limits, dray_limits_change_t);
+  c->time = now;
+  c->builders = s->run->builders;
+  c->pushers = s->run->pushers;
+}
+
+static void start_window(dray_sched_t *s, apr_time_t now)
+{
+  s->window_start = now;
+  s->window_bytes = s->moved_bytes;
+  s->window_ticks = s->window_push_busy = s->window_build_busy = 0;
+  s->window_congestion = 0;
+  s->cpu_known = s->opts.cpu_times
+                 && s->opts.cpu_times(&s->cpu_idle0, &s->cpu_total0) == APR_SUCCESS;
+}
+
+/* Once a window, with --builders/--pushers auto: measure, ask the policy,
+ * apply its limits. */
+static void adapt_limits(dray_sched_t *s, apr_time_t now)
+{
+  dray_run_t *run = s->run;
+  apr_interval_time_t window = s->opts.adapt_window ? s->opts.adapt_window
+                                                    : apr_time_from_sec(5);
+  dray_adapt_sample_t sample;
+  apr_uint64_t idle, total;
+
+  if (!s->opts.adapt.adapt_builders && !s->opts.adapt.adapt_pushers)
+    return;
+  /* Saturated: every slot busy and more waiting, at most ticks. */
+  s->window_ticks++;
+  if (run->running_pushes >= run->pushers && !ready_empty(&s->push_ready))
+    s->window_push_busy++;
+  if (run->running_builds >= run->builders && !ready_empty(&s->build_ready))
+    s->window_build_busy++;
+  if (now - s->window_start < window || run->draining)
+    return;
+  memset(&sample, 0, sizeof(sample));
+  sample.push_rate = (double)(s->moved_bytes - s->window_bytes) * APR_USEC_PER_SEC
+                     / (double)(now - s->window_start);
+  sample.pushers_saturated = s->window_push_busy * 5 >= s->window_ticks * 4;
+  sample.builders_saturated = s->window_build_busy * 5 >= s->window_ticks * 4;
+  sample.congestion = s->window_congestion;
+  sample.pushes_running = run->running_pushes;
+  sample.cpu_idle = -1;
+  if (s->cpu_known && s->opts.cpu_times(&idle, &total) == APR_SUCCESS && total > s->cpu_total0)
+    sample.cpu_idle = (double)(idle - s->cpu_idle0) / (double)(total - s->cpu_total0);
+  if (dray_adapt_step(&s->adapt, &sample)) {
+    run->builders = s->adapt.builders;
+    run->pushers = s->adapt.pushers;
+    record_limits(s, now);
+  }
+  start_window(s, now);
+}
+
 void dray_sched_tick(dray_sched_t *s)
 {
   apr_time_t now = now_of(s);
   int i, kept = 0;
+
+  adapt_limits(s, now);
 
   for (i = 0; i < s->retrying->nelts; i++) {
     int idx = APR_ARRAY_IDX(s->retrying, i, int);
@@ -454,6 +593,57 @@ int dray_sched_done(const dray_sched_t *s)
 
 /* ---- set-up and end ------------------------------------------------------- */
 
+/* Priorities and families, once, from the plan. The plan lists images
+ * before those built from them, so one pass backwards sums each image's
+ * longest chain of build work still ahead (its estimate from an earlier run,
+ * else the mean of the known ones, else 1), and one pass forwards gives each
+ * image the family of its base. */
+static void plan_order(dray_sched_t *s, apr_pool_t *pool)
+{
+  int n = s->run->jobs->nelts, i, k, known = 0, families = 0;
+  double sum = 0, mean;
+  apr_hash_t *by_base = apr_hash_make(pool);
+
+  s->priority = apr_pcalloc(pool, sizeof(double) * (apr_size_t)(n + 1));
+  s->family = apr_pcalloc(pool, sizeof(int) * (apr_size_t)(n + 1));
+  s->family_running = apr_pcalloc(pool, sizeof(int) * (apr_size_t)(n + 1));
+  s->family_pushed = apr_pcalloc(pool, (apr_size_t)(n + 1));
+  for (i = 0; s->opts.build_estimates && i < n; i++)
+    if (s->opts.build_estimates[i] > 0) {
+      sum += s->opts.build_estimates[i];
+      known++;
+    }
+  mean = known ? sum / known : 1.0;
+  for (i = n - 1; i >= 0; i--) {
+    const apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *);
+    double own = s->opts.build_estimates && s->opts.build_estimates[i] > 0
+                     ? s->opts.build_estimates[i] : mean;
+    double after = 0;
+    for (k = 0; k < deps->nelts; k++) {
+      double p = s->priority[APR_ARRAY_IDX(deps, k, int)];
+      if (p > after)
+        after = p;
+    }
+    s->priority[i] = own + after;
+  }
+  for (i = 0; i < n; i++) {
+    const dray_image_t *img = job_at(s, i)->image;
+    if (img->base_image && img->base_image->index < i) {
+      s->family[i] = s->family[img->base_image->index];
+    } else if (img->base) {
+      int *f = apr_hash_get(by_base, img->base, APR_HASH_KEY_STRING);
+      if (!f) {
+        f = apr_palloc(pool, sizeof(*f));
+        *f = families++;
+        apr_hash_set(by_base, img->base, APR_HASH_KEY_STRING, f);
+      }
+      s->family[i] = *f;
+    } else {
+      s->family[i] = families++; /* FROM scratch: shares nothing */
+    }
+  }
+}
+
 dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opts,
                                 const dray_runner_t *runner, const dray_clock_t *clock,
                                 apr_pool_t *result_pool)
@@ -469,8 +659,8 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
   s->pool = result_pool;
   s->sinks = apr_array_make(result_pool, 2, sizeof(dray_sink_t));
   s->retrying = apr_array_make(result_pool, 4, sizeof(int));
-  fifo_init(&s->build_ready, n, result_pool);
-  fifo_init(&s->push_ready, n, result_pool);
+  s->build_ready.items = apr_array_make(result_pool, n + 1, sizeof(int));
+  s->push_ready.items = apr_array_make(result_pool, n + 1, sizeof(int));
   s->deps_pending = apr_pcalloc(result_pool, sizeof(int) * (apr_size_t)(n + 1));
   s->dependents = apr_array_make(result_pool, n, sizeof(apr_array_header_t *));
   for (i = 0; i < n; i++)
@@ -478,6 +668,10 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
         apr_array_make(result_pool, 0, sizeof(int));
   run->builders = run->mode == DRAY_MODE_PUSH ? 0 : opts->builders;
   run->pushers = run->mode == DRAY_MODE_BUILD ? 0 : opts->pushers;
+  run->limits = apr_array_make(result_pool, 4, sizeof(dray_limits_change_t));
+  s->opts.adapt.adapt_builders &= run->mode != DRAY_MODE_PUSH;
+  s->opts.adapt.adapt_pushers &= run->mode != DRAY_MODE_BUILD;
+  dray_adapt_init(&s->adapt, &s->opts.adapt, run->builders, run->pushers);
   /* Pushing images built before: the order of building does not matter. */
   if (run->mode != DRAY_MODE_PUSH) {
     for (i = 0; i < n; i++) {
@@ -489,6 +683,7 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
       }
     }
   }
+  plan_order(s, result_pool);
   dray_random_seed(&s->rng, opts->seed ? opts->seed
                                        : (apr_uint64_t)now_of(s) ^ ((apr_uint64_t)(apr_uintptr_t)s << 16));
   return s;
@@ -503,6 +698,8 @@ void dray_sched_begin(dray_sched_t *s)
 {
   int i;
   s->run->start = now_of(s);
+  record_limits(s, s->run->start);
+  start_window(s, s->run->start);
   for (i = 0; i < s->run->jobs->nelts; i++) {
     dray_job_t *job = job_at(s, i);
     if (s->run->mode == DRAY_MODE_PUSH)

@@ -13,6 +13,7 @@
 
 #include "dray/platform.h"
 #include "dray/ref.h"
+#include "dray/slots.h"
 
 typedef enum kind_t {
   K_STRING,    /* const char *, any non-empty word */
@@ -20,6 +21,8 @@ typedef enum kind_t {
   K_CHOICE,    /* const char *, one of CHOICES */
   K_TAGS,      /* apr_array_header_t * of tags */
   K_INT,       /* int from MIN to MAX */
+  K_LIMIT,     /* int from MIN to MAX, or "auto" (DRAY_SETTING_AUTO) */
+  K_SLOTS,     /* NAME[:N]: global_slots and global_slot_count */
   K_SECONDS    /* double from MIN to MAX */
 } kind_t;
 
@@ -40,8 +43,12 @@ typedef struct setting_info_t {
 static const setting_info_t table[DRAY_SETTING_COUNT] = {
   {DRAY_SETTING_REGISTRY, "registry", "--registry", "DRAY_REGISTRY", K_REGISTRY, AT(registry), 0, 0, NULL, 0},
   {DRAY_SETTING_TAGS, "tags", "--tag", "DRAY_TAGS", K_TAGS, AT(tags), 0, 0, NULL, 0},
-  {DRAY_SETTING_BUILDERS, "builders", "--builders", "DRAY_BUILDERS", K_INT, AT(builders), 1, 1024, NULL, 0},
-  {DRAY_SETTING_PUSHERS, "pushers", "--pushers", "DRAY_PUSHERS", K_INT, AT(pushers), 1, 256, NULL, 0},
+  {DRAY_SETTING_BUILDERS, "builders", "--builders", "DRAY_BUILDERS", K_LIMIT, AT(builders), 1, 1024, NULL, 0},
+  {DRAY_SETTING_PUSHERS, "pushers", "--pushers", "DRAY_PUSHERS", K_LIMIT, AT(pushers), 1, 256, NULL, 0},
+  {DRAY_SETTING_BUILDERS_MAX, "builders-max", "--builders-max", "DRAY_BUILDERS_MAX", K_INT,
+   AT(builders_max), 1, 1024, NULL, 0},
+  {DRAY_SETTING_PUSHERS_MAX, "pushers-max", "--pushers-max", "DRAY_PUSHERS_MAX", K_INT,
+   AT(pushers_max), 1, 256, NULL, 0},
   {DRAY_SETTING_RETRIES, "retries", "--retries", "DRAY_RETRIES", K_INT, AT(retries), 0, 100, NULL, 0},
   {DRAY_SETTING_BUILD_RETRIES, "build-retries", "--build-retries", "DRAY_BUILD_RETRIES", K_INT,
    AT(build_retries), 0, 100, NULL, 0},
@@ -49,6 +56,8 @@ static const setting_info_t table[DRAY_SETTING_COUNT] = {
    AT(retry_delay), 0, 3600, NULL, 0},
   {DRAY_SETTING_STALL_TIMEOUT, "stall-timeout", "--stall-timeout", "DRAY_STALL_TIMEOUT", K_INT,
    AT(stall_timeout), 0, 86400, NULL, 0},
+  {DRAY_SETTING_GLOBAL_SLOTS, "global-slots", "--global-slots", "DRAY_GLOBAL_SLOTS", K_SLOTS,
+   AT(global_slots), 0, 0, NULL, 0},
   {DRAY_SETTING_NETWORK, "network", "--network", "DRAY_NETWORK", K_STRING, AT(network), 0, 0, NULL, 0},
   {DRAY_SETTING_PLATFORM, "platform", "--platform", "DRAY_PLATFORM", K_STRING, AT(platform), 0, 0, NULL, 0},
   /* The program dray runs on this machine: the user's choice, never a
@@ -72,6 +81,7 @@ void dray_settings_init(dray_settings_t *s)
 {
   memset(s, 0, sizeof(*s));
   s->builders = s->pushers = s->retries = s->build_retries = DRAY_SETTING_UNSET;
+  s->builders_max = s->pushers_max = DRAY_SETTING_UNSET;
   s->stall_timeout = DRAY_SETTING_UNSET;
   s->retry_delay = -1;
 }
@@ -121,7 +131,8 @@ static int is_set(const dray_settings_t *s, const setting_info_t *info)
     const apr_array_header_t *tags = *CFIELD(s, info, apr_array_header_t *);
     return tags && tags->nelts > 0;
   }
-  case K_INT: return *CFIELD(s, info, int) != DRAY_SETTING_UNSET;
+  case K_INT:
+  case K_LIMIT: return *CFIELD(s, info, int) != DRAY_SETTING_UNSET;
   case K_SECONDS: return *CFIELD(s, info, double) >= 0;
   default: return *CFIELD(s, info, const char *) != NULL;
   }
@@ -135,8 +146,13 @@ static void copy_value(dray_settings_t *to, const dray_settings_t *from,
     *FIELD(to, info, apr_array_header_t *) = *(apr_array_header_t *const *)(const void *)(
         (const char *)from + info->offset);
     break;
-  case K_INT: *FIELD(to, info, int) = *CFIELD(from, info, int); break;
+  case K_INT:
+  case K_LIMIT: *FIELD(to, info, int) = *CFIELD(from, info, int); break;
   case K_SECONDS: *FIELD(to, info, double) = *CFIELD(from, info, double); break;
+  case K_SLOTS:
+    to->global_slots = from->global_slots;
+    to->global_slot_count = from->global_slot_count;
+    break;
   default: *FIELD(to, info, const char *) = *CFIELD(from, info, const char *); break;
   }
   to->source[info->id] = from->source[info->id];
@@ -233,6 +249,32 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
       return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no tag given", where);
     break;
   }
+  case K_SLOTS: {
+    const char *name;
+    int count;
+    dray_error_t *err = dray_slots_parse(&name, &count, value, result_pool);
+    if (err) {
+      /* slots.c names the option: elsewhere, the variable or key instead. */
+      const char *msg = err->message;
+      dray_error_t *out;
+      if (source == DRAY_SOURCE_FLAG)
+        return err;
+      if (strncmp(msg, "--global-slots ", 15) == 0)
+        msg += 15;
+      out = dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: %s", where, msg);
+      dray_error_clear(err);
+      return out;
+    }
+    s->global_slots = name;
+    s->global_slot_count = count;
+    break;
+  }
+  case K_LIMIT:
+    if (strcmp(value, "auto") == 0) {
+      *FIELD(s, info, int) = DRAY_SETTING_AUTO;
+      break;
+    }
+    /* fall through */
   case K_INT: {
     char *end;
     long v;
@@ -240,8 +282,9 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
     v = strtol(value, &end, 10);
     if (!*value || *end || errno || v < info->min || v > info->max)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                "%s needs a whole number from %d to %d, not '%s'", where,
-                                info->min, info->max, value);
+                                "%s needs %sa whole number from %d to %d, not '%s'", where,
+                                info->kind == K_LIMIT ? "auto or " : "", info->min, info->max,
+                                value);
     *FIELD(s, info, int) = (int)v;
     break;
   }
@@ -313,8 +356,10 @@ void dray_settings_default(dray_settings_t *s, apr_pool_t *result_pool)
   dray_settings_t d;
   int i;
   dray_settings_init(&d);
-  d.builders = dray_platform_cpu_count();
-  d.pushers = 3;
+  d.builders = DRAY_SETTING_AUTO;
+  d.pushers = DRAY_SETTING_AUTO;
+  d.builders_max = 4 * dray_platform_cpu_count();
+  d.pushers_max = 8;
   d.retries = 2;
   d.build_retries = 0;
   d.retry_delay = 2.0;
@@ -372,6 +417,10 @@ const char *dray_settings_value_word(const dray_settings_t *s, dray_setting_id_t
   switch (info->kind) {
   case K_TAGS: return apr_array_pstrcat(result_pool, *CFIELD(s, info, apr_array_header_t *), ',');
   case K_INT: return apr_itoa(result_pool, *CFIELD(s, info, int));
+  case K_LIMIT:
+    return *CFIELD(s, info, int) == DRAY_SETTING_AUTO ? "auto"
+                                                      : apr_itoa(result_pool, *CFIELD(s, info, int));
+  case K_SLOTS: return apr_psprintf(result_pool, "%s:%d", s->global_slots, s->global_slot_count);
   case K_SECONDS: return apr_psprintf(result_pool, "%g", *CFIELD(s, info, double));
   default: return *CFIELD(s, info, const char *);
   }

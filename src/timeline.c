@@ -91,6 +91,18 @@ static dray_error_t *load(tl_t *tl, const json_t *report)
   tl->t1 = num(report, "end", tl->t0);
   tl->limit[K_BUILD] = (int)num(report, "builders", 0);
   tl->limit[K_PUSH] = (int)num(report, "pushers", 0);
+  /* With auto limits the report's are where they ended: the slots are the
+   * most they ever were. */
+  {
+    const json_t *limits = json_object_get(report, "limits");
+    for (i = 0; i < json_array_size(limits); i++) {
+      const json_t *l = json_array_get(limits, i);
+      if ((int)num(l, "builders", 0) > tl->limit[K_BUILD])
+        tl->limit[K_BUILD] = (int)num(l, "builders", 0);
+      if ((int)num(l, "pushers", 0) > tl->limit[K_PUSH])
+        tl->limit[K_PUSH] = (int)num(l, "pushers", 0);
+    }
+  }
   for (i = 0; i < json_array_size(images); i++) {
     const json_t *img = json_array_get(images, i), *attempts = json_object_get(img, "attempts");
     const json_t *deps = json_object_get(img, "depends_on");

@@ -5,6 +5,8 @@
  * finished, a failure) are printed above it, so the scrollback keeps them.
  */
 #include "dray/view.h"
+#include "dray/text.h"
+#include "dray/pools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
   v->verbose = verbose;
   v->color = dray_color_wanted(stream, pool);
   v->long_pool = pool;
-  apr_pool_create(&v->pool, pool);
+  v->pool = dray_pool_create_sub(pool);
   return v;
 }
 
@@ -98,8 +100,10 @@ static void erase_block(dray_view_t *v)
 
 static void put_line(dray_view_t *v, const char *line, int width)
 {
-  /* Never wrap: a wrapped line would break the cursor arithmetic. */
-  if (width > 1 && (int)strlen(line) >= width)
+  /* Never wrap: a wrapped line would break the cursor arithmetic. No
+   * peer's control character reaches the terminal. */
+  line = dray_text_printable(line, v->pool);
+  if (width > 1 && strlen(line) >= (apr_size_t)width)
     fprintf(v->out, "%.*s\n", width - 1, line);
   else
     fprintf(v->out, "%s\n", line);
@@ -113,8 +117,8 @@ static const char *transfer_summary(const dray_run_t *run, apr_time_t now, apr_p
   apr_int64_t done = run->bytes_pushed, left = 0;
   double rate, elapsed;
   int i;
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
     if (job->state != DRAY_JOB_PUSHING)
       continue;
     done += job->progress.bytes_done;
@@ -142,18 +146,20 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
   apr_pool_clear(p);
   dray_run_count(&c, run);
   head = apr_psprintf(p, "[%5.1fs] %d %s: %d waiting, %d queued, %d building, %d built, "
-                         "%d pushing, %d %s, %d failed, %d skipped%s%s",
+                         "%d pushing, %d %s, %d failed, %d skipped%s  (-j %d -p %d)%s",
                       (double)(now - run->start) / APR_USEC_PER_SEC, run->jobs->nelts,
-                      run->jobs->nelts == 1 ? "image" : "images", c.waiting, c.queued, c.building, c.built, c.pushing, c.done,
+                      run->jobs->nelts == 1 ? "image" : "images", c.waiting, c.queued,
+                      c.building, c.built, c.pushing, c.done,
                       run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed, c.skipped,
                       c.retrying ? apr_psprintf(p, ", %d retrying", c.retrying) : "",
+                      run->builders, run->pushers,
                       run->cancelling ? "  [cancelling]" : run->draining ? "  [draining]" : "");
   put_line(v, head, width);
   transfer = transfer_summary(run, now, p);
   if (*transfer)
     put_line(v, apr_psprintf(p, "        %s", transfer + 2), width);
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
     const char *extra = "";
     if (job->state != DRAY_JOB_BUILDING && job->state != DRAY_JOB_PUSHING)
       continue;
@@ -170,7 +176,9 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
                              human_bytes(pr->bytes_total, p),
                              human_bytes(el > 0 ? (apr_int64_t)((double)pr->bytes_done / el) : 0, p));
       }
-      if (pr->waiting)
+      if (job->waiting_for_slot)
+        extra = apr_psprintf(p, "  waiting for a push slot (%s)", run->global_slots);
+      else if (pr->waiting)
         extra = apr_pstrcat(p, extra, "  waiting (engine upload limit)", NULL);
       else if (now - job->progress_at >= SHOW_STALL_AFTER)
         extra = apr_psprintf(p, "%s  no progress for %.0fs", extra,
@@ -200,7 +208,7 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
   apr_pool_t *p = v->pool;
   const dray_job_t *job = ev->job;
   const char *word = dray_event_word(ev->kind);
-  const char *detail, *line;
+  const char *detail, *line, *name;
 
   if (v->mode == DRAY_VIEW_QUIET && !dray_event_is_problem(ev->kind))
     return;
@@ -208,21 +216,24 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
   if (v->mode == DRAY_VIEW_LIVE && dray_event_class(ev->kind) == DRAY_EVENT_CLASS_STARTED)
     return;
   apr_pool_clear(p);
+  /* The peer's text escaped (no control character reaches the terminal),
+   * not the line: its color escapes are dray's own. */
   detail = dray_event_detail(ev, p);
+  detail = detail ? dray_text_printable(detail, p) : NULL;
+  name = job ? dray_text_printable(job->image->name, p) : "";
   /* Padded, then colored: the escapes take no column. */
   word = dray_color_wrap(dray_color_of_event(ev->kind),
                          apr_psprintf(p, v->mode == DRAY_VIEW_LIVE ? "%-12s" : "%-13s", word),
                          v->color, p);
   if (v->mode == DRAY_VIEW_LIVE) {
     erase_block(v);
-    line = apr_psprintf(p, "%s %s%s%s", word, job ? job->image->name : "",
-                        detail ? (job ? "  " : "") : "", detail ? detail : "");
-  } else {
-    line = apr_psprintf(p, "%s %s %s%s%s", timestamp(ev->time, p), word,
-                        job ? job->image->name : "", detail ? (job ? "  " : "") : "",
+    line = apr_psprintf(p, "%s %s%s%s", word, name, detail ? (job ? "  " : "") : "",
                         detail ? detail : "");
+  } else {
+    line = apr_psprintf(p, "%s %s %s%s%s", timestamp(ev->time, p), word, name,
+                        detail ? (job ? "  " : "") : "", detail ? detail : "");
     if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))
-      line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
+      line = apr_pstrcat(p, line, "  (log: ", dray_text_printable(job->log_path, p), ")", NULL);
   }
   fprintf(v->out, "%s\n", line);
   if (v->mode == DRAY_VIEW_LIVE)
@@ -251,9 +262,9 @@ static void plain_status(dray_view_t *v, const dray_run_t *run)
           timestamp(now, p), c.building, c.pushing, c.queued + c.waiting + c.built, c.done,
           run->mode == DRAY_MODE_BUILD ? "built" : "pushed", c.failed,
           transfer_summary(run, now, p));
-  for (i = 0; i < run->jobs->nelts; i++) {
-    const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
-    if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting &&
+  for (i = 0; i < run->active->nelts; i++) { /* only what runs: cheap at any N */
+    const dray_job_t *job = APR_ARRAY_IDX(run->active, i, const dray_job_t *);
+    if (job->state == DRAY_JOB_PUSHING && !job->progress.waiting && !job->waiting_for_slot &&
         now - job->progress_at >= SHOW_STALL_AFTER)
       fprintf(v->out, "%s status        %s: push without progress for %.0fs\n",
               timestamp(now, p), job->image->name, seconds(now - job->progress_at));

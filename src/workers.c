@@ -47,8 +47,8 @@ static void *APR_THREAD_FUNC worker_main(apr_thread_t *thd, void *data)
   void *item;
 
   /* Children of a pool whose allocator has a mutex: safe from any thread. */
-  apr_pool_create(&pool, w->threads_parent);
-  apr_pool_create(&iterpool, pool);
+  pool = dray_pool_create_sub(w->threads_parent);
+  iterpool = dray_pool_create_sub(pool);
   while (queue_pop(w->queue, &item) == APR_SUCCESS && item != &stop_sentinel) {
     if (apr_atomic_read32(&w->draining)) {
       if (w->not_started)

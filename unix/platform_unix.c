@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include <apr_file_io.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -493,6 +494,32 @@ int dray_platform_terminal_width(FILE *stream)
   return cols ? atoi(cols) : 0;
 }
 
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total)
+{
+  unsigned long long v[10] = {0};
+  char line[512];
+  FILE *f = fopen("/proc/stat", "re");
+  int n, i;
+
+  if (!f)
+    return errno;
+  if (!fgets(line, sizeof(line), f)) {
+    fclose(f);
+    return APR_EGENERAL;
+  }
+  fclose(f);
+  /* "cpu  user nice system idle iowait irq softirq steal guest guest_nice" */
+  n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+             &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  if (n < 4)
+    return APR_EGENERAL;
+  *idle = v[3] + (n > 4 ? v[4] : 0); /* waiting for I/O is CPU a build could use */
+  *total = 0;
+  for (i = 0; i < n && i < 8; i++) /* guest time is already in user */
+    *total += v[i];
+  return APR_SUCCESS;
+}
+
 int dray_platform_cpu_count(void)
 {
   long n;
@@ -528,4 +555,83 @@ const char *dray_platform_user_config_dir(apr_pool_t *pool)
 const char *dray_platform_default_engine_host(void)
 {
   return "unix:///var/run/docker.sock";
+}
+
+apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
+{
+  const char *runtime = getenv("XDG_RUNTIME_DIR"), *tmp, *dir;
+  struct stat st;
+
+  if (runtime && *runtime) {
+    dir = apr_pstrcat(pool, runtime, "/dray", NULL);
+  } else {
+    apr_status_t rv = apr_temp_dir_get(&tmp, pool);
+    if (rv != APR_SUCCESS)
+      return rv;
+    dir = apr_psprintf(pool, "%s/dray-%lu", tmp, (unsigned long)getuid());
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return errno;
+  /* In a shared /tmp someone else may have made it first: never use theirs. */
+  if (lstat(dir, &st) != 0)
+    return errno;
+  if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 0022))
+    return APR_EACCES;
+  *dir_p = dir;
+  return APR_SUCCESS;
+}
+
+/* ---- files dray writes --------------------------------------------------- */
+
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool)
+{
+  struct stat st;
+  (void)pool;
+  *kind = DRAY_PATH_MISSING;
+  *mine = 1;
+  if (lstat(path, &st) != 0)
+    return (errno == ENOENT || errno == ENOTDIR) ? APR_SUCCESS : errno;
+  *kind = S_ISLNK(st.st_mode)   ? DRAY_PATH_LINK
+          : S_ISDIR(st.st_mode) ? DRAY_PATH_DIR
+          : S_ISREG(st.st_mode) ? DRAY_PATH_FILE
+                                : DRAY_PATH_OTHER;
+  *mine = st.st_uid == geteuid();
+  return APR_SUCCESS;
+}
+
+static apr_status_t close_private(void *data)
+{
+  apr_file_t *file = data;
+  apr_os_file_t fd = -1;
+  if (apr_os_file_get(&fd, file) == APR_SUCCESS && fd >= 0)
+    apr_file_close(file);
+  return APR_SUCCESS;
+}
+
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool)
+{
+  int oflags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, fd;
+  apr_status_t st;
+
+  if (flags & APR_FOPEN_TRUNCATE)
+    oflags |= O_TRUNC;
+  if (flags & APR_FOPEN_APPEND)
+    oflags |= O_APPEND;
+  if (flags & APR_FOPEN_EXCL)
+    oflags |= O_EXCL;
+  do
+    fd = open(path, oflags, S_IRUSR | S_IWUSR);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return errno;
+  st = apr_os_file_put(file, &fd, APR_FOPEN_WRITE | (flags & APR_FOPEN_APPEND), pool);
+  if (st != APR_SUCCESS) {
+    close(fd);
+    return st;
+  }
+  /* apr_os_file_put registers no cleanup: close with the pool, as apr_file_open would. */
+  apr_pool_cleanup_register(pool, *file, close_private, apr_pool_cleanup_null);
+  return APR_SUCCESS;
 }

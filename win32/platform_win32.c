@@ -12,6 +12,7 @@
  * one to include windows.h. */
 #include "dray/platform.h"
 
+#include <apr_file_io.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 
@@ -827,6 +828,20 @@ int dray_platform_terminal_width(FILE *stream)
   return info.srWindow.Right - info.srWindow.Left + 1;
 }
 
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total)
+{
+  FILETIME fi, fk, fu;
+  apr_uint64_t i, k, u;
+  if (!GetSystemTimes(&fi, &fk, &fu))
+    return APR_FROM_OS_ERROR(GetLastError());
+  i = ((apr_uint64_t)fi.dwHighDateTime << 32) | fi.dwLowDateTime;
+  k = ((apr_uint64_t)fk.dwHighDateTime << 32) | fk.dwLowDateTime;
+  u = ((apr_uint64_t)fu.dwHighDateTime << 32) | fu.dwLowDateTime;
+  *idle = i;
+  *total = k + u; /* kernel time includes idle time */
+  return APR_SUCCESS;
+}
+
 int dray_platform_cpu_count(void)
 {
   DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
@@ -869,4 +884,67 @@ const char *dray_platform_default_engine_host(void)
 {
   /* Docker Desktop's engine (and dockerd as a Windows service). */
   return "npipe:////./pipe/docker_engine";
+}
+
+apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
+{
+  DWORD n = GetEnvironmentVariableW(L"LOCALAPPDATA", NULL, 0);
+  const char *base, *dir;
+  wchar_t *buf;
+  apr_status_t rv;
+
+  if (n > 1) {
+    buf = apr_palloc(pool, n * sizeof(wchar_t));
+    if (GetEnvironmentVariableW(L"LOCALAPPDATA", buf, n) + 1 != n)
+      return APR_ENOENT;
+    base = to_utf8(buf, pool);
+  } else if ((rv = apr_temp_dir_get(&base, pool)) != APR_SUCCESS) {
+    return rv;
+  }
+  dir = apr_pstrcat(pool, base, "\\dray\\locks", NULL);
+  rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool);
+  if (rv != APR_SUCCESS)
+    return rv;
+  *dir_p = dir;
+  return APR_SUCCESS;
+}
+
+/* ---- files dray writes --------------------------------------------------- */
+
+/* APR's lstat reports a reparse point (symbolic link, junction) as APR_LNK.
+ * Ownership is not checked: Windows guards folders with ACLs, and a
+ * repository cannot commit a link that a checkout turns into one without
+ * the user's developer mode or privileges. */
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool)
+{
+  apr_finfo_t fi;
+  apr_status_t st = apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE, pool);
+  *kind = DRAY_PATH_MISSING;
+  *mine = 1;
+  if (APR_STATUS_IS_ENOENT(st) || APR_STATUS_IS_ENOTDIR(st))
+    return APR_SUCCESS;
+  if (st != APR_SUCCESS && st != APR_INCOMPLETE)
+    return st;
+  *kind = fi.filetype == APR_LNK   ? DRAY_PATH_LINK
+          : fi.filetype == APR_DIR ? DRAY_PATH_DIR
+          : fi.filetype == APR_REG ? DRAY_PATH_FILE
+                                   : DRAY_PATH_OTHER;
+  return APR_SUCCESS;
+}
+
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool)
+{
+  dray_path_kind_t kind;
+  int mine;
+  apr_status_t st = dray_platform_path_kind(&kind, &mine, path, pool);
+  if (st != APR_SUCCESS)
+    return st;
+  if (kind == DRAY_PATH_LINK)
+    return APR_FROM_OS_ERROR(ERROR_CANT_ACCESS_FILE);
+  return apr_file_open(file, path,
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                           | (flags & (APR_FOPEN_TRUNCATE | APR_FOPEN_APPEND | APR_FOPEN_EXCL)),
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, pool);
 }

@@ -32,6 +32,17 @@ if [ ! -f "$prefix/.dray-ready" ]; then
   ) 9>"$prefix.lock"
 fi
 if [ "${1:-}" = "--init" ]; then
+  # One persistent wineserver, and the services wine starts with it, for all
+  # the tests, started here with their output away from ctest: started by a
+  # test instead, they inherit that test's stdout and ctest waits for them
+  # (seen as a unit test "timing out" after it had printed all its results).
+  wineserver -p </dev/null >/dev/null 2>&1 || true
+  "$wine" cmd /c exit </dev/null >/dev/null 2>&1 || true
+  exit 0
+fi
+if [ "${1:-}" = "--stop" ]; then
+  wineserver -k </dev/null >/dev/null 2>&1 || true
+  wineserver -w </dev/null >/dev/null 2>&1 || true
   exit 0
 fi
 exec "$wine" "$@"

@@ -58,8 +58,11 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
  * failed command printed last), or "". */
 const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *result_pool);
 
-/* A one-line rendering of ARGV for logs ("docker build -t x ."), quoting
- * arguments with spaces. Never pass an argv that holds secrets. */
+/* A one-line rendering of ARGV for logs and --dry-run ("docker build -t x
+ * ."), each argument quoted as a POSIX shell word (bash, zsh, ksh: $'...'
+ * for control characters), so that pasting it into such a shell runs
+ * exactly ARGV: "$(id)" stays text, a newline stays on the line. Never pass
+ * an argv that holds secrets. */
 const char *dray_child_argv_string(const char *const *argv, apr_pool_t *result_pool);
 
 #ifdef __cplusplus

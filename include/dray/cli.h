@@ -32,7 +32,8 @@ typedef struct dray_cli_t {
   apr_array_header_t *paths;         /* const char * */
   const char *compose_file;
   /* Run-wide settings given as flags (source DRAY_SOURCE_FLAG), checked by
-   * settings.c: registry, tags, limits, retries, engine, progress, logs. */
+   * settings.c: registry, tags, limits, retries, global slots, engine,
+   * progress, logs. */
   dray_settings_t settings;
   apr_array_header_t *build_args;
   apr_array_header_t *only;

@@ -32,6 +32,20 @@ dray_error_t *dray_file_read(char **text, apr_size_t *len, int *missing,
  * cannot be read or is empty. */
 const char *dray_file_read_line(const char *path, apr_pool_t *result_pool);
 
+/* Check, before anything is written, that dray may write PATH (the log
+ * folder with WANT_DIR, the report without): PATH itself, if it exists, is
+ * not a symbolic link, is a folder (WANT_DIR) or a regular file, and belongs
+ * to the user running dray; so is every folder on a relative PATH (a
+ * repository's committed ".dray -> ~" would redirect the default log
+ * folder). WHAT names the option in messages ("--log-dir"). Problems are
+ * DRAY_ERR_INPUT. */
+dray_error_t *dray_file_check_output(const char *path, int want_dir, const char *what,
+                                     apr_pool_t *scratch_pool);
+
+/* Caps on what dray reads whole: no real compose file, Dockerfile or .env
+ * comes near; a larger one (a 64 GB sparse file) is refused with its name. */
+#define DRAY_FILE_MAX_SIZE (16 * 1024 * 1024)
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,13 +16,21 @@
 extern "C" {
 #endif
 
+/* Before anything starts: LOG_DIR may be written (dray_file_check_output:
+ * no link, a folder, the user's own) and no log file of RUN's jobs that
+ * exists already is a link, a non-file or another user's. Every problem,
+ * together, as DRAY_ERR_INPUT (exit 2). */
+dray_error_t *dray_joblog_check(const dray_run_t *run, const char *log_dir,
+                                apr_pool_t *scratch_pool);
+
 /* Create LOG_DIR if missing and give each job of RUN an empty log there
  * (job->log_path, in RESULT_POOL), named after its image ('/' and ':' become
- * '+', which no image name holds, so names stay distinct). */
+ * '+', which no image name holds, so names stay distinct), created readable
+ * by the owner only and never through a symbolic link. */
 dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
                                   apr_pool_t *result_pool, apr_pool_t *scratch_pool);
 
-/* Open JOB's log for appending, in POOL. */
+/* Open JOB's log for appending, in POOL; never through a link. */
 dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool);
 
 /* The last MAX_LINES lines of the log at PATH (all of it when shorter), in

@@ -22,6 +22,7 @@
 #include "dray/push.h"
 #include "dray/run.h"
 #include "dray/scheduler.h"
+#include "dray/slots.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,7 @@ typedef struct dray_pipeline_options_t {
   const dray_build_options_t *build;  /* unless the run only pushes */
   const dray_pusher_t *pusher;        /* unless the run only builds */
   int handle_interrupts;              /* install the Ctrl+C handler */
+  dray_slots_t *slots;                /* machine-wide push slots, or NULL */
 } dray_pipeline_options_t;
 
 /* Run RUN (made by dray_run_create, logs by dray_joblog_prepare) to the end,

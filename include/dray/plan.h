@@ -28,6 +28,11 @@ typedef struct dray_image_t {
   apr_array_header_t *build_args; /* const char * "K=V": command line first, then file */
   const char *origin;        /* where it was defined: folder, or "compose.yaml:12" */
   apr_array_header_t *deps;  /* int: indices of images that must be built first */
+  const char *base;          /* normalised repository of the image the built stage
+                                starts FROM ("docker.io/library/debian"), or NULL
+                                (scratch, or none found): images with one base
+                                share its layers */
+  const struct dray_image_t *base_image; /* the image of this run BASE names, or NULL */
 } dray_image_t;
 
 typedef struct dray_plan_options_t {

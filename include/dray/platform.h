@@ -130,6 +130,29 @@ int dray_platform_proc_exited(dray_platform_proc_t *proc);
 apr_status_t dray_platform_proc_wait(dray_platform_proc_t *proc,
                                      int *exit_code, int *signaled);
 
+/* ---- files dray writes (logs, the report) ------------------------------ */
+
+typedef enum dray_path_kind_t {
+  DRAY_PATH_MISSING = 0,
+  DRAY_PATH_FILE,   /* a regular file */
+  DRAY_PATH_DIR,
+  DRAY_PATH_LINK,   /* a symbolic link (Windows: any reparse point), not followed */
+  DRAY_PATH_OTHER
+} dray_path_kind_t;
+
+/* What PATH itself is, a link at PATH not followed, and whether the user
+ * running dray owns it (*MINE; Unix: the effective uid; Windows: not
+ * checked, always 1). A missing PATH is APR_SUCCESS with DRAY_PATH_MISSING. */
+apr_status_t dray_platform_path_kind(dray_path_kind_t *kind, int *mine, const char *path,
+                                     apr_pool_t *pool);
+
+/* Open PATH for writing without ever following a link at PATH (a link is an
+ * error: Unix O_NOFOLLOW, ELOOP), creating it readable and writable by its
+ * owner only. FLAGS: APR_FOPEN_TRUNCATE, APR_FOPEN_APPEND, APR_FOPEN_EXCL
+ * (combinable). The file is closed with POOL if not before. */
+apr_status_t dray_platform_open_private(apr_file_t **file, const char *path, apr_int32_t flags,
+                                        apr_pool_t *pool);
+
 /* ---- console and machine ------------------------------------------------ */
 
 /* Non-zero when STREAM (stdout or stderr) is an interactive terminal that
@@ -141,6 +164,11 @@ int dray_platform_terminal_width(FILE *stream);
 
 /* Number of logical processors (at least 1). */
 int dray_platform_cpu_count(void);
+
+/* Time all CPUs of the machine spent idle and in all, since boot, in any
+ * one unit (Linux: /proc/stat ticks; Windows: GetSystemTimes). The share of
+ * idle time between two samples is what --builders auto reads. */
+apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total);
 
 /* The user's home folder (HOME / %USERPROFILE%), or NULL. */
 const char *dray_platform_home_dir(apr_pool_t *pool);
@@ -154,6 +182,12 @@ const char *dray_platform_user_config_dir(apr_pool_t *pool);
  * "unix:///var/run/docker.sock" on Unix, "npipe:////./pipe/docker_engine"
  * on Windows (Docker Desktop; dray pushes through the CLI there). Static. */
 const char *dray_platform_default_engine_host(void);
+
+/* The folder for this user's machine-wide lock files (--global-slots),
+ * created if missing, private to the user: Unix $XDG_RUNTIME_DIR/dray, else
+ * TMPDIR/dray-UID (refused when someone else owns it or others may write
+ * it); Windows %LOCALAPPDATA%\dray\locks. */
+apr_status_t dray_platform_lock_dir(const char **dir, apr_pool_t *pool);
 
 #ifdef __cplusplus
 }

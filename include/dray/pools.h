@@ -22,6 +22,11 @@ int dray_pool_abort(int retcode);
  * with dray_pool_abort. */
 apr_pool_t *dray_pool_create_root(void);
 
+/* A subpool of PARENT (never NULL: dray has no parentless pools but the
+ * root). Fails only for lack of memory, which is the abort function's: the
+ * one policy, so no caller checks. */
+apr_pool_t *dray_pool_create_sub(apr_pool_t *parent);
+
 /* A child of PARENT with an allocator of its own that has a mutex, so that
  * threads may create and destroy children of it at the same time (each
  * child still belongs to one thread at a time). */

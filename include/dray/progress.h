@@ -31,6 +31,11 @@ typedef void (*dray_progress_line_fn)(void *baton, const char *line, apr_size_t 
 /* Lines longer than this are a protocol error (protects memory). */
 #define DRAY_PROGRESS_MAX_LINE (1024 * 1024)
 
+/* A layer's byte counts are clamped to [0, this] (1 PiB; the engine's are
+ * estimates anyway) and layers summed saturating: no overflow from a
+ * hostile engine. */
+#define DRAY_PROGRESS_MAX_BYTES ((apr_int64_t)1 << 50)
+
 /* A new parser living in POOL; NOW is the start time of the push. */
 dray_progress_t *dray_progress_create(apr_time_t now, apr_pool_t *pool);
 

@@ -84,6 +84,13 @@ typedef struct dray_auth_challenge_t {
 int dray_registry_parse_challenge(dray_auth_challenge_t *out, const char *header,
                                   apr_pool_t *result_pool);
 
+/* Whether credentials may go to the token REALM (a URL from a Bearer
+ * challenge) of the registry at HOST ("host[:port]"): over HTTPS, or to HOST
+ * itself, or to a host --insecure-registry names (in REG; may be NULL).
+ * Otherwise a registry's challenge could send them anywhere in clear text. */
+int dray_registry_realm_may_get_credentials(const dray_registry_t *reg, const char *host,
+                                            const char *realm, apr_pool_t *scratch_pool);
+
 /* "CODE: message; CODE: message" from a distribution error body
  * {"errors":[{"code","message","detail"}]}, or NULL if BODY is not one. */
 const char *dray_registry_error_text(const char *body, apr_size_t len,

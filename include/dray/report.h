@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include <apr_hash.h>
 #include <apr_pools.h>
 
 #include "dray/error.h"
@@ -23,9 +24,21 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
 struct json_t;
 struct json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scratch_pool);
 
-/* The same data as JSON, written to PATH (atomically: temp file + rename). */
+/* The same data as JSON, written to PATH (atomically: temp file + rename),
+ * readable by the owner only, never through a symbolic link. */
 dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                                      int exit_code, apr_pool_t *scratch_pool);
+
+/* Each image's build seconds in the JSON report at PATH (from an earlier
+ * run), by image name, as double *, in RESULT_POOL. A missing or unreadable
+ * report, or one of another format, gives an empty hash: estimates are a
+ * help, never a reason to stop. */
+apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool);
+
+/* Before anything starts: PATH may be written (dray_file_check_output: not
+ * a link, a regular file if it exists, the user's own, no link among the
+ * folders of a relative PATH). DRAY_ERR_INPUT. */
+dray_error_t *dray_report_check_path(const char *path, apr_pool_t *scratch_pool);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@ typedef struct dray_attempt_t {
   apr_time_t start, end;
   dray_outcome_t outcome; /* DRAY_OUTCOME_OK, or why it failed */
   const char *error;      /* message, or NULL */
+  apr_interval_time_t slot_wait; /* pushes: time spent waiting for a machine-wide
+                                    slot before START (--global-slots) */
 } dray_attempt_t;
 
 typedef struct dray_job_t {
@@ -61,6 +63,9 @@ typedef struct dray_job_t {
   const char *error;              /* final error message, or NULL */
   dray_outcome_t outcome;         /* why it ended: OK, or a failure, skip, interrupt */
   dray_push_progress_t progress;  /* last progress of the running push */
+  int waiting_for_slot;           /* the push waits for a machine-wide slot */
+  apr_interval_time_t attempt_slot_wait; /* the current push attempt's wait */
+  apr_interval_time_t slot_wait;  /* summed over push attempts */
   apr_time_t progress_at;         /* when its byte or layer count last moved */
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
   int up_to_date;                 /* every tag was already in the registry */
@@ -73,11 +78,19 @@ typedef enum dray_mode_t {
   DRAY_MODE_PUSH       /* push images built before */
 } dray_mode_t;
 
+/* Counts of jobs in each state, for the view and the summary. */
+typedef struct dray_run_counts_t {
+  int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
+} dray_run_counts_t;
+
 typedef struct dray_run_t {
   dray_mode_t mode;
   const dray_plan_t *plan;
   apr_array_header_t *jobs;       /* dray_job_t *, same order as plan->images */
-  int builders, pushers;          /* the limits */
+  dray_run_counts_t counts;       /* kept by dray_run_set_state */
+  apr_array_header_t *active;     /* dray_job_t *: building or pushing, oldest first */
+  int builders, pushers;          /* the limits (now: auto moves them) */
+  apr_array_header_t *limits;     /* dray_limits_change_t: every change, from the start */
   apr_time_t start, end;
   int interrupts;                 /* how many Ctrl+C / signals were seen */
   int draining;                   /* no new build or push starts */
@@ -85,6 +98,7 @@ typedef struct dray_run_t {
   int running_builds, running_pushes;
   int max_running_builds, max_running_pushes; /* observed peaks */
   int verify;                     /* pushes are verified against the registry */
+  const char *global_slots;       /* "NAME:N" with --global-slots, or NULL */
   apr_int64_t bytes_pushed;       /* all finished pushes together */
   apr_time_t first_push_start;
 } dray_run_t;
@@ -95,12 +109,19 @@ dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_
 /* The digest of JOB's first tag as pushed, or NULL. */
 const char *dray_job_digest(const dray_job_t *job);
 
-/* Counts of jobs in each state, for the view and the summary. */
-typedef struct dray_run_counts_t {
-  int waiting, queued, building, built, pushing, retrying, done, failed, skipped, interrupted;
-} dray_run_counts_t;
+/* The limits in force from TIME on. */
+typedef struct dray_limits_change_t {
+  apr_time_t time;
+  int builders, pushers;
+} dray_limits_change_t;
 
+/* The counts of RUN's jobs in each state (kept as states change: no walk). */
 void dray_run_count(dray_run_counts_t *counts, const dray_run_t *run);
+
+/* Put JOB in STATE, keeping RUN's counts and list of active jobs: every
+ * state change goes through here, so that what the view reads many times a
+ * second costs nothing per image. */
+void dray_run_set_state(dray_run_t *run, dray_job_t *job, dray_job_state_t state);
 
 /* The word for a job's state in views and reports: "pushed", "built",
  * "failed", "skipped", "interrupted", "building", ... */

@@ -10,9 +10,15 @@
  *
  * Rules it keeps (each in one place, here):
  *  - never more than BUILDERS builds and PUSHERS pushes running at once;
- *  - a build starts when every image it is built FROM is built, in plan
- *    order; a built image is pushed next, pushes in the order images were
- *    built (FIFO), the first as soon as the first build ends;
+ *  - a build starts when every image it is built FROM is built; of the
+ *    ready ones, the longest chain of build work still ahead first (critical
+ *    path: estimates from an earlier run, else chain length), then the one
+ *    most images wait for, then plan order;
+ *  - a built image is pushed next, pushes in the order images were built
+ *    (FIFO), the first as soon as the first build ends; with layer-aware
+ *    order, an image waits while another of its family (images built on one
+ *    base) pushes, until one push of the family has finished, so the rest
+ *    mount the shared layers instead of uploading them again;
  *  - a failed attempt whose outcome is retryable is tried again, up to the
  *    phase's retries, after an exponential backoff with jitter, and not
  *    before the result's retry_after;
@@ -29,6 +35,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "dray/adapt.h"
 #include "dray/event.h"
 #include "dray/outcome.h"
 #include "dray/platform.h"
@@ -47,6 +54,18 @@ typedef struct dray_sched_options_t {
   apr_interval_time_t retry_max;    /* cap */
   apr_interval_time_t kill_grace;   /* after a cancel, polite -> forced */
   apr_uint64_t seed;                /* backoff jitter; 0: from the clock */
+  const double *build_estimates;    /* per image (plan order): seconds its build took
+                                       before, <= 0 unknown; or NULL */
+  int layer_aware_push;             /* push an image alone among its family until one
+                                       push of the family has finished */
+  int push_slots;                   /* pushes first wait for a machine-wide slot:
+                                       each tells dray_sched_push_began */
+  /* --builders auto / --pushers auto: BUILDERS and PUSHERS are where the
+   * limits start, ADAPT (adapt.h) moves them once a WINDOW. */
+  dray_adapt_options_t adapt;
+  apr_interval_time_t adapt_window; /* 0: 5 s */
+  /* The machine's CPU times (platform.h), for the builders; NULL: unknown. */
+  apr_status_t (*cpu_times)(apr_uint64_t *idle, apr_uint64_t *total);
 } dray_sched_options_t;
 
 /* Where "now" comes from: the real clock, or a test's. */
@@ -97,6 +116,10 @@ void dray_sched_begin(dray_sched_t *sched);
 /* An attempt of JOB (its index) in PHASE ended. */
 void dray_sched_finished(dray_sched_t *sched, int job, dray_phase_t phase,
                          const dray_attempt_result_t *result);
+
+/* JOB's push (started with push_slots) holds its machine-wide slot at WHEN:
+ * the attempt begins there, and the wait is recorded apart. */
+void dray_sched_push_began(dray_sched_t *sched, int job, apr_time_t when);
 
 /* JOB's PHASE was handed back by a drain before it began. */
 void dray_sched_not_started(dray_sched_t *sched, int job, dray_phase_t phase);

@@ -11,6 +11,8 @@
  * option's name ("stall-timeout"), the variable is DRAY_ and the key in
  * capitals with "_" for "-" (DRAY_STALL_TIMEOUT). Only the tags' option is
  * singular (--tag, repeatable; key "tags", DRAY_TAGS="latest,1.4").
+ * builders and pushers take a number or "auto" (found while running, up to
+ * builders-max and pushers-max); global-slots takes NAME[:N].
  * engine-cmd names a program dray runs on this machine: a compose file (a
  * cloned repository's) may not set it; the user's flag, variable and config
  * file may.
@@ -30,16 +32,20 @@ extern "C" {
 #endif
 
 #define DRAY_SETTING_UNSET (-1)
+#define DRAY_SETTING_AUTO 0       /* builders, pushers: found while running */
 
 typedef enum dray_setting_id_t {
   DRAY_SETTING_REGISTRY = 0,
   DRAY_SETTING_TAGS,
   DRAY_SETTING_BUILDERS,
   DRAY_SETTING_PUSHERS,
+  DRAY_SETTING_BUILDERS_MAX,
+  DRAY_SETTING_PUSHERS_MAX,
   DRAY_SETTING_RETRIES,
   DRAY_SETTING_BUILD_RETRIES,
   DRAY_SETTING_RETRY_DELAY,
   DRAY_SETTING_STALL_TIMEOUT,
+  DRAY_SETTING_GLOBAL_SLOTS,
   DRAY_SETTING_NETWORK,
   DRAY_SETTING_PLATFORM,
   DRAY_SETTING_ENGINE_CMD,
@@ -62,12 +68,16 @@ typedef enum dray_setting_source_t {
 typedef struct dray_settings_t {
   const char *registry;           /* HOST[:PORT][/NAMESPACE], or NULL */
   apr_array_header_t *tags;       /* const char *, or NULL */
-  int builders;                   /* builds at once, or UNSET */
-  int pushers;                    /* pushes at once, or UNSET */
+  int builders;                   /* builds at once, AUTO, or UNSET */
+  int pushers;                    /* pushes at once, AUTO, or UNSET */
+  int builders_max;               /* the bound of AUTO builders, or UNSET */
+  int pushers_max;                /* the bound of AUTO pushers, or UNSET */
   int retries;                    /* push attempts beyond the first, or UNSET */
   int build_retries;              /* build attempts beyond the first, or UNSET */
   double retry_delay;             /* first backoff delay in seconds, < 0: unset */
   int stall_timeout;              /* seconds, 0 = never, or UNSET */
+  const char *global_slots;       /* machine-wide push slots' NAME, or NULL */
+  int global_slot_count;          /* their number N (with global_slots) */
   const char *network;            /* RUN steps' network, or NULL */
   const char *platform;           /* target platform, or NULL */
   const char *engine_cmd;         /* docker, podman or a path, or NULL */
@@ -128,10 +138,11 @@ const char *dray_settings_config_path(apr_pool_t *result_pool);
 void dray_settings_merge(dray_settings_t *out, const dray_settings_t *over,
                          const dray_settings_t *under);
 
-/* Fill what is still unset with dray's defaults: builders = number of CPUs,
- * pushers 3, retries 2, build retries 0, retry delay 2 s, stall timeout 60 s,
- * tags "latest", engine command docker, push driver auto, progress auto, log
- * folder .dray/logs. Arrays are made in RESULT_POOL. */
+/* Fill what is still unset with dray's defaults: builders and pushers auto
+ * (at most 4 per CPU and 8), retries 2, build retries 0, retry delay 2 s,
+ * stall timeout 60 s, tags "latest", no global slots, engine command docker,
+ * push driver auto, progress auto, log folder .dray/logs. Arrays are made in
+ * RESULT_POOL. */
 void dray_settings_default(dray_settings_t *settings, apr_pool_t *result_pool);
 
 /* The settings in force: FLAGS over ENV over COMPOSE over CONFIG over the

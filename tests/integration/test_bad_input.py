@@ -2,6 +2,7 @@
 """(e) Bad input: exit 2 before anything starts, every problem reported at
 once, each message naming the file and line or the folder or image."""
 import os
+import subprocess
 import unittest
 
 import drayt
@@ -71,6 +72,47 @@ class BadInputTest(drayt.DrayTestCase):
         p = self.run_dray("run", "--no-such-option", ".")
         self.assertEqual(p.returncode, 2)
         self.assertIn("no-such-option", p.stderr)
+
+    def test_no_write_through_a_committed_link(self):
+        # A cloned repository with .dray/logs/web.log -> a file of the user's:
+        # refused before anything starts (exit 2), the file untouched.
+        drayt.write_image(self.tmp, "web")
+        victim = self.write("victim", "precious\n")
+        os.makedirs(os.path.join(self.tmp, ".dray", "logs"))
+        os.symlink(victim, os.path.join(self.tmp, ".dray", "logs", "web.log"))
+        argv = [drayt.DRAY, "build", "--engine-cmd", drayt.DOCKER, "--registry", self.registry,
+                "--progress", "plain", "."]
+        p = subprocess.run(argv, env=self.env(), cwd=self.tmp, capture_output=True, text=True,
+                           timeout=120)
+        self.last = p
+        self.assertEqual(p.returncode, 2, self.explain())
+        self.assertIn("symbolic link", p.stderr)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        # The report's path a link: the same.
+        os.unlink(os.path.join(self.tmp, ".dray", "logs", "web.log"))
+        os.symlink(victim, self.report)
+        p = self.run_dray("build", ".")
+        self.assertEqual(p.returncode, 2, self.explain())
+        self.assertIn("--report", p.stderr)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+
+    def test_log_dir_that_is_a_file(self):
+        drayt.write_image(self.tmp, "web")
+        path = self.write("logs", "not a folder\n")
+        p = self.run_dray("build", ".")
+        self.assertEqual(p.returncode, 2, self.explain())
+        self.assertIn("--log-dir", p.stderr)
+        self.assertFalse(os.path.exists(self.report))
+        with open(path) as f:
+            self.assertEqual(f.read(), "not a folder\n")
+
+    def test_stray_escape_at_the_end_is_no_crash(self):
+        self.write("web/Dockerfile", "FROM busybox\n\\")
+        p = self.run_dray("plan", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        self.assertIn("web", p.stdout)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class CiOutputTest(drayt.DrayTestCase):
         p = self.run_with(self.gha_env(), drayt.DRAY, "plan")
         self.assertEqual(p.returncode, 2, self.explain())
         self.assertIn("::error file=compose.yaml,line=2,title=dray%3A input error::"
-                      "x-dray.pushers needs a whole number", p.stdout)
+                      "x-dray.pushers needs auto or a whole number", p.stdout)
 
     def test_settings_from_environment_and_config(self):
         for i in range(2):
@@ -91,6 +91,21 @@ class CiOutputTest(drayt.DrayTestCase):
         self.assertRegex(p.stdout, r"pushers\s+1\s+environment \(DRAY_PUSHERS\)")
         self.assertRegex(p.stdout, r"retries\s+4\s+config file \(.*config\.yaml:3\)")
         self.assertNotRegex(p.stdout, r"stall-timeout")
+
+        # The limits' auto, their bounds and the global slots: settings too.
+        env["DRAY_PUSHERS"] = "auto"
+        env["DRAY_PUSHERS_MAX"] = "3"
+        env["DRAY_GLOBAL_SLOTS"] = "dray-test-ci:2"
+        p = self.run_with(env, drayt.DRAY, "plan", "-v", ".")
+        self.assertRegex(p.stdout, r"pushers\s+auto\s+environment \(DRAY_PUSHERS\)")
+        self.assertRegex(p.stdout, r"pushers-max\s+3\s+environment \(DRAY_PUSHERS_MAX\)")
+        self.assertRegex(p.stdout, r"global-slots\s+dray-test-ci:2\s+environment")
+        p = self.run_with(env, *self.dray_argv("run", "."))
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(report["global_slots"], "dray-test-ci:2")
+        self.assertLessEqual(max(l["pushers"] for l in report["limits"]), 3)
+        self.assertEqual(report["builders"], 2)  # still the config file's
 
 
 if __name__ == "__main__":

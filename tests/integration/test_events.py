@@ -5,86 +5,10 @@ moving to stderr; --skip-existing pushes nothing the registry already serves
 for the local image, so a rerun of a finished run pushes nothing."""
 import json
 import os
-import socket
-import threading
 import time
 import unittest
 
 import drayt
-
-
-class ThrottledProxy:
-    """A TCP proxy on 127.0.0.1 in front of TARGET (HOST:PORT) that forwards
-    what the client sends at most RATE bytes a second per connection (the
-    answers at full speed): a push of a few MB takes seconds instead of
-    milliseconds. Threads of this process; stop() closes everything."""
-
-    def __init__(self, target, rate):
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
-        self.rate = rate
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.addr = "127.0.0.1:%d" % self.listener.getsockname()[1]
-        self.socks = []
-        self.lock = threading.Lock()
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=10)
-                upstream.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                if self.stopped:
-                    client.close()
-                    upstream.close()
-                    return
-                self.socks += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, self.rate),
-                             daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, None),
-                             daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst, rate):
-        start, sent = time.monotonic(), 0
-        try:
-            while True:
-                data = src.recv(16384)
-                if not data:
-                    break
-                dst.sendall(data)
-                if rate:
-                    sent += len(data)
-                    ahead = sent / rate - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self):
-        with self.lock:
-            self.stopped = True
-            socks, self.socks = self.socks, []
-        self.listener.close()
-        for s in socks:
-            s.close()
 
 
 class EventsTest(drayt.DrayTestCase):
@@ -115,7 +39,7 @@ class EventsTest(drayt.DrayTestCase):
         # A layer of 6 MiB of random bytes (gzip cannot shrink it), pushed at
         # 1.5 MB/s through a throttling proxy: a push of about 4 s, so there
         # is progress to report several times, and the limit can show.
-        proxy = ThrottledProxy(self.svc["registry"], rate=1_500_000)
+        proxy = drayt.ThrottledProxy(self.svc["registry"], rate=1_500_000)
         self.addCleanup(proxy.stop)
         self.registry = f"{proxy.addr}/{self.ns}"
         d = drayt.write_image(self.tmp, "big", [

@@ -13,10 +13,17 @@ can, per its flags:
                       request arrives
   --status-first N    answer the first N requests matching --status-match with
                       --status (503) and Retry-After: --retry-after, then close
+  --rate BYTES        forward client-to-server bytes at most BYTES a second,
+                      all connections together (an uplink)
+  --overload K        request bodies (uploads) beyond K at once get no bytes
+                      until fewer than K are under way (an overloaded uplink
+                      or registry: later uploads hang at "Waiting")
   --lifetime S        exit after S seconds whatever happens (always set)
 
 Prints "listening PORT" on stdout once ready. With --log FILE, appends one
-JSON object per event ("connect", "reset", "status", "stall", "request").
+JSON object per event ("connect", "reset", "status", "stall", "request", and
+"body" with the bytes of each request body forwarded: what reached the
+server).
 """
 import argparse
 import json
@@ -29,6 +36,31 @@ import time
 
 LOCK = threading.Lock()
 STATE = {"connections": 0, "stalls": 0, "statuses": 0}
+UPLOADS = threading.Condition(LOCK)
+ACTIVE = []          # uploads under way, oldest first (--overload)
+
+
+class Link:
+    """A token bucket shared by every connection (--rate)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+        self.lock = threading.Lock()
+        self.next_free = time.monotonic()
+
+    def send(self, n):
+        if not self.rate:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_free)
+            self.next_free = start + n / self.rate
+            wait = self.next_free - now
+        if wait > 0:
+            time.sleep(wait)
+
+
+LINK = Link(0)
 ARGS = None
 LOGF = None
 
@@ -104,7 +136,11 @@ class Conn:
         return line
 
     def forward(self, data):
-        self.upstream.sendall(data)
+        # In pieces, so that a slow link interleaves the connections.
+        for i in range(0, len(data), 16384):
+            piece = data[i:i + 16384]
+            LINK.send(len(piece))
+            self.upstream.sendall(piece)
 
     def stall(self, request_line):
         log("stall", conn=self.number, request=request_line)
@@ -115,16 +151,43 @@ class Conn:
 
     def body(self, length, stall_at, request_line):
         """Forward LENGTH body bytes (None: chunked); stall at STALL_AT bytes."""
+        me = object()
+        if ARGS.overload:
+            with UPLOADS:
+                ACTIVE.append(me)
+        try:
+            self._body(length, stall_at, request_line, me)
+        finally:
+            if ARGS.overload:
+                with UPLOADS:
+                    ACTIVE.remove(me)
+                    UPLOADS.notify_all()
+
+    def _body(self, length, stall_at, request_line, me):
         sent = 0
 
         def send(data):
             nonlocal sent
+            if ARGS.overload:
+                # Beyond the first K uploads: no bytes until some end.
+                with UPLOADS:
+                    while ACTIVE.index(me) >= ARGS.overload:
+                        UPLOADS.wait(1.0)
             if stall_at is not None and sent + len(data) >= stall_at:
                 self.forward(data[:max(0, stall_at - sent)])
                 self.stall(request_line)
             self.forward(data)
             sent += len(data)
 
+        try:
+            self._pump_body(length, send)
+            if stall_at is not None and length is None:
+                with LOCK:
+                    STATE["stalls"] -= 1  # a chunked body ended before STALL_AT: give it back
+        finally:
+            log("body", conn=self.number, request=request_line, bytes=sent)
+
+    def _pump_body(self, length, send):
         if length is not None:
             left = length
             while left:
@@ -143,9 +206,6 @@ class Conn:
                     t = self.read_line()
                     send(t + b"\r\n")
                     if not t:
-                        if stall_at is not None:
-                            with LOCK:
-                                STATE["stalls"] -= 1  # ended before STALL_AT: give it back
                         return
             left = size + 2  # data and its CRLF
             while left:
@@ -255,8 +315,11 @@ def main():
     ap.add_argument("--status", type=int, default=503)
     ap.add_argument("--retry-after", type=int, default=1)
     ap.add_argument("--status-match", default=r".")
+    ap.add_argument("--rate", type=float, default=0, help="bytes/s, all connections")
+    ap.add_argument("--overload", type=int, default=0, help="uploads at once before stalling")
     ap.add_argument("--log", default=None)
     ARGS = ap.parse_args()
+    LINK.rate = ARGS.rate
     if ARGS.stall_hold is None:
         ARGS.stall_hold = ARGS.lifetime
     if ARGS.log:

@@ -289,7 +289,27 @@ static void test_argv_string(void **state)
 {
   const char *argv[] = {"docker", "build", "--tag", "a b", "", "x", NULL};
   (void)state;
-  assert_string_equal(dray_child_argv_string(argv, pool), "docker build --tag \"a b\" \"\" x");
+  const char *hostile[] = {"printf", "[%s]\\n", "$(id)", "`id`", "a'b", "x\ny; id", "tab\there",
+                           "back\\slash", "\"q\"", "*", "~", "#c", "&", "", "\x1b[2J", "caf\xc3\xa9",
+                           NULL};
+  const char *sh[] = {"bash", "-c", NULL, NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  (void)state;
+  assert_string_equal(dray_child_argv_string(argv, pool), "docker build --tag 'a b' '' x");
+  assert_string_equal(dray_child_argv_string(hostile, pool),
+                      "printf '[%s]\\n' '$(id)' '`id`' 'a'\\''b' $'x\\x0ay; id' $'tab\\x09here' "
+                      "'back\\slash' '\"q\"' '*' '~' '#c' '&' '' $'\\x1b[2J' caf\xc3\xa9");
+  assert_null(strchr(dray_child_argv_string(hostile, pool), '\n'));
+
+  /* Pasted into a shell, it runs exactly that argv. */
+  sh[2] = dray_child_argv_string(hostile, pool);
+  spec.argv = sh;
+  spec.capture_max = 4096;
+  assert_null(dray_child_run(&res, &spec, pool, pool));
+  assert_int_equal(res.exit_code, 0);
+  assert_string_equal(res.output, "[$(id)]\n[`id`]\n[a'b]\n[x\ny; id]\n[tab\there]\n[back\\slash]\n"
+                                  "[\"q\"]\n[*]\n[~]\n[#c]\n[&]\n[]\n[\x1b[2J]\n[caf\xc3\xa9]\n");
 }
 
 int main(void)

@@ -81,6 +81,48 @@ static void test_defaults(void **state)
   assert_null(cli->settings.progress);
 }
 
+/* -j/-p auto, their bounds and the global slots are settings like the rest:
+ * parsed by settings.c, credited to the flag. */
+static void test_limits_and_slots(void **state)
+{
+  dray_cli_t *cli;
+  const char *words[] = {"run", "-j", "a"};
+  dray_completion_t *c;
+  (void)state;
+  PARSE(cli, "run", "-j", "auto", "-p", "3", "--builders-max", "16", "--pushers-max", "4",
+        "--global-slots", "uplink:3");
+  assert_null(err_);
+  assert_int_equal(cli->settings.builders, DRAY_SETTING_AUTO);
+  assert_int_equal(cli->settings.pushers, 3);
+  assert_int_equal(cli->settings.builders_max, 16);
+  assert_int_equal(cli->settings.pushers_max, 4);
+  assert_string_equal(cli->settings.global_slots, "uplink");
+  assert_int_equal(cli->settings.global_slot_count, 3);
+  assert_int_equal(cli->settings.source[DRAY_SETTING_GLOBAL_SLOTS], DRAY_SOURCE_FLAG);
+  assert_string_equal(cli->settings.where[DRAY_SETTING_BUILDERS_MAX], "--builders-max");
+
+  PARSE(cli, "push", "-p", "auto", "--pushers-max", "2", "--global-slots", "ci");
+  assert_null(err_);
+  assert_int_equal(cli->settings.global_slot_count, 2);
+  PARSE(cli, "build", "--pushers-max", "2");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "dray build does not take --pushers-max"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--builders-max", "auto");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--builders-max needs a whole number"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--global-slots", "../x");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--global-slots ../x"));
+  dray_error_clear(err_);
+
+  /* "N|auto": auto is a value to complete. */
+  c = dray_cli_complete(3, words, pool);
+  assert_int_equal(c->words->nelts, 1);
+  assert_string_equal(APR_ARRAY_IDX(c->words, 0, const char *), "auto");
+}
+
 static void test_bad_number_names_option(void **state)
 {
   dray_cli_t *cli;
@@ -311,6 +353,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_run_with_everything),
     cmocka_unit_test(test_defaults),
+    cmocka_unit_test(test_limits_and_slots),
     cmocka_unit_test(test_bad_number_names_option),
     cmocka_unit_test(test_unknown_option_and_command),
     cmocka_unit_test(test_option_not_for_command),

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "dray/dockerfile.h"
+#include "dray/file.h"
 
 #include "testutil.h"
 
@@ -329,6 +330,39 @@ static void test_errors(void **state)
   assert_non_null(strstr(m, "Dockerfile:4: COPY --from: invalid reference \"upper/X\""));
 }
 
+/* Hostile input: every one parses to a result or an input error, never a
+ * crash (run under ASan in the sanitizer build). An instruction with no
+ * words (a lone escape character at the end of the file) used to be indexed
+ * anyway. */
+static void test_hostile(void **state)
+{
+  static const char *const inputs[] = {
+    "FROM a\n\\", "\\", "FROM a\n\\\n", "FROM a\n  \\  \n", "\\\n\\\n\\",
+    "# escape=`\nFROM a\n`", "FROM a\nENV\n", "FROM a\nENV =\n", "FROM a\nENV a\n",
+    "ARG =\nFROM a\n", "ARG\nFROM a\n", "FROM a\nCOPY --from= x y\n",
+    "FROM a\nRUN --mount=from= x\n", "FROM a\nRUN --mount=,,, x\n", "FROM\n", "FROM \"\"\n",
+    "FROM a\nRUN <<\n", "FROM a\nRUN <<''\n", "FROM a\nRUN <<-\n", "FROM a\nRUN <<EOF\n",
+    "FROM a\nCOPY <<\"\" x\n", "FROM a AS\n", "FROM a AS \"\"\n", "\xEF\xBB\xBF", "\r\n\r\n",
+    "FROM a\nRUN \"\\", "FROM a\nRUN '", "FROM ${\n", "FROM $\n", "FROM ${:-}\n",
+  };
+  size_t i;
+  (void)state;
+
+  for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+    dray_dockerfile_t *df = NULL;
+    dray_error_t *err = dray_dockerfile_parse_string(&df, inputs[i], strlen(inputs[i]),
+                                                     "Dockerfile", NULL, pool, pool);
+    assert_true((err == NULL) != (df == NULL));
+    dray_error_clear(err);
+  }
+  /* The stray escape is no instruction: the file before it still counts. */
+  {
+    dray_dockerfile_t *df = parse_ok("FROM alpine\n\\", NULL);
+    assert_int_equal(df->refs->nelts, 1);
+    check_ref(df, 0, "alpine", 1, 0, "FROM");
+  }
+}
+
 static void test_target(void **state)
 {
   dray_dockerfile_t *df;
@@ -392,6 +426,19 @@ static void test_file(void **state)
                       strlen(path) + 13) == 0);
   dray_error_clear(err);
 
+  /* A huge (sparse) file is refused with its name, before any allocation. */
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE, APR_FPROT_OS_DEFAULT,
+                                 pool), APR_SUCCESS);
+  assert_int_equal(apr_file_trunc(f, (apr_off_t)DRAY_FILE_MAX_SIZE + 1), APR_SUCCESS);
+  apr_file_close(f);
+  err = dray_dockerfile_parse(&df, path, NULL, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  assert_non_null(strstr(err->message, "too large"));
+  assert_true(strncmp(err->message, path, strlen(path)) == 0);
+  dray_error_clear(err);
+  assert_int_equal(apr_file_remove(path, pool), APR_SUCCESS);
+
   err = dray_dockerfile_parse(&df, tmp, NULL, pool, pool); /* a folder */
   assert_non_null(err);
   assert_non_null(strstr(err->message, "not a regular file"));
@@ -409,6 +456,7 @@ int main(void)
     cmocka_unit_test(test_escape_and_continuations),
     cmocka_unit_test(test_heredocs),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_hostile),
     cmocka_unit_test(test_target),
     cmocka_unit_test(test_file),
   };

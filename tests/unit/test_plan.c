@@ -166,7 +166,8 @@ static void test_discovery(void **state)
   assert_string_equal(summary(plan), "both[] services/api[] services/api/sub[] web[] worker[]");
   /* Nothing set anywhere: the defaults are in force. */
   assert_int_equal(plan->settings.retries, 2);
-  assert_int_equal(plan->settings.pushers, 3);
+  assert_int_equal(plan->settings.pushers, DRAY_SETTING_AUTO);
+  assert_int_equal(plan->settings.pushers_max, 8);
   assert_null(plan->settings.registry);
 
   im = img(plan, 0);
@@ -358,6 +359,15 @@ static void test_chain_order(void **state)
   o.paths = dray_test_list(abs_path("o"), NULL);
   plan = load_ok(&o);
   assert_string_equal(summary(plan), "c[] b[0] a[1] d[]");
+  /* Each image's base: the last FROM of what is built. a ends FROM busybox
+   * (b only lends it files), b starts FROM c, an image of this run. */
+  assert_string_equal(img(plan, 2)->base, "docker.io/library/busybox");
+  assert_null(img(plan, 2)->base_image);
+  assert_string_equal(img(plan, 1)->base, "docker.io/library/c");
+  assert_ptr_equal(img(plan, 1)->base_image, img(plan, 0));
+  assert_string_equal(img(plan, 0)->base, "docker.io/library/busybox");
+  assert_string_equal(img(plan, 3)->base, "docker.io/library/c");
+  assert_null(img(plan, 3)->base_image); /* c:v9 is not built here, but same family */
 
   /* A build arg changes what b is built from: now d, and c is free. */
   o.build_args = dray_test_list("BASE=d", NULL);

@@ -319,6 +319,29 @@ static void test_garbage(void **state)
   dray_error_clear(err);
 }
 
+/* A hostile engine's byte counts: two layers at INT64_MAX (the sum
+ * overflowed, UBSan), negative counts. Clamped, summed without overflow. */
+static void test_huge_counts(void **state)
+{
+  static const char stream[] =
+      "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":9223372036854775807,"
+      "\"total\":9223372036854775807},\"id\":\"a\"}\n"
+      "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":9223372036854775807,"
+      "\"total\":9223372036854775807},\"id\":\"b\"}\n"
+      "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":-5,\"total\":-7},"
+      "\"id\":\"c\"}\n";
+  dray_progress_t *p = dray_progress_create(0, pool);
+  dray_push_progress_t snap;
+  (void)state;
+
+  dray_test_no_error(dray_progress_feed(p, stream, sizeof(stream) - 1, 1));
+  dray_progress_snapshot(p, &snap);
+  assert_int_equal(snap.layers_total, 3);
+  assert_true(snap.bytes_done > 0);
+  assert_true(snap.bytes_total >= snap.bytes_done);
+  assert_true(snap.bytes_total <= 2 * DRAY_PROGRESS_MAX_BYTES);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -334,6 +357,7 @@ int main(void)
     cmocka_unit_test(test_short_digest_rejected),
     cmocka_unit_test(test_lines_logged),
     cmocka_unit_test(test_garbage),
+    cmocka_unit_test(test_huge_counts),
   };
   apr_initialize();
   return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);

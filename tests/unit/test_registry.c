@@ -72,6 +72,32 @@ static void test_error_text(void **state)
   assert_null(dray_registry_error_text("{\"errors\":[]}", 13, pool));
 }
 
+/* Basic credentials go to a token realm only over HTTPS, to the registry's
+ * own host, or to a host --insecure-registry names. */
+static void test_realm_credentials(void **state)
+{
+  dray_registry_t *reg;
+  apr_array_header_t *insecure = apr_array_make(pool, 1, sizeof(const char *));
+  (void)state;
+  APR_ARRAY_PUSH(insecure, const char *) = "auth.lan:8080";
+  dray_test_no_error(dray_registry_create(&reg, NULL, insecure, pool));
+
+  assert_true(dray_registry_realm_may_get_credentials(reg, "reg.example.com",
+                                                      "https://auth.elsewhere/token", pool));
+  assert_true(dray_registry_realm_may_get_credentials(reg, "reg.lan:5000",
+                                                      "http://reg.lan:5001/token", pool));
+  assert_true(dray_registry_realm_may_get_credentials(reg, "reg.lan:5000",
+                                                      "http://auth.lan:8080/token", pool));
+  assert_false(dray_registry_realm_may_get_credentials(reg, "reg.example.com",
+                                                       "http://evil.example.net/token", pool));
+  assert_false(dray_registry_realm_may_get_credentials(reg, "localhost:5000",
+                                                       "http://127.0.0.2:80/t", pool));
+  assert_false(dray_registry_realm_may_get_credentials(NULL, "reg.lan",
+                                                       "http://auth.lan:8080/token", pool));
+  assert_false(dray_registry_realm_may_get_credentials(reg, "reg.lan", "ftp://reg.lan/x", pool));
+  assert_false(dray_registry_realm_may_get_credentials(reg, "reg.lan", "/relative", pool));
+}
+
 static void test_plain_http(void **state)
 {
   dray_registry_t *reg;
@@ -257,6 +283,7 @@ int main(void)
     cmocka_unit_test(test_challenge),
     cmocka_unit_test(test_error_text),
     cmocka_unit_test(test_plain_http),
+    cmocka_unit_test(test_realm_credentials),
     cmocka_unit_test(test_digest_header),
     cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fake_registry),

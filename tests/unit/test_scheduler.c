@@ -191,6 +191,37 @@ static void tick_for(fake_t *f, apr_interval_time_t t)
   }
 }
 
+/* The counts the run keeps as states change equal a walk over the jobs, and
+ * its active list holds exactly the jobs building or pushing. */
+static void check_counts(fake_t *f)
+{
+  dray_run_counts_t kept, walked;
+  int i, active = 0;
+  memset(&walked, 0, sizeof(walked));
+  for (i = 0; i < f->run->jobs->nelts; i++) {
+    switch (job(f, i)->state) {
+    case DRAY_JOB_WAITING: walked.waiting++; break;
+    case DRAY_JOB_QUEUED: walked.queued++; break;
+    case DRAY_JOB_BUILDING: walked.building++; active++; break;
+    case DRAY_JOB_BUILT: walked.built++; break;
+    case DRAY_JOB_PUSHING: walked.pushing++; active++; break;
+    case DRAY_JOB_BUILD_RETRY:
+    case DRAY_JOB_PUSH_RETRY: walked.retrying++; break;
+    case DRAY_JOB_DONE: walked.done++; break;
+    case DRAY_JOB_FAILED: walked.failed++; break;
+    case DRAY_JOB_SKIPPED: walked.skipped++; break;
+    case DRAY_JOB_INTERRUPTED: walked.interrupted++; break;
+    }
+  }
+  dray_run_count(&kept, f->run);
+  assert_memory_equal(&kept, &walked, sizeof(kept));
+  assert_int_equal(f->run->active->nelts, active);
+  for (i = 0; i < f->run->active->nelts; i++) {
+    dray_job_state_t st = APR_ARRAY_IDX(f->run->active, i, dray_job_t *)->state;
+    assert_true(st == DRAY_JOB_BUILDING || st == DRAY_JOB_PUSHING);
+  }
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 /* Never more than B builds and P pushes; pushes start with the first build
@@ -215,6 +246,7 @@ static void test_limits_order_and_overlap(void **state)
       next_push++;
     }
     finish(f, b, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+    check_counts(f);
     if (k == 0)
       assert_int_equal(nth_push(f, 0), b); /* the first push starts at once */
     if (f->running_builds == 0 && started_count(f, DRAY_PHASE_BUILD) < 10)
@@ -266,6 +298,7 @@ static void test_dependents_of_failed_build_skipped(void **state)
   assert_true(dray_sched_done(f->sched));
   assert_int_equal(job(f, 3)->state, DRAY_JOB_DONE);
   assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 2);
+  check_counts(f);
   assert_int_equal(dray_exit_code(NULL, f->run), 1);
 }
 
@@ -303,6 +336,7 @@ static void test_push_retries_wait_their_backoff(void **state)
   failed_at = f->now;
   finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_RESET);
   assert_int_equal(job(f, 0)->state, DRAY_JOB_PUSH_RETRY);
+  check_counts(f);
   tick_for(f, apr_time_from_msec(900));
   assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1); /* not before d/2 */
   tick_for(f, apr_time_from_msec(1200));
@@ -401,6 +435,7 @@ static void test_drain(void **state)
   assert_string_equal(job(f, 1)->error, "built, not pushed: interrupted");
   assert_string_equal(job(f, 5)->error, "not built: interrupted");
   assert_true(dray_sched_done(f->sched));
+  check_counts(f);
   assert_int_equal(dray_exit_code(NULL, f->run), 130);
 }
 
@@ -492,6 +527,107 @@ static void test_events_in_order_with_states(void **state)
   }
 }
 
+/* The order builds start in, with one builder: N images, DEPS as in
+ * make_plan, ESTIMATES (or NULL); each build ends as soon as it starts. */
+static const char *build_order(int n, const int *deps, const double *estimates)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f;
+  const char *order = "";
+  int k;
+  o.builders = 1;
+  o.build_estimates = estimates;
+  f = setup(n, deps, DRAY_MODE_BUILD, &o);
+  dray_sched_begin(f->sched);
+  for (k = 0; k < f->started->nelts; k++) {
+    int j = started_at(f, k).job;
+    order = apr_pstrcat(pool, order, k ? " " : "", job(f, j)->image->name, NULL);
+    finish(f, j, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  }
+  assert_true(dray_sched_done(f->sched));
+  return order;
+}
+
+/* Critical path first: the chain i1 <- i2 <- i3 before the single images,
+ * then by plan order among equals. */
+static void test_build_order_critical_path(void **state)
+{
+  int chain[5] = {-1, -1, 1, 2, -1};
+  (void)state;
+  assert_string_equal(build_order(5, chain, NULL), "i1 i2 i0 i3 i4");
+  /* No edges: plan order. */
+  assert_string_equal(build_order(3, NULL, NULL), "i0 i1 i2");
+}
+
+/* Durations from an earlier run's report: the longest first. */
+static void test_build_order_estimates(void **state)
+{
+  double est[4] = {1.0, 10.0, 0 /* unknown: the mean of the others, 5.3 */, 5.0};
+  (void)state;
+  assert_string_equal(build_order(4, NULL, est), "i1 i2 i3 i0");
+}
+
+/* Equal chains: the image more images wait for goes first. */
+static void test_build_order_most_dependents(void **state)
+{
+  /* i0 <- i1; i2 <- i3, i2 <- i4: both i0 and i2 head chains of 2. */
+  int deps[5] = {-1, 0, -1, 2, 2};
+  (void)state;
+  assert_string_equal(build_order(5, deps, NULL), "i2 i0 i1 i3 i4");
+}
+
+/* Layer-aware push order: i1..i3 are built on i0, which is built FROM
+ * debian; i4 FROM alpine; i5 FROM scratch. Until one push of the debian
+ * family has finished, one of that family pushes at a time. */
+static void test_layer_aware_push_order(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  const char *bases[6] = {"docker.io/library/debian", "r/i0", "r/i0", "r/i0",
+                          "docker.io/library/alpine", NULL};
+  fake_t *f;
+  int i, aware;
+  (void)state;
+
+  for (aware = 0; aware <= 1; aware++) {
+    o.pushers = 3;
+    o.layer_aware_push = aware;
+    f = setup(6, NULL, DRAY_MODE_PUSH, &o);
+    for (i = 0; i < 6; i++) {
+      dray_image_t *img = (dray_image_t *)job(f, i)->image;
+      img->base = bases[i];
+      img->base_image = i >= 1 && i <= 3 ? job(f, 0)->image : NULL;
+    }
+    /* The families are read when the scheduler is made: make it again. */
+    {
+      dray_runner_t runner = {fake_start, fake_drain, fake_cancel, f};
+      dray_clock_t clock = {fake_now, f};
+      f->sched = dray_sched_create(f->run, &o, &runner, &clock, pool);
+    }
+    dray_sched_begin(f->sched);
+    if (!aware) {
+      assert_int_equal(nth_push(f, 0), 0); /* plain FIFO: i0 i1 i2 */
+      assert_int_equal(nth_push(f, 1), 1);
+      assert_int_equal(nth_push(f, 2), 2);
+      continue;
+    }
+    /* i0 alone of its family; i4 and i5 share nothing with it. */
+    assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 3);
+    assert_int_equal(nth_push(f, 0), 0);
+    assert_int_equal(nth_push(f, 1), 4);
+    assert_int_equal(nth_push(f, 2), 5);
+    finish(f, 4, DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+    assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 3); /* i1 still waits for i0 */
+    /* A failed push uploads nothing for the others: still one at a time. */
+    finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_RESET);
+    assert_int_equal(nth_push(f, 3), 1);
+    assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 4);
+    finish(f, 1, DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+    /* The family's layers are up: the rest go at once, as slots allow. */
+    assert_int_equal(nth_push(f, 4), 2);
+    assert_int_equal(nth_push(f, 5), 3);
+  }
+}
+
 /* A set-up error is never exit 0, whatever the run's state. */
 static void test_exit_codes(void **state)
 {
@@ -523,6 +659,10 @@ int main(void)
     cmocka_unit_test(test_handed_back_job),
     cmocka_unit_test(test_events_in_order_with_states),
     cmocka_unit_test(test_exit_codes),
+    cmocka_unit_test(test_build_order_critical_path),
+    cmocka_unit_test(test_build_order_estimates),
+    cmocka_unit_test(test_build_order_most_dependents),
+    cmocka_unit_test(test_layer_aware_push_order),
   };
   int rc;
   apr_initialize();

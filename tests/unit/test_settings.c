@@ -13,6 +13,7 @@
 #include <apr_file_io.h>
 
 #include "dray/compose.h"
+#include "dray/platform.h"
 #include "dray/settings.h"
 #include "testutil.h"
 
@@ -90,7 +91,7 @@ static void test_environment(void **state)
   assert_non_null(err);
   assert_int_equal(err->apr_err, DRAY_ERR_USAGE);
   msg = dray_error_format(err, pool);
-  assert_non_null(strstr(msg, "DRAY_PUSHERS needs a whole number from 1 to 256, not '0'"));
+  assert_non_null(strstr(msg, "DRAY_PUSHERS needs auto or a whole number from 1 to 256, not '0'"));
   assert_non_null(strstr(msg, "DRAY_PUSH_DRIVER takes auto, engine or cli, not 'fast'"));
   assert_non_null(strstr(msg, "DRAY_TAGS: invalid tag '.x'"));
   dray_error_clear(err);
@@ -201,9 +202,73 @@ static void test_config_file_and_print(void **state)
   assert_non_null(err);
   assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
   assert_non_null(strstr(dray_error_format(err, pool),
-                         apr_pstrcat(pool, path, ":2: pushers needs a whole number", NULL)));
+                         apr_pstrcat(pool, path, ":2: pushers needs auto or a whole number", NULL)));
   assert_non_null(strstr(dray_error_format(err, pool),
                          apr_pstrcat(pool, path, ":3: unknown setting \"colour\"", NULL)));
+  dray_error_clear(err);
+}
+
+/* The limits (a number or auto, with their bounds) and the global slots go
+ * through the one parser from every source; defaults auto, auto, 4 per CPU,
+ * 8, no slots. */
+static void test_limits_and_slots(void **state)
+{
+  const char *env[] = {"DRAY_BUILDERS", "auto", "DRAY_PUSHERS_MAX", "5",
+                       "DRAY_GLOBAL_SLOTS", "uplink:3", NULL};
+  const char *bad[] = {"DRAY_BUILDERS", "many", "DRAY_BUILDERS_MAX", "auto",
+                       "DRAY_GLOBAL_SLOTS", "up link", NULL};
+  dray_settings_t flags, es, compose, out;
+  dray_error_t *err;
+  const char *msg;
+  (void)state;
+
+  dray_settings_resolve(&out, NULL, NULL, NULL, NULL, pool);
+  assert_int_equal(out.builders, DRAY_SETTING_AUTO);
+  assert_int_equal(out.pushers, DRAY_SETTING_AUTO);
+  assert_int_equal(out.builders_max, 4 * dray_platform_cpu_count());
+  assert_int_equal(out.pushers_max, 8);
+  assert_null(out.global_slots);
+  assert_string_equal(dray_settings_value_word(&out, DRAY_SETTING_PUSHERS, pool), "auto");
+  assert_string_equal(dray_setting_env(DRAY_SETTING_BUILDERS_MAX), "DRAY_BUILDERS_MAX");
+  assert_string_equal(dray_setting_flag(DRAY_SETTING_GLOBAL_SLOTS), "--global-slots");
+  assert_int_equal(dray_setting_find("pushers-max"), DRAY_SETTING_PUSHERS_MAX);
+
+  dray_settings_init(&es);
+  dray_test_no_error(dray_settings_from_env(&es, fake_env, (void *)env, pool));
+  assert_int_equal(es.builders, DRAY_SETTING_AUTO);
+  assert_int_equal(es.source[DRAY_SETTING_BUILDERS], DRAY_SOURCE_ENV);
+  assert_int_equal(es.pushers_max, 5);
+  assert_string_equal(es.global_slots, "uplink");
+  assert_int_equal(es.global_slot_count, 3);
+
+  dray_settings_init(&flags);
+  dray_settings_init(&compose);
+  dray_test_no_error(dray_settings_set(&flags, DRAY_SETTING_BUILDERS, "3", DRAY_SOURCE_FLAG, "--builders", pool));
+  dray_test_no_error(dray_settings_set(&compose, DRAY_SETTING_PUSHERS, "auto", DRAY_SOURCE_COMPOSE, "c.yaml:2", pool));
+  dray_test_no_error(dray_settings_set(&compose, DRAY_SETTING_BUILDERS_MAX, "12", DRAY_SOURCE_COMPOSE, "c.yaml:3", pool));
+  dray_test_no_error(dray_settings_set(&compose, DRAY_SETTING_GLOBAL_SLOTS, "ci", DRAY_SOURCE_COMPOSE, "c.yaml:4", pool));
+  dray_settings_resolve(&out, &flags, &es, &compose, NULL, pool);
+  assert_int_equal(out.builders, 3);                       /* the flag */
+  assert_int_equal(out.pushers, DRAY_SETTING_AUTO);        /* x-dray */
+  assert_int_equal(out.source[DRAY_SETTING_PUSHERS], DRAY_SOURCE_COMPOSE);
+  assert_int_equal(out.builders_max, 12);                  /* x-dray */
+  assert_int_equal(out.pushers_max, 5);                    /* the environment */
+  assert_string_equal(out.global_slots, "uplink");         /* the environment over x-dray */
+  assert_int_equal(out.global_slot_count, 3);
+  assert_string_equal(dray_settings_value_word(&out, DRAY_SETTING_GLOBAL_SLOTS, pool), "uplink:3");
+  assert_int_equal(out.source[DRAY_SETTING_GLOBAL_SLOTS], DRAY_SOURCE_ENV);
+  dray_settings_resolve(&out, NULL, NULL, &compose, NULL, pool);
+  assert_string_equal(out.global_slots, "ci");
+  assert_int_equal(out.global_slot_count, 2);              /* slots.h's default */
+
+  dray_settings_init(&es);
+  err = dray_settings_from_env(&es, fake_env, (void *)bad, pool);
+  assert_non_null(err);
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "DRAY_BUILDERS needs auto or a whole number from 1 to 1024, not 'many'"));
+  assert_non_null(strstr(msg, "DRAY_BUILDERS_MAX needs a whole number from 1 to 1024, not 'auto'"));
+  assert_non_null(strstr(msg, "DRAY_GLOBAL_SLOTS: up link"));
+  assert_null(strstr(msg, "--global-slots"));
   dray_error_clear(err);
 }
 
@@ -214,6 +279,7 @@ int main(void)
     cmocka_unit_test(test_environment),
     cmocka_unit_test(test_precedence),
     cmocka_unit_test(test_config_file_and_print),
+    cmocka_unit_test(test_limits_and_slots),
   };
   apr_initialize();
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,6 +22,7 @@
 #include "dray/timeline.h"
 #include "dray/xml.h"
 #include "dray/report.h"
+#include "dray/text.h"
 #include "dray/run.h"
 #include "dray/scheduler.h"
 #include "dray/view.h"
@@ -65,6 +66,7 @@ static char *slurp(FILE *f)
 /* What the next drive() adds: a sink, and api's log and Dockerfile. */
 static dray_sink_t *extra_sink;
 static const char *api_log, *api_dockerfile;
+static const char *api_error = "docker build exited with code 1: boom";
 
 /* One image "web" built, its push failing once (reset), then pushed; one
  * image "api" whose build failed. */
@@ -118,7 +120,7 @@ static dray_run_t *drive(dray_view_mode_t mode, FILE *view_out, FILE *events_out
   r.image_id = "sha256:aaaa";
   dray_sched_finished(s, 0, DRAY_PHASE_BUILD, &r);
   r.outcome = DRAY_OUTCOME_EXIT;
-  r.error = "docker build exited with code 1: boom";
+  r.error = api_error;
   dray_sched_finished(s, 1, DRAY_PHASE_BUILD, &r);
   clock_now += apr_time_from_sec(1);
   r.outcome = DRAY_OUTCOME_RESET;
@@ -236,6 +238,16 @@ static void test_summary_and_report(void **state)
   dray_test_no_error(dray_report_write_json(path, run, dray_exit_code(NULL, run), pool));
   root = json_load_file(path, 0, &jerr);
   assert_non_null(root);
+  {
+    /* The next run's estimates come from this report. */
+    apr_hash_t *times = dray_report_read_build_seconds(path, pool);
+    const double *web_secs = apr_hash_get(times, "web", APR_HASH_KEY_STRING);
+    assert_int_equal(apr_hash_count(times), 2);
+    assert_non_null(web_secs);
+    assert_true(*web_secs > 2.99 && *web_secs < 3.01);
+    assert_int_equal(apr_hash_count(dray_report_read_build_seconds(
+                         apr_pstrcat(pool, path, ".missing", NULL), pool)), 0);
+  }
   remove(path);
   assert_int_equal(json_integer_value(json_object_get(root, "exit_code")), 1);
   imgs = json_object_get(root, "images");
@@ -432,6 +444,34 @@ static void test_colors(void **state)
   fclose(out);
 }
 
+/* A peer's message with terminal controls: escaped in the view, the summary
+ * and error printing (one function), kept as text in the JSON. */
+static void test_control_characters_escaped(void **state)
+{
+  FILE *view = tmpfile(), *out = tmpfile();
+  dray_run_t *run;
+  char *text;
+  (void)state;
+
+  assert_string_equal(dray_text_printable("plain: ok", pool), "plain: ok");
+  assert_string_equal(dray_text_printable("a\x1b[2Jb\r\nc\\d\x7f\xc2\x9b" "1m caf\xc3\xa9", pool),
+                      "a\\x1b[2Jb\\x0d\\x0ac\\\\d\\x7f\\x9b1m caf\xc3\xa9");
+
+  api_error = "registry says: \x1b[2J\x1b[1;1Hall good\ndray: fake line";
+  run = drive(DRAY_VIEW_PLAIN, view, NULL);
+  dray_report_print_summary(out, run, 0, pool);
+  api_error = "docker build exited with code 1: boom";
+  text = slurp(view);
+  assert_null(strchr(text, '\x1b'));
+  assert_non_null(strstr(text, "registry says: \\x1b[2J\\x1b[1;1Hall good\\x0adray: fake line"));
+  text = slurp(out);
+  assert_null(strchr(text, '\x1b'));
+  assert_null(strstr(text, "\ndray: fake line"));
+  assert_non_null(strstr(text, "\\x0adray: fake line"));
+  fclose(view);
+  fclose(out);
+}
+
 static int count(const char *text, const char *what)
 {
   int n = 0;
@@ -510,6 +550,7 @@ int main(void)
     cmocka_unit_test(test_quiet_view_only_problems),
     cmocka_unit_test(test_events_json),
     cmocka_unit_test(test_summary_and_report),
+    cmocka_unit_test(test_control_characters_escaped),
   };
   int rc;
   apr_initialize();

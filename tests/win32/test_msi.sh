@@ -18,8 +18,9 @@ fail() { echo "test_msi: FAIL: $*" >&2; exit 1; }
 step() { echo "test_msi: $*"; }
 
 work=$(mktemp -d)
-# wineserver saves the registry as it exits: let it, then remove the prefix.
-trap 'WINEPREFIX="$prefix" wineserver -w 2>/dev/null || true; rm -rf "$work" "$prefix" "$prefix.lock"' EXIT
+# The prefix's (persistent) wineserver saves the registry as it stops: stop
+# it and wait (when the prefix was made), then remove the prefix.
+trap 'if [ -f "$prefix/.dray-ready" ]; then run --stop; fi; rm -rf "$work" "$prefix" "$prefix.lock"' EXIT
 
 msi=$("$src_root/win32/build-msi.sh" "$build_dir" | tail -n1)
 [ -f "$msi" ] || fail "no MSI built"

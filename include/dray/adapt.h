@@ -1,0 +1,56 @@
+/* adapt.h — how many builds and pushes at once, found while the run goes
+ * (--builders auto, --pushers auto).
+ *
+ * Pushers: start low, add one while the pushers are all busy with more
+ * waiting and each one added raised the aggregate push throughput by a
+ * real share (GAIN); when one did not, take it back and hold: the uplink or
+ * the registry is full. Halve on congestion (a push stalled, was rate
+ * limited, got a 5xx or a reset). Builders: add one while builds wait, all
+ * builders are busy and the machine's CPUs sit idle; take one back when the
+ * CPUs are saturated while pushes run (pushing compresses layers on the
+ * same CPUs). The policy only: the scheduler measures and applies it,
+ * once a window. Pure, so a unit test walks it through any history.
+ */
+#ifndef DRAY_ADAPT_H
+#define DRAY_ADAPT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dray_adapt_options_t {
+  int adapt_builders, adapt_pushers;  /* which limits move */
+  int builders_min, builders_max;
+  int pushers_min, pushers_max;
+  double gain;                        /* a pusher must add this share of throughput */
+} dray_adapt_options_t;
+
+/* What one window of the run looked like. */
+typedef struct dray_adapt_sample_t {
+  double push_rate;          /* bytes/s pushed in the window, all pushes together */
+  int pushers_saturated;     /* every push slot busy and pushes waiting, most of the window */
+  int congestion;            /* a push attempt ended stalled, rate-limited, 5xx, reset */
+  double cpu_idle;           /* share of CPU time idle in the window, < 0 unknown */
+  int builders_saturated;    /* every build slot busy and builds waiting, most of the window */
+  int pushes_running;        /* pushes at the window's end */
+} dray_adapt_sample_t;
+
+typedef struct dray_adapt_t {
+  dray_adapt_options_t opts;
+  int builders, pushers;     /* the limits now */
+  int probing;               /* the last window added a pusher: judge it */
+  double rate_before;        /* throughput before that pusher */
+  int hold;                  /* windows to leave the pushers alone */
+} dray_adapt_t;
+
+void dray_adapt_init(dray_adapt_t *adapt, const dray_adapt_options_t *opts, int builders,
+                     int pushers);
+
+/* One window's sample in; ADAPT->builders and ->pushers are the new limits.
+ * Returns whether either changed. */
+int dray_adapt_step(dray_adapt_t *adapt, const dray_adapt_sample_t *sample);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_ADAPT_H */

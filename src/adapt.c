@@ -1,0 +1,74 @@
+/* adapt.c — the concurrency policy; see adapt.h. */
+#include "dray/adapt.h"
+
+#define HOLD_AFTER_PLATEAU 6     /* windows: the uplink was full; look again later */
+#define HOLD_AFTER_CONGESTION 3
+#define IDLE_TO_GROW 0.25        /* builders: CPU idle share that wants another build */
+#define BUSY_TO_SHRINK 0.05      /* builders: CPU idle share that means saturated */
+
+static int clamp(int v, int lo, int hi)
+{
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+void dray_adapt_init(dray_adapt_t *a, const dray_adapt_options_t *opts, int builders,
+                     int pushers)
+{
+  a->opts = *opts;
+  a->builders = builders;
+  a->pushers = pushers;
+  a->probing = 0;
+  a->rate_before = 0;
+  a->hold = 0;
+}
+
+static void step_pushers(dray_adapt_t *a, const dray_adapt_sample_t *s)
+{
+  const dray_adapt_options_t *o = &a->opts;
+  if (s->congestion) {
+    /* Too much for someone: back off fast, grow again slowly. */
+    a->pushers = clamp(a->pushers / 2, o->pushers_min, o->pushers_max);
+    a->probing = 0;
+    a->hold = HOLD_AFTER_CONGESTION;
+    return;
+  }
+  if (a->probing) {
+    a->probing = 0;
+    if (s->push_rate <= a->rate_before * (1.0 + o->gain)) {
+      /* The last pusher bought nothing: the link is full. */
+      a->pushers = clamp(a->pushers - 1, o->pushers_min, o->pushers_max);
+      a->hold = HOLD_AFTER_PLATEAU;
+      return;
+    }
+  }
+  if (a->hold > 0) {
+    a->hold--;
+    return;
+  }
+  if (s->pushers_saturated && a->pushers < o->pushers_max) {
+    a->rate_before = s->push_rate;
+    a->pushers++;
+    a->probing = 1;
+  }
+}
+
+static void step_builders(dray_adapt_t *a, const dray_adapt_sample_t *s)
+{
+  const dray_adapt_options_t *o = &a->opts;
+  if (s->cpu_idle < 0)
+    return;
+  if (s->builders_saturated && s->cpu_idle > IDLE_TO_GROW)
+    a->builders = clamp(a->builders + 1, o->builders_min, o->builders_max);
+  else if (s->cpu_idle < BUSY_TO_SHRINK && s->pushes_running > 0)
+    a->builders = clamp(a->builders - 1, o->builders_min, o->builders_max);
+}
+
+int dray_adapt_step(dray_adapt_t *a, const dray_adapt_sample_t *s)
+{
+  int b = a->builders, p = a->pushers;
+  if (a->opts.adapt_pushers)
+    step_pushers(a, s);
+  if (a->opts.adapt_builders)
+    step_builders(a, s);
+  return b != a->builders || p != a->pushers;
+}

@@ -1,0 +1,266 @@
+/* test_adapt.c — the concurrency policy of --builders/--pushers auto, walked
+ * through histories: a link that a third push fills, one that overloads past
+ * three, congestion, CPU idle and saturation. Then the scheduler applying it
+ * with a fake runner and a virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "dray/adapt.h"
+#include "dray/scheduler.h"
+
+static dray_adapt_options_t pusher_opts(void)
+{
+  dray_adapt_options_t o;
+  memset(&o, 0, sizeof(o));
+  o.adapt_pushers = 1;
+  o.pushers_min = 1;
+  o.pushers_max = 8;
+  o.builders_min = 1;
+  o.builders_max = 8;
+  o.gain = 0.10;
+  return o;
+}
+
+/* A link of RATE bytes/s that one push fills a third of. */
+static double link_rate(int pushers, double rate, int overload_at)
+{
+  double per = rate / 3;
+  if (overload_at && pushers > overload_at)
+    return 0; /* uploads beyond K get nothing: they stall */
+  return pushers < 3 ? pushers * per : rate;
+}
+
+/* Run the policy over WINDOWS windows of a link; the pushers it ends on,
+ * and the most it ever tried. */
+static int settle(int overload_at, int windows, int *most)
+{
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  int w;
+  dray_adapt_init(&a, &o, 1, 2);
+  *most = a.pushers;
+  for (w = 0; w < windows; w++) {
+    dray_adapt_sample_t s;
+    memset(&s, 0, sizeof(s));
+    s.push_rate = link_rate(a.pushers, 30e6, overload_at);
+    s.pushers_saturated = 1;
+    s.congestion = overload_at && a.pushers > overload_at;
+    s.cpu_idle = -1;
+    dray_adapt_step(&a, &s);
+    if (a.pushers > *most)
+      *most = a.pushers;
+  }
+  return a.pushers;
+}
+
+/* Throughput grows up to three pushes, then not: it settles at three (it
+ * tries a fourth now and then, and takes it back). */
+static void test_pushers_find_the_plateau(void **state)
+{
+  int most, end;
+  (void)state;
+  end = settle(0, 40, &most);
+  assert_true(end == 3 || end == 4);
+  assert_true(most <= 4);
+}
+
+/* Past three at once the uplink stalls: never far past it, never at 8. */
+static void test_pushers_under_overload(void **state)
+{
+  int most, end, w, sum = 0;
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  (void)state;
+  end = settle(3, 60, &most);
+  assert_true(end >= 1 && end <= 3);
+  assert_true(most <= 4);
+  /* On average near the best fixed -p (3), far from -p 8. */
+  dray_adapt_init(&a, &o, 1, 2);
+  for (w = 0; w < 60; w++) {
+    dray_adapt_sample_t s;
+    memset(&s, 0, sizeof(s));
+    s.push_rate = link_rate(a.pushers, 30e6, 3);
+    s.pushers_saturated = 1;
+    s.congestion = a.pushers > 3;
+    s.cpu_idle = -1;
+    dray_adapt_step(&a, &s);
+    sum += a.pushers;
+  }
+  assert_true(sum / 60.0 >= 2.0 && sum / 60.0 <= 3.5);
+}
+
+/* Without pushes waiting, nothing is added; congestion halves. */
+static void test_pushers_need_saturation_and_halve(void **state)
+{
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  dray_adapt_sample_t s;
+  (void)state;
+  dray_adapt_init(&a, &o, 1, 6);
+  memset(&s, 0, sizeof(s));
+  s.push_rate = 1e6;
+  s.cpu_idle = -1;
+  assert_false(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 6);
+  s.congestion = 1;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 1);
+  assert_false(dray_adapt_step(&a, &s)); /* never below the minimum */
+  assert_int_equal(a.pushers, 1);
+}
+
+/* A driver that reports no bytes (the CLI) gives no reason to grow. */
+static void test_pushers_without_byte_counts(void **state)
+{
+  int w;
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  (void)state;
+  dray_adapt_init(&a, &o, 1, 2);
+  for (w = 0; w < 20; w++) {
+    dray_adapt_sample_t s;
+    memset(&s, 0, sizeof(s));
+    s.pushers_saturated = 1;
+    s.cpu_idle = -1;
+    dray_adapt_step(&a, &s);
+    assert_true(a.pushers <= 3);
+  }
+}
+
+/* Builders: more while builds wait and CPUs idle; fewer when the CPUs are
+ * saturated while pushes run; bounds hold. */
+static void test_builders_follow_the_cpus(void **state)
+{
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  dray_adapt_sample_t s;
+  int w;
+  (void)state;
+  o.adapt_pushers = 0;
+  o.adapt_builders = 1;
+  o.builders_max = 5;
+  dray_adapt_init(&a, &o, 2, 2);
+  memset(&s, 0, sizeof(s));
+  s.builders_saturated = 1;
+  s.cpu_idle = 0.6;
+  for (w = 0; w < 10; w++)
+    dray_adapt_step(&a, &s);
+  assert_int_equal(a.builders, 5);
+  assert_int_equal(a.pushers, 2); /* not adapted */
+  s.cpu_idle = 0.01;
+  s.pushes_running = 2;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.builders, 4);
+  /* Saturated CPUs but nothing pushing: builds may use them all. */
+  s.pushes_running = 0;
+  assert_false(dray_adapt_step(&a, &s));
+  /* CPU unknown: no change. */
+  s.cpu_idle = -1;
+  s.pushes_running = 2;
+  assert_false(dray_adapt_step(&a, &s));
+}
+
+/* ---- the scheduler applying it ---------------------------------------------- */
+
+static apr_time_t now_us;
+static int started_pushes, running;
+static apr_time_t fake_now(void *b) { (void)b; return now_us; }
+static void fake_start(void *b, dray_job_t *j, dray_phase_t p)
+{
+  (void)b; (void)j;
+  if (p == DRAY_PHASE_PUSH) {
+    started_pushes++;
+    running++;
+  }
+}
+static void nop_drain(void *b) { (void)b; }
+static void nop_cancel(void *b, int f) { (void)b; (void)f; }
+
+/* 12 images to push, a link one push fills a third of: the scheduler adds
+ * pushers as the measured throughput grows, records each change in the run,
+ * and starts the extra pushes at once. */
+static void test_scheduler_applies_the_limits(void **state)
+{
+  dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+  dray_sched_options_t o;
+  dray_runner_t runner = {fake_start, nop_drain, nop_cancel, NULL};
+  dray_clock_t clock = {fake_now, NULL};
+  apr_int64_t sent[12];
+  dray_run_t *run;
+  dray_sched_t *s;
+  int i, t;
+  (void)state;
+
+  plan->images = apr_array_make(pool, 12, sizeof(dray_image_t *));
+  for (i = 0; i < 12; i++) {
+    dray_image_t *img = apr_pcalloc(pool, sizeof(*img));
+    img->index = i;
+    img->name = apr_psprintf(pool, "i%d", i);
+    img->repository = apr_psprintf(pool, "r/i%d", i);
+    img->tags = dray_test_list("latest", NULL);
+    APR_ARRAY_PUSH(plan->images, dray_image_t *) = img;
+    sent[i] = 0;
+  }
+  memset(&o, 0, sizeof(o));
+  o.builders = 1;
+  o.pushers = 2;
+  o.retry_base = apr_time_from_sec(1);
+  o.retry_max = apr_time_from_sec(10);
+  o.kill_grace = apr_time_from_sec(2);
+  o.seed = 1;
+  o.adapt = pusher_opts();
+  o.adapt_window = apr_time_from_sec(2);
+  now_us = apr_time_from_sec(100);
+  started_pushes = running = 0;
+  run = dray_run_create(plan, DRAY_MODE_PUSH, pool);
+  s = dray_sched_create(run, &o, &runner, &clock, pool);
+  dray_sched_begin(s);
+  assert_int_equal(started_pushes, 2);
+  /* 12 s of 100 ms ticks: each running push sends its share of 30 MB/s. */
+  for (t = 0; t < 120; t++) {
+    double per = link_rate(run->running_pushes, 30e6, 0) / (run->running_pushes ? run->running_pushes : 1);
+    now_us += apr_time_from_msec(100);
+    for (i = 0; i < 12; i++) {
+      dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, dray_job_t *);
+      if (job->state == DRAY_JOB_PUSHING) {
+        dray_push_progress_t p;
+        memset(&p, 0, sizeof(p));
+        sent[i] += (apr_int64_t)(per / 10);
+        p.bytes_done = sent[i];
+        dray_sched_progress(s, i, &p);
+      }
+    }
+    dray_sched_tick(s);
+  }
+  /* It grew past 2, found the plateau, and kept a record. */
+  assert_true(run->max_running_pushes >= 3);
+  assert_true(run->pushers >= 3 && run->pushers <= 4);
+  assert_true(run->limits->nelts >= 2);
+  assert_int_equal(APR_ARRAY_IDX(run->limits, 0, dray_limits_change_t).pushers, 2);
+  assert_int_equal(started_pushes, run->running_pushes); /* none ended: all started at once */
+  assert_int_equal(running, started_pushes);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_pushers_find_the_plateau),
+    cmocka_unit_test(test_pushers_under_overload),
+    cmocka_unit_test(test_pushers_need_saturation_and_halve),
+    cmocka_unit_test(test_pushers_without_byte_counts),
+    cmocka_unit_test(test_builders_follow_the_cpus),
+    cmocka_unit_test(test_scheduler_applies_the_limits),
+  };
+  int rc;
+  apr_initialize();
+  rc = cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
+  apr_terminate();
+  return rc;
+}
