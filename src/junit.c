@@ -6,6 +6,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "dray/file.h"
 #include "dray/joblog.h"
 #include "dray/strbuf.h"
 #include "dray/xml.h"
@@ -81,13 +82,10 @@ static const char *testcase(const dray_run_t *run, const dray_job_t *job, apr_po
 
 dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool_t *scratch_pool)
 {
-  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
   apr_pool_t *iterpool;
   dray_strbuf_t xml;
   dray_run_counts_t c;
   apr_time_exp_t e;
-  apr_file_t *f;
-  apr_status_t st;
   int i;
 
   dray_run_count(&c, run);
@@ -113,15 +111,5 @@ dray_error_t *dray_junit_write(const char *path, const dray_run_t *run, apr_pool
   apr_pool_destroy(iterpool);
   dray_strbuf_appendf(&xml, "  </testsuite>\n</testsuites>\n");
 
-  DRAY_APR_ERR(apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
-                             APR_FPROT_OS_DEFAULT, scratch_pool),
-               "cannot write JUnit report %s", tmp);
-  st = apr_file_write_full(f, xml.data, xml.len, NULL);
-  apr_file_close(f);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write JUnit report %s", tmp);
-  st = apr_file_rename(tmp, path, scratch_pool);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write JUnit report %s", path);
-  return DRAY_NO_ERROR;
+  return dray_file_write_private(path, xml.data, xml.len, "JUnit report", scratch_pool);
 }

@@ -229,7 +229,7 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   return (const char *const *)env->elts;
 }
 
-/* Where a run writes (logs, report) is checked before anything starts: a
+/* Where a run writes (logs, report, JUnit, timeline) is checked before anything starts: a
  * cloned repository must not make dray write through a link it committed.
  * Every problem together; DRAY_ERR_INPUT (exit 2). */
 static dray_error_t *check_outputs(const dray_run_t *run, const dray_cli_t *cli,
@@ -238,6 +238,10 @@ static dray_error_t *check_outputs(const dray_run_t *run, const dray_cli_t *cli,
   dray_error_t *err = dray_joblog_check(run, run->plan->settings.log_dir, pool);
   if (cli->report)
     err = dray_error_compose(err, dray_report_check_path(cli->report, pool));
+  if (cli->junit)
+    err = dray_error_compose(err, dray_file_check_output(cli->junit, 0, "--junit", pool));
+  if (cli->timeline)
+    err = dray_error_compose(err, dray_file_check_output(cli->timeline, 0, "--timeline", pool));
   return err;
 }
 
@@ -358,6 +362,11 @@ static dray_error_t *report_command(const dray_cli_t *cli, apr_pool_t *pool)
   if (!report)
     return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: not a JSON report: %s", path,
                               jerr.line, jerr.text);
+  err = dray_file_check_output(cli->timeline, 0, "--timeline", pool);
+  if (err) {
+    json_decref(report);
+    return err;
+  }
   err = dray_timeline_write(cli->timeline, report, pool);
   json_decref(report);
   return err ? dray_error_quick_wrapf(err, "%s", path) : DRAY_NO_ERROR;

@@ -10,7 +10,6 @@
 
 #include "dray/color.h"
 #include "dray/file.h"
-#include "dray/platform.h"
 #include "dray/text.h"
 #include "dray/version.h"
 
@@ -216,9 +215,7 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                                      int exit_code, apr_pool_t *scratch_pool)
 {
   json_t *root = dray_report_json(run, exit_code, scratch_pool);
-  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
-  apr_file_t *f;
-  apr_status_t st;
+  dray_error_t *err;
   char *text;
 
   if (!root)
@@ -227,28 +224,11 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
   json_decref(root);
   if (!text)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
-  /* A fresh temp file, never through a link (a stale PATH.tmp, even a link
-   * a repository committed, is removed, not followed), owner-only: the
-   * report holds build arguments. rename() replaces PATH itself. */
-  st = apr_file_remove(tmp, scratch_pool);
-  if (st == APR_SUCCESS || APR_STATUS_IS_ENOENT(st))
-    st = dray_platform_open_private(&f, tmp, APR_FOPEN_EXCL, scratch_pool);
-  if (st == APR_SUCCESS) {
-    st = apr_file_write_full(f, text, strlen(text), NULL);
-    if (st == APR_SUCCESS)
-      st = apr_file_putc('\n', f);
-    if (st == APR_SUCCESS)
-      st = apr_file_close(f);
-    else
-      apr_file_close(f);
-  }
+  /* Owner-only (the report holds build arguments), never through a link. */
+  err = dray_file_write_private(path, apr_pstrcat(scratch_pool, text, "\n", NULL),
+                                strlen(text) + 1, "report", scratch_pool);
   free(text);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write report %s", tmp);
-  st = apr_file_rename(tmp, path, scratch_pool);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write report %s", path);
-  return DRAY_NO_ERROR;
+  return err;
 }
 
 apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool)

@@ -9,6 +9,7 @@
 #include <apr_tables.h>
 #include <jansson.h>
 
+#include "dray/file.h"
 #include "dray/outcome.h"
 #include "dray/strbuf.h"
 #include "dray/xml.h"
@@ -515,19 +516,7 @@ dray_error_t *dray_timeline_svg(const char **svg_p, const struct json_t *report,
 dray_error_t *dray_timeline_write(const char *path, const struct json_t *report,
                                   apr_pool_t *scratch_pool)
 {
-  const char *svg, *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
-  apr_file_t *f;
-  apr_status_t st;
+  const char *svg;
   DRAY_ERR(dray_timeline_svg(&svg, report, scratch_pool));
-  DRAY_APR_ERR(apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
-                             APR_FPROT_OS_DEFAULT, scratch_pool),
-               "cannot write timeline %s", tmp);
-  st = apr_file_write_full(f, svg, strlen(svg), NULL);
-  apr_file_close(f);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write timeline %s", tmp);
-  st = apr_file_rename(tmp, path, scratch_pool);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write timeline %s", path);
-  return DRAY_NO_ERROR;
+  return dray_file_write_private(path, svg, strlen(svg), "timeline", scratch_pool);
 }
