@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install what dray needs to build, run and test on Debian 12 (bookworm).
+# (groff-base, lintian, debootstrap, zsh, fish: the man page, .deb and
+# completion tests; each of those tests is skipped or left out without them.)
 # Idempotent: packages already there are not fetched again.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git ca-certificates
   libapr1-dev libaprutil1-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libcmocka-dev
   docker.io docker-registry busybox-static python3 procps valgrind apache2-utils podman
-  clang"
+  groff-base lintian debootstrap zsh fish clang"
 
 missing=""
 for p in $PACKAGES; do

@@ -2,7 +2,6 @@
  * one table, one switch, errors that name the option). */
 #include "dray/cli.h"
 #include "dray/settings.h"
-#include "dray/slots.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +10,8 @@
 
 #include <apr_getopt.h>
 #include <apr_strings.h>
+
+#include "dray/version.h"
 
 enum {
   OPT_REGISTRY = 256,
@@ -36,6 +37,8 @@ enum {
   OPT_SKIP_EXISTING,
   OPT_NO_VERIFY,
   OPT_EVENTS,
+  OPT_JUNIT,
+  OPT_TIMELINE,
   OPT_GLOBAL_SLOTS,
   OPT_BUILDERS_MAX,
   OPT_PUSHERS_MAX
@@ -70,10 +73,12 @@ static const apr_getopt_option_t options[] = {
   {"skip", OPT_SKIP, 1, "PATTERN  leave out images whose name matches (glob, repeatable)"},
   {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
   {"report", OPT_REPORT, 1, "FILE  write a JSON report"},
+  {"junit", OPT_JUNIT, 1, "FILE  write a JUnit XML report (a test case per image)"},
+  {"timeline", OPT_TIMELINE, 1, "FILE  draw the run as an SVG timeline (lanes, attempts, curves)"},
   {"dry-run", OPT_DRY_RUN, 0, "print what would run, run nothing"},
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
-  {"verbose", 'v', 0, "more detail: log paths, full digests"},
+  {"verbose", 'v', 0, "more detail: log paths, full digests; plan: where settings come from"},
   {"help", 'h', 0, "this help"},
   {NULL, 0, 0, NULL}
 };
@@ -88,26 +93,30 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MA
                                OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
-                               OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
+                               OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
                                  OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
-                                 OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
+                                 OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
                                 OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
                                 OPT_GLOBAL_SLOTS,
                                 OPT_EVENTS, OPT_BUILD_ARG, OPT_ONLY,
-                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_DRY_RUN, OPT_PROGRESS,
+                                OPT_SKIP, OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS,
                                 'q', 'v', 'h', 0};
 /* plan reads the input and prints what it found: only what shapes the plan.
  * What a run would do with the images (how many at once, retries, the
- * engine, logs, report, events, progress) it ignores, so it refuses it. */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'h', 0};
+ * engine, logs, report, events, progress) it ignores, so it refuses it.
+ * With -v it also lists each setting in force that is not a default and
+ * where it comes from (environment, x-dray, config file). */
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
+/* report redraws what a saved JSON report holds. */
+static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
 static const int no_opts[] = {'h', 0};
 
 typedef struct command_info_t {
@@ -127,9 +136,28 @@ static const command_info_t commands[] = {
    "push images built before (by dray build)"},
   {"plan", DRAY_CMD_PLAN, plan_opts, "dray plan [PATH...] [-f compose.yaml] [options]",
    "check the input and print images, tags and build order; build nothing"},
+  {"report", DRAY_CMD_REPORT, report_opts, "dray report --timeline FILE.svg REPORT.json",
+   "draw a saved JSON report (--report) as an SVG timeline"},
   {"version", DRAY_CMD_VERSION, no_opts, "dray version", "print the version"},
   {"help", DRAY_CMD_HELP, no_opts, "dray help [COMMAND]", "help on a command"},
   {NULL, DRAY_CMD_NONE, NULL, NULL, NULL}
+};
+
+/* The options that are run-wide settings (settings.c parses their values). */
+static const struct {
+  int optch;
+  dray_setting_id_t id;
+} setting_opts[] = {
+  {OPT_REGISTRY, DRAY_SETTING_REGISTRY}, {'t', DRAY_SETTING_TAGS},
+  {'j', DRAY_SETTING_BUILDERS}, {'p', DRAY_SETTING_PUSHERS},
+  {OPT_BUILDERS_MAX, DRAY_SETTING_BUILDERS_MAX}, {OPT_PUSHERS_MAX, DRAY_SETTING_PUSHERS_MAX},
+  {OPT_GLOBAL_SLOTS, DRAY_SETTING_GLOBAL_SLOTS},
+  {OPT_RETRIES, DRAY_SETTING_RETRIES}, {OPT_BUILD_RETRIES, DRAY_SETTING_BUILD_RETRIES},
+  {OPT_RETRY_DELAY, DRAY_SETTING_RETRY_DELAY}, {OPT_STALL_TIMEOUT, DRAY_SETTING_STALL_TIMEOUT},
+  {OPT_NETWORK, DRAY_SETTING_NETWORK}, {OPT_PLATFORM, DRAY_SETTING_PLATFORM},
+  {OPT_ENGINE_CMD, DRAY_SETTING_ENGINE_CMD}, {OPT_PUSH_DRIVER, DRAY_SETTING_PUSH_DRIVER},
+  {OPT_PROGRESS, DRAY_SETTING_PROGRESS}, {OPT_LOG_DIR, DRAY_SETTING_LOG_DIR},
+  {0, DRAY_SETTING_COUNT}
 };
 
 static const command_info_t *find_command(const char *name)
@@ -175,9 +203,9 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
 
   if (!ci || cmd == DRAY_CMD_HELP) {
     fprintf(out,
-            "dray — build many container images in parallel and push them through a\n"
-            "small, bounded pool of pushers, each image as soon as it is built.\n\n"
-            "usage: dray COMMAND [options]\n\ncommands:\n");
+            "%s — build many container images in parallel and push them\n"
+            "through a small, bounded pool of pushers, each image as soon as it is built.\n\n"
+            "usage: dray COMMAND [options]\n\ncommands:\n", dray_version_line());
     for (i = 0; commands[i].name; i++)
       fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nPATH: every folder below it with a Dockerfile (or Containerfile) is one\n"
@@ -206,28 +234,7 @@ void dray_cli_print_help(FILE *out, dray_command_t cmd)
     else
       fprintf(out, "  %-34s %s\n", head, sp ? sp + 2 : desc);
   }
-}
-
-static dray_error_t *parse_int(int *out, const char *opt, const char *arg, int min, int max)
-{
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (!*arg || *end || v < min || v > max)
-    return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                              "%s needs a whole number from %d to %d, not '%s'", opt, min, max,
-                              arg);
-  *out = (int)v;
-  return DRAY_NO_ERROR;
-}
-
-/* A limit: a number, or "auto" (DRAY_SETTING_AUTO). */
-static dray_error_t *parse_limit(int *out, const char *opt, const char *arg, int max)
-{
-  if (strcmp(arg, "auto") == 0) {
-    *out = DRAY_SETTING_AUTO;
-    return DRAY_NO_ERROR;
-  }
-  return parse_int(out, opt, arg, 1, max);
+  fprintf(out, "\n%s\n", dray_version_line());
 }
 
 typedef struct getopt_err_t {
@@ -258,17 +265,11 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   int optch;
 
   cli->paths = apr_array_make(result_pool, 4, sizeof(const char *));
-  cli->tags = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
-  cli->push_driver = "auto";
-  cli->builders = cli->pushers = cli->retries = cli->build_retries = cli->stall_timeout = -1;
-  cli->builders_max = cli->pushers_max = -1;
-  cli->retry_delay = -1;
-  cli->engine_cmd = "docker";
-  cli->log_dir = ".dray/logs";
+  dray_settings_init(&cli->settings);
   *cli_p = cli;
 
   if (argc < 2) {
@@ -304,31 +305,21 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "dray %s does not take %s (see dray %s --help)", ci->name,
                                 name, ci->name);
+    {
+      int k;
+      for (k = 0; setting_opts[k].optch; k++)
+        if (setting_opts[k].optch == optch)
+          break;
+      if (setting_opts[k].optch) {
+        if (optch == OPT_PROGRESS && strcmp(arg, "tty") == 0)
+          arg = "live"; /* the old word */
+        DRAY_ERR(dray_settings_set(&cli->settings, setting_opts[k].id, arg, DRAY_SOURCE_FLAG,
+                                   name, result_pool));
+        continue;
+      }
+    }
     switch (optch) {
     case 'f': cli->compose_file = arg; break;
-    case OPT_REGISTRY: cli->registry = arg; break;
-    case 't': APR_ARRAY_PUSH(cli->tags, const char *) = arg; break;
-    case 'j': DRAY_ERR(parse_limit(&cli->builders, name, arg, 1024)); break;
-    case 'p': DRAY_ERR(parse_limit(&cli->pushers, name, arg, 256)); break;
-    case OPT_BUILDERS_MAX: DRAY_ERR(parse_int(&cli->builders_max, name, arg, 1, 1024)); break;
-    case OPT_PUSHERS_MAX: DRAY_ERR(parse_int(&cli->pushers_max, name, arg, 1, 256)); break;
-    case OPT_RETRIES: DRAY_ERR(parse_int(&cli->retries, name, arg, 0, 100)); break;
-    case OPT_BUILD_RETRIES: DRAY_ERR(parse_int(&cli->build_retries, name, arg, 0, 100)); break;
-    case OPT_STALL_TIMEOUT: DRAY_ERR(parse_int(&cli->stall_timeout, name, arg, 0, 86400)); break;
-    case OPT_RETRY_DELAY: {
-      char *end;
-      double d = strtod(arg, &end);
-      if (!*arg || *end || d < 0 || d > 3600)
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s needs seconds from 0 to 3600, not '%s'", name, arg);
-      cli->retry_delay = d;
-      break;
-    }
-    case OPT_ENGINE_CMD:
-      if (!*arg)
-        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs a program", name);
-      cli->engine_cmd = arg;
-      break;
     case OPT_BUILD_ARG:
       if (!strchr(arg, '=') || arg[0] == '=')
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,
@@ -337,16 +328,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       break;
     case OPT_ENGINE_HOST: cli->engine_host = arg; break;
     case OPT_CONTEXT: cli->context = arg; break;
-    case OPT_PUSH_DRIVER:
-      if (strcmp(arg, "auto") && strcmp(arg, "engine") && strcmp(arg, "cli"))
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s takes auto, engine or cli, not '%s'", name, arg);
-      cli->push_driver = arg;
-      break;
     case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
-    case OPT_GLOBAL_SLOTS:
-      DRAY_ERR(dray_slots_parse(&cli->global_slots, &cli->global_slot_count, arg, result_pool));
-      break;
     case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
     case OPT_NO_VERIFY: cli->no_verify = 1; break;
     case OPT_EVENTS:
@@ -354,23 +336,13 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s takes json, not '%s'", name, arg);
       cli->events_json = 1;
       break;
-    case OPT_PLATFORM: cli->platform = arg; break;
-    case OPT_NETWORK: cli->network = arg; break;
     case OPT_NO_CACHE: cli->no_cache = 1; break;
     case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
-    case OPT_LOG_DIR: cli->log_dir = arg; break;
     case OPT_REPORT: cli->report = arg; break;
+    case OPT_JUNIT: cli->junit = arg; break;
+    case OPT_TIMELINE: cli->timeline = arg; break;
     case OPT_DRY_RUN: cli->dry_run = 1; break;
-    case OPT_PROGRESS:
-      if (strcmp(arg, "auto") == 0) cli->progress = DRAY_VIEW_AUTO;
-      else if (strcmp(arg, "live") == 0 || strcmp(arg, "tty") == 0) cli->progress = DRAY_VIEW_LIVE;
-      else if (strcmp(arg, "plain") == 0) cli->progress = DRAY_VIEW_PLAIN;
-      else if (strcmp(arg, "quiet") == 0) cli->progress = DRAY_VIEW_QUIET;
-      else
-        return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                  "%s takes auto, live, plain or quiet, not '%s'", name, arg);
-      break;
     case 'q': cli->quiet = 1; break;
     case 'v': cli->verbose = 1; break;
     case 'h': cli->help = 1; break;
@@ -390,9 +362,141 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   for (; os->ind < os->argc; os->ind++)
     APR_ARRAY_PUSH(cli->paths, const char *) = os->argv[os->ind];
 
-  if (cli->quiet && cli->progress == DRAY_VIEW_AUTO)
-    cli->progress = DRAY_VIEW_QUIET;
+  if (cli->quiet && !cli->settings.progress)
+    DRAY_ERR(dray_settings_set(&cli->settings, DRAY_SETTING_PROGRESS, "quiet", DRAY_SOURCE_FLAG,
+                               "--quiet", result_pool));
   if ((ci->cmd == DRAY_CMD_VERSION) && cli->paths->nelts)
     return dray_error_createf(DRAY_ERR_USAGE, NULL, "dray version takes no arguments");
+  if (ci->cmd == DRAY_CMD_REPORT && !cli->help && (cli->paths->nelts != 1 || !cli->timeline))
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "usage: dray report --timeline FILE.svg REPORT.json");
   return DRAY_NO_ERROR;
+}
+
+/* ---- completion ---------------------------------------------------------- */
+
+static const apr_getopt_option_t *long_option(const char *name, apr_size_t len)
+{
+  int i;
+  for (i = 0; options[i].name; i++)
+    if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+      return &options[i];
+  return NULL;
+}
+
+/* The option WORD names ("--file", "-f"), when it takes a value; else NULL. */
+static const apr_getopt_option_t *option_with_value(const char *word)
+{
+  const apr_getopt_option_t *o = NULL;
+  if (word[0] == '-' && word[1] == '-')
+    o = long_option(word + 2, strlen(word + 2));
+  else if (word[0] == '-' && word[1] && !word[2])
+    o = option_info((unsigned char)word[1]);
+  return o && o->has_arg ? o : NULL;
+}
+
+static void add_if_prefix(dray_completion_t *c, const char *word)
+{
+  if (strncmp(word, c->prefix, strlen(c->prefix)) == 0)
+    APR_ARRAY_PUSH(c->words, const char *) = word;
+}
+
+/* The values of option O: its argument's name in the help says what they
+ * are. Lower-case words ("auto|engine|cli", "json", the auto of "N|auto")
+ * are the values themselves; FILE and PATH are files, DIR folders, PATTERN
+ * image names. */
+static void complete_value(dray_completion_t *c, const apr_getopt_option_t *o, const char *head,
+                           const char *cur, apr_pool_t *pool)
+{
+  const char *desc = o->description;
+  apr_size_t n = strcspn(desc, " ");
+  char *arg = apr_pstrndup(pool, desc, n), *copy = apr_pstrdup(pool, arg), *last, *w;
+
+  c->prefix = apr_pstrcat(pool, head, cur, NULL);
+  /* The lower-case words among the alternatives ("N|auto": auto). */
+  for (w = apr_strtok(copy, "|", &last); w; w = apr_strtok(NULL, "|", &last)) {
+    const char *p;
+    for (p = w; *p && ((*p >= 'a' && *p <= 'z') || *p == '-'); p++)
+      ;
+    if (!*p)
+      add_if_prefix(c, apr_pstrcat(pool, head, w, NULL));
+  }
+  if (strcmp(arg, "FILE") == 0 || strcmp(arg, "PATH") == 0) {
+    c->kind = DRAY_COMPLETE_FILES;
+  } else if (strcmp(arg, "DIR") == 0) {
+    c->kind = DRAY_COMPLETE_DIRS;
+  } else if (strcmp(arg, "PATTERN") == 0) {
+    c->kind = DRAY_COMPLETE_IMAGES;
+  }
+}
+
+dray_completion_t *dray_cli_complete(int nwords, const char *const *words,
+                                     apr_pool_t *result_pool)
+{
+  dray_completion_t *c = apr_pcalloc(result_pool, sizeof(*c));
+  const command_info_t *ci;
+  const char *cur, *prev = NULL;
+  const apr_getopt_option_t *o;
+  int i;
+
+  c->words = apr_array_make(result_pool, 8, sizeof(const char *));
+  c->prefix = "";
+  if (nwords < 1)
+    return c;
+  cur = words[nwords - 1];
+  c->prefix = cur;
+  if (nwords == 1) {
+    for (i = 0; commands[i].name; i++)
+      add_if_prefix(c, commands[i].name);
+    add_if_prefix(c, "--help");
+    add_if_prefix(c, "--version");
+    return c;
+  }
+  ci = find_command(words[0]);
+  if (!ci)
+    return c;
+  if (ci->cmd == DRAY_CMD_HELP) {
+    if (nwords == 2)
+      for (i = 0; commands[i].name; i++)
+        add_if_prefix(c, commands[i].name);
+    return c;
+  }
+  /* -f given before the cursor: the compose file for image names. */
+  for (i = 1; i < nwords - 1; i++) {
+    if (strcmp(words[i], "-f") == 0 || strcmp(words[i], "--file") == 0)
+      c->compose_file = words[i + 1] && i + 1 < nwords - 1 ? words[i + 1] : NULL;
+    else if (strncmp(words[i], "--file=", 7) == 0)
+      c->compose_file = words[i] + 7;
+  }
+  /* bash splits "--opt=VAL" at "=": "--opt" "=" "VAL", or "--opt" "=" while empty. */
+  if (nwords >= 3 && strcmp(cur, "=") == 0) {
+    prev = words[nwords - 2];
+    cur = "";
+  } else if (nwords >= 4 && strcmp(words[nwords - 2], "=") == 0) {
+    prev = words[nwords - 3];
+  } else if (nwords >= 3) {
+    prev = words[nwords - 2];
+  }
+  if (prev && (o = option_with_value(prev)) != NULL && accepts(ci, o->optch)) {
+    complete_value(c, o, "", cur, result_pool);
+    return c;
+  }
+  if (cur[0] == '-' && cur[1] == '-' && strchr(cur, '=')) {
+    const char *eq = strchr(cur, '=');
+    o = long_option(cur + 2, (apr_size_t)(eq - cur - 2));
+    if (o && o->has_arg && accepts(ci, o->optch))
+      complete_value(c, o, apr_pstrndup(result_pool, cur, (apr_size_t)(eq - cur + 1)), eq + 1,
+                     result_pool);
+    return c;
+  }
+  if (cur[0] == '-') {
+    for (i = 0; ci->opts[i]; i++)
+      add_if_prefix(c, apr_pstrcat(result_pool, "--", option_info(ci->opts[i])->name, NULL));
+    return c;
+  }
+  if (ci->cmd == DRAY_CMD_REPORT)
+    c->kind = DRAY_COMPLETE_FILES;
+  else if (ci->cmd != DRAY_CMD_VERSION)
+    c->kind = DRAY_COMPLETE_DIRS;
+  return c;
 }

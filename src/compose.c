@@ -456,35 +456,13 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;
 }
 
-/* ---- x-dray -------------------------------------------------------------- */
+/* ---- x-dray and the config file ----------------------------------------- */
 
-static int int_value(loader_t *ld, yaml_node_t *node, const char *what, int min, int *out)
-{
-  const char *s = string_value(ld, node, what);
-  char *end;
-  long v;
-  if (!s)
-    return 0;
-  errno = 0;
-  v = strtol(s, &end, 10);
-  if (!*s || *end || errno || v < min || v > 100000) {
-    problem(ld, node, "%s must be a whole number >= %d, not \"%s\"", what, min, s);
-    return 0;
-  }
-  *out = (int)v;
-  return 1;
-}
-
-static void add_tag(loader_t *ld, dray_settings_t *st, yaml_node_t *node, const char *tag)
-{
-  if (!dray_ref_is_valid_tag(tag))
-    problem(ld, node, "x-dray.tags: invalid tag \"%s\" (allowed: up to %d of A-Z a-z 0-9 _ . -, "
-                      "not starting with . or -)", tag, DRAY_REF_TAG_MAX);
-  else
-    APR_ARRAY_PUSH(st->tags, const char *) = tag;
-}
-
-static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node)
+/* A mapping of settings: the keys and their values are settings.c's; here
+ * only the YAML's shape. PREFIX names the mapping in messages ("x-dray.");
+ * each value is recorded with SOURCE and its file and line. */
+static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
+                          const char *prefix, dray_setting_source_t source)
 {
   apr_array_header_t *pairs;
   int i;
@@ -492,59 +470,46 @@ static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node)
   if (is_null(node))
     return;
   if (node->type != YAML_MAPPING_NODE) {
-    problem(ld, node, "x-dray must be a mapping");
+    problem(ld, node, "%s must be a mapping", *prefix ? apr_pstrndup(ld->spool, prefix, strlen(prefix) - 1)
+                                                      : "the top level");
     return;
   }
   pairs = pairs_of(ld, node);
   for (i = 0; i < pairs->nelts; i++) {
     pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
-    const char *what = apr_pstrcat(ld->spool, "x-dray.", p->key, NULL);
-    if (strcmp(p->key, "registry") == 0) {
-      const char *reg = string_value(ld, p->value, what);
-      dray_error_t *err;
-      if (reg && (err = dray_ref_check_registry(&st->registry, reg, ld->rpool)) != NULL) {
-        problem(ld, p->value, "x-dray.registry: %s", err->message);
-        dray_error_clear(err);
-      }
-    } else if (strcmp(p->key, "tags") == 0) {
-      st->tags = apr_array_make(ld->rpool, 2, sizeof(const char *));
-      if (p->value->type == YAML_SEQUENCE_NODE) {
-        yaml_node_item_t *it;
-        for (it = p->value->data.sequence.items.start; it < p->value->data.sequence.items.top;
-             it++) {
-          yaml_node_t *item = node_at(ld, *it);
-          const char *tag = item ? string_value(ld, item, "x-dray.tags item") : NULL;
-          if (tag)
-            add_tag(ld, st, item, tag);
-        }
-      } else {
-        /* One string may hold several tags: "latest, v1". */
-        const char *s = string_value(ld, p->value, what);
-        char *copy, *last, *tag;
-        if (!s)
-          continue;
-        copy = apr_pstrdup(ld->rpool, s);
-        for (tag = apr_strtok(copy, ", \t", &last); tag; tag = apr_strtok(NULL, ", \t", &last))
-          add_tag(ld, st, p->value, tag);
-      }
-      if (st->tags->nelts == 0)
-        problem(ld, p->value, "x-dray.tags: no tag given");
-    } else if (strcmp(p->key, "builders") == 0) {
-      int_value(ld, p->value, what, 1, &st->builders);
-    } else if (strcmp(p->key, "pushers") == 0) {
-      int_value(ld, p->value, what, 1, &st->pushers);
-    } else if (strcmp(p->key, "retries") == 0) {
-      int_value(ld, p->value, what, 0, &st->retries);
-    } else if (strcmp(p->key, "network") == 0) {
-      st->network = string_value(ld, p->value, what);
-    } else if (strcmp(p->key, "platform") == 0) {
-      st->platform = string_value(ld, p->value, what);
-    } else {
+    const char *what = apr_pstrcat(ld->spool, prefix, p->key, NULL);
+    int id = dray_setting_find(p->key);
+    dray_error_t *err = NULL;
+    if (id < 0) {
       /* A misspelt setting silently ignored would be worse than an error. */
-      problem(ld, p->key_node,
-              "x-dray: unknown setting \"%s\" (known: registry, tags, builders, pushers, "
-              "retries, network, platform)", p->key);
+      problem(ld, p->key_node, "%sunknown setting \"%s\" (known: %s)",
+              *prefix ? apr_pstrcat(ld->spool, apr_pstrndup(ld->spool, prefix, strlen(prefix) - 1),
+                                    ": ", NULL) : "",
+              p->key, dray_setting_keys(ld->spool));
+      continue;
     }
+    if (id == DRAY_SETTING_TAGS && p->value->type == YAML_SEQUENCE_NODE) {
+      yaml_node_item_t *it;
+      for (it = p->value->data.sequence.items.start; it < p->value->data.sequence.items.top; it++) {
+        yaml_node_t *item = node_at(ld, *it);
+        const char *tag = item ? string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL)) : NULL;
+        if (tag && (err = dray_settings_set(st, DRAY_SETTING_TAGS, tag, source, what, ld->rpool)))
+          break;
+      }
+      if (!err && !st->tags)
+        err = dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no tag given", what);
+    } else {
+      const char *value = string_value(ld, p->value, what);
+      if (!value)
+        continue;
+      err = dray_settings_set(st, (dray_setting_id_t)id, value, source, what, ld->rpool);
+    }
+    if (err) {
+      problem(ld, p->value, "%s", err->message);
+      dray_error_clear(err);
+      continue;
+    }
+    st->where[id] = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(p->key_node));
   }
 }
 
@@ -704,7 +669,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     yaml_node_t *xdray = get(pairs, "x-dray");
     services = get(pairs, "services");
     if (xdray)
-      load_settings(&ld, &compose->settings, xdray);
+      load_settings(&ld, &compose->settings, xdray, "x-dray.", DRAY_SOURCE_COMPOSE);
     if (!services) {
       problem(&ld, root, "no \"services\" section");
     } else if (is_null(services)) {
@@ -732,4 +697,41 @@ dray_error_t *dray_compose_load(dray_compose_t **compose, const char *path,
   apr_size_t len;
   DRAY_ERR(dray_file_read(&text, &len, NULL, path, NULL, scratch_pool));
   return dray_compose_parse(compose, text, len, path, result_pool, scratch_pool);
+}
+
+dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *path,
+                                       apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  loader_t ld;
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  yaml_node_t *root;
+  char *text;
+  apr_size_t len;
+  int missing;
+
+  dray_settings_init(settings);
+  DRAY_ERR(dray_file_read(&text, &len, &missing, path, NULL, scratch_pool));
+  if (missing)
+    return DRAY_NO_ERROR;
+  memset(&ld, 0, sizeof(ld));
+  ld.path = path;
+  ld.rpool = result_pool;
+  ld.spool = scratch_pool;
+  ld.dotenv = apr_hash_make(scratch_pool);
+  if (!yaml_parser_initialize(&parser))
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    dray_error_t *err = syntax_error(&parser, path);
+    yaml_parser_delete(&parser);
+    return err;
+  }
+  yaml_parser_delete(&parser);
+  ld.doc = &doc;
+  root = yaml_document_get_root_node(&doc);
+  if (root)
+    load_settings(&ld, settings, root, "", DRAY_SOURCE_CONFIG);
+  yaml_document_delete(&doc);
+  return ld.err;
 }

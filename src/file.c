@@ -152,3 +152,31 @@ dray_error_t *dray_file_check_output(const char *path, int want_dir, const char 
   }
   return check_one(path, path, 1, want_dir, what, &missing, scratch_pool);
 }
+
+dray_error_t *dray_file_write_private(const char *path, const char *data, apr_size_t len,
+                                      const char *what, apr_pool_t *scratch_pool)
+{
+  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
+  apr_file_t *f;
+  apr_status_t st;
+
+  /* A fresh temp file, never through a link (a stale PATH.tmp, even a link
+   * a repository committed, is removed, not followed), owner-only: reports
+   * hold build arguments and log tails. rename() replaces PATH itself. */
+  st = apr_file_remove(tmp, scratch_pool);
+  if (st == APR_SUCCESS || APR_STATUS_IS_ENOENT(st))
+    st = dray_platform_open_private(&f, tmp, APR_FOPEN_EXCL, scratch_pool);
+  if (st == APR_SUCCESS) {
+    st = apr_file_write_full(f, data, len, NULL);
+    if (st == APR_SUCCESS)
+      st = apr_file_close(f);
+    else
+      apr_file_close(f);
+  }
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write %s %s", what, tmp);
+  st = apr_file_rename(tmp, path, scratch_pool);
+  if (st != APR_SUCCESS)
+    return dray_error_wrap_apr(st, "cannot write %s %s", what, path);
+  return DRAY_NO_ERROR;
+}

@@ -5,6 +5,9 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "dray/file.h"
 #include "dray/platform.h"
 
@@ -96,4 +99,88 @@ dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool
   DRAY_APR_ERR(dray_platform_open_private(log, job->log_path, APR_FOPEN_APPEND, pool),
                "cannot open log %s", job->log_path);
   return DRAY_NO_ERROR;
+}
+
+const char *dray_joblog_tail(const char *path, int max_lines, apr_pool_t *result_pool)
+{
+  char *text;
+  apr_size_t len;
+  const char *p;
+  int n = 0;
+  dray_error_t *err = path ? dray_file_read(&text, &len, NULL, path, NULL, result_pool)
+                           : dray_error_create(APR_ENOENT, NULL, "no log");
+  if (err) {
+    dray_error_clear(err);
+    return "";
+  }
+  /* Back from the end over MAX_LINES line ends (a last one ends the text). */
+  for (p = text + len; p > text; p--) {
+    if (p[-1] == '\n' && p != text + len && ++n >= max_lines)
+      break;
+  }
+  return p;
+}
+
+/* The line of DOCKERFILE_TEXT whose text (blanks trimmed) is INSTR, or
+ * starts with it (an instruction continued with "\"); 0 when none is. */
+static int line_of_instruction(const char *dockerfile_text, const char *instr, apr_size_t n)
+{
+  const char *p = dockerfile_text;
+  int line = 1;
+  while (n > 0 && (instr[n - 1] == ' ' || instr[n - 1] == '\r'))
+    n--;
+  while (p && *p) {
+    const char *q = p;
+    while (*q == ' ' || *q == '\t')
+      q++;
+    if (n > 0 && strncmp(q, instr, n) == 0)
+      return line;
+    p = strchr(p, '\n');
+    if (p)
+      p++;
+    line++;
+  }
+  return 0;
+}
+
+int dray_joblog_dockerfile_line(const char *log_text, const char *dockerfile_name,
+                                const char *dockerfile_text)
+{
+  apr_size_t n = strlen(dockerfile_name);
+  const char *p = log_text, *instr = NULL;
+  apr_size_t instr_len = 0;
+  int line = 0;
+  while (p && *p) {
+    const char *eol = strchr(p, '\n');
+    apr_size_t len = eol ? (apr_size_t)(eol - p) : strlen(p);
+    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
+      len--;
+    if (len > n + 1 && strncmp(p, dockerfile_name, n) == 0 && p[n] == ':') {
+      /* BuildKit (newer): "Dockerfile:12" above the failing instruction. */
+      const char *d = p + n + 1;
+      apr_size_t k = 0;
+      while (n + 1 + k < len && d[k] >= '0' && d[k] <= '9')
+        k++;
+      if (k > 0 && n + 1 + k == len)
+        line = atoi(d);
+    } else if (len > 4 && strncmp(p, " > [", 4) == 0 && p[len - 1] == ':') {
+      /* BuildKit: " > [stage 2/3] RUN make:" names the failing instruction. */
+      const char *close = memchr(p, ']', len);
+      if (close && close + 2 < p + len) {
+        instr = close + 2;
+        instr_len = (apr_size_t)(p + len - 1 - instr);
+      }
+    } else if (len > 5 && strncmp(p, "Step ", 5) == 0) {
+      /* The classic builder: "Step 2/3 : RUN make". */
+      const char *colon = strstr(p, " : ");
+      if (colon && colon < p + len) {
+        instr = colon + 3;
+        instr_len = (apr_size_t)(p + len - instr);
+      }
+    }
+    p = eol ? eol + 1 : NULL;
+  }
+  if (!line && instr && dockerfile_text)
+    line = line_of_instruction(dockerfile_text, instr, instr_len);
+  return line;
 }

@@ -4,20 +4,25 @@
 #include <string.h>
 
 #include <apr_file_info.h>
+#include <apr_env.h>
 #include <apr_general.h>
-#include <apr_version.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "dray/auth.h"
 #include "dray/build.h"
 #include "dray/cli.h"
+#include "dray/compose.h"
 #include "dray/engine.h"
 #include "dray/enginecmd.h"
 #include "dray/error.h"
 #include "dray/events.h"
 #include "dray/file.h"
+#include "dray/github.h"
 #include "dray/interrupts.h"
+#include "dray/junit.h"
+#include "dray/timeline.h"
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
@@ -27,6 +32,7 @@
 #include "dray/push_engine.h"
 #include "dray/registry.h"
 #include "dray/report.h"
+#include "dray/slots.h"
 #include "dray/version.h"
 #include "dray/view.h"
 
@@ -47,34 +53,34 @@ static void default_input(dray_cli_t *cli, apr_pool_t *pool)
   APR_ARRAY_PUSH(cli->paths, const char *) = ".";
 }
 
-/* What the command line says of the run-wide settings; unset where silent. */
-static dray_settings_t *cli_settings(const dray_cli_t *cli, apr_pool_t *pool)
+/* The settings from DRAY_* variables and the user's config file; the plan
+ * puts them in their place below the flags (settings.c). */
+static dray_error_t *outer_settings(dray_settings_t *env, dray_settings_t *config,
+                                    apr_pool_t *pool)
 {
-  dray_settings_t *s = apr_palloc(pool, sizeof(*s));
-  dray_settings_init(s);
-  s->registry = cli->registry;
-  s->tags = cli->tags;
-  s->builders = cli->builders;
-  s->pushers = cli->pushers;
-  s->builders_max = cli->builders_max;
-  s->pushers_max = cli->pushers_max;
-  s->retries = cli->retries;
-  s->build_retries = cli->build_retries;
-  s->retry_delay = cli->retry_delay;
-  s->stall_timeout = cli->stall_timeout;
-  s->network = cli->network;
-  s->platform = cli->platform;
-  return s;
+  const char *path = dray_settings_config_path(pool);
+  dray_error_t *err;
+  dray_settings_init(env);
+  dray_settings_init(config);
+  err = dray_settings_from_env(env, dray_settings_getenv, NULL, pool);
+  if (path)
+    err = dray_error_compose(err, dray_compose_load_config(config, path, pool, pool));
+  return err;
 }
 
 static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_options_t po;
+  dray_settings_t *env = apr_palloc(pool, sizeof(*env));
+  dray_settings_t *config = apr_palloc(pool, sizeof(*config));
   memset(&po, 0, sizeof(po));
+  DRAY_ERR(outer_settings(env, config, pool));
   default_input(cli, pool);
   po.paths = cli->paths;
   po.compose_file = cli->compose_file;
-  po.settings = cli_settings(cli, pool);
+  po.settings = &cli->settings;
+  po.env_settings = env;
+  po.config_settings = config;
   po.build_args = cli->build_args;
   po.only = cli->only;
   po.skip = cli->skip;
@@ -130,8 +136,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   dray_auth_config_t *auth;
   dray_push_driver_t *driver;
   dray_error_t *err;
-  int want_engine = strcmp(cli->push_driver, "cli") != 0;
-  int must_engine = strcmp(cli->push_driver, "engine") == 0;
+  int want_engine = strcmp(settings->push_driver, "cli") != 0;
+  int must_engine = strcmp(settings->push_driver, "engine") == 0;
 
   memset(pusher, 0, sizeof(*pusher));
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
@@ -141,12 +147,12 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   pusher->stall_timeout = settings->stall_timeout;
 
   /* podman builds into its own store, which only its CLI can push. */
-  if (dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
+  if (dray_engine_cmd_kind(settings->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver engine cannot push what %s built; use cli",
-                                cli->engine_cmd);
-    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+                                settings->engine_cmd);
+    DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
     pusher->driver = driver;
     return DRAY_NO_ERROR;
   }
@@ -164,14 +170,14 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
      * Asked for the CLI driver, the user needs no word about the API. */
     if (err && want_engine)
       fprintf(stderr, "dray: warning: %s; pushing through '%s push' instead\n",
-              dray_error_format(err, pool), cli->engine_cmd);
+              dray_error_format(err, pool), settings->engine_cmd);
     dray_error_clear(err);
   }
   pusher->engine = engine;
   if (want_engine && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
-    DRAY_ERR(dray_push_cli_driver_create(&driver, cli->engine_cmd, env, pool));
+    DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
   pusher->driver = driver;
   return DRAY_NO_ERROR;
 }
@@ -224,21 +230,42 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   return (const char *const *)env->elts;
 }
 
-/* Where a run writes (logs, report) is checked before anything starts: a
+/* Where a run writes (logs, report, JUnit, timeline) is checked before anything starts: a
  * cloned repository must not make dray write through a link it committed.
  * Every problem together; DRAY_ERR_INPUT (exit 2). */
 static dray_error_t *check_outputs(const dray_run_t *run, const dray_cli_t *cli,
                                    apr_pool_t *pool)
 {
-  dray_error_t *err = dray_joblog_check(run, cli->log_dir, pool);
+  dray_error_t *err = dray_joblog_check(run, run->plan->settings.log_dir, pool);
   if (cli->report)
     err = dray_error_compose(err, dray_report_check_path(cli->report, pool));
+  if (cli->junit)
+    err = dray_error_compose(err, dray_file_check_output(cli->junit, 0, "--junit", pool));
+  if (cli->timeline)
+    err = dray_error_compose(err, dray_file_check_output(cli->timeline, 0, "--timeline", pool));
   return err;
+}
+
+/* GitHub Actions output, when dray runs in a GitHub Actions job: workflow
+ * commands on stdout (stderr when stdout carries --events json), the step
+ * summary where GITHUB_STEP_SUMMARY says. */
+static dray_github_t *github_output(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  char *summary = NULL, *workdir = NULL;
+  if (!dray_github_active(pool))
+    return NULL;
+  if (apr_env_get(&summary, "GITHUB_STEP_SUMMARY", pool) != APR_SUCCESS)
+    summary = NULL;
+  if (apr_env_get(&workdir, "GITHUB_WORKSPACE", pool) != APR_SUCCESS || !*workdir)
+    if (apr_filepath_get(&workdir, 0, pool) != APR_SUCCESS)
+      workdir = NULL;
+  return dray_github_create(cli->events_json ? stderr : stdout, summary, workdir, pool);
 }
 
 /* Everything before the first job: options, platform, push side, logs.
  * *RUN is set once the run exists. */
-static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t *pool)
+static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_github_t *gh,
+                                 apr_pool_t *pool)
 {
   dray_plan_t *plan;
   dray_pipeline_options_t po;
@@ -247,7 +274,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   dray_mode_t mode = cli->command == DRAY_CMD_BUILD ? DRAY_MODE_BUILD
                    : cli->command == DRAY_CMD_PUSH  ? DRAY_MODE_PUSH
                                                     : DRAY_MODE_RUN;
-  dray_sink_t sinks[2];
+  dray_sink_t sinks[3];
   dray_view_t *view;
   const char *warning = NULL;
   dray_run_t *run;
@@ -267,7 +294,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
-  bo.engine_cmd = cli->engine_cmd;
+  bo.engine_cmd = plan->settings.engine_cmd;
   bo.platform = plan->settings.platform;
   bo.network = plan->settings.network;
   bo.no_cache = cli->no_cache;
@@ -278,7 +305,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   /* docker's engine uploads a layer once per repository pushed at once and
    * mounts it only from a finished push (podman pushes on its own). */
   po.sched.layer_aware_push =
-      dray_engine_cmd_kind(cli->engine_cmd) == DRAY_ENGINE_CMD_DOCKER;
+      dray_engine_cmd_kind(plan->settings.engine_cmd) == DRAY_ENGINE_CMD_DOCKER;
 
   if (!cli->dry_run) {
     if (dray_platform_init(&warning, pool) != APR_SUCCESS)
@@ -289,9 +316,9 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
   if (mode != DRAY_MODE_BUILD) {
     DRAY_ERR(setup_push(&pusher, bo.env, cli, &plan->settings, pool));
     po.pusher = &pusher;
-    if (cli->global_slots && !cli->dry_run)
-      DRAY_ERR(dray_slots_open(&po.slots, cli->global_slots, cli->global_slot_count, NULL,
-                               pool));
+    if (plan->settings.global_slots && !cli->dry_run)
+      DRAY_ERR(dray_slots_open(&po.slots, plan->settings.global_slots,
+                               plan->settings.global_slot_count, NULL, pool));
   }
 
   if (cli->dry_run) {
@@ -301,12 +328,15 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, apr_pool_t
     return dray_pipeline_dry_run(run, &po, stdout, pool, pool);
   }
 
-  DRAY_ERR(dray_joblog_prepare(run, cli->log_dir, pool, pool));
+  DRAY_ERR(dray_joblog_prepare(run, plan->settings.log_dir, pool, pool));
   *run_p = run;
-  view = dray_view_create(stderr, cli->progress, cli->verbose, pool);
+  view = dray_view_create(stderr, dray_view_mode_from_word(plan->settings.progress),
+                          cli->verbose, pool);
   sinks[nsinks++] = dray_view_sink(view);
   if (cli->events_json)
     sinks[nsinks++] = dray_events_sink(dray_events_create(stdout, run->jobs->nelts, pool));
+  if (gh)
+    sinks[nsinks++] = dray_github_sink(gh);
   return dray_pipeline_run(run, &po, sinks, nsinks, pool, pool);
 }
 
@@ -315,29 +345,102 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   dray_plan_t *plan;
   DRAY_ERR(load_plan(&plan, cli, pool));
   print_plan(stdout, plan, pool);
+  if (cli->verbose) {
+    printf("\nsettings not at their defaults:\n");
+    if (dray_settings_print(stdout, &plan->settings, pool) == 0)
+      printf("  (none: every setting has its default)\n");
+  }
   return DRAY_NO_ERROR;
+}
+
+/* dray report --timeline FILE.svg REPORT.json */
+static dray_error_t *report_command(const dray_cli_t *cli, apr_pool_t *pool)
+{
+  const char *path = APR_ARRAY_IDX(cli->paths, 0, const char *);
+  json_error_t jerr;
+  json_t *report = json_load_file(path, 0, &jerr);
+  dray_error_t *err;
+  if (!report)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: not a JSON report: %s", path,
+                              jerr.line, jerr.text);
+  err = dray_file_check_output(cli->timeline, 0, "--timeline", pool);
+  if (err) {
+    json_decref(report);
+    return err;
+  }
+  err = dray_timeline_write(cli->timeline, report, pool);
+  json_decref(report);
+  return err ? dray_error_quick_wrapf(err, "%s", path) : DRAY_NO_ERROR;
+}
+
+/* `dray __complete WORD... CURRENT`: one candidate a line; a last line
+ * ":file" or ":dir" asks the shell for file or folder names too. Image names
+ * come from the plan of the current folder (or -f), quietly. */
+static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
+{
+  dray_completion_t *c = dray_cli_complete(argc - 2, argv + 2, pool);
+  int i;
+  for (i = 0; i < c->words->nelts; i++)
+    printf("%s\n", APR_ARRAY_IDX(c->words, i, const char *));
+  if (c->kind == DRAY_COMPLETE_IMAGES) {
+    dray_cli_t cli;
+    dray_plan_t *plan;
+    dray_error_t *err;
+    memset(&cli, 0, sizeof(cli));
+    cli.paths = apr_array_make(pool, 1, sizeof(const char *));
+    cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
+    cli.compose_file = c->compose_file;
+    dray_settings_init(&cli.settings);
+    err = load_plan(&plan, &cli, pool);
+    for (i = 0; !err && i < plan->images->nelts; i++) {
+      const char *name = APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name;
+      if (strncmp(name, c->prefix, strlen(c->prefix)) == 0)
+        printf("%s\n", name);
+    }
+    dray_error_clear(err);
+  } else if (c->kind == DRAY_COMPLETE_FILES) {
+    printf(":file\n");
+  } else if (c->kind == DRAY_COMPLETE_DIRS) {
+    printf(":dir\n");
+  }
+  return 0;
+}
+
+/* A file written after a run: an error is printed and may raise CODE. */
+static int wrote(int code, const dray_run_t *run, dray_error_t *err)
+{
+  if (err) {
+    dray_error_print(err, "dray: error: ");
+    code = dray_exit_code(err, run) > code ? dray_exit_code(err, run) : code;
+    dray_error_clear(err);
+  }
+  return code;
 }
 
 /* After a run: the summary, the report; an error is printed once, here. */
 static int finish_command(dray_error_t *err, const dray_run_t *run, const dray_cli_t *cli,
-                          apr_pool_t *pool)
+                          dray_github_t *gh, apr_pool_t *pool)
 {
   int code;
   if (err)
     dray_error_print(err, "dray: error: ");
+  if (err && gh)
+    dray_github_errors(gh, err);
   code = dray_exit_code(err, run);
   dray_error_clear(err);
   if (!run)
     return code;
   /* With --events json, stdout carries only the events. */
   dray_report_print_summary(cli->events_json ? stderr : stdout, run, cli->verbose, pool);
-  if (cli->report) {
-    err = dray_report_write_json(cli->report, run, code, pool);
-    if (err) {
-      dray_error_print(err, "dray: error: ");
-      code = dray_exit_code(err, run) > code ? dray_exit_code(err, run) : code;
-      dray_error_clear(err);
-    }
+  if (cli->report)
+    code = wrote(code, run, dray_report_write_json(cli->report, run, code, pool));
+  if (cli->junit)
+    code = wrote(code, run, dray_junit_write(cli->junit, run, pool));
+  if (cli->timeline) {
+    json_t *report = dray_report_json(run, code, pool);
+    code = wrote(code, run, report ? dray_timeline_write(cli->timeline, report, pool)
+                                   : dray_error_create(APR_ENOMEM, NULL, "out of memory"));
+    json_decref(report);
   }
   return code;
 }
@@ -356,11 +459,16 @@ int main(int argc, const char *const *argv)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   pool = dray_pool_create_root();
 
-  err = dray_cli_parse(&cli, argc, argv, pool);
-  if (err) {
+  if (argc >= 2 && strcmp(argv[1], "__complete") == 0) {
+    code = complete_command(argc, argv, pool);
+    err = NULL;
+    cli = NULL;
+  } else if ((err = dray_cli_parse(&cli, argc, argv, pool)) != NULL) {
     dray_error_print(err, "dray: error: ");
     code = dray_exit_code(err, NULL);
     dray_error_clear(err);
+  } else if (!cli) {
+    /* completed */
   } else if (cli->help) {
     dray_cli_print_help(stdout, cli->command);
   } else {
@@ -376,22 +484,25 @@ int main(int argc, const char *const *argv)
       break;
     }
     case DRAY_CMD_VERSION:
-      printf("dray %s (APR %s, libcurl %s)\n", DRAY_VERSION, apr_version_string(),
-             curl_version_info(CURLVERSION_NOW)->version);
+      dray_version_print(stdout, pool);
+      break;
+    case DRAY_CMD_REPORT:
+      code = finish_command(report_command(cli, pool), NULL, cli, NULL, pool);
       break;
     case DRAY_CMD_PLAN:
-      code = finish_command(plan_command(cli, pool), NULL, cli, pool);
+      code = finish_command(plan_command(cli, pool), NULL, cli, github_output(cli, pool), pool);
       break;
     default: {
       dray_run_t *run = NULL;
+      dray_github_t *gh = github_output(cli, pool);
       /* From before anything is read until the report is written, a
        * Ctrl+C ends the command through its own path (interrupts.h). */
       apr_status_t st = cli->dry_run ? APR_SUCCESS : dray_interrupts_begin(pool);
       err = st ? dray_error_wrap_apr(st, "cannot install the Ctrl+C handler")
-               : run_command(&run, cli, pool);
+               : run_command(&run, cli, gh, pool);
       if (run) /* what came after the pipeline let go */
         run->interrupts += dray_interrupts_take();
-      code = finish_command(err, run, cli, pool);
+      code = finish_command(err, run, cli, gh, pool);
       if (!run && dray_interrupts_take() > 0 && code != DRAY_EXIT_USAGE)
         code = DRAY_EXIT_INTERRUPTED; /* interrupted while setting up */
       dray_interrupts_end();

@@ -787,9 +787,10 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
     else
       settings = compose->settings;
   }
-  /* The command line over x-dray over defaults: settings.c decides. */
-  dray_settings_merge(&settings, &cli, &settings);
-  dray_settings_default(&settings, ctx.pool);
+  /* Flags over environment over x-dray over config file over defaults:
+   * settings.c decides. */
+  dray_settings_resolve(&settings, &cli, opts->env_settings, compose ? &settings : NULL,
+                        opts->config_settings, ctx.pool);
   if (cli.registry) {
     dray_error_t *err = dray_ref_check_registry(&ctx.registry, cli.registry, ctx.pool);
     if (err) {

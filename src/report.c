@@ -8,8 +8,8 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "dray/color.h"
 #include "dray/file.h"
-#include "dray/platform.h"
 #include "dray/text.h"
 #include "dray/version.h"
 
@@ -35,7 +35,7 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                apr_pool_t *scratch_pool)
 {
   dray_run_counts_t c;
-  int i, w = 5;
+  int i, w = 5, color = dray_color_wanted(out, scratch_pool);
 
   for (i = 0; i < run->jobs->nelts; i++) {
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
@@ -51,8 +51,10 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
     const dray_job_t *job = APR_ARRAY_IDX(run->jobs, i, const dray_job_t *);
     const char *b = job->build_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->build_time)) : "-";
     const char *p = job->push_attempts ? apr_psprintf(scratch_pool, "%.1fs", secs(job->push_time)) : "-";
-    fprintf(out, "%-*s  %-11s  %7s  %7s  %8s  %s\n", w, job->image->name,
-            dray_job_state_word(run, job), b, p,
+    fprintf(out, "%-*s  %s  %7s  %7s  %8s  %s\n", w, job->image->name,
+            dray_color_wrap(dray_color_of_state(job->state),
+                            apr_psprintf(scratch_pool, "%-11s", dray_job_state_word(run, job)),
+                            color, scratch_pool), b, p,
             apr_psprintf(scratch_pool, "%d/%d", job->build_attempts, job->push_attempts),
             verbose && dray_job_digest(job) ? dray_job_digest(job)
                                             : short_digest(dray_job_digest(job), scratch_pool));
@@ -173,16 +175,11 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   return o;
 }
 
-dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
-                                     int exit_code, apr_pool_t *scratch_pool)
+json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scratch_pool)
 {
   static const char *modes[] = {"", "run", "build", "push"};
   dray_run_counts_t c;
-  json_t *root, *images = json_array();
-  const char *tmp = apr_pstrcat(scratch_pool, path, ".tmp", NULL);
-  apr_file_t *f;
-  apr_status_t st;
-  char *text;
+  json_t *root, *limits, *images = json_array();
   int i;
 
   dray_run_count(&c, run);
@@ -202,45 +199,38 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                    "interrupted", c.interrupted, "total", run->jobs->nelts,
                    "images", images);
   if (!root)
-    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
+    return NULL;
   json_object_set_new(root, "global_slots", str_or_null(run->global_slots));
-  {
-    /* How the limits moved (--builders/--pushers auto): the first entry is
-     * where they started. */
-    json_t *limits = json_array();
-    for (i = 0; run->limits && i < run->limits->nelts; i++) {
-      const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
-      json_array_append_new(limits, json_pack("{s:f, s:i, s:i}", "time", secs(lc->time),
-                                              "builders", lc->builders, "pushers", lc->pushers));
-    }
-    json_object_set_new(root, "limits", limits);
+  /* How the limits moved (--builders/--pushers auto): the first entry is
+   * where they started. */
+  limits = json_array();
+  for (i = 0; run->limits && i < run->limits->nelts; i++) {
+    const dray_limits_change_t *lc = &APR_ARRAY_IDX(run->limits, i, dray_limits_change_t);
+    json_array_append_new(limits, json_pack("{s:f, s:i, s:i}", "time", secs(lc->time),
+                                            "builders", lc->builders, "pushers", lc->pushers));
   }
+  json_object_set_new(root, "limits", limits);
+  return root;
+}
+
+dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
+                                     int exit_code, apr_pool_t *scratch_pool)
+{
+  json_t *root = dray_report_json(run, exit_code, scratch_pool);
+  dray_error_t *err;
+  char *text;
+
+  if (!root)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
   text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(root);
   if (!text)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "cannot build the JSON report");
-  /* A fresh temp file, never through a link (a stale PATH.tmp, even a link
-   * a repository committed, is removed, not followed), owner-only: the
-   * report holds build arguments. rename() replaces PATH itself. */
-  st = apr_file_remove(tmp, scratch_pool);
-  if (st == APR_SUCCESS || APR_STATUS_IS_ENOENT(st))
-    st = dray_platform_open_private(&f, tmp, APR_FOPEN_EXCL, scratch_pool);
-  if (st == APR_SUCCESS) {
-    st = apr_file_write_full(f, text, strlen(text), NULL);
-    if (st == APR_SUCCESS)
-      st = apr_file_putc('\n', f);
-    if (st == APR_SUCCESS)
-      st = apr_file_close(f);
-    else
-      apr_file_close(f);
-  }
+  /* Owner-only (the report holds build arguments), never through a link. */
+  err = dray_file_write_private(path, apr_pstrcat(scratch_pool, text, "\n", NULL),
+                                strlen(text) + 1, "report", scratch_pool);
   free(text);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write report %s", tmp);
-  st = apr_file_rename(tmp, path, scratch_pool);
-  if (st != APR_SUCCESS)
-    return dray_error_wrap_apr(st, "cannot write report %s", path);
-  return DRAY_NO_ERROR;
+  return err;
 }
 
 apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool)

@@ -1,7 +1,10 @@
 /* strbuf.c — growable buffers in pools. */
 #include "dray/strbuf.h"
 
+#include <stdarg.h>
 #include <string.h>
+
+#include <apr_strings.h>
 
 #define STRBUF_MIN 64
 
@@ -36,5 +39,30 @@ void dray_strbuf_truncate(dray_strbuf_t *buf, apr_size_t len)
   if (len < buf->len) {
     buf->len = len;
     buf->data[len] = '\0';
+  }
+}
+
+void dray_strbuf_appendf(dray_strbuf_t *buf, const char *fmt, ...)
+{
+  va_list ap;
+  char small[512];
+  int n;
+  va_start(ap, fmt);
+  n = apr_vsnprintf(small, sizeof(small), fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (apr_size_t)n < sizeof(small) - 1) {
+    dray_strbuf_append(buf, small, (apr_size_t)n);
+    return;
+  }
+  {
+    /* Longer: format in a pool of its own, gone at once. */
+    apr_pool_t *scratch;
+    const char *s;
+    apr_pool_create(&scratch, buf->pool);
+    va_start(ap, fmt);
+    s = apr_pvsprintf(scratch, fmt, ap);
+    va_end(ap);
+    dray_strbuf_append(buf, s, strlen(s));
+    apr_pool_destroy(scratch);
   }
 }

@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "dray/color.h"
 #include "dray/platform.h"
 
 #define REDRAW_INTERVAL apr_time_from_msec(100)
@@ -25,12 +26,26 @@ struct dray_view_t {
   FILE *out;
   dray_view_mode_t mode;
   int verbose;
+  int color;            /* color.h's rule for OUT */
   int drawn_lines;      /* lines of the live block now on screen */
   apr_time_t last_draw;
   apr_time_t last_status; /* plain mode: last periodic status line */
   apr_pool_t *pool;     /* cleared before each redraw */
   apr_pool_t *long_pool;
 };
+
+dray_view_mode_t dray_view_mode_from_word(const char *word)
+{
+  if (!word)
+    return DRAY_VIEW_AUTO;
+  if (strcmp(word, "live") == 0)
+    return DRAY_VIEW_LIVE;
+  if (strcmp(word, "plain") == 0)
+    return DRAY_VIEW_PLAIN;
+  if (strcmp(word, "quiet") == 0)
+    return DRAY_VIEW_QUIET;
+  return DRAY_VIEW_AUTO;
+}
 
 dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
                               apr_pool_t *pool)
@@ -41,6 +56,7 @@ dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,
     mode = dray_platform_is_terminal(stream) ? DRAY_VIEW_LIVE : DRAY_VIEW_PLAIN;
   v->mode = mode;
   v->verbose = verbose;
+  v->color = dray_color_wanted(stream, pool);
   v->long_pool = pool;
   v->pool = dray_pool_create_sub(pool);
   return v;
@@ -192,7 +208,7 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
   apr_pool_t *p = v->pool;
   const dray_job_t *job = ev->job;
   const char *word = dray_event_word(ev->kind);
-  const char *detail, *line;
+  const char *detail, *line, *name;
 
   if (v->mode == DRAY_VIEW_QUIET && !dray_event_is_problem(ev->kind))
     return;
@@ -200,19 +216,26 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
   if (v->mode == DRAY_VIEW_LIVE && dray_event_class(ev->kind) == DRAY_EVENT_CLASS_STARTED)
     return;
   apr_pool_clear(p);
+  /* The peer's text escaped (no control character reaches the terminal),
+   * not the line: its color escapes are dray's own. */
   detail = dray_event_detail(ev, p);
+  detail = detail ? dray_text_printable(detail, p) : NULL;
+  name = job ? dray_text_printable(job->image->name, p) : "";
+  /* Padded, then colored: the escapes take no column. */
+  word = dray_color_wrap(dray_color_of_event(ev->kind),
+                         apr_psprintf(p, v->mode == DRAY_VIEW_LIVE ? "%-12s" : "%-13s", word),
+                         v->color, p);
   if (v->mode == DRAY_VIEW_LIVE) {
     erase_block(v);
-    line = apr_psprintf(p, "%-12s %s%s%s", word, job ? job->image->name : "",
-                        detail ? (job ? "  " : "") : "", detail ? detail : "");
-  } else {
-    line = apr_psprintf(p, "%s %-13s %s%s%s", timestamp(ev->time, p), word,
-                        job ? job->image->name : "", detail ? (job ? "  " : "") : "",
+    line = apr_psprintf(p, "%s %s%s%s", word, name, detail ? (job ? "  " : "") : "",
                         detail ? detail : "");
+  } else {
+    line = apr_psprintf(p, "%s %s %s%s%s", timestamp(ev->time, p), word, name,
+                        detail ? (job ? "  " : "") : "", detail ? detail : "");
     if (v->verbose && job && job->log_path && dray_event_is_problem(ev->kind))
-      line = apr_pstrcat(p, line, "  (log: ", job->log_path, ")", NULL);
+      line = apr_pstrcat(p, line, "  (log: ", dray_text_printable(job->log_path, p), ")", NULL);
   }
-  fprintf(v->out, "%s\n", dray_text_printable(line, p));
+  fprintf(v->out, "%s\n", line);
   if (v->mode == DRAY_VIEW_LIVE)
     draw_block(v, run);
   fflush(v->out);

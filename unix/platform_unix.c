@@ -543,6 +543,15 @@ const char *dray_platform_home_dir(apr_pool_t *pool)
   return home ? apr_pstrdup(pool, home) : NULL;
 }
 
+const char *dray_platform_user_config_dir(apr_pool_t *pool)
+{
+  const char *xdg = getenv("XDG_CONFIG_HOME"), *home;
+  if (xdg && xdg[0] == '/')
+    return apr_pstrdup(pool, xdg);
+  home = dray_platform_home_dir(pool);
+  return home ? apr_pstrcat(pool, home, "/.config", NULL) : NULL;
+}
+
 const char *dray_platform_default_engine_host(void)
 {
   return "unix:///var/run/docker.sock";

@@ -68,22 +68,61 @@ srcdir=$cache/src
 mkdir -p "$srcdir"
 
 have_deb_src() { apt-cache showsrc apr 2>/dev/null | grep -q '^Version:'; }
+
+# Source entries mirrored from the binary ones, in files of our own. They
+# are written whole to a temporary file and then moved in place: the files
+# themselves are never read while written, each stanza appears once, and
+# stanzas are separated by a blank line. (An older version globbed its own
+# .sources file while writing it, and apt warned "configured multiple times"
+# on every update.) Prints nothing; returns 0 when the files changed.
+deb_src_base=/etc/apt/sources.list.d/dray-deb-src
+write_deb_src() {
+  local tmp changed=1 s
+  tmp=$(mktemp)
+  for s in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$s" ] && [ "$s" != "$deb_src_base.sources" ] || continue
+    # Paragraph mode: each stanza whose Types has "deb" becomes a deb-src one.
+    awk 'BEGIN { RS = ""; ORS = "\n\n" }
+         /(^|\n)Types:([^\n]* )?deb( [^\n]*)?(\n|$)/ {
+           sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$s"
+  done | awk 'BEGIN { RS = ""; ORS = "\n\n" } !seen[$0]++' > "$tmp.sources"
+  for s in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$s" ] && [ "$s" != "$deb_src_base.list" ] || continue
+    sed -n 's/^deb \(.*\)/deb-src \1/p' "$s"
+  done | awk '!seen[$0]++' > "$tmp.list"
+  for ext in sources list; do
+    if [ -s "$tmp.$ext" ]; then
+      if ! cmp -s "$tmp.$ext" "$deb_src_base.$ext"; then
+        install -m 644 "$tmp.$ext" "$deb_src_base.$ext"
+        changed=0
+      fi
+    elif [ -e "$deb_src_base.$ext" ]; then
+      rm -f "$deb_src_base.$ext"
+      changed=0
+    fi
+  done
+  rm -f "$tmp" "$tmp.sources" "$tmp.list"
+  return $changed
+}
+
+update=0
+if [ "$(id -u)" = 0 ] && { [ -e "$deb_src_base.sources" ] || [ -e "$deb_src_base.list" ]; }; then
+  # Ours already: keep it right (and repair what an older version wrote).
+  if write_deb_src; then
+    log "rewrote the deb-src entries in $deb_src_base.*"
+    update=1
+  fi
+fi
 if ! have_deb_src; then
   if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     [ "$(id -u)" = 0 ] || die "apt has no deb-src entry; as root, add one for your Debian release and run apt-get update"
-    # Mirror the configured binary entries as source entries.
-    f=/etc/apt/sources.list.d/dray-deb-src
-    for s in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$s" ] && sed 's/^Types:.*/Types: deb-src/' "$s"
-    done > $f.sources
-    [ -s $f.sources ] || rm -f $f.sources
-    for s in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$s" ] && sed -n 's/^deb \(.*\)/deb-src \1/p' "$s"
-    done > $f.list
-    [ -s $f.list ] || rm -f $f.list
-    log "added deb-src entries in $f.*"
+    write_deb_src || true
+    log "added deb-src entries in $deb_src_base.*"
   fi
   [ "$(id -u)" = 0 ] || die "apt knows no source packages; run apt-get update as root"
+  update=1
+fi
+if [ $update = 1 ]; then
   log "apt-get update"
   apt-get update -qq
 fi
@@ -212,6 +251,27 @@ else
   log "dependencies built in $(( $(now) - t )) s"
 fi
 [ "${DRAY_DEPS_ONLY:-0}" = 1 ] && { log "done in $(( $(now) - t_start )) s"; exit 0; }
+
+# The licenses of what dray.exe links statically, from the upstream tarballs
+# of the source packages used: BUILD_DIR/THIRD-PARTY-NOTICES.txt, which the
+# MSI installs (win32/build-msi.sh). cmocka is only in the tests.
+notices() {
+  local p tarball f
+  printf 'dray.exe includes the following software, statically linked.\r\n'
+  for p in apr apr-util expat curl jansson libyaml; do
+    tarball=$(awk '/^Files:/ {on = 1; next} on && /^ / {print $3} on && !/^ / {on = 0}' \
+                "$srcdir/${DSC[$p]}" | grep '\.orig\.tar\.[a-z0-9]*$' | head -n1)
+    [ -n "$tarball" ] && [ -f "$srcdir/$tarball" ] || die "no upstream tarball for $p"
+    printf '\r\n======== %s (%s) ========\r\n' "$p" "${DSC[$p]%.dsc}"
+    for f in $(tar -tf "$srcdir/$tarball" |
+               grep -E '^[^/]+/(LICENSE|NOTICE|COPYING|License)(\.txt)?$' | sort); do
+      printf '\r\n---- %s ----\r\n' "${f#*/}"
+      tar -xOf "$srcdir/$tarball" "$f" | sed 's/\r*$/\r/'
+    done
+  done
+}
+notices > "$build_dir/THIRD-PARTY-NOTICES.txt.new" &&
+  mv "$build_dir/THIRD-PARTY-NOTICES.txt.new" "$build_dir/THIRD-PARTY-NOTICES.txt"
 
 # ---- 3. dray ------------------------------------------------------------------
 export DRAY_MINGW_PREFIX=$prefix

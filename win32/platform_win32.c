@@ -867,6 +867,19 @@ const char *dray_platform_home_dir(apr_pool_t *pool)
   return to_utf8(buf, pool);
 }
 
+const char *dray_platform_user_config_dir(apr_pool_t *pool)
+{
+  DWORD n = GetEnvironmentVariableW(L"APPDATA", NULL, 0);
+  wchar_t *buf;
+
+  if (n <= 1)
+    return NULL;
+  buf = apr_palloc(pool, n * sizeof(wchar_t));
+  if (GetEnvironmentVariableW(L"APPDATA", buf, n) + 1 != n)
+    return NULL;
+  return to_utf8(buf, pool);
+}
+
 const char *dray_platform_default_engine_host(void)
 {
   /* Docker Desktop's engine (and dockerd as a Windows service). */

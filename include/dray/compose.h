@@ -68,6 +68,12 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose, const char *text,
                                  apr_pool_t *result_pool,
                                  apr_pool_t *scratch_pool);
 
+/* The user's config file at PATH (dray_settings_config_path): a YAML mapping
+ * of the same settings as x-dray. A missing file sets nothing; a problem is
+ * a DRAY_ERR_INPUT error naming the file and line. */
+dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *path,
+                                       apr_pool_t *result_pool, apr_pool_t *scratch_pool);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,13 @@ const char *dray_file_read_line(const char *path, apr_pool_t *result_pool);
 dray_error_t *dray_file_check_output(const char *path, int want_dir, const char *what,
                                      apr_pool_t *scratch_pool);
 
+/* Write LEN bytes of DATA to PATH as a whole: to a fresh PATH.tmp (a stale
+ * one, even a link, is removed, not followed), created owner-only and never
+ * through a symbolic link (dray_platform_open_private), then renamed over
+ * PATH. WHAT names the file in errors ("report", "JUnit report"). */
+dray_error_t *dray_file_write_private(const char *path, const char *data, apr_size_t len,
+                                      const char *what, apr_pool_t *scratch_pool);
+
 /* Caps on what dray reads whole: no real compose file, Dockerfile or .env
  * comes near; a larger one (a 64 GB sparse file) is refused with its name. */
 #define DRAY_FILE_MAX_SIZE (16 * 1024 * 1024)

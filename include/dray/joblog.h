@@ -33,6 +33,18 @@ dray_error_t *dray_joblog_prepare(dray_run_t *run, const char *log_dir,
 /* Open JOB's log for appending, in POOL; never through a link. */
 dray_error_t *dray_joblog_open(apr_file_t **log, const dray_job_t *job, apr_pool_t *pool);
 
+/* The last MAX_LINES lines of the log at PATH (all of it when shorter), in
+ * RESULT_POOL; "" when it cannot be read. */
+const char *dray_joblog_tail(const char *path, int max_lines, apr_pool_t *result_pool);
+
+/* The Dockerfile line where a failed build's log says it failed, or 0:
+ * newer BuildKit prints "<dockerfile name>:<line>" (DOCKERFILE_NAME is the
+ * base name); else the last instruction the log names as running (BuildKit's
+ * " > [2/3] RUN make:", the classic builder's "Step 2/3 : RUN make") is
+ * looked up in DOCKERFILE_TEXT (may be NULL). */
+int dray_joblog_dockerfile_line(const char *log_text, const char *dockerfile_name,
+                                const char *dockerfile_text);
+
 #ifdef __cplusplus
 }
 #endif

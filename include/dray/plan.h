@@ -39,6 +39,8 @@ typedef struct dray_plan_options_t {
   apr_array_header_t *paths;        /* const char *: folders to discover; may be empty */
   const char *compose_file;         /* or NULL */
   const dray_settings_t *settings;   /* the command line's (registry, tags, limits...) */
+  const dray_settings_t *env_settings;    /* from DRAY_* variables, or NULL */
+  const dray_settings_t *config_settings; /* from the user's config file, or NULL */
   apr_array_header_t *build_args;   /* const char * "K=V" from --build-arg */
   apr_array_header_t *only;         /* const char * glob patterns on image names */
   apr_array_header_t *skip;         /* const char * glob patterns on image names */
@@ -46,7 +48,7 @@ typedef struct dray_plan_options_t {
 
 typedef struct dray_plan_t {
   apr_array_header_t *images;      /* dray_image_t *, dependencies before dependents */
-  dray_settings_t settings;        /* in force: command line, x-dray, defaults */
+  dray_settings_t settings;        /* in force: flags, environment, x-dray, config, defaults */
 } dray_plan_t;
 
 /* Discover, parse and validate everything OPTS names; order the images so

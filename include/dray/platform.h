@@ -173,6 +173,11 @@ apr_status_t dray_platform_cpu_times(apr_uint64_t *idle, apr_uint64_t *total);
 /* The user's home folder (HOME / %USERPROFILE%), or NULL. */
 const char *dray_platform_home_dir(apr_pool_t *pool);
 
+/* The folder for the user's configuration of programs: $XDG_CONFIG_HOME
+ * (when set and absolute), else ~/.config on Unix; %APPDATA% on Windows.
+ * NULL when unknown. */
+const char *dray_platform_user_config_dir(apr_pool_t *pool);
+
 /* The engine address the docker CLI uses when nothing is configured:
  * "unix:///var/run/docker.sock" on Unix, "npipe:////./pipe/docker_engine"
  * on Windows (Docker Desktop; dray pushes through the CLI there). Static. */

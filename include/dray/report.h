@@ -19,6 +19,11 @@ extern "C" {
 void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
                                apr_pool_t *scratch_pool);
 
+/* The report as a JSON object (the caller owns the reference; NULL when out
+ * of memory): what --report writes and the timeline draws. */
+struct json_t;
+struct json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scratch_pool);
+
 /* The same data as JSON, written to PATH (atomically: temp file + rename),
  * readable by the owner only, never through a symbolic link. */
 dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,

@@ -26,6 +26,13 @@ void dray_strbuf_init(dray_strbuf_t *buf, apr_size_t size, apr_pool_t *pool);
 /* Append LEN bytes of DATA. */
 void dray_strbuf_append(dray_strbuf_t *buf, const char *data, apr_size_t len);
 
+/* Append printf-style text. */
+void dray_strbuf_appendf(dray_strbuf_t *buf, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* Keep only the first LEN bytes (LEN <= buf->len); keep the room. */
 void dray_strbuf_truncate(dray_strbuf_t *buf, apr_size_t len);
 

@@ -26,6 +26,10 @@ typedef enum dray_view_mode_t {
   DRAY_VIEW_QUIET      /* errors only */
 } dray_view_mode_t;
 
+/* The mode a --progress word names ("auto", "live", "plain", "quiet";
+ * settings.c checked it); AUTO for anything else. */
+dray_view_mode_t dray_view_mode_from_word(const char *word);
+
 typedef struct dray_view_t dray_view_t;
 
 dray_view_t *dray_view_create(FILE *stream, dray_view_mode_t mode, int verbose,

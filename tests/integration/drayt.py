@@ -77,7 +77,14 @@ class DrayTestCase(unittest.TestCase):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def env(self):
-        env = dict(os.environ)
+        # Nothing from the outside decides a setting or the output's shape:
+        # no DRAY_* variables, no CI markers, a config folder of the test's own.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("DRAY_", "GITHUB_")) or k in ("DRAY_BIN", "DRAY_TEST_STATE",
+                                                                "DRAY_SOURCE_DIR", "DRAY_SANITIZED")}
+        for k in ("NO_COLOR", "CLICOLOR_FORCE", "FORCE_COLOR"):
+            env.pop(k, None)
+        env["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
         env["DOCKER_HOST"] = self.svc["docker_host"]
         env["DOCKER_BUILDKIT"] = "1"
         # Every process dray starts inherits this: how leftovers are found.

@@ -97,6 +97,17 @@ class BadInputTest(drayt.DrayTestCase):
         self.assertIn("--report", p.stderr)
         with open(victim) as f:
             self.assertEqual(f.read(), "precious\n")
+        # The JUnit report's and the timeline's too.
+        os.unlink(self.report)
+        for opt in ("--junit", "--timeline"):
+            out = os.path.join(self.tmp, "out" + opt[2:])
+            os.symlink(victim, out)
+            p = self.run_dray("build", opt, out, ".")
+            self.assertEqual(p.returncode, 2, self.explain())
+            self.assertIn(opt, p.stderr)
+            os.unlink(out)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
 
     def test_log_dir_that_is_a_file(self):
         drayt.write_image(self.tmp, "web")

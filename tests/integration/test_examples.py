@@ -31,10 +31,16 @@ class ExamplesTest(drayt.DrayTestCase):
                 self.assertGreaterEqual(img["build_start"], base["build_end"])
 
     def test_folders(self):
+        svg = os.path.join(self.tmp, "timeline.svg")
         p = self.run_dray("run", "--build-arg", f"REGISTRY={self.registry}", "--network", "none",
-                          "-j", "4", "-p", "2", self.ex)
+                          "-j", "4", "-p", "2", "--timeline", svg, self.ex)
         self.assertEqual(p.returncode, 0, self.explain())
         self.check(["base", "hello", "web", "tools/greet", "tools/count"])
+        # The README's picture (docs/timeline-examples.svg) comes from here.
+        with open(svg) as f:
+            self.assertIn('data-image="tools/greet"', f.read())
+        if os.environ.get("DRAY_TIMELINE_EXAMPLE"):
+            shutil.copy(svg, os.environ["DRAY_TIMELINE_EXAMPLE"])
 
     def test_compose(self):
         env = self.env()

@@ -2,7 +2,8 @@
 """What the user sees: on a real terminal (a pseudo-terminal here) a live
 block redrawn in place with counts and one line per running job; through a
 pipe, one timestamped line per event and no escape sequences; at the end a
-summary table on stdout either way."""
+summary table on stdout either way. Colors only on the terminal, and not
+with NO_COLOR."""
 import os
 import pty
 import re
@@ -21,13 +22,13 @@ class ViewTest(drayt.DrayTestCase):
                 "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
                 'RUN ["/bin/busybox", "sleep", "1"]'])
 
-    def test_live_view_on_a_terminal(self):
-        self.write_images()
+    def run_on_terminal(self, **extra_env):
         argv = [a if a != "plain" else "auto" for a in self.dray_argv("run", "-j", "2", "-p", "1",
                                                                      "--network", "none", ".")]
         master, slave = pty.openpty()
         env = self.env()
         env["TERM"] = "xterm"
+        env.update(extra_env)
         proc = subprocess.Popen(argv, env=env, cwd=self.tmp, stdin=slave, stdout=slave,
                                 stderr=slave, close_fds=True)
         os.close(slave)
@@ -49,6 +50,15 @@ class ViewTest(drayt.DrayTestCase):
         os.close(master)
         text = out.decode(errors="replace")
         self.assertEqual(proc.returncode, 0, text)
+        return text
+
+    def test_live_view_on_a_terminal(self):
+        self.write_images()
+        text = self.run_on_terminal()
+        # Colors on a terminal: the words that matter, in the view and the table.
+        self.assertRegex(text, "\x1b\\[32mpushed +\x1b\\[0m v\\d")
+        self.assertRegex(text, "v\\d +\x1b\\[32mpushed +\x1b\\[0m +\\d")
+        text = re.sub("\x1b\\[\\d*m", "", text)
         self.assertIn("\x1b[J", text)                       # erase, then redraw in place
         self.assertRegex(text, "\x1b\\[\\d+A")               # cursor up over the block
         self.assertRegex(text, r"\[\s*\d+\.\ds\] 3 images: .*\d+ building")
@@ -56,6 +66,13 @@ class ViewTest(drayt.DrayTestCase):
         self.assertRegex(text, r"pushed\s+v\d\s+sha256:")
         self.assertIn("IMAGE", text)
         self.assertNotRegex(text, r"\d{4}-\d\d-\d\dT")      # no event timestamps on a TTY
+
+    def test_no_color_on_a_terminal(self):
+        self.write_images()
+        text = self.run_on_terminal(NO_COLOR="1")
+        self.assertIn("\x1b[J", text)                       # still the live block
+        self.assertNotRegex(text, "\x1b\\[\\d*m")           # but no colors
+        self.assertRegex(text, r"pushed\s+v\d\s+sha256:")
 
     def test_plain_lines_through_a_pipe(self):
         self.write_images()

@@ -38,24 +38,24 @@ static void test_run_with_everything(void **state)
         "--platform", "linux/amd64", "more", "-v", "--retry-delay", "0.5");
   assert_null(err_);
   assert_int_equal(cli->command, DRAY_CMD_RUN);
-  assert_int_equal(cli->builders, 4);
-  assert_int_equal(cli->pushers, 2);
-  assert_int_equal(cli->retries, 5);
-  assert_int_equal(cli->build_retries, 1);
-  assert_int_equal(cli->tags->nelts, 2);
-  assert_string_equal(APR_ARRAY_IDX(cli->tags, 1, const char *), "v1");
-  assert_string_equal(cli->registry, "localhost:5000/team");
+  assert_int_equal(cli->settings.builders, 4);
+  assert_int_equal(cli->settings.pushers, 2);
+  assert_int_equal(cli->settings.retries, 5);
+  assert_int_equal(cli->settings.build_retries, 1);
+  assert_int_equal(cli->settings.tags->nelts, 2);
+  assert_string_equal(APR_ARRAY_IDX(cli->settings.tags, 1, const char *), "v1");
+  assert_string_equal(cli->settings.registry, "localhost:5000/team");
   assert_string_equal(APR_ARRAY_IDX(cli->build_args, 0, const char *), "A=1");
   assert_string_equal(APR_ARRAY_IDX(cli->only, 0, const char *), "web*");
   assert_string_equal(APR_ARRAY_IDX(cli->skip, 0, const char *), "*-test");
-  assert_string_equal(cli->network, "none");
+  assert_string_equal(cli->settings.network, "none");
   assert_true(cli->no_cache);
   assert_true(cli->verbose);
   assert_string_equal(cli->report, "r.json");
-  assert_string_equal(cli->log_dir, "logs");
-  assert_string_equal(cli->engine_cmd, "podman");
-  assert_string_equal(cli->platform, "linux/amd64");
-  assert_true(cli->retry_delay > 0.49 && cli->retry_delay < 0.51);
+  assert_string_equal(cli->settings.log_dir, "logs");
+  assert_string_equal(cli->settings.engine_cmd, "podman");
+  assert_string_equal(cli->settings.platform, "linux/amd64");
+  assert_true(cli->settings.retry_delay > 0.49 && cli->settings.retry_delay < 0.51);
   /* paths before and after options are both kept, in order */
   assert_int_equal(cli->paths->nelts, 2);
   assert_string_equal(APR_ARRAY_IDX(cli->paths, 0, const char *), "images");
@@ -69,13 +69,58 @@ static void test_defaults(void **state)
   PARSE(cli, "build");
   assert_null(err_);
   assert_int_equal(cli->command, DRAY_CMD_BUILD);
-  assert_int_equal(cli->builders, -1);
-  assert_int_equal(cli->pushers, -1);
-  assert_int_equal(cli->retries, -1);
-  assert_string_equal(cli->engine_cmd, "docker");
-  assert_string_equal(cli->log_dir, ".dray/logs");
+  assert_int_equal(cli->settings.builders, -1);
+  assert_int_equal(cli->settings.pushers, -1);
+  assert_int_equal(cli->settings.retries, -1);
+  /* Not given: unset, so that the environment, x-dray, the config file or
+   * the default (settings.c) decides. */
+  assert_null(cli->settings.engine_cmd);
+  assert_null(cli->settings.log_dir);
+  assert_int_equal(cli->settings.source[DRAY_SETTING_BUILDERS], DRAY_SOURCE_NONE);
   assert_int_equal(cli->paths->nelts, 0);
-  assert_int_equal(cli->progress, DRAY_VIEW_AUTO);
+  assert_null(cli->settings.progress);
+}
+
+/* -j/-p auto, their bounds and the global slots are settings like the rest:
+ * parsed by settings.c, credited to the flag. */
+static void test_limits_and_slots(void **state)
+{
+  dray_cli_t *cli;
+  const char *words[] = {"run", "-j", "a"};
+  dray_completion_t *c;
+  (void)state;
+  PARSE(cli, "run", "-j", "auto", "-p", "3", "--builders-max", "16", "--pushers-max", "4",
+        "--global-slots", "uplink:3");
+  assert_null(err_);
+  assert_int_equal(cli->settings.builders, DRAY_SETTING_AUTO);
+  assert_int_equal(cli->settings.pushers, 3);
+  assert_int_equal(cli->settings.builders_max, 16);
+  assert_int_equal(cli->settings.pushers_max, 4);
+  assert_string_equal(cli->settings.global_slots, "uplink");
+  assert_int_equal(cli->settings.global_slot_count, 3);
+  assert_int_equal(cli->settings.source[DRAY_SETTING_GLOBAL_SLOTS], DRAY_SOURCE_FLAG);
+  assert_string_equal(cli->settings.where[DRAY_SETTING_BUILDERS_MAX], "--builders-max");
+
+  PARSE(cli, "push", "-p", "auto", "--pushers-max", "2", "--global-slots", "ci");
+  assert_null(err_);
+  assert_int_equal(cli->settings.global_slot_count, 2);
+  PARSE(cli, "build", "--pushers-max", "2");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "dray build does not take --pushers-max"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--builders-max", "auto");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--builders-max needs a whole number"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--global-slots", "../x");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--global-slots ../x"));
+  dray_error_clear(err_);
+
+  /* "N|auto": auto is a value to complete. */
+  c = dray_cli_complete(3, words, pool);
+  assert_int_equal(c->words->nelts, 1);
+  assert_string_equal(APR_ARRAY_IDX(c->words, 0, const char *), "auto");
 }
 
 static void test_bad_number_names_option(void **state)
@@ -180,10 +225,12 @@ static void test_ignored_options_refused(void **state)
     {"--engine-host", "unix:///x.sock"}, {"--context", "c"}, {"--push-driver", "cli"},
     {"--insecure-registry", "h"}, {"--skip-existing", NULL}, {"--no-verify", NULL},
     {"--platform", "linux/amd64"}, {"--network", "none"}, {"--no-cache", NULL},
-    {"--log-dir", "logs"}, {"--progress", "plain"}, {"--quiet", NULL}, {"--verbose", NULL}};
+    {"--log-dir", "logs"}, {"--progress", "plain"}, {"--quiet", NULL}};
+  /* -v: plan lists where the settings in force come from. */
   static const char *const plan_uses[][2] = {
     {"-f", "compose.yaml"}, {"--registry", "r:5000/ns"}, {"-t", "v1"},
-    {"--build-arg", "A=1"}, {"--only", "a*"}, {"--skip", "b*"}, {"--help", NULL}};
+    {"--build-arg", "A=1"}, {"--only", "a*"}, {"--skip", "b*"}, {"--help", NULL},
+    {"--verbose", NULL}};
   /* Push-side options mean nothing to a build... */
   static const char *const not_for_build[][2] = {
     {"--pushers", "2"}, {"--retries", "1"}, {"--stall-timeout", "5"},
@@ -291,10 +338,10 @@ static void test_help_and_version(void **state)
   assert_int_equal(cli->command, DRAY_CMD_VERSION);
   PARSE(cli, "run", "-q");
   assert_null(err_);
-  assert_int_equal(cli->progress, DRAY_VIEW_QUIET);
+  assert_string_equal(cli->settings.progress, "quiet");
   PARSE(cli, "run", "--progress", "plain");
   assert_null(err_);
-  assert_int_equal(cli->progress, DRAY_VIEW_PLAIN);
+  assert_string_equal(cli->settings.progress, "plain");
   PARSE(cli, "run", "--progress", "fancy");
   assert_non_null(err_);
   assert_non_null(strstr(err_->message, "--progress"));
@@ -306,6 +353,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_run_with_everything),
     cmocka_unit_test(test_defaults),
+    cmocka_unit_test(test_limits_and_slots),
     cmocka_unit_test(test_bad_number_names_option),
     cmocka_unit_test(test_unknown_option_and_command),
     cmocka_unit_test(test_option_not_for_command),

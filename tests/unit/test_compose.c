@@ -397,11 +397,12 @@ static void test_structural_errors(void **state)
                &links);
   assert_string_equal(
       m,
-      "@:2: x-dray.builders must be a whole number >= 1, not \"zero\"\n"
-      "@:3: x-dray.tags: invalid tag \".bad\" (allowed: up to 128 of A-Z a-z 0-9 _ . -, not "
+      "@:2: x-dray.builders needs auto or a whole number from 1 to 1024, not 'zero'\n"
+      "@:3: x-dray.tags: invalid tag '.bad' (allowed: up to 128 of A-Z a-z 0-9 _ . -, not "
       "starting with . or -)\n"
       "@:4: x-dray: unknown setting \"colour\" (known: registry, tags, builders, pushers, "
-      "retries, network, platform)\n"
+      "builders-max, pushers-max, retries, build-retries, retry-delay, stall-timeout, "
+      "global-slots, network, platform, engine-cmd, push-driver, progress, log-dir)\n"
       "@:5: x-dray.registry: invalid registry \"Bad_Host:x\": want HOST[:PORT][/NAMESPACE]\n"
       "@:28: duplicate key \"b\"\n"
       "@:7: service \"a\" must be a mapping\n"

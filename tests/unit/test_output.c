@@ -12,13 +12,16 @@
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "dray/file.h"
 #include "dray/joblog.h"
+#include "dray/junit.h"
 #include "dray/platform.h"
 #include "dray/plan.h"
 #include "dray/report.h"
 #include "dray/run.h"
+#include "dray/timeline.h"
 
 #include "testutil.h"
 
@@ -155,6 +158,32 @@ static void test_no_write_through_links(void **state)
   assert_int_equal(symlink(victim, report), 0);
   assert_input_error(dray_report_check_path(report, pool), "--report");
   unlink(report);
+
+  /* The JUnit report and the timeline are written the same way. */
+  {
+    const char *junit = path_of("junit.xml"), *svg = path_of("run.svg");
+    json_t *json;
+    run->start = apr_time_now(); /* the timeline wants a run that began */
+    run->end = run->start + apr_time_from_sec(1);
+    json = dray_report_json(run, 0, pool);
+    assert_int_equal(symlink(victim, apr_pstrcat(pool, junit, ".tmp", NULL)), 0);
+    assert_int_equal(symlink(victim, apr_pstrcat(pool, svg, ".tmp", NULL)), 0);
+    dray_test_no_error(dray_junit_write(junit, run, pool));
+    dray_test_no_error(dray_timeline_write(svg, json, pool));
+    json_decref(json);
+    assert_string_equal(read_file(victim), "precious\n");
+    assert_int_equal(lstat(junit, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(lstat(svg, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    unlink(junit);
+    assert_int_equal(symlink(victim, junit), 0);
+    assert_input_error(dray_file_check_output(junit, 0, "--junit", pool), "--junit");
+    unlink(junit);
+    unlink(svg);
+  }
 
   /* A link among the folders of a relative path: ".dray -> elsewhere". */
   {

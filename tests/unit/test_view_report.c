@@ -12,7 +12,15 @@
 
 #include "testutil.h"
 
+#include <apr_env.h>
+
+#include "dray/color.h"
 #include "dray/events.h"
+#include "dray/github.h"
+#include "dray/joblog.h"
+#include "dray/junit.h"
+#include "dray/timeline.h"
+#include "dray/xml.h"
 #include "dray/report.h"
 #include "dray/text.h"
 #include "dray/run.h"
@@ -29,6 +37,19 @@ static void nop_start(void *b, dray_job_t *j, dray_phase_t p) { (void)b; (void)j
 static void nop_drain(void *b) { (void)b; }
 static void nop_cancel(void *b, int f) { (void)b; (void)f; }
 
+/* Read a whole stream from its start to its end. */
+static char *slurp_all(FILE *f)
+{
+  long n;
+  char *text;
+  fseek(f, 0, SEEK_END);
+  n = ftell(f);
+  text = apr_pcalloc(pool, (apr_size_t)n + 1);
+  rewind(f);
+  assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+  return text;
+}
+
 /* Read a whole stream written so far. */
 static char *slurp(FILE *f)
 {
@@ -42,6 +63,9 @@ static char *slurp(FILE *f)
   return text;
 }
 
+/* What the next drive() adds: a sink, and api's log and Dockerfile. */
+static dray_sink_t *extra_sink;
+static const char *api_log, *api_dockerfile;
 static const char *api_error = "docker build exited with code 1: boom";
 
 /* One image "web" built, its push failing once (reset), then pushed; one
@@ -66,6 +90,7 @@ static dray_run_t *drive(dray_view_mode_t mode, FILE *view_out, FILE *events_out
     img->name = names[i];
     img->repository = apr_pstrcat(pool, "registry.test/", names[i], NULL);
     img->tags = dray_test_list("latest", NULL);
+    img->dockerfile = i == 1 ? api_dockerfile : NULL;
     APR_ARRAY_PUSH(plan->images, dray_image_t *) = img;
   }
   memset(&o, 0, sizeof(o));
@@ -78,7 +103,10 @@ static dray_run_t *drive(dray_view_mode_t mode, FILE *view_out, FILE *events_out
   o.seed = 7;
   clock_now = apr_time_from_sec(2000000000);
   run = dray_run_create(plan, DRAY_MODE_RUN, pool);
+  APR_ARRAY_IDX(run->jobs, 1, dray_job_t *)->log_path = api_log;
   s = dray_sched_create(run, &o, &runner, &clock, pool);
+  if (extra_sink)
+    dray_sched_add_sink(s, extra_sink);
   sink = dray_view_sink(dray_view_create(view_out, mode, 0, pool));
   dray_sched_add_sink(s, &sink);
   if (events_out) {
@@ -240,6 +268,182 @@ static void test_summary_and_report(void **state)
   fclose(out);
 }
 
+static const char *write_temp(const char *name, const char *text)
+{
+  const char *tmp, *path;
+  FILE *f;
+  assert_int_equal(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
+  path = apr_psprintf(pool, "%s/dray-%s-%" APR_TIME_T_FMT, tmp, name, apr_time_now());
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static char *read_file(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *text;
+  assert_non_null(f);
+  text = slurp_all(f);
+  fclose(f);
+  return text;
+}
+
+/* A BuildKit failure as its log holds it. */
+static const char *const buildkit_log =
+    "#5 [2/2] RUN false\n#5 ERROR: process \"/bin/sh -c false\" did not complete successfully\n"
+    "------\n > [2/2] RUN false:\n------\nDockerfile:3\n--------------------\n"
+    "   1 |     FROM busybox\n   3 | >>> RUN false\n--------------------\n"
+    "ERROR: failed to solve: <boom & co>\n";
+
+static void test_github_actions(void **state)
+{
+  FILE *view = tmpfile(), *out = tmpfile();
+  const char *summary = write_temp("summary", "earlier step\n");
+  dray_github_t *gh = dray_github_create(out, summary, "/ci/work", pool);
+  dray_sink_t sink = dray_github_sink(gh);
+  dray_error_t *err;
+  char *text, *md;
+  (void)state;
+
+  api_log = write_temp("api-log", buildkit_log);
+  api_dockerfile = "/ci/work/services/api/Dockerfile";
+  extra_sink = &sink;
+  drive(DRAY_VIEW_QUIET, view, NULL);
+  extra_sink = NULL;
+  text = slurp(out);
+  /* The failed build, at the line its log names, the path from the checkout. */
+  assert_non_null(strstr(text, "::error file=services/api/Dockerfile,line=3,"
+                               "title=dray%3A build of api failed::docker build exited with code 1: boom\n"));
+  /* The push that was retried and made it is no error. */
+  assert_null(strstr(text, "push of web"));
+  /* The failed image's log, folded. */
+  assert_non_null(strstr(text, "::group::dray: log of api (failed"));
+  assert_non_null(strstr(text, "ERROR: failed to solve: <boom & co>\n::endgroup::\n"));
+  assert_null(strstr(text, "log of web"));
+  /* The step summary is appended to, one row per image. */
+  md = read_file(summary);
+  assert_int_equal(strncmp(md, "earlier step\n", 13), 0);
+  assert_non_null(strstr(md, "1 of 2 pushed, 1 failed"));
+  assert_non_null(strstr(md, "| `web` | \xe2\x9c\x85 pushed | 3.0s | "));
+  assert_non_null(strstr(md, "| `api` | \xe2\x9d\x8c failed | 3.0s | - | 1/0 | - |"));
+  assert_non_null(strstr(md, "**api**: docker build exited with code 1: boom"));
+
+  /* Input errors: with file and line when the message has them. */
+  rewind(out);
+  err = dray_error_compose(
+      dray_error_createf(DRAY_ERR_INPUT, NULL, "/ci/work/compose.yaml:5: x-dray.pushers needs a whole number"),
+      dray_error_createf(DRAY_ERR_INPUT, NULL, "no image found: 100%% empty"));
+  dray_github_errors(gh, err);
+  dray_error_clear(err);
+  text = slurp(out);
+  assert_non_null(strstr(text, "::error file=compose.yaml,line=5,title=dray%3A input error::"
+                               "x-dray.pushers needs a whole number\n"));
+  assert_non_null(strstr(text, "::error title=dray%3A error::no image found: 100%25 empty\n"));
+  assert_string_equal(dray_github_escape("a:b,c%\nd", 1, pool), "a%3Ab%2Cc%25%0Ad");
+
+  /* Where a build failed, whichever builder said so. */
+  {
+    const char *df = "FROM busybox\nCOPY a /a\nRUN make \\\n  all\nRUN make install\n";
+    assert_int_equal(dray_joblog_dockerfile_line(buildkit_log, "Dockerfile", NULL), 3);
+    assert_int_equal(dray_joblog_dockerfile_line(
+        "#6 [build 3/4] RUN make install\n------\n > [build 3/4] RUN make install:\n------\n",
+        "Dockerfile", df), 5);
+    assert_int_equal(dray_joblog_dockerfile_line(
+        "Step 2/4 : COPY a /a\n ---> 1234\nStep 3/4 : RUN make   all\nStep 3/4 : RUN make \\\n",
+        "Dockerfile", df), 3);
+    assert_int_equal(dray_joblog_dockerfile_line("error: no space left\n", "Dockerfile", df), 0);
+    assert_int_equal(dray_joblog_dockerfile_line(" > [2/2] RUN nothing like it:\n", "Dockerfile", df), 0);
+  }
+  remove(summary);
+  remove(api_log);
+  api_log = api_dockerfile = NULL;
+  fclose(view);
+  fclose(out);
+}
+
+static void test_junit(void **state)
+{
+  FILE *view = tmpfile();
+  const char *path = write_temp("junit", "");
+  const dray_job_t *web;
+  dray_run_t *run;
+  char *xml, *api;
+  (void)state;
+
+  api_log = write_temp("api-log", buildkit_log);
+  run = drive(DRAY_VIEW_QUIET, view, NULL);
+  web = APR_ARRAY_IDX(run->jobs, 0, const dray_job_t *);
+  dray_test_no_error(dray_junit_write(path, run, pool));
+  xml = read_file(path);
+  assert_non_null(strstr(xml, "<testsuite name=\"dray\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+  assert_non_null(strstr(xml, apr_psprintf(pool, "<testcase classname=\"dray.run\" name=\"web\" time=\"%.3f\">",
+                                           (double)(web->build_time + web->push_time) / APR_USEC_PER_SEC)));
+  assert_non_null(strstr(xml, apr_psprintf(pool, "<system-out>build: ok after 1 attempt, 3.0s\npush: ok after 2 attempts, %.1fs\n</system-out>",
+                                           (double)web->push_time / APR_USEC_PER_SEC)));
+  api = strstr(xml, "name=\"api\"");
+  assert_non_null(api);
+  assert_non_null(strstr(api, "<failure type=\"exit\" message=\"docker build exited with code 1: boom\">"));
+  /* The log tail, escaped. */
+  assert_non_null(strstr(api, "ERROR: failed to solve: &lt;boom &amp; co&gt;"));
+  assert_non_null(strstr(api, "push: not run"));
+  /* One test case per image. */
+  assert_null(strstr(strstr(xml, "name=\"web\"") + 1, "name=\"web\""));
+  assert_string_equal(dray_xml_escape("a\x1b[31m<\"'", pool), "a[31m&lt;&quot;&apos;");
+  remove(path);
+  remove(api_log);
+  api_log = NULL;
+  fclose(view);
+}
+
+static void test_colors(void **state)
+{
+  FILE *view = tmpfile(), *out = tmpfile();
+  dray_run_t *run;
+  char *text;
+  (void)state;
+  /* The rule: a terminal, unless NO_COLOR or TERM=dumb; forced anywhere. */
+  assert_true(dray_color_decide(1, "xterm", NULL, NULL, NULL));
+  assert_false(dray_color_decide(0, "xterm", NULL, NULL, NULL));
+  assert_false(dray_color_decide(1, "xterm", "1", NULL, NULL));
+  assert_true(dray_color_decide(1, "xterm", "", NULL, NULL));    /* empty: not set */
+  assert_false(dray_color_decide(1, "dumb", NULL, NULL, NULL));
+  assert_true(dray_color_decide(0, NULL, NULL, "1", NULL));
+  assert_true(dray_color_decide(0, NULL, NULL, NULL, "true"));
+  assert_false(dray_color_decide(0, NULL, NULL, "0", "false"));
+  assert_true(dray_color_decide(0, NULL, "1", NULL, "1"));       /* forced over NO_COLOR */
+
+  /* Not a terminal: plain words. */
+  apr_env_delete("CLICOLOR_FORCE", pool);
+  apr_env_delete("FORCE_COLOR", pool);
+  run = drive(DRAY_VIEW_PLAIN, view, NULL);
+  dray_report_print_summary(out, run, 0, pool);
+  assert_null(strchr(slurp(view), '\033'));
+  assert_null(strchr(slurp(out), '\033'));
+  fclose(view);
+  fclose(out);
+
+  /* Forced: the words that matter are colored, the columns still line up. */
+  view = tmpfile();
+  out = tmpfile();
+  apr_env_set("FORCE_COLOR", "1", pool);
+  run = drive(DRAY_VIEW_PLAIN, view, NULL);
+  dray_report_print_summary(out, run, 0, pool);
+  apr_env_delete("FORCE_COLOR", pool);
+  text = slurp(view);
+  assert_non_null(strstr(text, "\033[32mpushed       \033[0m web"));
+  assert_non_null(strstr(text, "\033[31mbuild-failed \033[0m api"));
+  assert_non_null(strstr(text, "\033[33mpush-retry   \033[0m web"));
+  assert_non_null(strstr(text, "build-started web"));           /* not colored */
+  text = slurp(out);
+  assert_non_null(strstr(text, "web    \033[32mpushed     \033[0m  "));
+  assert_non_null(strstr(text, "api    \033[31mfailed     \033[0m  "));
+  fclose(view);
+  fclose(out);
+}
+
 /* A peer's message with terminal controls: escaped in the view, the summary
  * and error printing (one function), kept as text in the JSON. */
 static void test_control_characters_escaped(void **state)
@@ -307,9 +511,80 @@ static void test_summary_many_not_started(void **state)
   assert_non_null(strstr(text, ", img99999\n"));
 }
 
+static int count(const char *text, const char *what)
+{
+  int n = 0;
+  for (text = strstr(text, what); text; text = strstr(text + 1, what))
+    n++;
+  return n;
+}
+
+static void test_timeline(void **state)
+{
+  FILE *view = tmpfile();
+  dray_run_t *run = drive(DRAY_VIEW_QUIET, view, NULL);
+  json_t *report = dray_report_json(run, 1, pool), *bad = json_pack("{s:i}", "images", 3);
+  const char *svg, *web;
+  dray_error_t *err;
+  size_t i, j;
+  int attempts = 0;
+  (void)state;
+
+  dray_test_no_error(dray_timeline_svg(&svg, report, pool));
+  assert_int_equal(strncmp(svg, "<?xml", 5), 0);
+  assert_non_null(strstr(svg, "</svg>\n"));
+  /* An element per attempt, at the report's times. */
+  for (i = 0; i < json_array_size(json_object_get(report, "images")); i++) {
+    json_t *img = json_array_get(json_object_get(report, "images"), i);
+    json_t *as = json_object_get(img, "attempts");
+    for (j = 0; j < json_array_size(as); j++) {
+      json_t *a = json_array_get(as, j);
+      const char *want = apr_psprintf(
+          pool, "data-image=\"%s\" data-phase=\"%s\" data-number=\"%d\" data-result=\"%s\" "
+                "data-start=\"%.6f\" data-end=\"%.6f\"",
+          json_string_value(json_object_get(img, "name")),
+          json_string_value(json_object_get(a, "phase")),
+          (int)json_integer_value(json_object_get(a, "number")),
+          json_string_value(json_object_get(a, "result")),
+          json_number_value(json_object_get(a, "start")), json_number_value(json_object_get(a, "end")));
+      if (!strstr(svg, want))
+        fail_msg("no element %s in\n%s", want, svg);
+      attempts++;
+    }
+  }
+  assert_int_equal(attempts, 4);
+  assert_int_equal(count(svg, "<rect class=\"attempt "), attempts);
+  /* web's push waited between its attempts: one wait, from the failed one's end. */
+  assert_int_equal(count(svg, "<rect class=\"wait\" data-image"), 1);
+  /* Two builds at once: two builder lanes; one pusher lane. */
+  assert_non_null(strstr(svg, "builds (2 of 2 slots)"));
+  assert_non_null(strstr(svg, "pushes (1 of 1 slots)"));
+  assert_non_null(strstr(svg, "data-image=\"api\" data-phase=\"build\" data-number=\"1\" "
+                              "data-result=\"exit\""));
+  assert_non_null(strstr(svg, "class=\"attempt build failed\" data-image=\"api\""));
+  /* web ended last: its bars are the critical path, api's are not. */
+  web = strstr(svg, "class=\"attempt push ok critical\" data-image=\"web\"");
+  assert_non_null(web);
+  assert_null(strstr(svg, "failed critical\" data-image=\"api\""));
+  assert_non_null(strstr(svg, "data-curve=\"builds\""));
+  assert_non_null(strstr(svg, "data-curve=\"throughput\""));
+
+  err = dray_timeline_svg(&svg, bad, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_INPUT);
+  dray_error_clear(err);
+  json_decref(bad);
+  json_decref(report);
+  fclose(view);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_timeline),
+    cmocka_unit_test(test_github_actions),
+    cmocka_unit_test(test_junit),
+    cmocka_unit_test(test_colors),
     cmocka_unit_test(test_plain_view_lines),
     cmocka_unit_test(test_quiet_view_only_problems),
     cmocka_unit_test(test_events_json),
