@@ -596,12 +596,31 @@ static dray_error_t *check_shape(const char *text, apr_size_t len, const char *p
   return err;
 }
 
+/* TEXT as one YAML document, after the shape check that bounds the work
+ * (nesting, anchors): every YAML file dray reads goes through here. */
+static dray_error_t *load_document(yaml_document_t *doc, const char *text, apr_size_t len,
+                                   const char *path)
+{
+  yaml_parser_t parser;
+  DRAY_ERR(check_shape(text, len, path));
+  if (!yaml_parser_initialize(&parser))
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, doc)) {
+    dray_error_t *err = syntax_error(&parser, path);
+    yaml_parser_delete(&parser);
+    return err;
+  }
+  yaml_parser_delete(&parser);
+  return DRAY_NO_ERROR;
+}
+
+
 dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, apr_size_t len,
                                  const char *path, apr_pool_t *result_pool,
                                  apr_pool_t *scratch_pool)
 {
   loader_t ld;
-  yaml_parser_t parser;
   yaml_document_t doc;
   yaml_node_t *root, *services = NULL;
   dray_compose_t *compose;
@@ -647,16 +666,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     }
   }
 
-  DRAY_ERR(check_shape(text, len, path));
-  if (!yaml_parser_initialize(&parser))
-    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    dray_error_t *err = syntax_error(&parser, path);
-    yaml_parser_delete(&parser);
-    return err;
-  }
-  yaml_parser_delete(&parser);
+  DRAY_ERR(load_document(&doc, text, len, path));
   ld.doc = &doc;
 
   root = yaml_document_get_root_node(&doc);
@@ -703,7 +713,6 @@ dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *pa
                                        apr_pool_t *result_pool, apr_pool_t *scratch_pool)
 {
   loader_t ld;
-  yaml_parser_t parser;
   yaml_document_t doc;
   yaml_node_t *root;
   char *text;
@@ -719,15 +728,7 @@ dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *pa
   ld.rpool = result_pool;
   ld.spool = scratch_pool;
   ld.dotenv = apr_hash_make(scratch_pool);
-  if (!yaml_parser_initialize(&parser))
-    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: cannot start the YAML parser", path);
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    dray_error_t *err = syntax_error(&parser, path);
-    yaml_parser_delete(&parser);
-    return err;
-  }
-  yaml_parser_delete(&parser);
+  DRAY_ERR(load_document(&doc, text, len, path));
   ld.doc = &doc;
   root = yaml_document_get_root_node(&doc);
   if (root)

@@ -134,7 +134,7 @@ static int is_set(const dray_settings_t *s, const setting_info_t *info)
   case K_INT:
   case K_LIMIT: return *CFIELD(s, info, int) != DRAY_SETTING_UNSET;
   case K_SECONDS: return *CFIELD(s, info, double) >= 0;
-  default: return *CFIELD(s, info, const char *) != NULL;
+  default: return *CFIELD(s, info, char *) != NULL;
   }
 }
 
@@ -153,7 +153,7 @@ static void copy_value(dray_settings_t *to, const dray_settings_t *from,
     to->global_slots = from->global_slots;
     to->global_slot_count = from->global_slot_count;
     break;
-  default: *FIELD(to, info, const char *) = *CFIELD(from, info, const char *); break;
+  default: *FIELD(to, info, const char *) = *CFIELD(from, info, char *); break;
   }
   to->source[info->id] = from->source[info->id];
   to->where[info->id] = from->where[info->id];
@@ -422,7 +422,7 @@ const char *dray_settings_value_word(const dray_settings_t *s, dray_setting_id_t
                                                       : apr_itoa(result_pool, *CFIELD(s, info, int));
   case K_SLOTS: return apr_psprintf(result_pool, "%s:%d", s->global_slots, s->global_slot_count);
   case K_SECONDS: return apr_psprintf(result_pool, "%g", *CFIELD(s, info, double));
-  default: return *CFIELD(s, info, const char *);
+  default: return *CFIELD(s, info, char *);
   }
 }
 

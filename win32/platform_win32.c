@@ -854,30 +854,29 @@ int dray_platform_cpu_count(void)
   return n > 0 ? (int)n : 1;
 }
 
-const char *dray_platform_home_dir(apr_pool_t *pool)
+/* The value of the environment variable NAME in UTF-8, of any length, or
+ * NULL when it is unset or empty. */
+static const char *env_utf8(const wchar_t *name, apr_pool_t *pool)
 {
-  DWORD n = GetEnvironmentVariableW(L"USERPROFILE", NULL, 0);
+  DWORD n = GetEnvironmentVariableW(name, NULL, 0);
   wchar_t *buf;
 
   if (n <= 1)
     return NULL;
   buf = apr_palloc(pool, n * sizeof(wchar_t));
-  if (GetEnvironmentVariableW(L"USERPROFILE", buf, n) + 1 != n)
+  if (GetEnvironmentVariableW(name, buf, n) + 1 != n)
     return NULL;
   return to_utf8(buf, pool);
 }
 
+const char *dray_platform_home_dir(apr_pool_t *pool)
+{
+  return env_utf8(L"USERPROFILE", pool);
+}
+
 const char *dray_platform_user_config_dir(apr_pool_t *pool)
 {
-  DWORD n = GetEnvironmentVariableW(L"APPDATA", NULL, 0);
-  wchar_t *buf;
-
-  if (n <= 1)
-    return NULL;
-  buf = apr_palloc(pool, n * sizeof(wchar_t));
-  if (GetEnvironmentVariableW(L"APPDATA", buf, n) + 1 != n)
-    return NULL;
-  return to_utf8(buf, pool);
+  return env_utf8(L"APPDATA", pool);
 }
 
 const char *dray_platform_default_engine_host(void)
@@ -888,19 +887,11 @@ const char *dray_platform_default_engine_host(void)
 
 apr_status_t dray_platform_lock_dir(const char **dir_p, apr_pool_t *pool)
 {
-  DWORD n = GetEnvironmentVariableW(L"LOCALAPPDATA", NULL, 0);
-  const char *base, *dir;
-  wchar_t *buf;
+  const char *base = env_utf8(L"LOCALAPPDATA", pool), *dir;
   apr_status_t rv;
 
-  if (n > 1) {
-    buf = apr_palloc(pool, n * sizeof(wchar_t));
-    if (GetEnvironmentVariableW(L"LOCALAPPDATA", buf, n) + 1 != n)
-      return APR_ENOENT;
-    base = to_utf8(buf, pool);
-  } else if ((rv = apr_temp_dir_get(&base, pool)) != APR_SUCCESS) {
+  if (!base && (rv = apr_temp_dir_get(&base, pool)) != APR_SUCCESS)
     return rv;
-  }
   dir = apr_pstrcat(pool, base, "\\dray\\locks", NULL);
   rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool);
   if (rv != APR_SUCCESS)
