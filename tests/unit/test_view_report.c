@@ -302,14 +302,14 @@ static void test_github_actions(void **state)
 {
   FILE *view = tmpfile(), *out = tmpfile();
   const char *summary = write_temp("summary", "earlier step\n");
-  dray_github_t *gh = dray_github_create(out, summary, "/ci/work", pool);
+  dray_github_t *gh = dray_github_create(out, summary, "/ci/checkout", pool);
   dray_sink_t sink = dray_github_sink(gh);
   dray_error_t *err;
   char *text, *md;
   (void)state;
 
   api_log = write_temp("api-log", buildkit_log);
-  api_dockerfile = "/ci/work/services/api/Dockerfile";
+  api_dockerfile = "/ci/checkout/services/api/Dockerfile";
   extra_sink = &sink;
   drive(DRAY_VIEW_QUIET, view, NULL);
   extra_sink = NULL;
@@ -334,7 +334,7 @@ static void test_github_actions(void **state)
   /* Input errors: with file and line when the message has them. */
   rewind(out);
   err = dray_error_compose(
-      dray_error_createf(DRAY_ERR_INPUT, NULL, "/ci/work/compose.yaml:5: x-dray.pushers needs a whole number"),
+      dray_error_createf(DRAY_ERR_INPUT, NULL, "/ci/checkout/compose.yaml:5: x-dray.pushers needs a whole number"),
       dray_error_createf(DRAY_ERR_INPUT, NULL, "no image found: 100%% empty"));
   dray_github_errors(gh, err);
   dray_error_clear(err);
