@@ -199,6 +199,10 @@ static void set_limits(dray_sched_options_t *o, const dray_settings_t *st)
     o->builders = o->adapt.builders_max;
   if (o->adapt.adapt_pushers && o->pushers > o->adapt.pushers_max)
     o->pushers = o->adapt.pushers_max;
+  /* Never fewer builds than CPUs: measured (bench/RESULTS.md), cutting
+   * builders when pushes kept the CPUs busy made the builds the bottleneck
+   * and the run slower than xargs -P 8. */
+  o->adapt.builders_min = o->builders;
   o->cpu_times = dray_platform_cpu_times;
 }
 
