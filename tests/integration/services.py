@@ -60,16 +60,21 @@ def engine_ping(sock_path):
         return False
 
 
-def registry_ping(addr):
+def answers_200(addr, method, path):
+    """Whether the HTTP server at ADDR answers METHOD PATH with 200."""
     try:
         c = http.client.HTTPConnection(addr, timeout=2)
-        c.request("GET", "/v2/")
+        c.request(method, path)
         r = c.getresponse()
         r.read()
         c.close()
         return r.status == 200
     except OSError:
         return False
+
+
+def registry_ping(addr):
+    return answers_200(addr, "GET", "/v2/")
 
 
 def free_port():
@@ -281,15 +286,7 @@ def fake_registry_start():
 
 
 def fake_registry_answers(addr):
-    try:
-        c = http.client.HTTPConnection(addr, timeout=2)
-        c.request("HEAD", "/v2/open/x/manifests/v1")
-        r = c.getresponse()
-        r.read()
-        c.close()
-        return r.status == 200
-    except OSError:
-        return False
+    return answers_200(addr, "HEAD", "/v2/open/x/manifests/v1")
 
 
 # ---- unit tests against the services -----------------------------------------
