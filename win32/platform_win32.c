@@ -590,8 +590,14 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_out,
   AcquireSRWLockExclusive(&spawn_lock);
 
   /* The parent's ends are non-inheritable APR pipes; the child gets
-   * inheritable duplicates of the other ends, closed right after the spawn. */
-  status = apr_file_pipe_create_ex(&out_r, &out_w, APR_FULL_BLOCK, pool);
+   * inheritable duplicates of the other ends, closed right after the spawn.
+   * Our read end is overlapped (APR_WRITE_BLOCK: only the child's end
+   * blocks), because only an overlapped pipe can be read with a timeout:
+   * without one, a silent child (a hung push) would block its reader for
+   * ever. Reads block until a caller sets a timeout, as on POSIX. */
+  status = apr_file_pipe_create_ex(&out_r, &out_w, APR_WRITE_BLOCK, pool);
+  if (status == APR_SUCCESS)
+    status = apr_file_pipe_timeout_set(out_r, -1);
   if (status != APR_SUCCESS) {
     *errmsg = "cannot create the output pipe";
     goto unlock;
