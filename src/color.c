@@ -55,6 +55,7 @@ dray_color_t dray_color_of_event(dray_event_kind_t kind)
   case DRAY_EVENT_DRAIN:
   case DRAY_EVENT_CANCEL:
   case DRAY_EVENT_KILL:
+  case DRAY_EVENT_ENGINE_DOWN:
     return DRAY_COLOR_WARN;
   default:
     return DRAY_COLOR_NONE;

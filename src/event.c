@@ -26,6 +26,7 @@ static const event_row_t event_table[DRAY_EVENT_COUNT] = {
   {DRAY_EVENT_DRAIN, "drain", DRAY_EVENT_CLASS_RUN, 1},
   {DRAY_EVENT_CANCEL, "cancel", DRAY_EVENT_CLASS_RUN, 1},
   {DRAY_EVENT_KILL, "kill", DRAY_EVENT_CLASS_RUN, 1},
+  {DRAY_EVENT_ENGINE_DOWN, "engine-down", DRAY_EVENT_CLASS_RUN, 1},
 };
 
 static const char *const class_words[] = {"started", "finished", "retry", "run"};

@@ -376,6 +376,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   runner.drain = runner_drain;
   runner.cancel = runner_cancel;
   runner.baton = p;
+  runner.stop_engine = NULL;
   sched_opts = opts->sched;
   sched_opts.push_slots = npush && opts->slots;
   sched = dray_sched_create(run, &sched_opts, &runner, NULL, result_pool);
@@ -507,6 +508,7 @@ dray_error_t *dray_pipeline_dry_run(dray_run_t *run, const dray_pipeline_options
   runner.drain = dry_drain;
   runner.cancel = dry_cancel;
   runner.baton = d;
+  runner.stop_engine = NULL;
   sched = dray_sched_create(run, &opts->sched, &runner, NULL, result_pool);
   dray_sched_begin(sched);
   /* Each attempt succeeds at once, in the order it started. */

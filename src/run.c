@@ -83,14 +83,26 @@ dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_
   run->jobs = apr_array_make(result_pool, n, sizeof(dray_job_t *));
   run->active = apr_array_make(result_pool, 16, sizeof(dray_job_t *));
   run->counts.waiting = n;
+  /* One unnamed engine until the scheduler is told of others. */
+  run->engines = apr_array_make(result_pool, 1, sizeof(dray_engine_state_t));
+  memset(&APR_ARRAY_PUSH(run->engines, dray_engine_state_t), 0, sizeof(dray_engine_state_t));
   for (i = 0; i < n; i++) {
     dray_job_t *job = apr_pcalloc(result_pool, sizeof(*job));
     job->image = APR_ARRAY_IDX(plan->images, i, const dray_image_t *);
+    job->built_on = -1;
     job->attempts = apr_array_make(result_pool, 2, sizeof(dray_attempt_t));
     job->tag_digests = apr_array_make(result_pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(run->jobs, dray_job_t *) = job;
   }
   return run;
+}
+
+const char *dray_run_engine_name(const dray_run_t *run, int e)
+{
+  const char *name = NULL;
+  if (e >= 0 && e < run->engines->nelts)
+    name = APR_ARRAY_IDX(run->engines, e, dray_engine_state_t).name;
+  return name ? name : "default";
 }
 
 const char *dray_job_digest(const dray_job_t *job)

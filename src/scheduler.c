@@ -47,6 +47,9 @@ struct dray_sched_t {
   int window_ticks, window_push_busy, window_build_busy, window_congestion;
   apr_uint64_t cpu_idle0, cpu_total0;
   int cpu_known;
+  double build_seconds_sum;         /* builds that ended well in this run, summed */
+  int builds_ok;
+  double mean_estimate;             /* of the earlier run's estimates; 1 if none */
   apr_pool_t *pool;
 };
 
@@ -90,34 +93,192 @@ static int dependents_of(const dray_sched_t *s, int i)
   return APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *)->nelts;
 }
 
-/* The next build: the longest remaining chain first (its end is what the
- * run waits for), then the one most images wait for, then plan order. */
-static int take_next_build(dray_sched_t *s)
+/* ---- engines ------------------------------------------------------------- */
+
+static dray_engine_state_t *engine_at(const dray_sched_t *s, int e)
+{
+  return &APR_ARRAY_IDX(s->run->engines, e, dray_engine_state_t);
+}
+
+static int engine_count(const dray_sched_t *s)
+{
+  return s->run->engines->nelts;
+}
+
+static int engine_free_builds(const dray_sched_t *s, int e)
+{
+  const dray_engine_state_t *eng = engine_at(s, e);
+  int limit = eng->builders > 0 ? eng->builders : s->run->builders;
+  return eng->down ? 0 : limit - eng->running_builds;
+}
+
+static int engine_free_pushes(const dray_sched_t *s, int e)
+{
+  const dray_engine_state_t *eng = engine_at(s, e);
+  int limit = eng->pushers > 0 ? eng->pushers : s->run->pushers;
+  return eng->down ? 0 : limit - eng->running_pushes;
+}
+
+static int engines_up(const dray_sched_t *s)
+{
+  int e, up = 0;
+  for (e = 0; e < engine_count(s); e++)
+    up += !engine_at(s, e)->down;
+  return up;
+}
+
+/* The registry serves JOB's image: any engine can pull it. */
+static int job_pushed(const dray_sched_t *s, const dray_job_t *job)
+{
+  return s->run->mode == DRAY_MODE_RUN && job->state == DRAY_JOB_DONE
+         && (job->verified || !s->run->verify || job->up_to_date);
+}
+
+/* JOB's image can be had on a live engine (built there, or pushed). */
+static int job_available(const dray_sched_t *s, const dray_job_t *job)
+{
+  return job_pushed(s, job) || (job->built_on >= 0 && !engine_at(s, job->built_on)->down);
+}
+
+/* Every image job I is built FROM can be had on engine E. */
+static int bases_on(const dray_sched_t *s, int i, int e)
+{
+  const apr_array_header_t *deps = job_at(s, i)->image->deps;
+  int k;
+  for (k = 0; deps && k < deps->nelts; k++) {
+    const dray_job_t *d = job_at(s, APR_ARRAY_IDX(deps, k, int));
+    if (d->built_on != e && !job_pushed(s, d))
+      return 0;
+  }
+  return 1;
+}
+
+/* The live engine holding most of job I's bases, or -1. */
+static int home_engine(const dray_sched_t *s, int i)
+{
+  const apr_array_header_t *deps = job_at(s, i)->image->deps;
+  int k, e, best = -1, best_n = 0;
+  if (!deps || deps->nelts == 0)
+    return -1;
+  for (e = 0; e < engine_count(s); e++) {
+    int n = 0;
+    if (engine_at(s, e)->down)
+      continue;
+    for (k = 0; k < deps->nelts; k++)
+      n += job_at(s, APR_ARRAY_IDX(deps, k, int))->built_on == e;
+    if (n > best_n) {
+      best = e;
+      best_n = n;
+    }
+  }
+  return best;
+}
+
+/* Seconds job I's build is expected to take: the earlier run's figure, else
+ * this run's mean, else the earlier run's mean. */
+static double build_estimate(const dray_sched_t *s, int i)
+{
+  if (s->opts.build_estimates && s->opts.build_estimates[i] > 0)
+    return s->opts.build_estimates[i];
+  return s->builds_ok ? s->build_seconds_sum / s->builds_ok : s->mean_estimate;
+}
+
+/* Whether job I, whose bases engine HOME holds but which has no free build
+ * slot there, is expected to finish sooner elsewhere: pulling its bases (as
+ * long as pushing them took) against waiting for HOME's first slot. */
+static int sooner_elsewhere(const dray_sched_t *s, int i, int home)
+{
+  const apr_array_header_t *deps = job_at(s, i)->image->deps;
+  double pull = 0, wait = -1, now = (double)now_of(s) / APR_USEC_PER_SEC;
+  int k;
+  for (k = 0; k < deps->nelts; k++) {
+    const dray_job_t *d = job_at(s, APR_ARRAY_IDX(deps, k, int));
+    double t = (double)d->push_time / APR_USEC_PER_SEC;
+    if (d->built_on == home && t > pull)
+      pull = t;
+  }
+  for (k = 0; k < s->run->active->nelts; k++) {
+    const dray_job_t *r = APR_ARRAY_IDX(s->run->active, k, const dray_job_t *);
+    double left;
+    if (r->state != DRAY_JOB_BUILDING || r->engine != home)
+      continue;
+    left = build_estimate(s, r->image->index) - (now - (double)r->phase_start / APR_USEC_PER_SEC);
+    if (left < 0)
+      left = 0;
+    if (wait < 0 || left < wait)
+      wait = left;
+  }
+  return wait >= 0 && pull < wait;
+}
+
+/* The engine job I's build should start on now, or -1 (none may now). */
+static int place_build(const dray_sched_t *s, int i)
+{
+  int home = home_engine(s, i), e, best = -1;
+  if (home >= 0 && engine_free_builds(s, home) > 0)
+    return home;
+  for (e = 0; e < engine_count(s); e++)
+    if (engine_free_builds(s, e) > 0 && bases_on(s, i, e)
+        && (best < 0 || engine_free_builds(s, e) > engine_free_builds(s, best)))
+      best = e;
+  if (best >= 0 && home >= 0 && !sooner_elsewhere(s, i, home))
+    return -1;
+  return best;
+}
+
+static int any_build_slot(const dray_sched_t *s)
+{
+  int e;
+  for (e = 0; e < engine_count(s); e++)
+    if (engine_free_builds(s, e) > 0)
+      return 1;
+  return 0;
+}
+
+/* The next build: of those that may start now, the longest remaining chain
+ * first (its end is what the run waits for), then the one most images wait
+ * for, then plan order. -1: none may start now; else its engine in *ENGINE. */
+static int take_next_build(dray_sched_t *s, int *engine)
 {
   const int *items = (const int *)s->build_ready.items->elts;
-  int k, best = 0;
-  for (k = 1; k < s->build_ready.items->nelts; k++) {
-    int a = items[k], b = items[best];
-    if (s->priority[a] > s->priority[b]
-        || (s->priority[a] == s->priority[b]
-            && (dependents_of(s, a) > dependents_of(s, b)
-                || (dependents_of(s, a) == dependents_of(s, b) && a < b))))
+  int k, best = -1, best_engine = -1;
+  if (!any_build_slot(s))
+    return -1;
+  for (k = 0; k < s->build_ready.items->nelts; k++) {
+    int a = items[k], e;
+    if (best >= 0) {
+      int b = items[best];
+      if (!(s->priority[a] > s->priority[b]
+            || (s->priority[a] == s->priority[b]
+                && (dependents_of(s, a) > dependents_of(s, b)
+                    || (dependents_of(s, a) == dependents_of(s, b) && a < b)))))
+        continue;
+    }
+    e = place_build(s, a);
+    if (e >= 0) {
       best = k;
+      best_engine = e;
+    }
   }
+  if (best < 0)
+    return -1;
+  *engine = best_engine;
   return ready_take_at(&s->build_ready, best);
 }
 
-/* The next push: the oldest built, except that with layer-aware order an
- * image whose family (images built on the same base) has no finished push
- * yet waits while another of its family pushes: the engine uploads shared
- * layers once per repository pushed at once, and mounts them only from a
- * finished push. -1: none may start now. */
+/* The next push: the oldest built whose engine has a free push slot, except
+ * that with layer-aware order an image whose family (images built on the
+ * same base) has no finished push yet waits while another of its family
+ * pushes: the engine uploads shared layers once per repository pushed at
+ * once, and mounts them only from a finished push. -1: none may start now. */
 static int take_next_push(dray_sched_t *s)
 {
   const int *items = (const int *)s->push_ready.items->elts;
   int k;
   for (k = 0; k < s->push_ready.items->nelts; k++) {
     int f = s->family[items[k]];
+    if (engine_free_pushes(s, job_at(s, items[k])->built_on) <= 0)
+      continue;
     if (!s->opts.layer_aware_push || s->family_pushed[f] || s->family_running[f] == 0)
       return ready_take_at(&s->push_ready, k);
   }
@@ -126,11 +287,13 @@ static int take_next_push(dray_sched_t *s)
 
 /* ---- telling the sinks -------------------------------------------------- */
 
-static void tell(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
-                 dray_outcome_t outcome, const char *error, apr_interval_time_t retry_in)
+static void tell_engine(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
+                        int engine, dray_outcome_t outcome, const char *error,
+                        apr_interval_time_t retry_in)
 {
   dray_event_t ev;
   int i;
+  ev.engine = engine;
   ev.kind = kind;
   ev.job = job;
   ev.time = now_of(s);
@@ -142,6 +305,12 @@ static void tell(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
     if (sink->event)
       sink->event(sink->baton, s->run, &ev);
   }
+}
+
+static void tell(dray_sched_t *s, dray_event_kind_t kind, const dray_job_t *job,
+                 dray_outcome_t outcome, const char *error, apr_interval_time_t retry_in)
+{
+  tell_engine(s, kind, job, job ? job->engine : 0, outcome, error, retry_in);
 }
 
 /* ---- job states ---------------------------------------------------------- */
@@ -179,12 +348,17 @@ static void make_ready(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
   }
 }
 
-static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
+static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase, int engine)
 {
   dray_run_t *run = s->run;
   apr_time_t now = now_of(s);
 
   job->phase_start = now;
+  job->engine = engine;
+  if (phase == DRAY_PHASE_BUILD)
+    engine_at(s, engine)->running_builds++;
+  else
+    engine_at(s, engine)->running_pushes++;
   if (phase == DRAY_PHASE_BUILD) {
     dray_run_set_state(run, job, DRAY_JOB_BUILDING);
     job->build_attempts++;
@@ -212,20 +386,18 @@ static void start_job(dray_sched_t *s, dray_job_t *job, dray_phase_t phase)
   s->runner.start(s->runner.baton, job, phase);
 }
 
-/* Start what the limits allow, oldest ready first. */
+/* Start what the limits allow, in priority order (builds), oldest first
+ * (pushes). */
 static void start_ready(dray_sched_t *s)
 {
   dray_run_t *run = s->run;
+  int next, engine;
   if (run->draining)
     return;
-  while (run->running_builds < run->builders && !ready_empty(&s->build_ready))
-    start_job(s, job_at(s, take_next_build(s)), DRAY_PHASE_BUILD);
-  while (run->running_pushes < run->pushers && !ready_empty(&s->push_ready)) {
-    int next = take_next_push(s);
-    if (next < 0)
-      break;
-    start_job(s, job_at(s, next), DRAY_PHASE_PUSH);
-  }
+  while ((next = take_next_build(s, &engine)) >= 0)
+    start_job(s, job_at(s, next), DRAY_PHASE_BUILD, engine);
+  while ((next = take_next_push(s)) >= 0)
+    start_job(s, job_at(s, next), DRAY_PHASE_PUSH, job_at(s, next)->built_on);
 }
 
 static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
@@ -239,6 +411,7 @@ static void add_attempt(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
   a->outcome = outcome;
   a->error = error ? apr_pstrdup(s->pool, error) : NULL;
   a->slot_wait = phase == DRAY_PHASE_PUSH ? job->attempt_slot_wait : 0;
+  a->engine = job->engine;
 }
 
 /* JOB failed for good: everything built FROM it, directly or not, is skipped. */
@@ -274,7 +447,8 @@ static void release_dependents(dray_sched_t *s, dray_job_t *job)
 static int plan_retry(dray_sched_t *s, dray_job_t *job, dray_phase_t phase,
                       const dray_attempt_result_t *r, apr_interval_time_t *delay)
 {
-  int attempts = phase == DRAY_PHASE_BUILD ? job->build_attempts : job->push_attempts;
+  int attempts = phase == DRAY_PHASE_BUILD ? job->build_attempts - job->lost_builds
+                                            : job->push_attempts - job->lost_pushes;
   int budget = phase == DRAY_PHASE_BUILD ? s->opts.build_retries : s->opts.push_retries;
   apr_interval_time_t d;
 
@@ -325,6 +499,9 @@ static void build_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_
     return;
   }
   job->image_id = r->image_id ? apr_pstrdup(s->pool, r->image_id) : NULL;
+  job->built_on = job->engine;
+  s->build_seconds_sum += (double)(job->build_end - job->phase_start) / APR_USEC_PER_SEC;
+  s->builds_ok++;
   if (s->run->mode == DRAY_MODE_BUILD) {
     finish_job(s, job, DRAY_JOB_DONE, DRAY_OUTCOME_OK, NULL);
     tell(s, DRAY_EVENT_BUILT, job, DRAY_OUTCOME_OK, NULL, 0);
@@ -359,12 +536,166 @@ static void push_finished(dray_sched_t *s, dray_job_t *job, const dray_attempt_r
        NULL, 0);
 }
 
+/* ---- an engine goes down --------------------------------------------------- */
+
+static void remove_ready(ready_t *r, int v)
+{
+  int k;
+  for (k = 0; k < r->items->nelts; k++)
+    if (APR_ARRAY_IDX(r->items, k, int) == v) {
+      ready_take_at(r, k);
+      return;
+    }
+}
+
+static void remove_retrying(dray_sched_t *s, int v)
+{
+  int k, kept = 0;
+  for (k = 0; k < s->retrying->nelts; k++)
+    if (APR_ARRAY_IDX(s->retrying, k, int) != v)
+      APR_ARRAY_IDX(s->retrying, kept++, int) = APR_ARRAY_IDX(s->retrying, k, int);
+  s->retrying->nelts = kept;
+}
+
+/* JOB, not running, goes back to be built: queued if every image it is built
+ * FROM can be had, else waiting for those that cannot. With no engine left
+ * it fails. */
+static void requeue_build(dray_sched_t *s, dray_job_t *job)
+{
+  const apr_array_header_t *deps = job->image->deps;
+  int i = job->image->index, k, pending = 0;
+
+  job->built_on = -1;
+  job->image_id = NULL;
+  if (engines_up(s) == 0) {
+    finish_job(s, job, DRAY_JOB_FAILED, DRAY_OUTCOME_NETWORK,
+               "not built: no engine is left (every engine is down)");
+    tell(s, DRAY_EVENT_BUILD_FAILED, job, DRAY_OUTCOME_NETWORK, job->error, 0);
+    return;
+  }
+  for (k = 0; deps && k < deps->nelts; k++)
+    pending += !job_available(s, job_at(s, APR_ARRAY_IDX(deps, k, int)));
+  s->deps_pending[i] = pending;
+  if (s->run->draining)
+    interrupt_job(s, job, not_done_words(DRAY_PHASE_BUILD));
+  else if (pending == 0)
+    make_ready(s, job, DRAY_PHASE_BUILD);
+  else
+    dray_run_set_state(s->run, job, DRAY_JOB_WAITING);
+}
+
+/* JOB's image is gone (its engine is down, it was not pushed): the images
+ * built FROM it that have not started wait for it again. */
+static void withdraw_image(dray_sched_t *s, dray_job_t *job)
+{
+  apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, job->image->index, apr_array_header_t *);
+  int k;
+  for (k = 0; k < deps->nelts; k++) {
+    int d = APR_ARRAY_IDX(deps, k, int);
+    dray_job_t *dj = job_at(s, d);
+    if (dj->state == DRAY_JOB_QUEUED)
+      remove_ready(&s->build_ready, d);
+    else if (dj->state == DRAY_JOB_BUILD_RETRY)
+      remove_retrying(s, d);
+    else if (dj->state != DRAY_JOB_WAITING)
+      continue; /* built, or building on the lost engine (lost with it) */
+    s->deps_pending[d]++;
+    dray_run_set_state(s->run, dj, DRAY_JOB_WAITING);
+  }
+}
+
+/* A running attempt of JOB ended after its engine went down: whatever it
+ * says, it counts as interrupted, and the image is built again elsewhere. */
+static void attempt_lost(dray_sched_t *s, dray_job_t *job, dray_phase_t phase, apr_time_t now)
+{
+  const char *why = apr_psprintf(s->pool, "engine %s is down",
+                                 dray_run_engine_name(s->run, job->engine));
+  job->lost = 0;
+  add_attempt(s, job, phase, now, DRAY_OUTCOME_INTERRUPTED, why);
+  if (phase == DRAY_PHASE_BUILD)
+    job->lost_builds++;
+  else
+    job->lost_pushes++;
+  tell(s, phase == DRAY_PHASE_BUILD ? DRAY_EVENT_BUILD_RETRY : DRAY_EVENT_PUSH_RETRY, job,
+       DRAY_OUTCOME_INTERRUPTED, apr_pstrcat(s->pool, why, ": building it again elsewhere", NULL),
+       0);
+  requeue_build(s, job);
+}
+
+void dray_sched_engine_down(dray_sched_t *s, int engine, const char *why)
+{
+  dray_engine_state_t *eng;
+  int i, n = s->run->jobs->nelts;
+
+  if (engine < 0 || engine >= engine_count(s) || engine_at(s, engine)->down)
+    return;
+  eng = engine_at(s, engine);
+  eng->down = 1;
+  eng->down_at = now_of(s);
+  tell_engine(s, DRAY_EVENT_ENGINE_DOWN, NULL, engine, DRAY_OUTCOME_NETWORK,
+              apr_psprintf(s->pool, "engine %s is down%s%s: its work goes to the other "
+                           "engines; it is not used again in this run",
+                           dray_run_engine_name(s->run, engine), why ? ": " : "",
+                           why ? why : ""),
+              0);
+  /* What runs there ends as lost when its result comes. */
+  for (i = 0; i < s->run->active->nelts; i++) {
+    dray_job_t *job = APR_ARRAY_IDX(s->run->active, i, dray_job_t *);
+    if (job->engine == engine) {
+      job->lost = 1;
+      if (job->state == DRAY_JOB_PUSHING)
+        withdraw_image(s, job);
+    }
+  }
+  /* Images built there and not pushed are gone: built again elsewhere. */
+  for (i = 0; i < n; i++) {
+    dray_job_t *job = job_at(s, i);
+    if (job->built_on != engine || job->state == DRAY_JOB_PUSHING || job_pushed(s, job))
+      continue;
+    if (job->state == DRAY_JOB_BUILT)
+      remove_ready(&s->push_ready, i);
+    else if (job->state == DRAY_JOB_PUSH_RETRY)
+      remove_retrying(s, i);
+    else if (job->state == DRAY_JOB_DONE)
+      s->final_jobs--; /* built only: the image is gone with its engine */
+    else
+      continue;
+    withdraw_image(s, job);
+    requeue_build(s, job);
+  }
+  if (engines_up(s) == 0) {
+    /* Nothing can run any more: what waits fails now. */
+    for (i = 0; i < n; i++) {
+      dray_job_t *job = job_at(s, i);
+      if (job->state == DRAY_JOB_QUEUED)
+        remove_ready(&s->build_ready, i);
+      else if (job->state == DRAY_JOB_BUILD_RETRY)
+        remove_retrying(s, i);
+      else if (job->state != DRAY_JOB_WAITING)
+        continue;
+      requeue_build(s, job);
+    }
+  }
+  if (s->runner.stop_engine)
+    s->runner.stop_engine(s->runner.baton, engine);
+  start_ready(s);
+}
+
 void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
                          const dray_attempt_result_t *r)
 {
   dray_job_t *job = job_at(s, index);
   apr_time_t now = now_of(s);
+  dray_engine_state_t *eng = engine_at(s, job->engine);
 
+  eng->busy += now - job->phase_start;
+  if (phase == DRAY_PHASE_BUILD) {
+    eng->running_builds--;
+    eng->builds += r->outcome == DRAY_OUTCOME_OK && !job->lost;
+  } else {
+    eng->running_pushes--;
+    eng->pushes += r->outcome == DRAY_OUTCOME_OK && !job->lost;
+  }
   if (phase == DRAY_PHASE_BUILD) {
     s->run->running_builds--;
     job->build_end = now;
@@ -377,11 +708,15 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
     job->push_end = now;
     job->push_time += now - job->phase_start;
   }
-  add_attempt(s, job, phase, now, r->outcome, r->error);
-  if (phase == DRAY_PHASE_BUILD)
-    build_finished(s, job, r, now);
-  else
-    push_finished(s, job, r, now);
+  if (job->lost) {
+    attempt_lost(s, job, phase, now);
+  } else {
+    add_attempt(s, job, phase, now, r->outcome, r->error);
+    if (phase == DRAY_PHASE_BUILD)
+      build_finished(s, job, r, now);
+    else
+      push_finished(s, job, r, now);
+  }
   start_ready(s);
 }
 
@@ -406,9 +741,11 @@ void dray_sched_not_started(dray_sched_t *s, int index, dray_phase_t phase)
   dray_job_t *job = job_at(s, index);
   /* Counted when handed to the runner; it never began. */
   if (phase == DRAY_PHASE_BUILD) {
+    engine_at(s, job->engine)->running_builds--;
     s->run->running_builds--;
     job->build_attempts--;
   } else {
+    engine_at(s, job->engine)->running_pushes--;
     s->run->running_pushes--;
     s->family_running[s->family[index]]--;
     job->push_attempts--;
@@ -614,6 +951,7 @@ static void plan_order(dray_sched_t *s, apr_pool_t *pool)
       known++;
     }
   mean = known ? sum / known : 1.0;
+  s->mean_estimate = mean;
   for (i = n - 1; i >= 0; i--) {
     const apr_array_header_t *deps = APR_ARRAY_IDX(s->dependents, i, apr_array_header_t *);
     double own = s->opts.build_estimates && s->opts.build_estimates[i] > 0
@@ -669,6 +1007,16 @@ dray_sched_t *dray_sched_create(dray_run_t *run, const dray_sched_options_t *opt
   run->builders = run->mode == DRAY_MODE_PUSH ? 0 : opts->builders;
   run->pushers = run->mode == DRAY_MODE_BUILD ? 0 : opts->pushers;
   run->limits = apr_array_make(result_pool, 4, sizeof(dray_limits_change_t));
+  if (opts->n_engines > 0) {
+    run->engines = apr_array_make(result_pool, opts->n_engines, sizeof(dray_engine_state_t));
+    for (i = 0; i < opts->n_engines; i++) {
+      dray_engine_state_t *eng = &APR_ARRAY_PUSH(run->engines, dray_engine_state_t);
+      memset(eng, 0, sizeof(*eng));
+      eng->name = opts->engines[i].name ? apr_pstrdup(result_pool, opts->engines[i].name) : NULL;
+      eng->builders = opts->engines[i].builders;
+      eng->pushers = opts->engines[i].pushers;
+    }
+  }
   s->opts.adapt.adapt_builders &= run->mode != DRAY_MODE_PUSH;
   s->opts.adapt.adapt_pushers &= run->mode != DRAY_MODE_BUILD;
   dray_adapt_init(&s->adapt, &s->opts.adapt, run->builders, run->pushers);
@@ -704,8 +1052,10 @@ void dray_sched_begin(dray_sched_t *s)
     dray_job_t *job = job_at(s, i);
     if (job->state != DRAY_JOB_WAITING) /* an interrupt came first */
       continue;
-    if (s->run->mode == DRAY_MODE_PUSH)
+    if (s->run->mode == DRAY_MODE_PUSH) {
+      job->built_on = 0; /* images built before: on the first engine */
       make_ready(s, job, DRAY_PHASE_PUSH);
+    }
     else if (s->deps_pending[i] == 0)
       make_ready(s, job, DRAY_PHASE_BUILD);
   }

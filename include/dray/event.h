@@ -33,6 +33,7 @@ typedef enum dray_event_kind_t {
   DRAY_EVENT_DRAIN,            /* run-level: first Ctrl+C */
   DRAY_EVENT_CANCEL,           /* run-level: second Ctrl+C, SIGTERM, SIGHUP */
   DRAY_EVENT_KILL,             /* run-level: grace period over, or a third Ctrl+C */
+  DRAY_EVENT_ENGINE_DOWN,      /* run-level: an engine stopped answering (error says which) */
   DRAY_EVENT_COUNT
 } dray_event_kind_t;
 
@@ -51,6 +52,7 @@ typedef struct dray_event_t {
   dray_outcome_t outcome;         /* failures, retries, skips, interrupts */
   const char *error;              /* the message for a failure or retry, or NULL */
   apr_interval_time_t retry_in;   /* retries: the wait before the next attempt */
+  int engine;                     /* the engine it happened on (index in run->engines) */
 } dray_event_t;
 
 /* The word for KIND ("build-started", "pushed", "push-retry", ...): static. */

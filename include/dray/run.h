@@ -46,6 +46,7 @@ typedef struct dray_attempt_t {
   const char *error;      /* message, or NULL */
   apr_interval_time_t slot_wait; /* pushes: time spent waiting for a machine-wide
                                     slot before START (--global-slots) */
+  int engine;             /* index in dray_run_t.engines it ran on */
 } dray_attempt_t;
 
 typedef struct dray_job_t {
@@ -70,7 +71,24 @@ typedef struct dray_job_t {
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
   int up_to_date;                 /* every tag was already in the registry */
   int verified;                   /* 1: the registry serves the pushed digests */
+  int engine;                     /* engine of the current or last attempt */
+  int built_on;                   /* engine that holds the built image, or -1 */
+  int lost;                       /* the running attempt's engine went down */
+  int lost_builds, lost_pushes;   /* attempts ended by an engine going down: not
+                                     counted against the retries */
 } dray_job_t;
+
+/* One engine the run builds on (several: --engine-host / --context given
+ * more than once); its counters are kept by the scheduler. */
+typedef struct dray_engine_state_t {
+  const char *name;               /* as the user named it; NULL: the one default engine */
+  int builders, pushers;          /* its own limits; 0: the run's */
+  int running_builds, running_pushes;
+  int down;                       /* stopped answering: nothing more goes there */
+  apr_time_t down_at;
+  int builds, pushes;             /* attempts that ended well on it */
+  apr_interval_time_t busy;       /* summed time of every attempt on it */
+} dray_engine_state_t;
 
 typedef enum dray_mode_t {
   DRAY_MODE_RUN = 1,   /* build then push */
@@ -101,7 +119,12 @@ typedef struct dray_run_t {
   const char *global_slots;       /* "NAME:N" with --global-slots, or NULL */
   apr_int64_t bytes_pushed;       /* all finished pushes together */
   apr_time_t first_push_start;
+  apr_array_header_t *engines;    /* dray_engine_state_t, at least one */
 } dray_run_t;
+
+/* The name of RUN's engine E for views and reports: "default" for the one
+ * unnamed engine. */
+const char *dray_run_engine_name(const dray_run_t *run, int e);
 
 /* A run of PLAN in MODE: one waiting job per image, in plan order. */
 dray_run_t *dray_run_create(const dray_plan_t *plan, dray_mode_t mode, apr_pool_t *result_pool);

@@ -27,6 +27,22 @@
  *  - first interrupt: drain (what runs finishes, nothing new starts); second
  *    (or SIGTERM): cancel what runs, politely; after the kill grace, or a
  *    third: by force.
+ *
+ * With several engines (placement, each rule here only):
+ *  - BUILDERS and PUSHERS bound each engine, unless the engine has limits of
+ *    its own;
+ *  - a ready build goes to an engine with a free build slot on which every
+ *    image it is built FROM can be had: built there, or pushed (the engine
+ *    then pulls it); it prefers the engine holding its bases, and goes
+ *    elsewhere while that one is busy only when pulling the bases (as long as
+ *    pushing them took) is expected to cost less than waiting for a slot
+ *    there (the builds running there by their estimates);
+ *  - an image is pushed by the engine that built it;
+ *  - an engine that goes down takes nothing with it: its running attempts
+ *    count as interrupted (not against the retries) and their images are
+ *    built again elsewhere, as is every image it built that was not pushed
+ *    yet (images built FROM those wait for them again); it is not used again
+ *    in the run. With no engine left, what has not ended fails.
  */
 #ifndef DRAY_SCHEDULER_H
 #define DRAY_SCHEDULER_H
@@ -44,6 +60,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* An engine of the run, as the options name it. */
+typedef struct dray_engine_spec_t {
+  const char *name;                 /* URL or context, for views and reports */
+  int builders, pushers;            /* its own limits; 0: the run's */
+} dray_engine_spec_t;
 
 typedef struct dray_sched_options_t {
   int builders;                     /* >= 1 */
@@ -66,6 +88,9 @@ typedef struct dray_sched_options_t {
   apr_interval_time_t adapt_window; /* 0: 5 s */
   /* The machine's CPU times (platform.h), for the builders; NULL: unknown. */
   apr_status_t (*cpu_times)(apr_uint64_t *idle, apr_uint64_t *total);
+  /* The engines (run->engines follows them); 0: one engine, unnamed. */
+  const dray_engine_spec_t *engines;
+  int n_engines;
 } dray_sched_options_t;
 
 /* Where "now" comes from: the real clock, or a test's. */
@@ -84,6 +109,9 @@ typedef struct dray_runner_t {
   /* Stop what runs: FORCE 0 asks politely, 1 ends it now. */
   void (*cancel)(void *baton, int force);
   void *baton;
+  /* Optional: ENGINE is down; stop what still runs there (each attempt is
+   * then reported as usual; the scheduler knows it was lost). */
+  void (*stop_engine)(void *baton, int engine);
 } dray_runner_t;
 
 /* How one attempt ended. Strings are copied. */
@@ -126,6 +154,10 @@ void dray_sched_not_started(dray_sched_t *sched, int job, dray_phase_t phase);
 
 /* A running push of JOB made progress. */
 void dray_sched_progress(dray_sched_t *sched, int job, const dray_push_progress_t *progress);
+
+/* ENGINE stopped answering (WHY says how it was seen): see the rules above.
+ * Telling it twice changes nothing. */
+void dray_sched_engine_down(dray_sched_t *sched, int engine, const char *why);
 
 /* Ctrl+C, SIGTERM, a closed console. */
 void dray_sched_interrupt(dray_sched_t *sched, dray_interrupt_kind_t kind);

@@ -190,7 +190,7 @@ static void test_scheduler_applies_the_limits(void **state)
 {
   dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
   dray_sched_options_t o;
-  dray_runner_t runner = {fake_start, nop_drain, nop_cancel, NULL};
+  dray_runner_t runner = {fake_start, nop_drain, nop_cancel, NULL, NULL};
   dray_clock_t clock = {fake_now, NULL};
   apr_int64_t sent[12];
   dray_run_t *run;

@@ -19,13 +19,19 @@
 typedef struct started_t {
   int job;
   dray_phase_t phase;
+  int engine;
 } started_t;
+
+#define MAX_ENGINES 4
 
 typedef struct fake_t {
   apr_time_t now;
   apr_array_header_t *started;      /* started_t, in start order */
   int running_builds, running_pushes, peak_builds, peak_pushes;
   int drains, cancels[2];           /* cancel calls by force */
+  int engine_builds[MAX_ENGINES], engine_pushes[MAX_ENGINES]; /* running on each */
+  int engine_peak_builds[MAX_ENGINES], engine_peak_pushes[MAX_ENGINES];
+  int stopped_engines;              /* stop_engine calls */
   apr_array_header_t *events;       /* dray_event_kind_t */
   apr_array_header_t *event_states; /* the job's state when told, or -1 */
   dray_run_t *run;
@@ -43,12 +49,26 @@ static void fake_start(void *baton, dray_job_t *job, dray_phase_t phase)
   started_t *s = &APR_ARRAY_PUSH(f->started, started_t);
   s->job = job->image->index;
   s->phase = phase;
+  s->engine = job->engine;
+  assert_true(job->engine >= 0 && job->engine < MAX_ENGINES);
+  if (phase == DRAY_PHASE_BUILD) {
+    if (++f->engine_builds[job->engine] > f->engine_peak_builds[job->engine])
+      f->engine_peak_builds[job->engine] = f->engine_builds[job->engine];
+  } else if (++f->engine_pushes[job->engine] > f->engine_peak_pushes[job->engine]) {
+    f->engine_peak_pushes[job->engine] = f->engine_pushes[job->engine];
+  }
   if (phase == DRAY_PHASE_BUILD) {
     if (++f->running_builds > f->peak_builds)
       f->peak_builds = f->running_builds;
   } else if (++f->running_pushes > f->peak_pushes) {
     f->peak_pushes = f->running_pushes;
   }
+}
+
+static void fake_stop_engine(void *baton, int engine)
+{
+  (void)engine;
+  ((fake_t *)baton)->stopped_engines++;
 }
 
 static void fake_drain(void *baton)
@@ -116,9 +136,11 @@ static fake_t *setup(int n, const int *deps, dray_mode_t mode, const dray_sched_
   f->started = apr_array_make(pool, 8, sizeof(started_t));
   f->events = apr_array_make(pool, 8, sizeof(int));
   f->event_states = apr_array_make(pool, 8, sizeof(int));
+  memset(&runner, 0, sizeof(runner));
   runner.start = fake_start;
   runner.drain = fake_drain;
   runner.cancel = fake_cancel;
+  runner.stop_engine = fake_stop_engine;
   runner.baton = f;
   clock.now = fake_now;
   clock.baton = f;
@@ -146,10 +168,12 @@ static void finish(fake_t *f, int job, dray_phase_t phase, dray_outcome_t outcom
   }
   if (phase == DRAY_PHASE_BUILD) {
     f->running_builds--;
+    f->engine_builds[APR_ARRAY_IDX(f->run->jobs, job, dray_job_t *)->engine]--;
     if (outcome == DRAY_OUTCOME_OK)
       r.image_id = "sha256:1111";
   } else {
     f->running_pushes--;
+    f->engine_pushes[APR_ARRAY_IDX(f->run->jobs, job, dray_job_t *)->engine]--;
   }
   dray_sched_finished(f->sched, job, phase, &r);
 }
@@ -616,7 +640,7 @@ static void test_layer_aware_push_order(void **state)
     }
     /* The families are read when the scheduler is made: make it again. */
     {
-      dray_runner_t runner = {fake_start, fake_drain, fake_cancel, f};
+      dray_runner_t runner = {fake_start, fake_drain, fake_cancel, f, NULL};
       dray_clock_t clock = {fake_now, f};
       f->sched = dray_sched_create(f->run, &o, &runner, &clock, pool);
     }
@@ -643,6 +667,227 @@ static void test_layer_aware_push_order(void **state)
     assert_int_equal(nth_push(f, 4), 2);
     assert_int_equal(nth_push(f, 5), 3);
   }
+}
+
+/* ---- several engines -------------------------------------------------------- */
+
+static const dray_engine_spec_t two_engines[2] = {{"tcp://a:2376", 0, 0}, {"ssh://b", 0, 0}};
+
+/* The run-wide limits bound each engine; an engine's own limits replace
+ * them; each image is pushed where it was built. */
+static void test_engines_limits_and_push_where_built(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  dray_engine_spec_t own[2] = {{"a", 1, 0}, {"b", 3, 1}};
+  fake_t *f;
+  int i, k;
+  (void)state;
+
+  o.builders = 2;
+  o.pushers = 2;
+  o.engines = two_engines;
+  o.n_engines = 2;
+  f = setup(12, NULL, DRAY_MODE_RUN, &o);
+  dray_sched_begin(f->sched);
+  assert_int_equal(f->run->engines->nelts, 2);
+  assert_int_equal(f->engine_builds[0], 2);
+  assert_int_equal(f->engine_builds[1], 2);
+  while (!dray_sched_done(f->sched)) {
+    for (k = 0; k < f->run->active->nelts; k++) {
+      dray_job_t *j = APR_ARRAY_IDX(f->run->active, k, dray_job_t *);
+      finish(f, j->image->index, j->state == DRAY_JOB_BUILDING ? DRAY_PHASE_BUILD : DRAY_PHASE_PUSH,
+             DRAY_OUTCOME_OK);
+      check_counts(f);
+      break;
+    }
+  }
+  for (i = 0; i < 2; i++) {
+    assert_true(f->engine_peak_builds[i] <= 2);
+    assert_true(f->engine_peak_pushes[i] <= 2);
+  }
+  for (k = 0; k < f->started->nelts; k++) {
+    started_t st = started_at(f, k);
+    if (st.phase == DRAY_PHASE_PUSH)
+      assert_int_equal(st.engine, job(f, st.job)->built_on);
+  }
+  assert_true(APR_ARRAY_IDX(f->run->engines, 0, dray_engine_state_t).builds > 0);
+  assert_true(APR_ARRAY_IDX(f->run->engines, 1, dray_engine_state_t).builds > 0);
+  assert_string_equal(dray_run_engine_name(f->run, 1), "ssh://b");
+
+  o.engines = own;
+  f = setup(12, NULL, DRAY_MODE_RUN, &o);
+  dray_sched_begin(f->sched);
+  assert_int_equal(f->engine_builds[0], 1);
+  assert_int_equal(f->engine_builds[1], 3);
+  for (i = 0; i < 12 && !dray_sched_done(f->sched); i++) {
+    while (f->run->active->nelts) {
+      dray_job_t *j = APR_ARRAY_IDX(f->run->active, 0, dray_job_t *);
+      finish(f, j->image->index, j->state == DRAY_JOB_BUILDING ? DRAY_PHASE_BUILD : DRAY_PHASE_PUSH,
+             DRAY_OUTCOME_OK);
+    }
+  }
+  assert_true(dray_sched_done(f->sched));
+  assert_int_equal(f->engine_peak_builds[0], 1);
+  assert_int_equal(f->engine_peak_builds[1], 3);
+  assert_int_equal(f->engine_peak_pushes[0], 2); /* the run's */
+  assert_int_equal(f->engine_peak_pushes[1], 1); /* its own */
+}
+
+/* Images FROM an in-run base go to the engine that built it; another engine
+ * takes one only once the base is pushed, and only when pulling it (as long
+ * as its push took) is expected to beat waiting for the base's engine. */
+static void test_engines_base_placement(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  int deps[4] = {-1, 0, 0, 0};
+  double est[4] = {5, 10, 10, 10};
+  fake_t *f;
+  int home, slow;
+  (void)state;
+
+  for (slow = 0; slow <= 1; slow++) {
+    o.builders = 1;
+    o.pushers = 1;
+    o.engines = two_engines;
+    o.n_engines = 2;
+    o.build_estimates = est;
+    f = setup(4, deps, DRAY_MODE_RUN, &o);
+    dray_sched_begin(f->sched);
+    assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 1);
+    home = job(f, 0)->engine;
+    f->now += apr_time_from_sec(5);
+    finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+    /* One dependent on the base's engine; the other engine has a free slot
+     * but the base is not in the registry yet. */
+    assert_int_equal(started_count(f, DRAY_PHASE_BUILD), 2);
+    assert_int_equal(started_at(f, 2).engine, home);
+    assert_int_equal(f->engine_builds[1 - home], 0);
+    /* The base's push: quick (pulling it beats 10 s of waiting) or slow. */
+    f->now += apr_time_from_sec(slow ? 30 : 1);
+    finish(f, 0, DRAY_PHASE_PUSH, DRAY_OUTCOME_OK);
+    if (!slow) {
+      assert_int_equal(f->engine_builds[1 - home], 1);
+    } else {
+      assert_int_equal(f->engine_builds[1 - home], 0);
+      /* Waiting there is now cheaper: the running build is past its estimate. */
+      finish(f, APR_ARRAY_IDX(f->run->active, 0, dray_job_t *)->image->index, DRAY_PHASE_BUILD,
+             DRAY_OUTCOME_OK);
+      assert_int_equal(f->engine_builds[home], 1);
+    }
+    check_counts(f);
+  }
+}
+
+static void finish_all(fake_t *f)
+{
+  int guard = 0;
+  while (!dray_sched_done(f->sched) && guard++ < 1000) {
+    if (f->run->active->nelts) {
+      dray_job_t *j = APR_ARRAY_IDX(f->run->active, 0, dray_job_t *);
+      finish(f, j->image->index, j->state == DRAY_JOB_BUILDING ? DRAY_PHASE_BUILD : DRAY_PHASE_PUSH,
+             DRAY_OUTCOME_OK);
+    } else {
+      tick_for(f, apr_time_from_sec(1));
+    }
+    check_counts(f);
+  }
+  assert_true(dray_sched_done(f->sched));
+}
+
+/* An engine that goes down loses nothing: what ran there is interrupted (not
+ * a failure, not a retry spent) and built again on the other engine, as is
+ * what it built and had not pushed; images built FROM those wait for them
+ * again; it is told once and never used again. */
+static void test_engine_down_loses_nothing(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  int deps[6] = {-1, 0, -1, -1, -1, -1};
+  fake_t *f;
+  int i, k, x, lost = -1, e1_starts_after = 0;
+  (void)state;
+
+  o.builders = 2;
+  o.pushers = 1;
+  o.build_retries = 0; /* a lost attempt must not need a retry */
+  o.engines = two_engines;
+  o.n_engines = 2;
+  f = setup(6, deps, DRAY_MODE_RUN, &o);
+  dray_sched_begin(f->sched);
+  /* i0 (the longest chain) and one more build on E, two on the other. */
+  lost = job(f, 0)->engine;
+  for (i = 2, x = -1; i < 6; i++)
+    if (job(f, i)->state == DRAY_JOB_BUILDING && job(f, i)->engine == lost)
+      x = i;
+  assert_true(x > 0);
+  /* i0 built: its push runs on E and i1 (FROM it) builds there; X built
+   * too waits for E's one push slot: an image only E holds. */
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_PUSHING);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_BUILDING);
+  assert_int_equal(job(f, 1)->engine, lost);
+  finish(f, x, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(job(f, x)->state, DRAY_JOB_BUILT);
+  dray_sched_engine_down(f->sched, lost, "GET /_ping: connection refused");
+  dray_sched_engine_down(f->sched, lost, "again");
+  assert_int_equal(f->stopped_engines, 1);
+  assert_true(APR_ARRAY_IDX(f->run->engines, lost, dray_engine_state_t).down);
+  /* X is to be built again, elsewhere. */
+  assert_true(job(f, x)->state == DRAY_JOB_QUEUED || job(f, x)->state == DRAY_JOB_BUILDING);
+  assert_true(job(f, x)->built_on == -1);
+  assert_true(job(f, 0)->lost && job(f, 1)->lost);
+  /* The attempts running on E report whatever they report: lost. */
+  for (k = f->run->active->nelts - 1; k >= 0; k--) {
+    dray_job_t *j = APR_ARRAY_IDX(f->run->active, k, dray_job_t *);
+    if (j->engine == lost)
+      finish(f, j->image->index, j->state == DRAY_JOB_BUILDING ? DRAY_PHASE_BUILD : DRAY_PHASE_PUSH,
+             DRAY_OUTCOME_NETWORK);
+  }
+  check_counts(f);
+  /* i1 waits for i0, which is built again first. */
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_WAITING);
+  e1_starts_after = f->started->nelts;
+  finish_all(f);
+  for (i = 0; i < 6; i++) {
+    assert_int_equal(job(f, i)->state, DRAY_JOB_DONE);
+    assert_int_not_equal(job(f, i)->built_on, lost);
+  }
+  for (k = e1_starts_after; k < f->started->nelts; k++)
+    assert_int_not_equal(started_at(f, k).engine, lost);
+  /* i0 was built twice; its first push and build stand as interrupted. */
+  assert_int_equal(job(f, 0)->build_attempts, 2);
+  assert_int_equal(APR_ARRAY_IDX(job(f, 0)->attempts, 1, dray_attempt_t).outcome,
+                   DRAY_OUTCOME_INTERRUPTED);
+  for (k = 0; k < f->events->nelts; k++)
+    if (APR_ARRAY_IDX(f->events, k, int) == DRAY_EVENT_ENGINE_DOWN)
+      break;
+  assert_true(k < f->events->nelts);
+  assert_int_equal(dray_exit_code(NULL, f->run), 0);
+}
+
+/* With every engine down, what has not ended fails, and the run ends. */
+static void test_all_engines_down(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f;
+  int i;
+  (void)state;
+
+  o.builders = 1;
+  o.engines = two_engines;
+  o.n_engines = 2;
+  f = setup(5, NULL, DRAY_MODE_RUN, &o);
+  dray_sched_begin(f->sched);
+  dray_sched_engine_down(f->sched, 0, NULL);
+  dray_sched_engine_down(f->sched, 1, NULL);
+  while (f->run->active->nelts) {
+    dray_job_t *j = APR_ARRAY_IDX(f->run->active, 0, dray_job_t *);
+    finish(f, j->image->index, DRAY_PHASE_BUILD, DRAY_OUTCOME_NETWORK);
+  }
+  check_counts(f);
+  assert_true(dray_sched_done(f->sched));
+  for (i = 0; i < 5; i++)
+    assert_int_equal(job(f, i)->state, DRAY_JOB_FAILED);
+  assert_int_equal(dray_exit_code(NULL, f->run), 1);
 }
 
 /* A set-up error is never exit 0, whatever the run's state. */
@@ -681,6 +926,10 @@ int main(void)
     cmocka_unit_test(test_build_order_estimates),
     cmocka_unit_test(test_build_order_most_dependents),
     cmocka_unit_test(test_layer_aware_push_order),
+    cmocka_unit_test(test_engines_limits_and_push_where_built),
+    cmocka_unit_test(test_engines_base_placement),
+    cmocka_unit_test(test_engine_down_loses_nothing),
+    cmocka_unit_test(test_all_engines_down),
   };
   int rc;
   apr_initialize();

@@ -74,7 +74,7 @@ static dray_run_t *drive(dray_view_mode_t mode, FILE *view_out, FILE *events_out
 {
   dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
   dray_sched_options_t o;
-  dray_runner_t runner = {nop_start, nop_drain, nop_cancel, NULL};
+  dray_runner_t runner = {nop_start, nop_drain, nop_cancel, NULL, NULL};
   dray_clock_t clock = {fake_now, NULL};
   dray_attempt_result_t r;
   dray_sched_t *s;
