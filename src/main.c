@@ -206,20 +206,24 @@ static void set_limits(dray_sched_options_t *o, const dray_settings_t *st)
   o->cpu_times = dray_platform_cpu_times;
 }
 
-/* Each image's build time in the last run's report (the --report file
- * before this run replaces it), in plan order; 0 where unknown. */
-static const double *build_estimates(const dray_plan_t *plan, const char *report,
-                                     apr_pool_t *pool)
+/* Each image's build and push times in the last run's report (the --report
+ * file before this run replaces it), in plan order; 0 where unknown. */
+static void estimates(const double **build, const double **push, const dray_plan_t *plan,
+                      const char *report, apr_pool_t *pool)
 {
-  apr_hash_t *times = dray_report_read_build_seconds(report, pool);
-  double *est = apr_pcalloc(pool, sizeof(double) * (apr_size_t)(plan->images->nelts + 1));
+  apr_hash_t *known = dray_report_read_estimates(report, pool);
+  apr_size_t n = (apr_size_t)(plan->images->nelts + 1);
+  double *b = apr_pcalloc(pool, sizeof(double) * n), *p = apr_pcalloc(pool, sizeof(double) * n);
   int i;
   for (i = 0; i < plan->images->nelts; i++) {
-    const double *d = apr_hash_get(times, APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name,
-                                   APR_HASH_KEY_STRING);
-    est[i] = d ? *d : 0;
+    const dray_estimate_t *e =
+        apr_hash_get(known, APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name,
+                     APR_HASH_KEY_STRING);
+    b[i] = e ? e->build_seconds : 0;
+    p[i] = e ? e->push_seconds : 0;
   }
-  return est;
+  *build = b;
+  *push = p;
 }
 
 /* An explicit engine reaches the CLI children too: "K=V" entries, NULL-ended. */
@@ -305,7 +309,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   bo.env = child_env(cli, pool);
   po.build = &bo;
   po.handle_interrupts = 1;
-  po.sched.build_estimates = build_estimates(plan, cli->report, pool);
+  estimates(&po.sched.build_estimates, &po.sched.push_estimates, plan, cli->report, pool);
   /* docker's engine uploads a layer once per repository pushed at once and
    * mounts it only from a finished push (podman pushes on its own). */
   po.sched.layer_aware_push =

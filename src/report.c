@@ -90,6 +90,15 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
           c.interrupted, run->max_running_builds,
           plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
           plural(run->max_running_pushes, "push", "pushes"));
+  if (run->engines->nelts > 1) {
+    for (i = 0; i < run->engines->nelts; i++) {
+      const dray_engine_state_t *eng = &APR_ARRAY_IDX(run->engines, i, dray_engine_state_t);
+      fprintf(out, "engine %s: %d %s, %d %s, busy %.1fs%s\n", dray_run_engine_name(run, i),
+              eng->builds, plural(eng->builds, "build", "builds"), eng->pushes,
+              plural(eng->pushes, "push", "pushes"), secs(eng->busy),
+              eng->down ? "; went down" : "");
+    }
+  }
   if (run->limits && run->limits->nelts > 1) {
     apr_array_header_t *b = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
     apr_array_header_t *p = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
@@ -136,11 +145,12 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   for (i = 0; i < job->attempts->nelts; i++) {
     const dray_attempt_t *a = &APR_ARRAY_IDX(job->attempts, i, dray_attempt_t);
     json_array_append_new(attempts,
-        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:f}", "phase",
+        json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:f, s:s}", "phase",
                   a->phase == DRAY_PHASE_BUILD ? "build" : "push", "number", a->number,
                   "start", time_or_null(a->start), "end", time_or_null(a->end),
                   "result", dray_outcome_word(a->outcome), "error", str_or_null(a->error),
-                  "slot_wait_seconds", secs(a->slot_wait)));
+                  "slot_wait_seconds", secs(a->slot_wait),
+                  "engine", dray_run_engine_name(run, a->engine)));
   }
   json_object_set_new(o, "name", json_string(img->name));
   json_object_set_new(o, "repository", json_string(img->repository));
@@ -173,6 +183,21 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "push_end", time_or_null(job->push_end));
   json_object_set_new(o, "attempts", attempts);
   return o;
+}
+
+/* Per engine: what it did, how long it was busy, whether it went down. */
+static json_t *engines_json(const dray_run_t *run)
+{
+  json_t *engines = json_array();
+  int e;
+  for (e = 0; e < run->engines->nelts; e++) {
+    const dray_engine_state_t *eng = &APR_ARRAY_IDX(run->engines, e, dray_engine_state_t);
+    json_array_append_new(engines,
+        json_pack("{s:s, s:i, s:i, s:f, s:b, s:o}", "name", dray_run_engine_name(run, e),
+                  "builds", eng->builds, "pushes", eng->pushes, "busy_seconds",
+                  secs(eng->busy), "down", eng->down, "down_at", time_or_null(eng->down_at)));
+  }
+  return engines;
 }
 
 json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scratch_pool)
@@ -210,6 +235,7 @@ json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scrat
                                             "builders", lc->builders, "pushers", lc->pushers));
   }
   json_object_set_new(root, "limits", limits);
+  json_object_set_new(root, "engines", engines_json(run));
   return root;
 }
 
@@ -233,29 +259,87 @@ dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
   return err;
 }
 
-apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool)
+/* Sort helper: push attempts as [start, end] intervals. */
+static int interval_cmp(const void *x, const void *y)
 {
-  apr_hash_t *times = apr_hash_make(result_pool);
+  const double *a = x, *b = y;
+  return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* The link's throughput in the report ROOT: the bytes its pushes sent over
+ * the time at least one push ran (overlapping attempts counted once); 0 if
+ * unknown. */
+static double link_rate(json_t *images)
+{
+  apr_size_t i, k, n = 0, cap = 16;
+  double *iv = malloc(sizeof(double) * 2 * cap), busy = 0, bytes = 0, end = 0;
+  json_t *img;
+  if (!iv)
+    return 0;
+  json_array_foreach(images, i, img) {
+    json_t *a;
+    bytes += json_number_value(json_object_get(img, "bytes_pushed"));
+    json_array_foreach(json_object_get(img, "attempts"), k, a) {
+      const char *phase = json_string_value(json_object_get(a, "phase"));
+      if (!phase || strcmp(phase, "push") != 0 || !json_is_number(json_object_get(a, "end")))
+        continue;
+      if (n == cap) {
+        double *bigger = realloc(iv, sizeof(double) * 4 * cap);
+        if (!bigger)
+          break;
+        iv = bigger;
+        cap *= 2;
+      }
+      iv[2 * n] = json_number_value(json_object_get(a, "start"))
+                  + json_number_value(json_object_get(a, "slot_wait_seconds"));
+      iv[2 * n + 1] = json_number_value(json_object_get(a, "end"));
+      n++;
+    }
+  }
+  qsort(iv, n, sizeof(double) * 2, interval_cmp);
+  for (k = 0; k < n; k++) {
+    double from = iv[2 * k] > end ? iv[2 * k] : end;
+    if (iv[2 * k + 1] > from)
+      busy += iv[2 * k + 1] - from;
+    if (iv[2 * k + 1] > end)
+      end = iv[2 * k + 1];
+  }
+  free(iv);
+  return busy > 0 && bytes > 0 ? bytes / busy : 0;
+}
+
+apr_hash_t *dray_report_read_estimates(const char *path, apr_pool_t *result_pool)
+{
+  apr_hash_t *estimates = apr_hash_make(result_pool);
   json_error_t jerr;
   json_t *root, *images, *img;
   apr_size_t i;
+  double rate;
 
   if (!path || !(root = json_load_file(path, 0, &jerr)))
-    return times;
+    return estimates;
   images = json_object_get(root, "images");
+  rate = link_rate(images);
   json_array_foreach(images, i, img) {
     const char *name = json_string_value(json_object_get(img, "name"));
     json_t *secs = json_object_get(img, "build_seconds");
     json_t *attempts = json_object_get(img, "build_attempts");
+    double bytes = json_number_value(json_object_get(img, "bytes_pushed"));
+    dray_estimate_t *e;
+    if (!name)
+      continue;
+    e = apr_pcalloc(result_pool, sizeof(*e));
     /* Only a build that ran: an image skipped or pushed alone took no time. */
-    if (name && json_is_number(secs) && json_integer_value(attempts) > 0) {
-      double *d = apr_palloc(result_pool, sizeof(*d));
-      *d = json_number_value(secs) / (double)json_integer_value(attempts);
-      apr_hash_set(times, apr_pstrdup(result_pool, name), APR_HASH_KEY_STRING, d);
-    }
+    if (json_is_number(secs) && json_integer_value(attempts) > 0)
+      e->build_seconds = json_number_value(secs) / (double)json_integer_value(attempts);
+    /* A push alone on the link: its bytes at the link's rate. */
+    if (rate > 0 && bytes > 0)
+      e->push_seconds = bytes / rate;
+    if (e->build_seconds > 0 || e->push_seconds > 0)
+      apr_hash_set(estimates, apr_pstrdup(result_pool, name), APR_HASH_KEY_STRING, e);
   }
   json_decref(root);
-  return times;
+  return estimates;
 }
 
 dray_error_t *dray_report_check_path(const char *path, apr_pool_t *scratch_pool)

@@ -29,11 +29,18 @@ struct json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t
 dray_error_t *dray_report_write_json(const char *path, const dray_run_t *run,
                                      int exit_code, apr_pool_t *scratch_pool);
 
-/* Each image's build seconds in the JSON report at PATH (from an earlier
- * run), by image name, as double *, in RESULT_POOL. A missing or unreadable
+/* What an earlier run says an image costs; 0: unknown. */
+typedef struct dray_estimate_t {
+  double build_seconds;   /* one build attempt */
+  double push_seconds;    /* its bytes alone on the link: bytes over the rate the
+                             link carried while any push ran */
+} dray_estimate_t;
+
+/* Each image's estimate in the JSON report at PATH (from an earlier run), by
+ * image name, as dray_estimate_t *, in RESULT_POOL. A missing or unreadable
  * report, or one of another format, gives an empty hash: estimates are a
  * help, never a reason to stop. */
-apr_hash_t *dray_report_read_build_seconds(const char *path, apr_pool_t *result_pool);
+apr_hash_t *dray_report_read_estimates(const char *path, apr_pool_t *result_pool);
 
 /* Before anything starts: PATH may be written (dray_file_check_output: not
  * a link, a regular file if it exists, the user's own, no link among the

@@ -76,6 +76,7 @@ typedef struct dray_sched_options_t {
   apr_interval_time_t retry_max;    /* cap */
   apr_interval_time_t kill_grace;   /* after a cancel, polite -> forced */
   apr_uint64_t seed;                /* backoff jitter; 0: from the clock */
+  const double *push_estimates;     /* per image: seconds its push took, or NULL */
   const double *build_estimates;    /* per image (plan order): seconds its build took
                                        before, <= 0 unknown; or NULL */
   int layer_aware_push;             /* push an image alone among its family until one

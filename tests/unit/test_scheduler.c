@@ -570,7 +570,8 @@ static void test_events_in_order_with_states(void **state)
 
 /* The order builds start in, with one builder: N images, DEPS as in
  * make_plan, ESTIMATES (or NULL); each build ends as soon as it starts. */
-static const char *build_order(int n, const int *deps, const double *estimates)
+static const char *build_order_with(int n, const int *deps, const double *estimates,
+                                    const double *push_estimates)
 {
   dray_sched_options_t o = default_opts();
   fake_t *f;
@@ -578,6 +579,7 @@ static const char *build_order(int n, const int *deps, const double *estimates)
   int k;
   o.builders = 1;
   o.build_estimates = estimates;
+  o.push_estimates = push_estimates;
   f = setup(n, deps, DRAY_MODE_BUILD, &o);
   dray_sched_begin(f->sched);
   for (k = 0; k < f->started->nelts; k++) {
@@ -587,6 +589,28 @@ static const char *build_order(int n, const int *deps, const double *estimates)
   }
   assert_true(dray_sched_done(f->sched));
   return order;
+}
+
+static const char *build_order(int n, const int *deps, const double *estimates)
+{
+  return build_order_with(n, deps, estimates, NULL);
+}
+
+/* Pushing the bottleneck (the earlier run's pushes outweigh its builds):
+ * Johnson's order among images nothing is built FROM — short builds with big
+ * pushes first, then the rest by push, longest first — after the images
+ * others are built FROM. Builds the bottleneck: longest build first. */
+static void test_build_order_push_bound(void **state)
+{
+  double build[5] = {10, 2, 8, 4, 3};
+  double big_push[5] = {1, 30, 1, 20, 2};
+  double small_push[5] = {1, 3, 1, 2, 0.5};
+  int deps[5] = {-1, -1, -1, -1, 2};
+  (void)state;
+  assert_string_equal(build_order_with(4, NULL, build, big_push), "i1 i3 i0 i2");
+  assert_string_equal(build_order_with(4, NULL, build, small_push), "i0 i2 i3 i1");
+  /* i2 heads a chain: first, whatever its push; i4 (3 s, 2 s) goes last. */
+  assert_string_equal(build_order_with(5, deps, build, big_push), "i2 i1 i3 i4 i0");
 }
 
 /* Critical path first: the chain i1 <- i2 <- i3 before the single images,
@@ -925,6 +949,7 @@ int main(void)
     cmocka_unit_test(test_build_order_critical_path),
     cmocka_unit_test(test_build_order_estimates),
     cmocka_unit_test(test_build_order_most_dependents),
+    cmocka_unit_test(test_build_order_push_bound),
     cmocka_unit_test(test_layer_aware_push_order),
     cmocka_unit_test(test_engines_limits_and_push_where_built),
     cmocka_unit_test(test_engines_base_placement),

@@ -240,12 +240,17 @@ static void test_summary_and_report(void **state)
   assert_non_null(root);
   {
     /* The next run's estimates come from this report. */
-    apr_hash_t *times = dray_report_read_build_seconds(path, pool);
-    const double *web_secs = apr_hash_get(times, "web", APR_HASH_KEY_STRING);
+    apr_hash_t *times = dray_report_read_estimates(path, pool);
+    const dray_estimate_t *web_est = apr_hash_get(times, "web", APR_HASH_KEY_STRING);
     assert_int_equal(apr_hash_count(times), 2);
-    assert_non_null(web_secs);
-    assert_true(*web_secs > 2.99 && *web_secs < 3.01);
-    assert_int_equal(apr_hash_count(dray_report_read_build_seconds(
+    assert_non_null(web_est);
+    assert_true(web_est->build_seconds > 2.99 && web_est->build_seconds < 3.01);
+    /* web alone sent bytes: its push estimate is all the time a push ran
+     * (its 1 s failed attempt, then the retry), not the backoff between. */
+    assert_true(web_est->push_seconds >= 1.0 && web_est->push_seconds < 4.0);
+    assert_true(((const dray_estimate_t *)apr_hash_get(times, "api", APR_HASH_KEY_STRING))
+                    ->push_seconds == 0);
+    assert_int_equal(apr_hash_count(dray_report_read_estimates(
                          apr_pstrcat(pool, path, ".missing", NULL), pool)), 0);
   }
   remove(path);
