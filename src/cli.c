@@ -1,6 +1,8 @@
 /* cli.c — option parsing with apr_getopt_long (after curl's tool_getparam.c:
  * one table, one switch, errors that name the option). */
 #include "dray/cli.h"
+
+#include "dray/engines.h"
 #include "dray/settings.h"
 
 #include <stdarg.h>
@@ -41,7 +43,8 @@ enum {
   OPT_TIMELINE,
   OPT_GLOBAL_SLOTS,
   OPT_BUILDERS_MAX,
-  OPT_PUSHERS_MAX
+  OPT_PUSHERS_MAX,
+  OPT_ENGINES_OPTIONAL
 };
 
 static const apr_getopt_option_t options[] = {
@@ -57,8 +60,9 @@ static const apr_getopt_option_t options[] = {
   {"retry-delay", OPT_RETRY_DELAY, 1, "SECONDS  first backoff delay, doubled per attempt (default 2)"},
   {"stall-timeout", OPT_STALL_TIMEOUT, 1, "SECONDS  abort a push without progress this long (default 60, 0 = never)"},
   {"engine-cmd", OPT_ENGINE_CMD, 1, "PATH  docker or podman client (default docker)"},
-  {"engine-host", OPT_ENGINE_HOST, 1, "URL  engine to use (unix://, tcp://, npipe://, ssh://), over DOCKER_HOST"},
-  {"context", OPT_CONTEXT, 1, "NAME  docker context to use"},
+  {"engine-host", OPT_ENGINE_HOST, 1, "URL[#builders=N,pushers=M]  engine to use (unix://, tcp://, npipe://, ssh://), over DOCKER_HOST; repeatable: builds spread over every engine named"},
+  {"context", OPT_CONTEXT, 1, "NAME[#builders=N,pushers=M]  docker context to use (repeatable, as --engine-host)"},
+  {"engines-optional", OPT_ENGINES_OPTIONAL, 0, "an engine that does not answer at the start is left out, with a warning"},
   {"push-driver", OPT_PUSH_DRIVER, 1, "auto|engine|cli  push through the Engine API or the CLI (default auto)"},
   {"insecure-registry", OPT_INSECURE, 1, "HOST  talk plain HTTP / unverified TLS to HOST (repeatable)"},
   {"skip-existing", OPT_SKIP_EXISTING, 0, "push nothing the registry already serves for this image"},
@@ -89,15 +93,16 @@ static const apr_getopt_option_t options[] = {
 static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
                                OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
-                               OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
-                               OPT_GLOBAL_SLOTS,
+                               OPT_CONTEXT, OPT_ENGINES_OPTIONAL, OPT_PUSH_DRIVER, OPT_INSECURE,
+                               OPT_SKIP_EXISTING, OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
                                OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
                                  OPT_RETRY_DELAY,
-                                 OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
+                                 OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
+                                 OPT_ENGINES_OPTIONAL, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
@@ -114,7 +119,9 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OP
  * engine, logs, report, events, progress) it ignores, so it refuses it.
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP,
+                                OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_ENGINES_OPTIONAL,
+                                'v', 'h', 0};
 /* report redraws what a saved JSON report holds. */
 static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
 static const int no_opts[] = {'h', 0};
@@ -269,6 +276,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->engines = apr_array_make(result_pool, 1, sizeof(dray_engine_target_t *));
   dray_settings_init(&cli->settings);
   *cli_p = cli;
 
@@ -326,8 +334,14 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
                                   arg);
       APR_ARRAY_PUSH(cli->build_args, const char *) = arg;
       break;
-    case OPT_ENGINE_HOST: cli->engine_host = arg; break;
-    case OPT_CONTEXT: cli->context = arg; break;
+    case OPT_ENGINE_HOST:
+    case OPT_CONTEXT: {
+      dray_engine_target_t *t;
+      DRAY_ERR(dray_engine_target_parse(&t, arg, optch == OPT_CONTEXT, name, result_pool));
+      APR_ARRAY_PUSH(cli->engines, dray_engine_target_t *) = t;
+      break;
+    }
+    case OPT_ENGINES_OPTIONAL: cli->engines_optional = 1; break;
     case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
     case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
     case OPT_NO_VERIFY: cli->no_verify = 1; break;
@@ -361,6 +375,16 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   }
   for (; os->ind < os->argc; os->ind++)
     APR_ARRAY_PUSH(cli->paths, const char *) = os->argv[os->ind];
+  if (ci->cmd == DRAY_CMD_PUSH && cli->engines->nelts > 1)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "dray push takes one engine (--engine-host or --context): the "
+                              "images it pushes were built on one");
+  /* One engine: reached as always (its limits, if any, are the run's). */
+  if (cli->engines->nelts == 1) {
+    const dray_engine_target_t *t = APR_ARRAY_IDX(cli->engines, 0, const dray_engine_target_t *);
+    cli->engine_host = t->host;
+    cli->context = t->context;
+  }
 
   if (cli->quiet && !cli->settings.progress)
     DRAY_ERR(dray_settings_set(&cli->settings, DRAY_SETTING_PROGRESS, "quiet", DRAY_SOURCE_FLAG,

@@ -416,6 +416,37 @@ static dray_error_t *get_json(json_t **json, long *http_status,
   return DRAY_NO_ERROR;
 }
 
+static size_t discard_write(char *ptr, size_t size, size_t nmemb, void *baton)
+{
+  (void)ptr;
+  (void)baton;
+  return size * nmemb;
+}
+
+dray_error_t *dray_engine_ping(const dray_engine_endpoint_t *ep, long seconds,
+                               apr_pool_t *scratch_pool)
+{
+  dray_http_options_t opts;
+  dray_http_t *h;
+  dray_error_t *err;
+  long status;
+
+  DRAY_ERR(http_options(&opts, ep, NULL, "/_ping", NULL, scratch_pool));
+  /* A hung engine (it accepts, then says nothing) counts as down too. */
+  opts.connect_timeout_sec = seconds;
+  opts.low_speed_time_sec = seconds;
+  DRAY_ERR(dray_http_handle_create(&h, &opts, scratch_pool));
+  err = dray_http_set_write(h, discard_write, NULL);
+  if (!err)
+    err = dray_http_perform(h, apr_psprintf(scratch_pool, "engine %s: GET /_ping", ep->host));
+  status = dray_http_status(h);
+  dray_http_handle_destroy(h);
+  if (!err && (status < 200 || status > 299))
+    err = dray_error_createf(DRAY_ERR_HTTP, NULL, "engine %s: GET /_ping: HTTP %ld", ep->host,
+                             status);
+  return err;
+}
+
 dray_error_t *dray_engine_open(dray_engine_t **engine_p,
                                const dray_engine_endpoint_t *ep,
                                dray_cancel_t *cancel,

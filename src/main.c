@@ -15,6 +15,7 @@
 #include "dray/cli.h"
 #include "dray/compose.h"
 #include "dray/engine.h"
+#include "dray/engines.h"
 #include "dray/enginecmd.h"
 #include "dray/error.h"
 #include "dray/events.h"
@@ -129,6 +130,7 @@ static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
 /* The push side: the engine (when it speaks HTTP here), credentials, the
  * registry client for verification, and the driver. */
 static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
+                                const char *host, const char *context,
                                 const dray_settings_t *settings, apr_pool_t *pool)
 {
   const dray_engine_endpoint_t *ep = NULL;
@@ -156,7 +158,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     pusher->driver = driver;
     return DRAY_NO_ERROR;
   }
-  DRAY_ERR(dray_engine_resolve(&ep, cli->engine_host, cli->context, NULL, pool, pool));
+  DRAY_ERR(dray_engine_resolve(&ep, host, context, NULL, pool, pool));
   if (!dray_engine_http_capable(ep)) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
@@ -236,6 +238,81 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
     APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
   APR_ARRAY_PUSH(env, const char *) = NULL;
   return (const char *const *)env->elts;
+}
+
+/* Every engine named (engines.h) resolved and asked whether it answers,
+ * before anything starts: one that does not is an error naming it, or with
+ * --engines-optional a warning, and the run goes on without it. The engines
+ * left go to *LIVE (dray_engine_target_t *). */
+static dray_error_t *check_engines(apr_array_header_t **live, const dray_cli_t *cli,
+                                   const char *engine_cmd, FILE *out, apr_pool_t *pool)
+{
+  apr_pool_t *iterpool = dray_pool_create_sub(pool);
+  int i;
+
+  *live = apr_array_make(pool, cli->engines->nelts, sizeof(dray_engine_target_t *));
+  DRAY_ERR(dray_engine_targets_resolve(cli->engines, pool, pool));
+  for (i = 0; i < cli->engines->nelts; i++) {
+    dray_engine_target_t *t = APR_ARRAY_IDX(cli->engines, i, dray_engine_target_t *);
+    dray_error_t *err;
+    apr_pool_clear(iterpool);
+    err = dray_engine_target_probe(t, engine_cmd, iterpool);
+    if (out)
+      fprintf(out, "   %-30s %s%s\n", t->spec.name, err ? "does not answer: " : "answers",
+              err ? dray_error_format(err, iterpool) : "");
+    if (err && !cli->engines_optional)
+      return dray_error_quick_wrapf(err, "engine %s does not answer (--engines-optional "
+                                         "goes on without it)", t->spec.name);
+    if (err) {
+      if (!out)
+        fprintf(stderr, "dray: warning: engine %s does not answer, the run goes on without "
+                        "it: %s\n", t->spec.name, dray_error_format(err, iterpool));
+      dray_error_clear(err);
+      continue;
+    }
+    APR_ARRAY_PUSH(*live, dray_engine_target_t *) = t;
+  }
+  apr_pool_destroy(iterpool);
+  if ((*live)->nelts == 0)
+    return dray_error_createf(APR_EGENERAL, NULL, "no engine answers");
+  return DRAY_NO_ERROR;
+}
+
+/* Several engines: each gets the run's build options with its own
+ * environment, and its own pusher; the scheduler gets their names and
+ * limits. */
+static dray_error_t *setup_engines(dray_pipeline_options_t *po, const dray_build_options_t *bo,
+                                   dray_cli_t *cli, const dray_plan_t *plan, dray_mode_t mode,
+                                   apr_pool_t *pool)
+{
+  apr_array_header_t *live;
+  dray_pipeline_engine_t *engines;
+  dray_engine_spec_t *specs;
+  int i;
+
+  DRAY_ERR(check_engines(&live, cli, plan->settings.engine_cmd, NULL, pool));
+  engines = apr_pcalloc(pool, sizeof(*engines) * (apr_size_t)live->nelts);
+  specs = apr_pcalloc(pool, sizeof(*specs) * (apr_size_t)live->nelts);
+  for (i = 0; i < live->nelts; i++) {
+    const dray_engine_target_t *t = APR_ARRAY_IDX(live, i, const dray_engine_target_t *);
+    dray_build_options_t *b = apr_pmemdup(pool, bo, sizeof(*bo));
+    b->env = t->env;
+    engines[i].build = b;
+    engines[i].target = t;
+    if (mode != DRAY_MODE_BUILD) {
+      dray_pusher_t *pusher = apr_pcalloc(pool, sizeof(*pusher));
+      DRAY_ERR(setup_push(pusher, t->env, cli, t->host, t->context, &plan->settings, pool));
+      engines[i].pusher = pusher;
+    }
+    specs[i] = t->spec;
+  }
+  po->engines = engines;
+  po->n_engines = live->nelts;
+  po->sched.engines = specs;
+  po->sched.n_engines = live->nelts;
+  /* auto limits are measured for one engine's CPUs: fixed per engine here. */
+  po->sched.adapt.adapt_builders = po->sched.adapt.adapt_pushers = 0;
+  return DRAY_NO_ERROR;
 }
 
 /* Where a run writes (logs, report, JUnit, timeline) is checked before anything starts: a
@@ -321,9 +398,18 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
     if (warning)
       fprintf(stderr, "dray: warning: %s\n", warning);
   }
-  if (mode != DRAY_MODE_BUILD) {
-    DRAY_ERR(setup_push(&pusher, bo.env, cli, &plan->settings, pool));
+  if (cli->engines->nelts > 1 && !cli->dry_run)
+    DRAY_ERR(setup_engines(&po, &bo, cli, plan, mode, pool));
+  else if (cli->engines->nelts == 1) { /* its limits, if any: the one engine's */
+    po.sched.engines = &APR_ARRAY_IDX(cli->engines, 0, dray_engine_target_t *)->spec;
+    po.sched.n_engines = 1;
+  }
+  if (mode != DRAY_MODE_BUILD && !po.n_engines) {
+    DRAY_ERR(setup_push(&pusher, bo.env, cli, cli->engine_host, cli->context, &plan->settings,
+                        pool));
     po.pusher = &pusher;
+  }
+  if (mode != DRAY_MODE_BUILD) {
     if (plan->settings.global_slots && !cli->dry_run)
       DRAY_ERR(dray_slots_open(&po.slots, plan->settings.global_slots,
                                plan->settings.global_slot_count, NULL, pool));
@@ -353,6 +439,11 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
   dray_plan_t *plan;
   DRAY_ERR(load_plan(&plan, cli, pool));
   print_plan(stdout, plan, pool);
+  if (cli->engines->nelts) {
+    apr_array_header_t *live;
+    printf("\nengines:\n");
+    DRAY_ERR(check_engines(&live, cli, plan->settings.engine_cmd, stdout, pool));
+  }
   if (cli->verbose) {
     printf("\nsettings not at their defaults:\n");
     if (dray_settings_print(stdout, &plan->settings, pool) == 0)

@@ -11,6 +11,7 @@
 
 #include "dray/cancel.h"
 #include "dray/child.h"
+#include "dray/engines.h"
 #include "dray/interrupts.h"
 #include "dray/joblog.h"
 #include "dray/platform.h"
@@ -58,13 +59,15 @@ typedef struct msg_t {
   apr_time_t when;                /* PIPE_MSG_PUSH_BEGAN */
   dray_attempt_result_t result;   /* PIPE_MSG_FINISHED; strings in POOL */
   dray_push_progress_t progress;  /* PIPE_MSG_PROGRESS; status is a static word */
+  int engine;                     /* PIPE_MSG_FINISHED: the attempt's engine */
+  const char *engine_down;        /* ...which did not answer afterwards: how, or NULL */
   apr_pool_t *pool;               /* owns the message; NULL for the tick */
 } msg_t;
 
 /* Posted by the ticker again and again: never freed. */
 static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT, 0,
                          {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0},
-                         {0, 0, 0, 0, 0, NULL}, NULL};
+                         {0, 0, 0, 0, 0, NULL}, 0, NULL, NULL};
 
 typedef struct pipeline_t {
   const dray_pipeline_options_t *opts;
@@ -107,6 +110,23 @@ static void post(pipeline_t *p, msg_t *m)
 
 /* ---- the work of the threads -------------------------------------------- */
 
+static const dray_build_options_t *build_options(const pipeline_t *p, const dray_job_t *job)
+{
+  return p->opts->n_engines ? p->opts->engines[job->engine].build : p->opts->build;
+}
+
+static const dray_pusher_t *pusher_of(const pipeline_t *p, const dray_job_t *job)
+{
+  return p->opts->n_engines ? p->opts->engines[job->engine].pusher : p->opts->pusher;
+}
+
+/* The engine command of the run, for probes through the CLI. */
+static const char *engine_cmd(const pipeline_t *p)
+{
+  const dray_build_options_t *b = p->opts->n_engines ? p->opts->engines[0].build : p->opts->build;
+  return b && b->engine_cmd ? b->engine_cmd : "docker";
+}
+
 /* One phase's work on JOB, with its log open: fills M->result (its strings
  * in M->pool) and returns the error that ended it, if any. */
 typedef dray_error_t *(*job_work_fn)(pipeline_t *p, dray_job_t *job, apr_file_t *log, msg_t *m,
@@ -131,6 +151,20 @@ static void run_job(pipeline_t *p, dray_job_t *job, dray_phase_t phase, job_work
       apr_file_printf(log, "dray: %s\n", m->result.error);
     dray_error_clear(err);
   }
+  m->engine = job->engine;
+  if (p->opts->n_engines > 1 && m->result.outcome != DRAY_OUTCOME_OK
+      && m->result.outcome != DRAY_OUTCOME_CANCELLED && dray_cancel_level(p->cancel) == 0) {
+    /* Did the attempt fail, or its engine? Only the engine can say. */
+    const dray_engine_target_t *target = p->opts->engines[job->engine].target;
+    dray_error_t *down = target ? dray_engine_target_probe(target, engine_cmd(p), scratch_pool)
+                                : DRAY_NO_ERROR;
+    if (down) {
+      m->engine_down = dray_error_format(down, m->pool);
+      if (log)
+        apr_file_printf(log, "dray: the engine does not answer: %s\n", m->engine_down);
+      dray_error_clear(down);
+    }
+  }
   if (log)
     apr_file_close(log);
   post(p, m);
@@ -141,7 +175,7 @@ static dray_error_t *build_work(pipeline_t *p, dray_job_t *job, apr_file_t *log,
 {
   const char *iidfile = apr_pstrcat(scratch_pool, job->log_path, ".iid", NULL);
   dray_build_result_t res;
-  dray_error_t *err = dray_build_image(&res, job->image, p->opts->build, log, iidfile,
+  dray_error_t *err = dray_build_image(&res, job->image, build_options(p, job), log, iidfile,
                                        p->cancel, m->pool, scratch_pool);
   m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
   m->result.image_id = res.image_id;
@@ -192,7 +226,7 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
       apr_file_printf(log, "dray: holding push slot %d of %s\n", slot,
                       dray_slots_describe(p->opts->slots, scratch_pool));
   }
-  err = dray_push_image(&res, p->opts->pusher, job->image, log, p->cancel, on_push_progress,
+  err = dray_push_image(&res, pusher_of(p, job), job->image, log, p->cancel, on_push_progress,
                         &pb, m->pool, scratch_pool);
   if (slot >= 0)
     dray_slots_release(p->opts->slots, slot);
@@ -329,6 +363,8 @@ static void dispatch(dray_sched_t *sched, const msg_t *m)
     dray_sched_interrupt(sched, m->interrupt);
     break;
   case PIPE_MSG_FINISHED:
+    if (m->engine_down) /* first: the attempt then counts as lost with it */
+      dray_sched_engine_down(sched, m->engine, m->engine_down);
     dray_sched_finished(sched, m->job, m->phase, &m->result);
     break;
   case PIPE_MSG_NOT_STARTED:
@@ -365,11 +401,23 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   void *item;
   int i;
 
-  if (npush && !opts->pusher)
+  const dray_pusher_t *first_pusher = opts->n_engines ? opts->engines[0].pusher : opts->pusher;
+
+  if (opts->n_engines > 1) {
+    /* As many threads as every engine's limits together. */
+    int e, b = 0, q = 0;
+    for (e = 0; e < opts->n_engines && e < opts->sched.n_engines; e++) {
+      b += opts->sched.engines[e].builders > 0 ? opts->sched.engines[e].builders : nbuild;
+      q += opts->sched.engines[e].pushers > 0 ? opts->sched.engines[e].pushers : npush;
+    }
+    nbuild = nbuild ? b : 0;
+    npush = npush ? q : 0;
+  }
+  if (npush && !first_pusher)
     return dray_error_create(APR_EINVAL, NULL, "no push driver");
   p->opts = opts;
   p->deferred = apr_array_make(scratch_pool, 4, sizeof(deferred_t));
-  run->verify = npush && opts->pusher->verify && opts->pusher->registry;
+  run->verify = npush && first_pusher->verify && first_pusher->registry;
   if (npush && opts->slots)
     run->global_slots = dray_slots_describe(opts->slots, result_pool);
   runner.start = runner_start;

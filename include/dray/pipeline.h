@@ -28,6 +28,13 @@
 extern "C" {
 #endif
 
+/* How one engine of several is reached (engines.h). */
+typedef struct dray_pipeline_engine_t {
+  const dray_build_options_t *build;  /* unless the run only pushes */
+  const dray_pusher_t *pusher;        /* unless the run only builds */
+  const struct dray_engine_target_t *target; /* probed after a failed attempt */
+} dray_pipeline_engine_t;
+
 typedef struct dray_pipeline_options_t {
   dray_sched_options_t sched;
   const dray_build_options_t *build;  /* unless the run only pushes */
@@ -35,6 +42,12 @@ typedef struct dray_pipeline_options_t {
   int handle_interrupts;              /* take Ctrl+C while running (interrupts.h:
                                          the caller has begun handling them) */
   dray_slots_t *slots;                /* machine-wide push slots, or NULL */
+  /* Several engines (sched.engines names them, in the same order): each
+   * job's attempt uses its engine's build options and pusher; an engine that
+   * does not answer after a failed attempt on it is told to the scheduler
+   * as down. 0: BUILD and PUSHER, the one engine. */
+  const dray_pipeline_engine_t *engines;
+  int n_engines;
 } dray_pipeline_options_t;
 
 /* Run RUN (made by dray_run_create, logs by dray_joblog_prepare) to the end,

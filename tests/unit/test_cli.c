@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "dray/cli.h"
+#include "dray/engines.h"
 
 #include "testutil.h"
 
@@ -187,6 +188,51 @@ static void test_option_not_for_command(void **state)
   dray_error_clear(err_);
 }
 
+/* --engine-host and --context are repeatable, each with limits of its own;
+ * one engine is reached as always. */
+static void test_engines(void **state)
+{
+  dray_cli_t *cli;
+  const dray_engine_target_t *t;
+  (void)state;
+  PARSE(cli, "run", "--engine-host", "tcp://b1:2376#builders=4,pushers=2", "--context",
+        "fast", "--engine-host", "unix:///x.sock#pushers=1", ".");
+  assert_null(err_);
+  assert_int_equal(cli->engines->nelts, 3);
+  assert_null(cli->engine_host);
+  t = APR_ARRAY_IDX(cli->engines, 0, const dray_engine_target_t *);
+  assert_string_equal(t->spec.name, "tcp://b1:2376");
+  assert_string_equal(t->host, "tcp://b1:2376");
+  assert_int_equal(t->spec.builders, 4);
+  assert_int_equal(t->spec.pushers, 2);
+  assert_string_equal(t->env[0], "DOCKER_HOST=tcp://b1:2376");
+  assert_null(t->env[1]);
+  t = APR_ARRAY_IDX(cli->engines, 1, const dray_engine_target_t *);
+  assert_string_equal(t->context, "fast");
+  assert_string_equal(t->env[0], "DOCKER_CONTEXT=fast");
+  assert_int_equal(t->spec.builders, 0);
+  t = APR_ARRAY_IDX(cli->engines, 2, const dray_engine_target_t *);
+  assert_int_equal(t->spec.pushers, 1);
+  PARSE(cli, "run", "--context", "only#builders=3", ".");
+  assert_null(err_);
+  assert_string_equal(cli->context, "only");
+  PARSE(cli, "run", "--engine-host", "tcp://h#builders=0", ".");
+  assert_non_null(err_);
+  assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
+  assert_non_null(strstr(err_->message, "--engine-host tcp://h#builders=0"));
+  dray_error_clear(err_);
+  /* Images built before are on one engine: push takes one. */
+  PARSE(cli, "push", "--engine-host", "tcp://a", "--engine-host", "tcp://b", ".");
+  assert_non_null(err_);
+  assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
+  assert_non_null(strstr(err_->message, "dray push takes one engine"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--engine-host", "tcp://h#cpus=2", ".");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "'cpus=2' is not a limit"));
+  dray_error_clear(err_);
+}
+
 /* Every option a command would ignore is refused, naming the option and
  * the command; the ones it uses are accepted. */
 static void refused(const char *command, const char *option, const char *value)
@@ -221,16 +267,17 @@ static void test_ignored_options_refused(void **state)
   static const char *const not_for_plan[][2] = {
     {"--report", "r.json"}, {"--events", "json"}, {"--dry-run", NULL}, {"--builders", "2"},
     {"--pushers", "2"}, {"--retries", "1"}, {"--build-retries", "1"},
-    {"--retry-delay", "1"}, {"--stall-timeout", "5"}, {"--engine-cmd", "podman"},
-    {"--engine-host", "unix:///x.sock"}, {"--context", "c"}, {"--push-driver", "cli"},
+    {"--retry-delay", "1"}, {"--stall-timeout", "5"}, {"--push-driver", "cli"},
     {"--insecure-registry", "h"}, {"--skip-existing", NULL}, {"--no-verify", NULL},
     {"--platform", "linux/amd64"}, {"--network", "none"}, {"--no-cache", NULL},
     {"--log-dir", "logs"}, {"--progress", "plain"}, {"--quiet", NULL}};
-  /* -v: plan lists where the settings in force come from. */
+  /* -v: plan lists where the settings in force come from; the engines named
+   * are listed and asked whether they answer. */
   static const char *const plan_uses[][2] = {
     {"-f", "compose.yaml"}, {"--registry", "r:5000/ns"}, {"-t", "v1"},
     {"--build-arg", "A=1"}, {"--only", "a*"}, {"--skip", "b*"}, {"--help", NULL},
-    {"--verbose", NULL}};
+    {"--verbose", NULL}, {"--engine-cmd", "podman"}, {"--engine-host", "unix:///x.sock"},
+    {"--context", "c"}, {"--engines-optional", NULL}};
   /* Push-side options mean nothing to a build... */
   static const char *const not_for_build[][2] = {
     {"--pushers", "2"}, {"--retries", "1"}, {"--stall-timeout", "5"},
@@ -351,6 +398,7 @@ static void test_help_and_version(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_engines),
     cmocka_unit_test(test_run_with_everything),
     cmocka_unit_test(test_defaults),
     cmocka_unit_test(test_limits_and_slots),
