@@ -42,7 +42,7 @@ dray_error_t *dray_engine_target_parse(dray_engine_target_t **target_p, const ch
 {
   dray_engine_target_t *t = apr_pcalloc(result_pool, sizeof(*t));
   const char *hash = strchr(word, '#');
-  const char **env = apr_pcalloc(result_pool, 2 * sizeof(*env));
+  const char **env = apr_pcalloc(result_pool, 3 * sizeof(*env));
   const char *name = hash ? apr_pstrmemdup(result_pool, word, (apr_size_t)(hash - word))
                           : apr_pstrdup(result_pool, word);
 
@@ -62,6 +62,7 @@ dray_error_t *dray_engine_target_parse(dray_engine_target_t **target_p, const ch
   if (is_context) {
     t->context = name;
     env[0] = apr_pstrcat(result_pool, "DOCKER_CONTEXT=", name, NULL);
+    env[1] = "DOCKER_HOST"; /* unset: the CLI puts a DOCKER_HOST, even empty, first */
   } else {
     t->host = name;
     env[0] = apr_pstrcat(result_pool, "DOCKER_HOST=", name, NULL);

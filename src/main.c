@@ -234,8 +234,10 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   apr_array_header_t *env = apr_array_make(pool, 2, sizeof(const char *));
   if (cli->engine_host)
     APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_HOST=", cli->engine_host, NULL);
-  else if (cli->context)
+  else if (cli->context) {
     APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
+    APR_ARRAY_PUSH(env, const char *) = "DOCKER_HOST"; /* unset: it wins over any context */
+  }
   APR_ARRAY_PUSH(env, const char *) = NULL;
   return (const char *const *)env->elts;
 }

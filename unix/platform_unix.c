@@ -221,7 +221,8 @@ static const char *resolve_program(const char *program, apr_pool_t *pool)
   return NULL;
 }
 
-/* dray's environment plus SPEC's additions (which replace same-named ones). */
+/* dray's environment plus SPEC's additions (which replace same-named ones;
+ * a bare NAME removes NAME). */
 static char **build_env(const char *const *extra, apr_pool_t *pool)
 {
   apr_size_t n = 0, m = 0, i, j, k = 0;
@@ -244,7 +245,8 @@ static char **build_env(const char *const *extra, apr_pool_t *pool)
       env[k++] = environ[i];
   }
   for (j = 0; j < m; j++)
-    env[k++] = (char *)extra[j];
+    if (strchr(extra[j], '='))
+      env[k++] = (char *)extra[j];
   env[k] = NULL;
   return env;
 }

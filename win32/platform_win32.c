@@ -413,7 +413,7 @@ static wchar_t *find_program(const wchar_t *name, apr_pool_t *pool)
 }
 
 typedef struct env_entry_t {
-  const wchar_t *str;    /* "NAME=VALUE" */
+  const wchar_t *str;    /* "NAME=VALUE", or "NAME" (remove it) */
   size_t namelen;
 } env_entry_t;
 
@@ -432,7 +432,8 @@ static int env_entry_cmp(const void *a, const void *b)
 }
 
 /* dray's environment plus ADDITIONS ("NAME=VALUE", replacing a variable of
- * the same name, compared without case), as a sorted CreateProcessW block. */
+ * the same name, compared without case; a bare "NAME" removes it), as a
+ * sorted CreateProcessW block. */
 static wchar_t *build_environment(const char *const *additions, apr_pool_t *pool)
 {
   wchar_t *current = GetEnvironmentStringsW();
@@ -452,7 +453,7 @@ static wchar_t *build_environment(const char *const *additions, apr_pool_t *pool
 
   for (i = 0; i < nadd; i++) {
     wchar_t *w = to_wide(additions[i], pool);
-    if (!w || !wcschr(w + 1, L'='))
+    if (!w || !*w)
       continue;
     entries[n].str = w;
     entries[n].namelen = env_name_len(w);
@@ -483,6 +484,11 @@ static wchar_t *build_environment(const char *const *additions, apr_pool_t *pool
   FreeEnvironmentStringsW(current);
 
   /* CreateProcessW wants the block sorted by name, without regard to case. */
+  /* Removals have done their work. */
+  for (i = 0, j = 0; i < n; i++)
+    if (entries[i].str[entries[i].namelen] == L'=')
+      entries[j++] = entries[i];
+  n = j;
   qsort(entries, (size_t)n, sizeof(*entries), env_entry_cmp);
   for (i = 0; i < n; i++)
     total += wcslen(entries[i].str) + 1;

@@ -26,7 +26,7 @@ typedef void (*dray_child_line_fn)(void *baton, const char *line, apr_size_t len
 typedef struct dray_child_spec_t {
   const char *const *argv;     /* NULL-ended; argv[0] found on PATH */
   const char *cwd;             /* or NULL */
-  const char *const *env;      /* extra "K=V", NULL-ended, or NULL */
+  const char *const *env;      /* extra "K=V" (a bare "K" unsets K), NULL-ended, or NULL */
   const char *stdin_data;      /* written to stdin then closed; NULL = null device */
   apr_size_t stdin_len;
   apr_file_t *log;             /* output is appended here, or NULL */

@@ -79,8 +79,8 @@ typedef struct dray_spawn_t {
   const char *const *argv;
   /* Working directory, or NULL to inherit. */
   const char *cwd;
-  /* Extra "NAME=VALUE" settings on top of dray's environment, NULL-ended,
-   * or NULL for none. */
+  /* Extra "NAME=VALUE" settings on top of dray's environment (a bare
+   * "NAME" removes NAME), NULL-ended, or NULL for none. */
   const char *const *env;
   /* Non-zero: give the child a stdin pipe (returned in *STDIN_WRITE);
    * zero: stdin is the null device. */

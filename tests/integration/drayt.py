@@ -291,6 +291,64 @@ class Registry:
         return r.getheader("Docker-Content-Digest") if r.status == 200 else None
 
 
+class Dockerd:
+    """A private dockerd of a test's own (socket, data root, exec root and
+    pidfile of its own, as the fixture's), for runs over several engines.
+    It runs in a session of its own; stop() ends it by PID, kill() as a
+    crash would (SIGKILL to its whole session: its containerd too)."""
+
+    def __init__(self, folder, name):
+        self.folder = os.path.join(folder, name)
+        # Unix socket paths are short: the socket and exec root go under /tmp.
+        self.short = tempfile.mkdtemp(prefix="dray-e-")
+        os.makedirs(self.folder, exist_ok=True)
+        self.sock = os.path.join(self.short, "docker.sock")
+        self.host = "unix://" + self.sock
+        self.log = os.path.join(self.folder, "dockerd.log")
+        self.proc = None
+
+    def start(self, timeout=90):
+        dockerd = _services.find_program("dockerd", "/usr/bin/dockerd", "/usr/sbin/dockerd")
+        self.proc = _services.spawn([
+            dockerd, "--iptables=false", "--ip6tables=false", "--bridge=none",
+            "--data-root", os.path.join(self.folder, "data"),
+            "--exec-root", os.path.join(self.short, "exec"),
+            "--pidfile", os.path.join(self.short, "dockerd.pid"),
+            "-H", self.host], self.log)
+        deadline = time.time() + timeout
+        while not _services.engine_ping(self.sock):
+            if self.proc.poll() is not None or time.time() > deadline:
+                with open(self.log, errors="replace") as f:
+                    raise RuntimeError(f"dockerd {self.host} did not start:\n{f.read()[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            _services.stop_pid(self.proc.pid, "dockerd", timeout=30)
+            self.proc.wait(timeout=10)
+        # What a killed engine left: its containerd, then its mounts.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, AttributeError):
+            pass
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f]
+        for m in sorted(mounts, key=len, reverse=True):
+            if m.startswith((self.folder, self.short)):
+                subprocess.run(["umount", "-l", m], capture_output=True)
+        shutil.rmtree(self.short, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class FaultProxy:
     """tests/tools/faultproxy.py in front of TARGET (HOST:PORT) with ARGS; it
     ends by itself after LIFETIME seconds, and is stopped by PID before."""

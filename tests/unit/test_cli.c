@@ -210,6 +210,7 @@ static void test_engines(void **state)
   t = APR_ARRAY_IDX(cli->engines, 1, const dray_engine_target_t *);
   assert_string_equal(t->context, "fast");
   assert_string_equal(t->env[0], "DOCKER_CONTEXT=fast");
+  assert_string_equal(t->env[1], "DOCKER_HOST");
   assert_int_equal(t->spec.builders, 0);
   t = APR_ARRAY_IDX(cli->engines, 2, const dray_engine_target_t *);
   assert_int_equal(t->spec.pushers, 1);

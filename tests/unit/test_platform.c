@@ -30,7 +30,7 @@
 #define SCRIPT_EXIT3 "exit 3"
 #define SCRIPT_STDIN "set /p LINE=& echo got:!LINE!"
 #define SCRIPT_PWD "cd"
-#define SCRIPT_ENV "echo a=!DRAY_TEST_A! b=!DRAY_TEST_B! p=!DRAY_TEST_PARENT!"
+#define SCRIPT_ENV "echo a=!DRAY_TEST_A! b=!DRAY_TEST_B! p=!DRAY_TEST_PARENT! g=!DRAY_TEST_GONE!"
 /* A grandchild cmd says "started" and runs ping (which waits ~1 s per
  * count); both hold the output pipe. ^ defers & and > to the inner cmd. */
 #define SCRIPT_TREE "cmd.exe /d /c echo started^& ping -n 21 127.0.0.1 ^>nul& echo not-killed"
@@ -48,7 +48,7 @@
 #define SCRIPT_EXIT3 "exit 3"
 #define SCRIPT_STDIN "read LINE; echo \"got:$LINE\""
 #define SCRIPT_PWD "pwd"
-#define SCRIPT_ENV "echo \"a=$DRAY_TEST_A b=$DRAY_TEST_B p=$DRAY_TEST_PARENT\""
+#define SCRIPT_ENV "echo \"a=$DRAY_TEST_A b=$DRAY_TEST_B p=$DRAY_TEST_PARENT g=$DRAY_TEST_GONE\""
 /* A grandchild shell says "started" and becomes sleep, in the background
  * (where a non-interactive shell ignores SIGINT); it holds the output pipe. */
 #define SCRIPT_TREE "/bin/sh -c 'echo started; exec sleep 20' & wait; echo not-killed"
@@ -234,7 +234,7 @@ static void test_env_additions(void **state)
 {
   const char *const argv[] = {SHELL, SCRIPT_ENV, NULL};
   const char *const env[] = {"DRAY_TEST_A=first", "DRAY_TEST_B=two words",
-                             "DRAY_TEST_A=1", NULL};
+                             "DRAY_TEST_A=1", "DRAY_TEST_GONE", NULL};
   apr_pool_t *pool;
   apr_file_t *out;
   dray_platform_proc_t *proc;
@@ -244,6 +244,7 @@ static void test_env_additions(void **state)
 
   apr_pool_create(&pool, root);
   assert_int_equal(apr_env_set("DRAY_TEST_PARENT", "inherited", pool), APR_SUCCESS);
+  assert_int_equal(apr_env_set("DRAY_TEST_GONE", "gone-value", pool), APR_SUCCESS);
   proc = spawn(&out, NULL, argv, NULL, env, pool);
   text = read_all(out, pool);
   wait_for(proc, &code, &sig);
@@ -251,7 +252,11 @@ static void test_env_additions(void **state)
   /* The later setting of a name wins; dray's own environment is kept. */
   if (!strstr(text, "a=1 b=two words p=inherited"))
     fail_msg("child printed: %s", text);
+  /* A bare name removes the variable. */
+  if (strstr(text, "gone-value"))
+    fail_msg("DRAY_TEST_GONE reached the child: %s", text);
   apr_env_delete("DRAY_TEST_PARENT", pool);
+  apr_env_delete("DRAY_TEST_GONE", pool);
   apr_pool_destroy(pool);
 }
 
