@@ -55,6 +55,8 @@ static void on_event(void *baton, const dray_run_t *run, const dray_event_t *ev)
     if (job->state == DRAY_JOB_DONE && dray_job_digest(job))
       json_object_set_new(o, "digest", json_string(dray_job_digest(job)));
   }
+  if (run->engines->nelts > 1 && (job || ev->kind == DRAY_EVENT_ENGINE_DOWN))
+    json_object_set_new(o, "engine", json_string(dray_run_engine_name(run, ev->engine)));
   if (detail)
     json_object_set_new(o, "detail", json_string(detail));
   emit(e, o, ev->time);

@@ -184,6 +184,9 @@ static void draw_block(dray_view_t *v, const dray_run_t *run)
         extra = apr_psprintf(p, "%s  no progress for %.0fs", extra,
                              seconds(now - job->progress_at));
     }
+    if (run->engines->nelts > 1) /* several engines: where it runs */
+      extra = apr_pstrcat(p, "  on ", dray_text_printable(dray_run_engine_name(run, job->engine), p),
+                          extra, NULL);
     put_line(v, apr_psprintf(p, "  %-9s %-40s %6.1fs%s%s",
                              job->state == DRAY_JOB_BUILDING ? "building" : "pushing",
                              job->image->name, (double)(now - job->phase_start) / APR_USEC_PER_SEC,
@@ -219,6 +222,9 @@ static void view_event(void *baton, const dray_run_t *run, const dray_event_t *e
   /* The peer's text escaped (no control character reaches the terminal),
    * not the line: its color escapes are dray's own. */
   detail = dray_event_detail(ev, p);
+  if (!detail && job && run->engines->nelts > 1
+      && dray_event_class(ev->kind) == DRAY_EVENT_CLASS_STARTED)
+    detail = apr_pstrcat(p, "on ", dray_run_engine_name(run, job->engine), NULL);
   detail = detail ? dray_text_printable(detail, p) : NULL;
   name = job ? dray_text_printable(job->image->name, p) : "";
   /* Padded, then colored: the escapes take no column. */

@@ -100,6 +100,8 @@ class EnginesTest(drayt.DrayTestCase):
                 self.assertGreaterEqual(build["start"], base["push_end"], img["name"])
         self.assertGreater(moved, 0, "no image was built away from its base's engine")
         self.assertIn(f"engine {a}:", p.stdout + p.stderr)  # the summary's per-engine line
+        # The lines say where each attempt runs.
+        self.assertRegex(p.stderr, r"build-started\s+\S+\s+on " + re.escape(self.b.host))
 
     def test_engine_killed_mid_run_loses_nothing(self):
         n = self.write_tree(bases=1, children=10, singles=10)
