@@ -57,22 +57,23 @@ class EnginesTest(drayt.DrayTestCase):
             self.assertEqual(self.registry_digest(img["references"][0]), img["digest"],
                              img["name"])
 
-    def test_images_spread_over_two_engines(self):
-        n = self.write_tree()
+    def test_images_spread_over_three_engines(self):
+        n = self.write_tree(bases=2, children=8, singles=8)
         a = self.svc["docker_host"]
         p = self.run_dray("run", "--engine-host", a, "--engine-host", self.b.host + "#builders=3",
+                          "--engine-host", self.c.host + "#builders=1,pushers=2",
                           "-j", "2", "-p", "1", ".", timeout=600)
         self.assertEqual(p.returncode, 0, self.explain())
         report = self.load_report()
         self.assert_pushed_and_verified(report, n)
 
         engines = {e["name"]: e for e in report["engines"]}
-        self.assertEqual(set(engines), {a, self.b.host})
+        self.assertEqual(set(engines), {a, self.b.host, self.c.host})
         for e in engines.values():
             self.assertGreater(e["builds"], 0, e)
             self.assertFalse(e["down"])
         # Each engine's own limits, from the recorded attempt intervals.
-        limits = {a: (2, 1), self.b.host: (3, 1)}
+        limits = {a: (2, 1), self.b.host: (3, 1), self.c.host: (1, 2)}
         for name, (builds, pushes) in limits.items():
             for phase, limit in (("build", builds), ("push", pushes)):
                 spans = [(at["start"], at["end"]) for _, at in self.attempts(report)
