@@ -276,7 +276,6 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
-  cli->engines = apr_array_make(result_pool, 1, sizeof(dray_engine_target_t *));
   dray_settings_init(&cli->settings);
   *cli_p = cli;
 
@@ -335,12 +334,16 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       APR_ARRAY_PUSH(cli->build_args, const char *) = arg;
       break;
     case OPT_ENGINE_HOST:
-    case OPT_CONTEXT: {
-      dray_engine_target_t *t;
-      DRAY_ERR(dray_engine_target_parse(&t, arg, optch == OPT_CONTEXT, name, result_pool));
-      APR_ARRAY_PUSH(cli->engines, dray_engine_target_t *) = t;
+    case OPT_CONTEXT:
+      /* One grammar for every source (engines.h): the option must agree. */
+      if (dray_engine_word_is_host(arg) != (optch == OPT_ENGINE_HOST))
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s %s: %s", name, arg,
+                                  optch == OPT_ENGINE_HOST
+                                      ? "needs a URL (unix://, tcp://, npipe://, ssh://)"
+                                      : "takes a context name; a URL goes to --engine-host");
+      DRAY_ERR(dray_settings_set(&cli->settings, DRAY_SETTING_ENGINES, arg, DRAY_SOURCE_FLAG,
+                                 name, result_pool));
       break;
-    }
     case OPT_ENGINES_OPTIONAL: cli->engines_optional = 1; break;
     case OPT_INSECURE: APR_ARRAY_PUSH(cli->insecure, const char *) = arg; break;
     case OPT_SKIP_EXISTING: cli->skip_existing = 1; break;
@@ -375,17 +378,6 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   }
   for (; os->ind < os->argc; os->ind++)
     APR_ARRAY_PUSH(cli->paths, const char *) = os->argv[os->ind];
-  if (ci->cmd == DRAY_CMD_PUSH && cli->engines->nelts > 1)
-    return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                              "dray push takes one engine (--engine-host or --context): the "
-                              "images it pushes were built on one");
-  /* One engine: reached as always (its limits, if any, are the run's). */
-  if (cli->engines->nelts == 1) {
-    const dray_engine_target_t *t = APR_ARRAY_IDX(cli->engines, 0, const dray_engine_target_t *);
-    cli->engine_host = t->host;
-    cli->context = t->context;
-  }
-
   if (cli->quiet && !cli->settings.progress)
     DRAY_ERR(dray_settings_set(&cli->settings, DRAY_SETTING_PROGRESS, "quiet", DRAY_SOURCE_FLAG,
                                "--quiet", result_pool));

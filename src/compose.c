@@ -5,6 +5,8 @@
  */
 #include "dray/compose.h"
 
+#include "dray/engines.h"
+
 #include "dray/file.h"
 
 #include <errno.h>
@@ -456,6 +458,50 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;
 }
 
+/* An item of x-dray engines: a word ("tcp://b1:2376#builders=4", "ctx"),
+ * or a mapping {host: URL | context: NAME, builders: N, pushers: M}, as
+ * the word engines.h reads. NULL after a problem. */
+static const char *engine_word(loader_t *ld, yaml_node_t *item, const char *what)
+{
+  apr_array_header_t *pairs;
+  const char *name = NULL, *limits = "";
+  int i;
+
+  if (item->type != YAML_MAPPING_NODE)
+    return string_value(ld, item, what);
+  pairs = pairs_of(ld, item);
+  for (i = 0; i < pairs->nelts; i++) {
+    const pair_t *pr = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *v = string_value(ld, pr->value, apr_pstrcat(ld->spool, what, ".", pr->key, NULL));
+    if (!v)
+      return NULL;
+    if (strcmp(pr->key, "host") == 0 || strcmp(pr->key, "context") == 0) {
+      if (name) {
+        problem(ld, pr->key_node, "%s: one of host or context", what);
+        return NULL;
+      }
+      if (dray_engine_word_is_host(v) != (strcmp(pr->key, "host") == 0)) {
+        problem(ld, pr->value, "%s.%s: %s", what, pr->key,
+                strcmp(pr->key, "host") == 0 ? "needs a URL (unix://, tcp://, npipe://, ssh://)"
+                                             : "takes a context name; a URL goes to host");
+        return NULL;
+      }
+      name = v;
+    } else if (strcmp(pr->key, "builders") == 0 || strcmp(pr->key, "pushers") == 0) {
+      limits = apr_pstrcat(ld->spool, limits, *limits ? "," : "", pr->key, "=", v, NULL);
+    } else {
+      problem(ld, pr->key_node, "%s: unknown key \"%s\" (known: host, context, builders, "
+              "pushers)", what, pr->key);
+      return NULL;
+    }
+  }
+  if (!name) {
+    problem(ld, item, "%s needs host or context", what);
+    return NULL;
+  }
+  return apr_pstrcat(ld->rpool, name, *limits ? "#" : "", limits, NULL);
+}
+
 /* ---- x-dray and the config file ----------------------------------------- */
 
 /* A mapping of settings: the keys and their values are settings.c's; here
@@ -488,16 +534,23 @@ static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
               p->key, dray_setting_keys(ld->spool));
       continue;
     }
-    if (id == DRAY_SETTING_TAGS && p->value->type == YAML_SEQUENCE_NODE) {
+    if ((id == DRAY_SETTING_TAGS || id == DRAY_SETTING_ENGINES)
+        && p->value->type == YAML_SEQUENCE_NODE) {
       yaml_node_item_t *it;
+      const char *item_what = apr_pstrcat(ld->spool, what, " item", NULL);
       for (it = p->value->data.sequence.items.start; it < p->value->data.sequence.items.top; it++) {
         yaml_node_t *item = node_at(ld, *it);
-        const char *tag = item ? string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL)) : NULL;
-        if (tag && (err = dray_settings_set(st, DRAY_SETTING_TAGS, tag, source, what, ld->rpool)))
+        const char *word = !item ? NULL
+                           : id == DRAY_SETTING_ENGINES ? engine_word(ld, item, item_what)
+                                                        : string_value(ld, item, item_what);
+        if (word && (err = dray_settings_set(st, (dray_setting_id_t)id, word, source, what,
+                                             ld->rpool)))
           break;
       }
-      if (!err && !st->tags)
+      if (!err && id == DRAY_SETTING_TAGS && !st->tags)
         err = dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no tag given", what);
+      if (!err && id == DRAY_SETTING_ENGINES && !st->engines)
+        err = dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no engine given", what);
     } else {
       const char *value = string_value(ld, p->value, what);
       if (!value)

@@ -36,10 +36,16 @@ static dray_error_t *parse_limit(dray_engine_spec_t *spec, const char *item, con
   return DRAY_NO_ERROR;
 }
 
-dray_error_t *dray_engine_target_parse(dray_engine_target_t **target_p, const char *word,
-                                       int is_context, const char *option,
-                                       apr_pool_t *result_pool)
+int dray_engine_word_is_host(const char *word)
 {
+  const char *hash = strchr(word, '#'), *scheme = strstr(word, "://");
+  return scheme && (!hash || scheme < hash);
+}
+
+dray_error_t *dray_engine_target_parse(dray_engine_target_t **target_p, const char *word,
+                                       const char *option, apr_pool_t *result_pool)
+{
+  int is_context = !dray_engine_word_is_host(word);
   dray_engine_target_t *t = apr_pcalloc(result_pool, sizeof(*t));
   const char *hash = strchr(word, '#');
   const char **env = apr_pcalloc(result_pool, 3 * sizeof(*env));

@@ -228,43 +228,57 @@ static void estimates(const double **build, const double **push, const dray_plan
   *push = p;
 }
 
-/* An explicit engine reaches the CLI children too: "K=V" entries, NULL-ended. */
-static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
+/* An explicit engine (ONE, or NULL) reaches the CLI children too: its
+ * "K=V" entries, NULL-ended. */
+static const char *const *child_env(const dray_engine_target_t *one)
 {
-  apr_array_header_t *env = apr_array_make(pool, 2, sizeof(const char *));
-  if (cli->engine_host)
-    APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_HOST=", cli->engine_host, NULL);
-  else if (cli->context) {
-    APR_ARRAY_PUSH(env, const char *) = apr_pstrcat(pool, "DOCKER_CONTEXT=", cli->context, NULL);
-    APR_ARRAY_PUSH(env, const char *) = "DOCKER_HOST"; /* unset: it wins over any context */
+  static const char *const none[] = {NULL};
+  return one ? one->env : none;
+}
+
+/* The engines the settings name (settings.h "engines"; engines.h), as
+ * targets; none: the one engine, found as always. */
+static dray_error_t *engine_targets(apr_array_header_t **targets, const dray_settings_t *st,
+                                    apr_pool_t *pool)
+{
+  int i;
+  *targets = apr_array_make(pool, 2, sizeof(dray_engine_target_t *));
+  for (i = 0; st->engines && i < st->engines->nelts; i++) {
+    dray_engine_target_t *t;
+    DRAY_ERR(dray_engine_target_parse(&t, APR_ARRAY_IDX(st->engines, i, const char *),
+                                      st->where[DRAY_SETTING_ENGINES], pool));
+    APR_ARRAY_PUSH(*targets, dray_engine_target_t *) = t;
   }
-  APR_ARRAY_PUSH(env, const char *) = NULL;
-  return (const char *const *)env->elts;
+  return DRAY_NO_ERROR;
 }
 
 /* Every engine named (engines.h) resolved and asked whether it answers,
  * before anything starts: one that does not is an error naming it, or with
  * --engines-optional a warning, and the run goes on without it. The engines
  * left go to *LIVE (dray_engine_target_t *). */
-static dray_error_t *check_engines(apr_array_header_t **live, const dray_cli_t *cli,
-                                   const char *engine_cmd, FILE *out, apr_pool_t *pool)
+static dray_error_t *check_engines(apr_array_header_t **live, apr_array_header_t *targets,
+                                   const dray_cli_t *cli, const char *engine_cmd, FILE *out,
+                                   apr_pool_t *pool)
 {
-  apr_pool_t *iterpool = dray_pool_create_sub(pool);
+  apr_pool_t *iterpool;
   int i;
 
-  *live = apr_array_make(pool, cli->engines->nelts, sizeof(dray_engine_target_t *));
-  DRAY_ERR(dray_engine_targets_resolve(cli->engines, pool, pool));
-  for (i = 0; i < cli->engines->nelts; i++) {
-    dray_engine_target_t *t = APR_ARRAY_IDX(cli->engines, i, dray_engine_target_t *);
+  *live = apr_array_make(pool, targets->nelts, sizeof(dray_engine_target_t *));
+  DRAY_ERR(dray_engine_targets_resolve(targets, pool, pool));
+  iterpool = dray_pool_create_sub(pool);
+  for (i = 0; i < targets->nelts; i++) {
+    dray_engine_target_t *t = APR_ARRAY_IDX(targets, i, dray_engine_target_t *);
     dray_error_t *err;
     apr_pool_clear(iterpool);
     err = dray_engine_target_probe(t, engine_cmd, iterpool);
     if (out)
       fprintf(out, "   %-30s %s%s\n", t->spec.name, err ? "does not answer: " : "answers",
               err ? dray_error_format(err, iterpool) : "");
-    if (err && !cli->engines_optional)
+    if (err && !cli->engines_optional) {
+      apr_pool_destroy(iterpool);
       return dray_error_quick_wrapf(err, "engine %s does not answer (--engines-optional "
                                          "goes on without it)", t->spec.name);
+    }
     if (err) {
       if (!out)
         fprintf(stderr, "dray: warning: engine %s does not answer, the run goes on without "
@@ -284,15 +298,15 @@ static dray_error_t *check_engines(apr_array_header_t **live, const dray_cli_t *
  * environment, and its own pusher; the scheduler gets their names and
  * limits. */
 static dray_error_t *setup_engines(dray_pipeline_options_t *po, const dray_build_options_t *bo,
-                                   dray_cli_t *cli, const dray_plan_t *plan, dray_mode_t mode,
-                                   apr_pool_t *pool)
+                                   dray_cli_t *cli, apr_array_header_t *targets,
+                                   const dray_plan_t *plan, dray_mode_t mode, apr_pool_t *pool)
 {
   apr_array_header_t *live;
   dray_pipeline_engine_t *engines;
   dray_engine_spec_t *specs;
   int i;
 
-  DRAY_ERR(check_engines(&live, cli, plan->settings.engine_cmd, NULL, pool));
+  DRAY_ERR(check_engines(&live, targets, cli, plan->settings.engine_cmd, NULL, pool));
   engines = apr_pcalloc(pool, sizeof(*engines) * (apr_size_t)live->nelts);
   specs = apr_pcalloc(pool, sizeof(*specs) * (apr_size_t)live->nelts);
   for (i = 0; i < live->nelts; i++) {
@@ -365,9 +379,17 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   dray_view_t *view;
   const char *warning = NULL;
   dray_run_t *run;
+  apr_array_header_t *targets;
+  const dray_engine_target_t *one;
   int nsinks = 0;
 
   DRAY_ERR(load_plan(&plan, cli, pool));
+  DRAY_ERR(engine_targets(&targets, &plan->settings, pool));
+  if (mode == DRAY_MODE_PUSH && targets->nelts > 1)
+    return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                              "dray push takes one engine (%s): the images it pushes were built "
+                              "on one", plan->settings.where[DRAY_SETTING_ENGINES]);
+  one = targets->nelts == 1 ? APR_ARRAY_IDX(targets, 0, const dray_engine_target_t *) : NULL;
   run = dray_run_create(plan, mode, pool);
   if (!cli->dry_run) /* a dry run writes nothing */
     DRAY_ERR(check_outputs(run, cli, pool));
@@ -385,7 +407,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   bo.platform = plan->settings.platform;
   bo.network = plan->settings.network;
   bo.no_cache = cli->no_cache;
-  bo.env = child_env(cli, pool);
+  bo.env = child_env(one);
   po.build = &bo;
   po.handle_interrupts = 1;
   estimates(&po.sched.build_estimates, &po.sched.push_estimates, plan, cli->report, pool);
@@ -400,15 +422,15 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
     if (warning)
       fprintf(stderr, "dray: warning: %s\n", warning);
   }
-  if (cli->engines->nelts > 1 && !cli->dry_run)
-    DRAY_ERR(setup_engines(&po, &bo, cli, plan, mode, pool));
-  else if (cli->engines->nelts == 1) { /* its limits, if any: the one engine's */
-    po.sched.engines = &APR_ARRAY_IDX(cli->engines, 0, dray_engine_target_t *)->spec;
+  if (targets->nelts > 1 && !cli->dry_run)
+    DRAY_ERR(setup_engines(&po, &bo, cli, targets, plan, mode, pool));
+  else if (one) { /* its limits, if any: the one engine's */
+    po.sched.engines = &one->spec;
     po.sched.n_engines = 1;
   }
   if (mode != DRAY_MODE_BUILD && !po.n_engines) {
-    DRAY_ERR(setup_push(&pusher, bo.env, cli, cli->engine_host, cli->context, &plan->settings,
-                        pool));
+    DRAY_ERR(setup_push(&pusher, bo.env, cli, one ? one->host : NULL, one ? one->context : NULL,
+                        &plan->settings, pool));
     po.pusher = &pusher;
   }
   if (mode != DRAY_MODE_BUILD) {
@@ -439,12 +461,14 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
 static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
+  apr_array_header_t *targets;
   DRAY_ERR(load_plan(&plan, cli, pool));
   print_plan(stdout, plan, pool);
-  if (cli->engines->nelts) {
+  DRAY_ERR(engine_targets(&targets, &plan->settings, pool));
+  if (targets->nelts) {
     apr_array_header_t *live;
     printf("\nengines:\n");
-    DRAY_ERR(check_engines(&live, cli, plan->settings.engine_cmd, stdout, pool));
+    DRAY_ERR(check_engines(&live, targets, cli, plan->settings.engine_cmd, stdout, pool));
   }
   if (cli->verbose) {
     printf("\nsettings not at their defaults:\n");

@@ -11,6 +11,7 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
+#include "dray/engines.h"
 #include "dray/platform.h"
 #include "dray/ref.h"
 #include "dray/slots.h"
@@ -20,6 +21,7 @@ typedef enum kind_t {
   K_REGISTRY,  /* const char *, HOST[:PORT][/NAMESPACE] */
   K_CHOICE,    /* const char *, one of CHOICES */
   K_TAGS,      /* apr_array_header_t * of tags */
+  K_ENGINES,   /* apr_array_header_t * of engine words (engines.h) */
   K_INT,       /* int from MIN to MAX */
   K_LIMIT,     /* int from MIN to MAX, or "auto" (DRAY_SETTING_AUTO) */
   K_SLOTS,     /* NAME[:N]: global_slots and global_slot_count */
@@ -69,6 +71,8 @@ static const setting_info_t table[DRAY_SETTING_COUNT] = {
   {DRAY_SETTING_PROGRESS, "progress", "--progress", "DRAY_PROGRESS", K_CHOICE, AT(progress), 0, 0,
    "auto|live|plain|quiet", 0},
   {DRAY_SETTING_LOG_DIR, "log-dir", "--log-dir", "DRAY_LOG_DIR", K_STRING, AT(log_dir), 0, 0, NULL, 0},
+  {DRAY_SETTING_ENGINES, "engines", "--engine-host", "DRAY_ENGINES", K_ENGINES, AT(engines), 0, 0,
+   NULL, 0},
 };
 
 static const char *const source_words[] = {"unset", "default", "config file", "compose x-dray",
@@ -127,9 +131,10 @@ const char *dray_setting_source_word(dray_setting_source_t source)
 static int is_set(const dray_settings_t *s, const setting_info_t *info)
 {
   switch (info->kind) {
-  case K_TAGS: {
-    const apr_array_header_t *tags = *CFIELD(s, info, apr_array_header_t *);
-    return tags && tags->nelts > 0;
+  case K_TAGS:
+  case K_ENGINES: {
+    const apr_array_header_t *list = *CFIELD(s, info, apr_array_header_t *);
+    return list && list->nelts > 0;
   }
   case K_INT:
   case K_LIMIT: return *CFIELD(s, info, int) != DRAY_SETTING_UNSET;
@@ -143,6 +148,7 @@ static void copy_value(dray_settings_t *to, const dray_settings_t *from,
 {
   switch (info->kind) {
   case K_TAGS:
+  case K_ENGINES:
     *FIELD(to, info, apr_array_header_t *) = *(apr_array_header_t *const *)(const void *)(
         (const char *)from + info->offset);
     break;
@@ -247,6 +253,34 @@ dray_error_t *dray_settings_set(dray_settings_t *s, dray_setting_id_t id, const 
     }
     if (!added)
       return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no tag given", where);
+    break;
+  }
+  case K_ENGINES: {
+    /* One engine per flag (--engine-host, --context), a list elsewhere;
+     * each word checked where it was given. */
+    apr_array_header_t **list = FIELD(s, info, apr_array_header_t *);
+    char *copy = apr_pstrdup(result_pool, value), *last, *word;
+    int added = 0;
+    if (!*list)
+      *list = apr_array_make(result_pool, 2, sizeof(const char *));
+    /* Engines are separated by blanks: a comma belongs to an engine's limits. */
+    for (word = source == DRAY_SOURCE_FLAG ? copy : apr_strtok(copy, " \t;", &last); word;
+         word = source == DRAY_SOURCE_FLAG ? NULL : apr_strtok(NULL, " \t;", &last)) {
+      dray_engine_target_t *t;
+      /* A cloned repository may pick among the engines this machine's user
+       * defined (contexts), never send builds and registry credentials to
+       * an address of its choosing. */
+      if (source == DRAY_SOURCE_COMPOSE && dray_engine_word_is_host(word))
+        return dray_error_createf(DRAY_ERR_USAGE, NULL,
+                                  "%s: %s: a compose file names engines by docker context "
+                                  "(defined on this machine); a URL goes to --engine-host, "
+                                  "DRAY_ENGINES or the config file", where, word);
+      DRAY_ERR(dray_engine_target_parse(&t, word, where, result_pool));
+      APR_ARRAY_PUSH(*list, const char *) = word;
+      added++;
+    }
+    if (!added)
+      return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s: no engine given", where);
     break;
   }
   case K_SLOTS: {
@@ -415,7 +449,9 @@ const char *dray_settings_value_word(const dray_settings_t *s, dray_setting_id_t
   if (!is_set(s, info))
     return "-";
   switch (info->kind) {
-  case K_TAGS: return apr_array_pstrcat(result_pool, *CFIELD(s, info, apr_array_header_t *), ',');
+  case K_TAGS:
+  case K_ENGINES:
+    return apr_array_pstrcat(result_pool, *CFIELD(s, info, apr_array_header_t *), ',');
   case K_INT: return apr_itoa(result_pool, *CFIELD(s, info, int));
   case K_LIMIT:
     return *CFIELD(s, info, int) == DRAY_SETTING_AUTO ? "auto"

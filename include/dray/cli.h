@@ -38,10 +38,7 @@ typedef struct dray_cli_t {
   apr_array_header_t *build_args;
   apr_array_header_t *only;
   apr_array_header_t *skip;
-  const char *engine_host;           /* --engine-host, when one engine is named, or NULL */
-  const char *context;               /* --context, when one engine is named, or NULL */
-  apr_array_header_t *engines;       /* dray_engine_target_t *: every --engine-host and
-                                        --context, in the order given */
+  /* --engine-host and --context are the setting "engines" (settings.h). */
   int engines_optional;              /* --engines-optional */
   apr_array_header_t *insecure;      /* --insecure-registry hosts */
   int skip_existing;

@@ -37,12 +37,15 @@ typedef struct dray_engine_target_t {
   const dray_engine_endpoint_t *endpoint;/* resolved (dray_engine_targets_resolve) */
 } dray_engine_target_t;
 
-/* Parse WORD ("URL[#builders=N,pushers=M]", or a context name when
- * IS_CONTEXT) into *TARGET. DRAY_ERR_USAGE naming OPTION and the word for a
- * bad limit. */
+/* Whether WORD names an engine by URL (it has "://" before any '#'); else
+ * it names a docker context. The one rule, for flags, variables and x-dray. */
+int dray_engine_word_is_host(const char *word);
+
+/* Parse WORD ("URL[#builders=N,pushers=M]" or "CONTEXT[#...]") into
+ * *TARGET. DRAY_ERR_USAGE naming OPTION (where the word was given) and the
+ * word for a bad limit. */
 dray_error_t *dray_engine_target_parse(dray_engine_target_t **target, const char *word,
-                                       int is_context, const char *option,
-                                       apr_pool_t *result_pool);
+                                       const char *option, apr_pool_t *result_pool);
 
 /* Resolve each target's endpoint (engine.h's rules with the host or context
  * given). Two targets that reach the same endpoint are an error naming both. */

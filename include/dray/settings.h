@@ -52,6 +52,7 @@ typedef enum dray_setting_id_t {
   DRAY_SETTING_PUSH_DRIVER,
   DRAY_SETTING_PROGRESS,
   DRAY_SETTING_LOG_DIR,
+  DRAY_SETTING_ENGINES,
   DRAY_SETTING_COUNT
 } dray_setting_id_t;
 
@@ -84,6 +85,9 @@ typedef struct dray_settings_t {
   const char *push_driver;        /* "auto", "engine" or "cli", or NULL */
   const char *progress;           /* "auto", "live", "plain" or "quiet", or NULL */
   const char *log_dir;            /* folder of the per-image logs, or NULL */
+  apr_array_header_t *engines;    /* const char *: engines the run builds on, each
+                                     "URL[#limits]" or "CONTEXT[#limits]" (engines.h),
+                                     or NULL: the one engine found as always */
   /* Where each set value came from, and its words for people: "--builders",
    * "DRAY_BUILDERS", "compose.yaml x-dray", "/home/u/.config/dray/config.yaml". */
   dray_setting_source_t source[DRAY_SETTING_COUNT];

@@ -138,34 +138,62 @@ class EnginesTest(drayt.DrayTestCase):
         self.c.stop()
         type(self).c = drayt.Dockerd(self.engines_dir, "c").start()
 
-    def test_context_with_tls_beside_a_socket(self):
-        n = self.write_tree(bases=1, children=3, singles=3)
-        cfg = os.path.join(self.tmp, "docker-config")
-        digest = hashlib.sha256(b"dray-tls").hexdigest()
+    def write_context(self, cfg, name, host, tls_from=None):
+        digest = hashlib.sha256(name.encode()).hexdigest()
         meta = os.path.join(cfg, "contexts", "meta", digest)
-        tls = os.path.join(cfg, "contexts", "tls", digest, "docker")
         os.makedirs(meta)
-        os.makedirs(tls)
         with open(os.path.join(meta, "meta.json"), "w") as f:
-            json.dump({"Name": "dray-tls", "Metadata": {},
-                       "Endpoints": {"docker": {"Host": self.svc["docker_tcp"],
-                                                "SkipTLSVerify": False}}}, f)
-        for name in ("ca.pem", "cert.pem", "key.pem"):
-            shutil.copy(os.path.join(self.svc["docker_certs"], name), os.path.join(tls, name))
+            json.dump({"Name": name, "Metadata": {},
+                       "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}}}, f)
+        if tls_from:
+            tls = os.path.join(cfg, "contexts", "tls", digest, "docker")
+            os.makedirs(tls)
+            for f in ("ca.pem", "cert.pem", "key.pem"):
+                shutil.copy(os.path.join(tls_from, f), os.path.join(tls, f))
+
+    def context_env(self):
+        cfg = os.path.join(self.tmp, "docker-config")
+        self.write_context(cfg, "dray-tls", self.svc["docker_tcp"], self.svc["docker_certs"])
+        self.write_context(cfg, "engine-b", self.b.host)
         with open(os.path.join(cfg, "config.json"), "w") as f:
             json.dump({"auths": {}}, f)
         env = self.env()
         env.pop("DOCKER_HOST")
         env["DOCKER_CONFIG"] = cfg
+        return env
+
+    def test_context_with_tls_beside_a_socket(self):
+        n = self.write_tree(bases=1, children=3, singles=3)
         p = subprocess.run(self.dray_argv("run", "--context", "dray-tls", "--engine-host",
                                           self.b.host, "-j", "2", "-p", "1", "."),
-                           env=env, cwd=self.tmp, capture_output=True, text=True, timeout=600)
+                           env=self.context_env(), cwd=self.tmp, capture_output=True, text=True,
+                           timeout=600)
         self.last = p
         self.assertEqual(p.returncode, 0, self.explain())
         report = self.load_report()
         self.assert_pushed_and_verified(report, n)
         names = {e["name"] for e in report["engines"] if e["builds"] > 0}
         self.assertEqual(names, {"dray-tls", self.b.host})
+
+    def test_engines_in_x_dray(self):
+        """A compose file names engines by context, with limits of their own."""
+        for k in range(4):
+            drayt.write_image(self.tmp, f"svc{k}")
+        with open(os.path.join(self.tmp, "compose.yaml"), "w") as f:
+            f.write("x-dray:\n  engines:\n    - dray-tls#builders=1\n"
+                    "    - {context: engine-b, builders: 2, pushers: 1}\nservices:\n")
+            for k in range(4):
+                f.write(f"  svc{k}:\n    build: svc{k}\n")
+        p = subprocess.run(self.dray_argv("run", "-p", "1"), env=self.context_env(), cwd=self.tmp,
+                           capture_output=True, text=True, timeout=600)
+        self.last = p
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assert_pushed_and_verified(report, 4)
+        self.assertEqual([e["name"] for e in report["engines"]], ["dray-tls", "engine-b"])
+        spans = [(at["start"], at["end"]) for _, at in self.attempts(report)
+                 if at["engine"] == "dray-tls" and at["phase"] == "build"]
+        self.assertLessEqual(drayt.max_overlap(spans), 1)
 
     def test_engines_checked_before_anything_starts(self):
         self.write_tree(bases=1, children=1, singles=1)
@@ -187,6 +215,10 @@ class EnginesTest(drayt.DrayTestCase):
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"engine {dead} does not answer", p.stderr)
         self.assertEqual([e["name"] for e in self.load_report()["engines"]], [self.b.host])
+        # Images built before are on one engine: push takes one.
+        p = self.run_dray("push", "--engine-host", self.b.host, "--engine-host", self.c.host, ".")
+        self.assertEqual(p.returncode, 2, self.explain())
+        self.assertIn("dray push takes one engine", p.stderr)
 
 
 if __name__ == "__main__":

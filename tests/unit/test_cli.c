@@ -189,48 +189,52 @@ static void test_option_not_for_command(void **state)
 }
 
 /* --engine-host and --context are repeatable, each with limits of its own;
- * one engine is reached as always. */
+ * both are the setting "engines", one word grammar (engines.h). */
 static void test_engines(void **state)
 {
   dray_cli_t *cli;
-  const dray_engine_target_t *t;
+  dray_engine_target_t *t;
+  const apr_array_header_t *words;
   (void)state;
   PARSE(cli, "run", "--engine-host", "tcp://b1:2376#builders=4,pushers=2", "--context",
         "fast", "--engine-host", "unix:///x.sock#pushers=1", ".");
   assert_null(err_);
-  assert_int_equal(cli->engines->nelts, 3);
-  assert_null(cli->engine_host);
-  t = APR_ARRAY_IDX(cli->engines, 0, const dray_engine_target_t *);
+  words = cli->settings.engines;
+  assert_int_equal(words->nelts, 3);
+  dray_test_no_error(dray_engine_target_parse(&t, APR_ARRAY_IDX(words, 0, const char *), "x", pool));
   assert_string_equal(t->spec.name, "tcp://b1:2376");
   assert_string_equal(t->host, "tcp://b1:2376");
+  assert_null(t->context);
   assert_int_equal(t->spec.builders, 4);
   assert_int_equal(t->spec.pushers, 2);
   assert_string_equal(t->env[0], "DOCKER_HOST=tcp://b1:2376");
   assert_null(t->env[1]);
-  t = APR_ARRAY_IDX(cli->engines, 1, const dray_engine_target_t *);
+  dray_test_no_error(dray_engine_target_parse(&t, APR_ARRAY_IDX(words, 1, const char *), "x", pool));
   assert_string_equal(t->context, "fast");
+  assert_null(t->host);
   assert_string_equal(t->env[0], "DOCKER_CONTEXT=fast");
-  assert_string_equal(t->env[1], "DOCKER_HOST");
+  assert_string_equal(t->env[1], "DOCKER_HOST"); /* unset: it would win over the context */
   assert_int_equal(t->spec.builders, 0);
-  t = APR_ARRAY_IDX(cli->engines, 2, const dray_engine_target_t *);
+  dray_test_no_error(dray_engine_target_parse(&t, APR_ARRAY_IDX(words, 2, const char *), "x", pool));
   assert_int_equal(t->spec.pushers, 1);
-  PARSE(cli, "run", "--context", "only#builders=3", ".");
-  assert_null(err_);
-  assert_string_equal(cli->context, "only");
+
   PARSE(cli, "run", "--engine-host", "tcp://h#builders=0", ".");
   assert_non_null(err_);
   assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
   assert_non_null(strstr(err_->message, "--engine-host tcp://h#builders=0"));
   dray_error_clear(err_);
-  /* Images built before are on one engine: push takes one. */
-  PARSE(cli, "push", "--engine-host", "tcp://a", "--engine-host", "tcp://b", ".");
-  assert_non_null(err_);
-  assert_int_equal(err_->apr_err, DRAY_ERR_USAGE);
-  assert_non_null(strstr(err_->message, "dray push takes one engine"));
-  dray_error_clear(err_);
   PARSE(cli, "run", "--engine-host", "tcp://h#cpus=2", ".");
   assert_non_null(err_);
   assert_non_null(strstr(err_->message, "'cpus=2' is not a limit"));
+  dray_error_clear(err_);
+  /* The option and the word agree. */
+  PARSE(cli, "run", "--engine-host", "build1", ".");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--engine-host build1: needs a URL"));
+  dray_error_clear(err_);
+  PARSE(cli, "run", "--context", "tcp://h", ".");
+  assert_non_null(err_);
+  assert_non_null(strstr(err_->message, "--context tcp://h: takes a context name"));
   dray_error_clear(err_);
 }
 

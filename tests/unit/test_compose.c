@@ -332,6 +332,45 @@ static void test_x_dray(void **state)
   assert_int_equal(c->settings.retries, -1);
 }
 
+/* x-dray engines: context names, as words or mappings with limits; a URL
+ * is refused (a repository does not choose where builds and credentials go). */
+static void test_x_dray_engines(void **state)
+{
+  dray_compose_t *c;
+  const char *m;
+  int links;
+  (void)state;
+
+  c = load_ok("x-dray:\n"
+              "  engines:\n"
+              "    - build1#builders=4\n"
+              "    - {context: build2, builders: 2, pushers: 1}\n"
+              "services:\n"
+              "  a: {build: .}\n");
+  assert_int_equal(c->settings.engines->nelts, 2);
+  assert_string_equal(APR_ARRAY_IDX(c->settings.engines, 0, const char *), "build1#builders=4");
+  assert_string_equal(APR_ARRAY_IDX(c->settings.engines, 1, const char *),
+                      "build2#builders=2,pushers=1");
+
+  m = load_bad("x-dray:\n"
+               "  engines:\n"
+               "    - tcp://evil.example:2375\n"
+               "services: {}\n",
+               &links);
+  assert_non_null(strstr(m, "x-dray.engines: tcp://evil.example:2375: a compose file names "
+                            "engines by docker context"));
+  m = load_bad("x-dray:\n"
+               "  engines:\n"
+               "    - {context: b, colour: red}\n"
+               "    - {builders: 2}\n"
+               "    - {host: ctx}\n"
+               "services: {}\n",
+               &links);
+  assert_non_null(strstr(m, "@:3: x-dray.engines item: unknown key \"colour\""));
+  assert_non_null(strstr(m, "@:4: x-dray.engines item needs host or context"));
+  assert_non_null(strstr(m, "@:5: x-dray.engines item.host: needs a URL"));
+}
+
 static void test_syntax_errors(void **state)
 {
   const char *m;
@@ -402,7 +441,7 @@ static void test_structural_errors(void **state)
       "starting with . or -)\n"
       "@:4: x-dray: unknown setting \"colour\" (known: registry, tags, builders, pushers, "
       "builders-max, pushers-max, retries, build-retries, retry-delay, stall-timeout, "
-      "global-slots, network, platform, engine-cmd, push-driver, progress, log-dir)\n"
+      "global-slots, network, platform, engine-cmd, push-driver, progress, log-dir, engines)\n"
       "@:5: x-dray.registry: invalid registry \"Bad_Host:x\": want HOST[:PORT][/NAMESPACE]\n"
       "@:28: duplicate key \"b\"\n"
       "@:7: service \"a\" must be a mapping\n"
@@ -573,6 +612,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_interpolation_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dotenv, setup, teardown),
     cmocka_unit_test_setup_teardown(test_x_dray, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_x_dray_engines, setup, teardown),
     cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_structural_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_missing_file_and_containerfile, setup, teardown),
