@@ -424,14 +424,14 @@ static size_t discard_write(char *ptr, size_t size, size_t nmemb, void *baton)
 }
 
 dray_error_t *dray_engine_ping(const dray_engine_endpoint_t *ep, long seconds,
-                               apr_pool_t *scratch_pool)
+                               dray_cancel_t *cancel, apr_pool_t *scratch_pool)
 {
   dray_http_options_t opts;
   dray_http_t *h;
   dray_error_t *err;
   long status;
 
-  DRAY_ERR(http_options(&opts, ep, NULL, "/_ping", NULL, scratch_pool));
+  DRAY_ERR(http_options(&opts, ep, NULL, "/_ping", cancel, scratch_pool));
   /* A hung engine (it accepts, then says nothing) counts as down too. */
   opts.connect_timeout_sec = seconds;
   opts.low_speed_time_sec = seconds;

@@ -100,20 +100,21 @@ dray_error_t *dray_engine_targets_resolve(apr_array_header_t *targets,
 }
 
 dray_error_t *dray_engine_target_probe(const dray_engine_target_t *t, const char *engine_cmd,
-                                       apr_pool_t *scratch_pool)
+                                       dray_cancel_t *cancel, apr_pool_t *scratch_pool)
 {
   const char *argv[] = {NULL, "version", "--format", "{{.Server.APIVersion}}", NULL};
   dray_child_spec_t spec;
   dray_child_result_t res;
 
   if (t->endpoint && dray_engine_http_capable(t->endpoint))
-    return dray_engine_ping(t->endpoint, DRAY_ENGINE_PROBE_SECONDS, scratch_pool);
+    return dray_engine_ping(t->endpoint, DRAY_ENGINE_PROBE_SECONDS, cancel, scratch_pool);
   /* ssh://, npipe://: only the CLI reaches it. */
   argv[0] = engine_cmd;
   memset(&spec, 0, sizeof(spec));
   spec.argv = argv;
   spec.env = t->env;
   spec.deadline = apr_time_from_sec(DRAY_ENGINE_PROBE_SECONDS);
+  spec.cancel = cancel;
   spec.capture_max = 1024;
   DRAY_ERR(dray_child_run(&res, &spec, scratch_pool, scratch_pool));
   if (res.deadline_exceeded)

@@ -270,7 +270,7 @@ static dray_error_t *check_engines(apr_array_header_t **live, apr_array_header_t
     dray_engine_target_t *t = APR_ARRAY_IDX(targets, i, dray_engine_target_t *);
     dray_error_t *err;
     apr_pool_clear(iterpool);
-    err = dray_engine_target_probe(t, engine_cmd, iterpool);
+    err = dray_engine_target_probe(t, engine_cmd, NULL, iterpool);
     if (out)
       fprintf(out, "   %-30s %s%s\n", t->spec.name, err ? "does not answer: " : "answers",
               err ? dray_error_format(err, iterpool) : "");

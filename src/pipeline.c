@@ -48,7 +48,8 @@ typedef enum msg_type_t {
   PIPE_MSG_FINISHED,
   PIPE_MSG_NOT_STARTED,
   PIPE_MSG_PROGRESS,
-  PIPE_MSG_PUSH_BEGAN
+  PIPE_MSG_PUSH_BEGAN,
+  PIPE_MSG_ENGINE_DOWN            /* the engine watcher: ENGINE does not answer */
 } msg_type_t;
 
 typedef struct msg_t {
@@ -59,8 +60,8 @@ typedef struct msg_t {
   apr_time_t when;                /* PIPE_MSG_PUSH_BEGAN */
   dray_attempt_result_t result;   /* PIPE_MSG_FINISHED; strings in POOL */
   dray_push_progress_t progress;  /* PIPE_MSG_PROGRESS; status is a static word */
-  int engine;                     /* PIPE_MSG_FINISHED: the attempt's engine */
-  const char *engine_down;        /* ...which did not answer afterwards: how, or NULL */
+  int engine;                     /* PIPE_MSG_FINISHED: the attempt's engine; ENGINE_DOWN */
+  const char *engine_down;        /* ...which does not answer: how, or NULL */
   apr_pool_t *pool;               /* owns the message; NULL for the tick */
 } msg_t;
 
@@ -77,7 +78,16 @@ typedef struct pipeline_t {
   dray_workers_t *builders, *pushers;
   apr_array_header_t *deferred;   /* deferred_t; scheduler thread only */
   volatile apr_uint32_t ticker_stop;
+  /* Several engines: each has a token of its own, triggered with the run's
+   * and alone when the engine goes down (what hangs there is stopped). */
+  dray_cancel_t **engine_cancel;
+  volatile apr_uint32_t *engine_down; /* set once an engine is known down */
+  dray_cancel_t *watch_cancel;    /* ends a probe of the watcher when the run ends */
 } pipeline_t;
+
+/* Every ENGINE_WATCH_INTERVAL the watcher asks each live engine whether it
+ * answers: an engine that hangs fails no attempt, so only asking finds it. */
+#define ENGINE_WATCH_INTERVAL apr_time_from_sec(10)
 
 static msg_t *msg_new(pipeline_t *p, msg_type_t type, int job, dray_phase_t phase)
 {
@@ -121,6 +131,12 @@ static const dray_pusher_t *pusher_of(const pipeline_t *p, const dray_job_t *job
 }
 
 /* The engine command of the run, for probes through the CLI. */
+/* The token that stops JOB's work: its engine's, with several. */
+static dray_cancel_t *cancel_of(const pipeline_t *p, const dray_job_t *job)
+{
+  return p->engine_cancel ? p->engine_cancel[job->engine] : p->cancel;
+}
+
 static const char *engine_cmd(const pipeline_t *p)
 {
   const dray_build_options_t *b = p->opts->n_engines ? p->opts->engines[0].build : p->opts->build;
@@ -153,12 +169,19 @@ static void run_job(pipeline_t *p, dray_job_t *job, dray_phase_t phase, job_work
   }
   m->engine = job->engine;
   if (p->opts->n_engines > 1 && m->result.outcome != DRAY_OUTCOME_OK
-      && m->result.outcome != DRAY_OUTCOME_CANCELLED && dray_cancel_level(p->cancel) == 0) {
+      && m->result.outcome != DRAY_OUTCOME_CANCELLED && dray_cancel_level(p->cancel) == 0
+      && !apr_atomic_read32(&p->engine_down[job->engine])) {
     /* Did the attempt fail, or its engine? Only the engine can say. */
     const dray_engine_target_t *target = p->opts->engines[job->engine].target;
-    dray_error_t *down = target ? dray_engine_target_probe(target, engine_cmd(p), scratch_pool)
+    dray_error_t *down = target ? dray_engine_target_probe(target, engine_cmd(p), p->cancel,
+                                                           scratch_pool)
                                 : DRAY_NO_ERROR;
+    if (down && dray_cancel_level(p->cancel) > 0) { /* stopped by Ctrl+C: says nothing */
+      dray_error_clear(down);
+      down = NULL;
+    }
     if (down) {
+      apr_atomic_set32(&p->engine_down[job->engine], 1);
       m->engine_down = dray_error_format(down, m->pool);
       if (log)
         apr_file_printf(log, "dray: the engine does not answer: %s\n", m->engine_down);
@@ -176,7 +199,7 @@ static dray_error_t *build_work(pipeline_t *p, dray_job_t *job, apr_file_t *log,
   const char *iidfile = apr_pstrcat(scratch_pool, job->log_path, ".iid", NULL);
   dray_build_result_t res;
   dray_error_t *err = dray_build_image(&res, job->image, build_options(p, job), log, iidfile,
-                                       p->cancel, m->pool, scratch_pool);
+                                       cancel_of(p, job), m->pool, scratch_pool);
   m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
   m->result.image_id = res.image_id;
   return err;
@@ -213,7 +236,7 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
   if (p->opts->slots) {
     msg_t *began;
     /* The attempt begins when it holds a machine-wide slot. */
-    err = dray_slots_acquire(&slot, p->opts->slots, p->cancel);
+    err = dray_slots_acquire(&slot, p->opts->slots, cancel_of(p, job));
     if (err) {
       m->result.outcome = dray_error_has(err, DRAY_ERR_CANCELLED) ? DRAY_OUTCOME_CANCELLED
                                                                 : DRAY_OUTCOME_NOT_STARTED;
@@ -226,7 +249,7 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
       apr_file_printf(log, "dray: holding push slot %d of %s\n", slot,
                       dray_slots_describe(p->opts->slots, scratch_pool));
   }
-  err = dray_push_image(&res, pusher_of(p, job), job->image, log, p->cancel, on_push_progress,
+  err = dray_push_image(&res, pusher_of(p, job), job->image, log, cancel_of(p, job), on_push_progress,
                         &pb, m->pool, scratch_pool);
   if (slot >= 0)
     dray_slots_release(p->opts->slots, slot);
@@ -279,6 +302,50 @@ static void *APR_THREAD_FUNC ticker_main(apr_thread_t *thd, void *data)
   return NULL;
 }
 
+static void *APR_THREAD_FUNC engine_watch_main(apr_thread_t *thd, void *data)
+{
+  pipeline_t *p = data;
+  apr_pool_t *pool = NULL;
+  apr_time_t next = apr_time_now() + ENGINE_WATCH_INTERVAL;
+  int e;
+
+  apr_pool_create(&pool, NULL);
+  while (!apr_atomic_read32(&p->ticker_stop)) {
+    apr_sleep(TICK_INTERVAL);
+    if (apr_time_now() < next)
+      continue;
+    for (e = 0; e < p->opts->n_engines && !apr_atomic_read32(&p->ticker_stop); e++) {
+      const dray_engine_target_t *target = p->opts->engines[e].target;
+      dray_error_t *err;
+      if (!target || apr_atomic_read32(&p->engine_down[e]))
+        continue;
+      apr_pool_clear(pool);
+      err = dray_engine_target_probe(target, engine_cmd(p), p->watch_cancel, pool);
+      if (err && !apr_atomic_read32(&p->ticker_stop)) {
+        msg_t *m = msg_new(p, PIPE_MSG_ENGINE_DOWN, -1, DRAY_PHASE_BUILD);
+        apr_atomic_set32(&p->engine_down[e], 1);
+        m->engine = e;
+        m->engine_down = dray_error_format(err, m->pool);
+        post(p, m);
+      }
+      dray_error_clear(err);
+    }
+    next = apr_time_now() + ENGINE_WATCH_INTERVAL;
+  }
+  apr_pool_destroy(pool);
+  (void)thd;
+  return NULL;
+}
+
+/* The run's cancel reaches every engine's token. */
+static void cancel_engines(void *baton, int force)
+{
+  pipeline_t *p = baton;
+  int e;
+  for (e = 0; e < p->opts->n_engines; e++)
+    dray_cancel_trigger(p->engine_cancel[e], force);
+}
+
 static void on_interrupt(void *baton, dray_interrupt_kind_t kind)
 {
   pipeline_t *p = baton;
@@ -324,6 +391,16 @@ static void runner_cancel(void *baton, int force)
 {
   pipeline_t *p = baton;
   dray_cancel_trigger(p->cancel, force);
+}
+
+/* An engine is down: what still runs there is stopped now (a hung engine
+ * would hold its attempts, and their threads, for ever); the scheduler
+ * counts those attempts as lost whatever they report. */
+static void runner_stop_engine(void *baton, int engine)
+{
+  pipeline_t *p = baton;
+  apr_atomic_set32(&p->engine_down[engine], 1);
+  dray_cancel_trigger(p->engine_cancel[engine], 1);
 }
 
 static void run_deferred(dray_sched_t *sched, apr_array_header_t *deferred)
@@ -376,6 +453,9 @@ static void dispatch(dray_sched_t *sched, const msg_t *m)
   case PIPE_MSG_PUSH_BEGAN:
     dray_sched_push_began(sched, m->job, m->when);
     break;
+  case PIPE_MSG_ENGINE_DOWN:
+    dray_sched_engine_down(sched, m->engine, m->engine_down);
+    break;
   }
 }
 
@@ -392,7 +472,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   int npush = run->mode == DRAY_MODE_BUILD ? 0
             : opts->sched.adapt.adapt_pushers ? opts->sched.adapt.pushers_max
                                               : opts->sched.pushers;
-  apr_thread_t *ticker = NULL;
+  apr_thread_t *ticker = NULL, *watcher = NULL;
   dray_runner_t runner;
   dray_sched_options_t sched_opts;
   dray_sched_t *sched;
@@ -424,7 +504,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   runner.drain = runner_drain;
   runner.cancel = runner_cancel;
   runner.baton = p;
-  runner.stop_engine = NULL;
+  runner.stop_engine = opts->n_engines > 1 ? runner_stop_engine : NULL;
   sched_opts = opts->sched;
   sched_opts.push_slots = npush && opts->slots;
   sched = dray_sched_create(run, &sched_opts, &runner, NULL, result_pool);
@@ -436,6 +516,18 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   DRAY_APR_ERR(dray_pool_create_threadsafe(&p->msg_parent, scratch_pool),
                "cannot set up the run");
   DRAY_APR_ERR(dray_cancel_create(&p->cancel, scratch_pool), "cannot set up the run");
+  if (opts->n_engines > 1) {
+    p->engine_cancel = apr_pcalloc(scratch_pool, sizeof(*p->engine_cancel)
+                                                     * (apr_size_t)opts->n_engines);
+    p->engine_down = apr_pcalloc(scratch_pool, sizeof(*p->engine_down)
+                                                   * (apr_size_t)opts->n_engines);
+    for (i = 0; i < opts->n_engines; i++)
+      DRAY_APR_ERR(dray_cancel_create(&p->engine_cancel[i], scratch_pool),
+                   "cannot set up the run");
+    DRAY_APR_ERR(dray_cancel_register(NULL, p->cancel, cancel_engines, p, scratch_pool),
+                 "cannot set up the run");
+    DRAY_APR_ERR(dray_cancel_create(&p->watch_cancel, scratch_pool), "cannot set up the run");
+  }
 
   /* Everything that can fail is set up before the first job starts. */
   if (nbuild && (st = dray_workers_create(&p->builders, nbuild, n, run_build,
@@ -446,6 +538,9 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
     err = dray_error_wrap_apr(st, "cannot start pusher threads");
   if (!err && (st = apr_thread_create(&ticker, NULL, ticker_main, p, scratch_pool)))
     err = dray_error_wrap_apr(st, "cannot start the ticker thread");
+  if (!err && opts->n_engines > 1
+      && (st = apr_thread_create(&watcher, NULL, engine_watch_main, p, scratch_pool)))
+    err = dray_error_wrap_apr(st, "cannot start the engine watcher thread");
 
   if (!err) {
     /* Interrupts kept since the command began arrive first: a Ctrl+C
@@ -484,6 +579,10 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
   apr_atomic_set32(&p->ticker_stop, 1);
   if (ticker)
     apr_thread_join(&rv, ticker);
+  if (watcher) {
+    dray_cancel_trigger(p->watch_cancel, 1); /* a probe under way ends now */
+    apr_thread_join(&rv, watcher);
+  }
   /* Messages that raced the end (ticks, a late Ctrl+C) are dropped, but a
    * Ctrl+C still counts. Drained before the detach (the watcher may be
    * posting, holding the router's lock: the queue must have room), and

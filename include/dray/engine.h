@@ -105,9 +105,9 @@ dray_error_t *dray_engine_open(dray_engine_t **engine,
 
 /* Whether the engine at EP answers GET /_ping within about SECONDS (to
  * connect, and then between bytes): DRAY_NO_ERROR, or DRAY_ERR_HTTP saying
- * how it did not. */
+ * how it did not. CANCEL (or NULL) ends it early. */
 dray_error_t *dray_engine_ping(const dray_engine_endpoint_t *ep, long seconds,
-                               apr_pool_t *scratch_pool);
+                               dray_cancel_t *cancel, apr_pool_t *scratch_pool);
 
 const char *dray_engine_api_version(const dray_engine_t *engine);
 const dray_engine_endpoint_t *dray_engine_endpoint(const dray_engine_t *engine);

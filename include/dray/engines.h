@@ -18,6 +18,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "dray/cancel.h"
 #include "dray/engine.h"
 #include "dray/error.h"
 #include "dray/scheduler.h"
@@ -55,9 +56,9 @@ dray_error_t *dray_engine_targets_resolve(apr_array_header_t *targets,
 
 /* Whether TARGET answers: DRAY_NO_ERROR, or an error saying how it did not
  * (DRAY_ERR_HTTP). ENGINE_CMD runs `ENGINE_CMD version` where the engine is
- * not reachable over HTTP from here. */
+ * not reachable over HTTP from here. CANCEL (or NULL) ends the probe early. */
 dray_error_t *dray_engine_target_probe(const dray_engine_target_t *target,
-                                       const char *engine_cmd,
+                                       const char *engine_cmd, dray_cancel_t *cancel,
                                        apr_pool_t *scratch_pool);
 
 #ifdef __cplusplus

@@ -323,6 +323,13 @@ class Dockerd:
             time.sleep(0.2)
         return self
 
+    def pause(self):
+        """SIGSTOP: the engine hangs (connections are accepted, nothing answers)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
             try:
@@ -333,6 +340,7 @@ class Dockerd:
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
+            self.resume()  # a paused engine cannot stop
             _services.stop_pid(self.proc.pid, "dockerd", timeout=30)
             self.proc.wait(timeout=10)
         # What a killed engine left: its containerd, then its mounts.

@@ -138,6 +138,35 @@ class EnginesTest(drayt.DrayTestCase):
         self.c.stop()
         type(self).c = drayt.Dockerd(self.engines_dir, "c").start()
 
+    def test_hung_engine_is_found_and_left(self):
+        """An engine that hangs fails nothing by itself: the watcher's probe
+        finds it, what runs there is stopped and built again elsewhere."""
+        n = self.write_tree(bases=1, children=6, singles=8)
+        proc = self.start_dray("run", "--engine-host", self.b.host, "--engine-host", self.c.host,
+                               "-j", "2", "-p", "1", ".")
+        lines = []
+        for _ in range(3):
+            self.assertIsNotNone(drayt.read_lines_until(proc, r"\bbuilt\b", 180, lines),
+                                 "".join(lines))
+        started = time.time()
+        self.c.pause()
+        try:
+            out, err = proc.communicate(timeout=300)
+        finally:
+            self.c.resume()
+        stderr = "".join(lines) + err
+        self.last = subprocess.CompletedProcess(proc.args, proc.returncode, out, stderr)
+        self.assertEqual(proc.returncode, 0, self.explain())
+        self.assertIn(f"engine {self.c.host} is down", stderr)
+        # Found by the watcher (every 10 s, 10 s to answer), not by a timeout
+        # of the builds (there is none).
+        self.assertLess(time.time() - started, 120, self.explain())
+        report = self.load_report()
+        self.assert_pushed_and_verified(report, n)
+        self.assertTrue({e["name"]: e for e in report["engines"]}[self.c.host]["down"])
+        self.c.stop()
+        type(self).c = drayt.Dockerd(self.engines_dir, "c").start()
+
     def write_context(self, cfg, name, host, tls_from=None):
         digest = hashlib.sha256(name.encode()).hexdigest()
         meta = os.path.join(cfg, "contexts", "meta", digest)
