@@ -888,6 +888,38 @@ static void test_engine_down_loses_nothing(void **state)
   assert_int_equal(dray_exit_code(NULL, f->run), 0);
 }
 
+/* Building only: an image an engine built is gone with it, so it is built
+ * again elsewhere, and what waits for it waits again. */
+static void test_engine_down_build_only(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  int deps[3] = {-1, 0, -1};
+  fake_t *f;
+  int lost;
+  (void)state;
+
+  o.builders = 1;
+  o.engines = two_engines;
+  o.n_engines = 2;
+  f = setup(3, deps, DRAY_MODE_BUILD, &o);
+  dray_sched_begin(f->sched);
+  lost = job(f, 0)->engine;
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_DONE);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_BUILDING); /* FROM i0, on i0's engine */
+  dray_sched_engine_down(f->sched, lost, NULL);
+  assert_int_not_equal(job(f, 0)->state, DRAY_JOB_DONE);
+  finish(f, 1, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK); /* whatever it says: lost */
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_WAITING);
+  check_counts(f);
+  finish_all(f);
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_DONE);
+  assert_int_equal(job(f, 1)->state, DRAY_JOB_DONE);
+  assert_int_not_equal(job(f, 0)->built_on, lost);
+  assert_int_equal(job(f, 1)->built_on, job(f, 0)->built_on);
+  assert_int_equal(dray_exit_code(NULL, f->run), 0);
+}
+
 /* With every engine down, what has not ended fails, and the run ends. */
 static void test_all_engines_down(void **state)
 {
@@ -954,6 +986,7 @@ int main(void)
     cmocka_unit_test(test_engines_limits_and_push_where_built),
     cmocka_unit_test(test_engines_base_placement),
     cmocka_unit_test(test_engine_down_loses_nothing),
+    cmocka_unit_test(test_engine_down_build_only),
     cmocka_unit_test(test_all_engines_down),
   };
   int rc;
