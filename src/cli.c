@@ -41,7 +41,8 @@ enum {
   OPT_TIMELINE,
   OPT_GLOBAL_SLOTS,
   OPT_BUILDERS_MAX,
-  OPT_PUSHERS_MAX
+  OPT_PUSHERS_MAX,
+  OPT_IGNORE_UNSUPPORTED
 };
 
 static const apr_getopt_option_t options[] = {
@@ -69,6 +70,7 @@ static const apr_getopt_option_t options[] = {
   {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
   {"network", OPT_NETWORK, 1, "MODE  network for RUN steps, passed to the build"},
   {"no-cache", OPT_NO_CACHE, 0, "build without the build cache"},
+  {"ignore-unsupported", OPT_IGNORE_UNSUPPORTED, 0, "build without the compose build keys the builder cannot do (a warning each)"},
   {"only", OPT_ONLY, 1, "PATTERN  only images whose name matches (glob, repeatable)"},
   {"skip", OPT_SKIP, 1, "PATTERN  leave out images whose name matches (glob, repeatable)"},
   {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
@@ -92,14 +94,16 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MA
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
                                OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
-                               OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
+                               OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED,
+                               OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
 static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
                                  OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
-                                 OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
+                                 OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED, OPT_ONLY, OPT_SKIP,
+                                 OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
 static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
                                 OPT_RETRY_DELAY,
@@ -114,7 +118,8 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OP
  * engine, logs, report, events, progress) it ignores, so it refuses it.
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
+static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
+                                OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
 /* report redraws what a saved JSON report holds. */
 static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
 static const int no_opts[] = {'h', 0};
@@ -337,6 +342,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       cli->events_json = 1;
       break;
     case OPT_NO_CACHE: cli->no_cache = 1; break;
+    case OPT_IGNORE_UNSUPPORTED: cli->ignore_unsupported = 1; break;
     case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
     case OPT_REPORT: cli->report = arg; break;

@@ -28,6 +28,7 @@ typedef struct loader_t {
   const char *dir;
   yaml_document_t *doc;
   apr_hash_t *dotenv;   /* name -> value from .env */
+  apr_hash_t *secrets;  /* top-level secret name -> its yaml_node_t * */
   apr_pool_t *rpool;
   apr_pool_t *spool;
   dray_error_t *err;
@@ -344,6 +345,323 @@ static void load_args(loader_t *ld, dray_compose_service_t *svc, yaml_node_t *no
   }
 }
 
+/* ---- build keys: each read by its shape (buildspec.h's table) ------------ */
+
+/* 1 for true, 0 for false, -1 for neither (YAML 1.2's words, as compose). */
+static int bool_word(const char *v)
+{
+  if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0)
+    return 1;
+  if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0)
+    return 0;
+  return -1;
+}
+
+static apr_array_header_t *new_list(loader_t *ld)
+{
+  return apr_array_make(ld->rpool, 4, sizeof(const char *));
+}
+
+/* NODE as a list of strings: a sequence of them, or one. NULL after a
+ * problem. */
+static apr_array_header_t *string_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = new_list(ld);
+  yaml_node_item_t *it;
+  if (node->type == YAML_SCALAR_NODE) {
+    const char *v = string_value(ld, node, what);
+    if (!v)
+      return NULL;
+    APR_ARRAY_PUSH(out, const char *) = v;
+    return out;
+  }
+  if (node->type != YAML_SEQUENCE_NODE) {
+    problem(ld, node, "%s must be a list of strings", what);
+    return NULL;
+  }
+  for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+    yaml_node_t *item = node_at(ld, *it);
+    const char *v = item ? string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL))
+                         : NULL;
+    if (!v)
+      return NULL;
+    APR_ARRAY_PUSH(out, const char *) = v;
+  }
+  return out;
+}
+
+/* A map (K: V, "K" alone when V is null, SEP between) or a list of strings
+ * taken as they are: labels, additional_contexts, ssh, extra_hosts. */
+static apr_array_header_t *pair_list(loader_t *ld, yaml_node_t *node, const char *sep,
+                                     const char *what)
+{
+  apr_array_header_t *out, *pairs;
+  int i;
+  if (node->type != YAML_MAPPING_NODE)
+    return string_list(ld, node, what);
+  out = new_list(ld);
+  pairs = pairs_of(ld, node);
+  for (i = 0; i < pairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *item_what = apr_pstrcat(ld->spool, what, ".", p->key, NULL);
+    apr_array_header_t *values;
+    int j;
+    if (is_null(p->value)) {
+      APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(ld->rpool, p->key);
+      continue;
+    }
+    /* extra_hosts may give a host several addresses */
+    values = string_list(ld, p->value, item_what);
+    if (!values)
+      return NULL;
+    for (j = 0; j < values->nelts; j++)
+      APR_ARRAY_PUSH(out, const char *) =
+          apr_pstrcat(ld->rpool, p->key, sep, APR_ARRAY_IDX(values, j, const char *), NULL);
+  }
+  return out;
+}
+
+/* extra_hosts: "host:ip" whichever way it was written ("host=ip" too). */
+static apr_array_header_t *host_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = pair_list(ld, node, ":", what);
+  int i;
+  for (i = 0; out && node->type != YAML_MAPPING_NODE && i < out->nelts; i++) {
+    char *h = apr_pstrdup(ld->rpool, APR_ARRAY_IDX(out, i, const char *)), *eq = strchr(h, '=');
+    if (eq)
+      *eq = ':';
+    APR_ARRAY_IDX(out, i, const char *) = h;
+  }
+  for (i = 0; out && i < out->nelts; i++)
+    if (!strchr(APR_ARRAY_IDX(out, i, const char *), ':')) {
+      problem(ld, node, "%s: \"%s\" needs an address (host:ip or host=ip)", what,
+              APR_ARRAY_IDX(out, i, const char *));
+      return NULL;
+    }
+  return out;
+}
+
+/* ulimits: name: N, or name: {soft: N, hard: M} -> "name=N" / "name=N:M". */
+static apr_array_header_t *ulimit_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = new_list(ld), *pairs;
+  int i;
+  if (node->type != YAML_MAPPING_NODE) {
+    problem(ld, node, "%s must be a mapping", what);
+    return NULL;
+  }
+  pairs = pairs_of(ld, node);
+  for (i = 0; i < pairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *item_what = apr_pstrcat(ld->spool, what, ".", p->key, NULL), *v;
+    if (p->value->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *lim = pairs_of(ld, p->value);
+      yaml_node_t *soft = get(lim, "soft"), *hard = get(lim, "hard");
+      const char *sv, *hv;
+      if (!soft || !hard) {
+        problem(ld, p->value, "%s needs soft and hard", item_what);
+        return NULL;
+      }
+      sv = string_value(ld, soft, apr_pstrcat(ld->spool, item_what, ".soft", NULL));
+      hv = string_value(ld, hard, apr_pstrcat(ld->spool, item_what, ".hard", NULL));
+      if (!sv || !hv)
+        return NULL;
+      v = apr_pstrcat(ld->rpool, p->key, "=", sv, ":", hv, NULL);
+    } else {
+      const char *n = string_value(ld, p->value, item_what);
+      if (!n)
+        return NULL;
+      v = apr_pstrcat(ld->rpool, p->key, "=", n, NULL);
+    }
+    APR_ARRAY_PUSH(out, const char *) = v;
+  }
+  return out;
+}
+
+/* The top-level secret NAME as a build gets it under ID; NULL after a
+ * problem reported at NODE (where the build names it). */
+static dray_build_secret_t *top_secret(loader_t *ld, const char *name, const char *id,
+                                       const yaml_node_t *node, const char *what)
+{
+  yaml_node_t *def = ld->secrets ? apr_hash_get(ld->secrets, name, APR_HASH_KEY_STRING) : NULL;
+  apr_array_header_t *pairs;
+  yaml_node_t *v;
+  dray_build_secret_t *s;
+
+  if (!def) {
+    problem(ld, node, "%s: secret \"%s\" is not defined in the top-level secrets", what, name);
+    return NULL;
+  }
+  if (def->type != YAML_MAPPING_NODE) {
+    problem(ld, def, "secrets.%s must be a mapping", name);
+    return NULL;
+  }
+  pairs = pairs_of(ld, def);
+  s = apr_pcalloc(ld->rpool, sizeof(*s));
+  s->id = apr_pstrdup(ld->rpool, id);
+  if ((v = get(pairs, "file")) != NULL) {
+    const char *file = string_value(ld, v, apr_psprintf(ld->spool, "secrets.%s.file", name));
+    char *abs;
+    if (!file)
+      return NULL;
+    if (apr_filepath_merge(&abs, ld->dir, file, 0, ld->rpool) != APR_SUCCESS) {
+      problem(ld, v, "secrets.%s.file \"%s\": not a path", name, file);
+      return NULL;
+    }
+    s->file = abs;
+  } else if ((v = get(pairs, "environment")) != NULL) {
+    const char *var = string_value(ld, v, apr_psprintf(ld->spool, "secrets.%s.environment",
+                                                       name));
+    if (!var)
+      return NULL;
+    s->env = var;
+    s->value = lookup(ld, var);
+    if (!s->value) {
+      problem(ld, v, "secrets.%s: environment variable %s is not set (nor in .env)", name, var);
+      return NULL;
+    }
+    s->value = apr_pstrdup(ld->rpool, s->value);
+  } else {
+    problem(ld, def, "secrets.%s: a build can use only a secret with file: or environment: "
+                     "(external and content secrets live in a swarm or a running service)",
+            name);
+    return NULL;
+  }
+  return s;
+}
+
+/* build.secrets: names of top-level secrets, or {source, target}. */
+static apr_array_header_t *secret_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = apr_array_make(ld->rpool, 2, sizeof(dray_build_secret_t *));
+  yaml_node_item_t *it;
+  if (node->type != YAML_SEQUENCE_NODE) {
+    problem(ld, node, "%s must be a list", what);
+    return NULL;
+  }
+  for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+    yaml_node_t *item = node_at(ld, *it), *v;
+    const char *source, *target = NULL;
+    dray_build_secret_t *s;
+    if (!item)
+      continue;
+    if (item->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *pairs = pairs_of(ld, item);
+      int i;
+      for (i = 0; i < pairs->nelts; i++) {
+        const char *k = APR_ARRAY_IDX(pairs, i, pair_t).key;
+        if (strcmp(k, "source") && strcmp(k, "target") && strncmp(k, "x-", 2)) {
+          problem(ld, APR_ARRAY_IDX(pairs, i, pair_t).key_node,
+                  "%s: \"%s\" does not apply to a build secret (only source and target do)",
+                  what, k);
+          return NULL;
+        }
+      }
+      if (!(v = get(pairs, "source"))) {
+        problem(ld, item, "%s item needs a source", what);
+        return NULL;
+      }
+      source = string_value(ld, v, apr_pstrcat(ld->spool, what, ".source", NULL));
+      if ((v = get(pairs, "target")) != NULL)
+        target = string_value(ld, v, apr_pstrcat(ld->spool, what, ".target", NULL));
+    } else {
+      source = string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL));
+    }
+    if (!source)
+      return NULL;
+    s = top_secret(ld, source, target ? target : source, item, what);
+    if (!s)
+      return NULL;
+    APR_ARRAY_PUSH(out, dray_build_secret_t *) = s;
+  }
+  return out;
+}
+
+/* A build location that is a path (not a URL, an image or a target) is
+ * relative to the compose file's folder. */
+static void resolve_contexts(loader_t *ld, apr_array_header_t *contexts)
+{
+  int i;
+  for (i = 0; contexts && i < contexts->nelts; i++) {
+    const char *kv = APR_ARRAY_IDX(contexts, i, const char *), *eq = strchr(kv, '=');
+    char *abs;
+    /* "docker-image://", "target:", "oci-layout://" or a URL: a word and a
+     * ":" before any "/" */
+    if (!eq || eq[1 + strcspn(eq + 1, ":/")] == ':'
+        || apr_filepath_merge(&abs, ld->dir, eq + 1, 0, ld->rpool) != APR_SUCCESS)
+      continue;
+    APR_ARRAY_IDX(contexts, i, const char *) =
+        apr_pstrcat(ld->rpool, apr_pstrmemdup(ld->spool, kv, (apr_size_t)(eq - kv)), "=", abs,
+                    NULL);
+  }
+}
+
+/* Read KEY's value NODE into SVC's spec by the key's shape. */
+static int load_build_key(loader_t *ld, dray_compose_service_t *svc, dray_build_key_t key,
+                          const yaml_node_t *key_node, yaml_node_t *node)
+{
+  const char *what = apr_psprintf(ld->spool, "service \"%s\": %s%s", svc->name,
+                                  key == DRAY_BK_PLATFORM ? "" : "build.",
+                                  dray_build_key_word(key));
+  dray_buildspec_t *spec = svc->spec;
+  apr_array_header_t *list = NULL;
+  const char *v;
+  int b;
+
+  spec->line[key] = line_of(key_node);
+  spec->path[key] = ld->path;
+  if (is_null(node))
+    return 1;
+  switch (dray_build_key_shape(key)) {
+  case DRAY_SHAPE_STRING:
+  case DRAY_SHAPE_SIZE:
+    v = string_value(ld, node, what);
+    dray_buildspec_set_string(spec, key, v);
+    return v != NULL;
+  case DRAY_SHAPE_BOOL:
+  case DRAY_SHAPE_BOOL_OR_STRING:
+    v = string_value(ld, node, what);
+    if (!v)
+      return 0;
+    b = bool_word(v);
+    if (dray_build_key_shape(key) == DRAY_SHAPE_BOOL_OR_STRING) {
+      dray_buildspec_set_string(spec, key, b < 0 ? v : b ? "true" : "false");
+      return 1;
+    }
+    if (b < 0) {
+      problem(ld, node, "%s must be true or false, not \"%s\"", what, v);
+      return 0;
+    }
+    dray_buildspec_set_bool(spec, key, b);
+    return 1;
+  case DRAY_SHAPE_LIST:
+    list = string_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_MAPPING:
+    list = pair_list(ld, node, "=", what);
+    if (key == DRAY_BK_ADDITIONAL_CONTEXTS)
+      resolve_contexts(ld, list);
+    break;
+  case DRAY_SHAPE_HOSTS:
+    list = host_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_ULIMITS:
+    list = ulimit_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_SECRETS:
+    list = secret_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_SPECIAL:
+    return 1; /* load_service's */
+  }
+  if (!list)
+    return 0;
+  if (key == DRAY_BK_PLATFORM && spec->platforms)
+    return 1; /* build.platforms is the list; platform is among them */
+  dray_buildspec_set_list(spec, key, list);
+  return 1;
+}
+
 static const char *merge_path(loader_t *ld, const char *root, const char *path,
                               const yaml_node_t *node, const char *what)
 {
@@ -370,7 +688,7 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   yaml_node_t *build, *node;
   const char *context = ".", *dockerfile = "Dockerfile";
   const yaml_node_t *context_node;
-  int bad = 0;
+  int bad = 0, i;
 
   if (sp->value->type != YAML_MAPPING_NODE) {
     problem(ld, sp->value, "service \"%s\" must be a mapping", sp->key);
@@ -386,6 +704,7 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   svc->line = line_of(sp->key_node);
   svc->origin = apr_psprintf(ld->rpool, "%s:%d", ld->path, svc->line);
   svc->build_args = apr_array_make(ld->rpool, 4, sizeof(const char *));
+  svc->spec = dray_buildspec_create(ld->rpool);
   context_node = build;
 
   node = get(pairs, "image");
@@ -414,17 +733,35 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
       svc->dockerfile_given = 1;
       bad |= !dockerfile;
     }
-    if ((node = get(bpairs, "dockerfile_inline")) != NULL) {
-      problem(ld, node, "service \"%s\": build.dockerfile_inline is not supported; "
-                        "write the Dockerfile to a file", svc->name);
-      bad = 1;
-    }
     if ((node = get(bpairs, "target")) != NULL && !is_null(node)) {
       svc->target = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.target",
                                                         svc->name));
       bad |= !svc->target;
       if (svc->target && !*svc->target)
         svc->target = NULL; /* "" is the default: the last stage */
+    }
+    /* Every other key by the table; one it does not know is refused, as
+     * compose's schema refuses it, rather than dropped. */
+    for (i = 0; i < bpairs->nelts; i++) {
+      pair_t *p = &APR_ARRAY_IDX(bpairs, i, pair_t);
+      int key = dray_build_key_find(p->key);
+      if (key < 0) {
+        if (strncmp(p->key, "x-", 2) != 0) {
+          problem(ld, p->key_node, "service \"%s\": build.%s is not a build key of the "
+                  "Compose Specification", svc->name, p->key);
+          bad = 1;
+        }
+        continue;
+      }
+      if (dray_build_key_shape((dray_build_key_t)key) != DRAY_SHAPE_SPECIAL)
+        bad |= !load_build_key(ld, svc, (dray_build_key_t)key, p->key_node, p->value);
+      else
+        svc->spec->line[key] = line_of(p->key_node);
+    }
+    if (svc->spec->dockerfile_inline && svc->dockerfile_given) {
+      problem(ld, build, "service \"%s\": build.dockerfile and build.dockerfile_inline "
+              "exclude each other", svc->name);
+      bad = 1;
     }
     if ((node = get(bpairs, "args")) != NULL)
       load_args(ld, svc, node);
@@ -433,6 +770,10 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
             svc->name);
     return;
   }
+  for (i = 0; i < pairs->nelts; i++)
+    if (strcmp(APR_ARRAY_IDX(pairs, i, pair_t).key, "platform") == 0)
+      bad |= !load_build_key(ld, svc, DRAY_BK_PLATFORM, APR_ARRAY_IDX(pairs, i, pair_t).key_node,
+                             APR_ARRAY_IDX(pairs, i, pair_t).value);
   if (bad)
     return;
 
@@ -447,8 +788,11 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
   svc->dockerfile = merge_path(ld, svc->context_dir, dockerfile, context_node, "dockerfile");
   if (!svc->dockerfile)
     return;
+  if (svc->spec->dockerfile_inline) /* named for messages; build.c writes the file */
+    svc->dockerfile = apr_psprintf(ld->rpool, "%s:%d (dockerfile_inline)", ld->path,
+                                   svc->spec->line[DRAY_BK_DOCKERFILE_INLINE]);
   /* Like podman: no Dockerfile but a Containerfile, when none was named. */
-  if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, ld->spool)) {
+  else if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, ld->spool)) {
     const char *alt = merge_path(ld, svc->context_dir, "Containerfile", context_node, "dockerfile");
     if (alt && dray_file_is_regular(alt, ld->spool))
       svc->dockerfile = alt;
@@ -461,8 +805,26 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
 /* A mapping of settings: the keys and their values are settings.c's; here
  * only the YAML's shape. PREFIX names the mapping in messages ("x-dray.");
  * each value is recorded with SOURCE and its file and line. */
+/* x-dray.ignore: build keys to drop, with a warning, where the builder
+ * cannot do them. */
+static void load_ignore(loader_t *ld, dray_compose_t *compose, const pair_t *p)
+{
+  apr_array_header_t *words = string_list(ld, p->value, "x-dray.ignore");
+  int i;
+  compose->ignore_where = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(p->key_node));
+  for (i = 0; words && i < words->nelts; i++) {
+    const char *w = APR_ARRAY_IDX(words, i, const char *);
+    int key = strcmp(w, "platform") == 0 ? (int)DRAY_BK_PLATFORMS : dray_build_key_find(w);
+    if (key < 0)
+      problem(ld, p->value, "x-dray.ignore: \"%s\" is not a build key", w);
+    else
+      APR_ARRAY_PUSH(compose->ignore, int) = key;
+  }
+}
+
 static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
-                          const char *prefix, dray_setting_source_t source)
+                          const char *prefix, dray_setting_source_t source,
+                          dray_compose_t *compose)
 {
   apr_array_header_t *pairs;
   int i;
@@ -480,6 +842,10 @@ static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
     const char *what = apr_pstrcat(ld->spool, prefix, p->key, NULL);
     int id = dray_setting_find(p->key);
     dray_error_t *err = NULL;
+    if (compose && strcmp(p->key, "ignore") == 0) {
+      load_ignore(ld, compose, p);
+      continue;
+    }
     if (id < 0) {
       /* A misspelt setting silently ignored would be worse than an error. */
       problem(ld, p->key_node, "%sunknown setting \"%s\" (known: %s)",
@@ -638,6 +1004,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
   compose = apr_pcalloc(result_pool, sizeof(*compose));
   compose->path = apr_pstrdup(result_pool, path);
   compose->services = apr_array_make(result_pool, 8, sizeof(dray_compose_service_t *));
+  compose->ignore = apr_array_make(result_pool, 2, sizeof(int));
   dray_settings_init(&compose->settings);
 
   status = apr_filepath_merge(&abs, NULL, path, 0, result_pool);
@@ -676,10 +1043,20 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     problem(&ld, root, "the top level must be a mapping");
   } else {
     apr_array_header_t *pairs = pairs_of(&ld, root);
-    yaml_node_t *xdray = get(pairs, "x-dray");
+    yaml_node_t *xdray = get(pairs, "x-dray"), *secrets = get(pairs, "secrets");
     services = get(pairs, "services");
+    if (secrets && secrets->type == YAML_MAPPING_NODE) {
+      /* read where a build names them: a secret no build uses is no problem */
+      apr_array_header_t *spairs = pairs_of(&ld, secrets);
+      ld.secrets = apr_hash_make(scratch_pool);
+      for (i = 0; i < spairs->nelts; i++)
+        apr_hash_set(ld.secrets, APR_ARRAY_IDX(spairs, i, pair_t).key, APR_HASH_KEY_STRING,
+                     APR_ARRAY_IDX(spairs, i, pair_t).value);
+    } else if (secrets && !is_null(secrets)) {
+      problem(&ld, secrets, "secrets must be a mapping");
+    }
     if (xdray)
-      load_settings(&ld, &compose->settings, xdray, "x-dray.", DRAY_SOURCE_COMPOSE);
+      load_settings(&ld, &compose->settings, xdray, "x-dray.", DRAY_SOURCE_COMPOSE, compose);
     if (!services) {
       problem(&ld, root, "no \"services\" section");
     } else if (is_null(services)) {
@@ -732,7 +1109,7 @@ dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *pa
   ld.doc = &doc;
   root = yaml_document_get_root_node(&doc);
   if (root)
-    load_settings(&ld, settings, root, "", DRAY_SOURCE_CONFIG);
+    load_settings(&ld, settings, root, "", DRAY_SOURCE_CONFIG, NULL);
   yaml_document_delete(&doc);
   return ld.err;
 }

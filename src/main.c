@@ -68,6 +68,12 @@ static dray_error_t *outer_settings(dray_settings_t *env, dray_settings_t *confi
   return err;
 }
 
+/* Whether the docker client in force has buildx (podman: never asked). */
+static int has_buildx(const char *engine_cmd, apr_pool_t *scratch_pool)
+{
+  return dray_engine_cmd_has_buildx(engine_cmd, NULL, scratch_pool);
+}
+
 static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_options_t po;
@@ -84,7 +90,16 @@ static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *
   po.build_args = cli->build_args;
   po.only = cli->only;
   po.skip = cli->skip;
+  po.has_buildx = has_buildx;
+  po.ignore_unsupported = cli->ignore_unsupported;
   DRAY_ERR(dray_plan_load(plan, &po, pool, pool));
+  {
+    int i;
+    for (i = 0; i < (*plan)->warnings->nelts; i++)
+      fprintf(stderr, "dray: warning: %s\n", APR_ARRAY_IDX((*plan)->warnings, i, const char *));
+  }
+  if ((*plan)->nothing_to_build)
+    return DRAY_NO_ERROR; /* the caller says so and ends with 0 */
   if ((*plan)->images->nelts == 0) {
     if (cli->only->nelts || cli->skip->nelts)
       return dray_error_createf(DRAY_ERR_INPUT, NULL, "no image matches --only/--skip");
@@ -124,6 +139,14 @@ static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
     fprintf(out, "%s%s", i ? ", " : "",
             APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name);
   fprintf(out, "\n");
+}
+
+/* A compose file in which no service has build: is no error: there is
+ * nothing to do. */
+static dray_error_t *nothing_to_build(const dray_cli_t *cli)
+{
+  fprintf(stderr, "dray: nothing to build in %s (no service has build:)\n", cli->compose_file);
+  return DRAY_NO_ERROR;
 }
 
 /* The push side: the engine (when it speaks HTTP here), credentials, the
@@ -285,6 +308,8 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   int nsinks = 0;
 
   DRAY_ERR(load_plan(&plan, cli, pool));
+  if (plan->nothing_to_build)
+    return nothing_to_build(cli);
   run = dray_run_create(plan, mode, pool);
   if (!cli->dry_run) /* a dry run writes nothing */
     DRAY_ERR(check_outputs(run, cli, pool));
@@ -299,6 +324,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
   bo.engine_cmd = plan->settings.engine_cmd;
+  bo.builder = plan->builder;
   bo.platform = plan->settings.platform;
   bo.network = plan->settings.network;
   bo.no_cache = cli->no_cache;
@@ -348,6 +374,8 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
   DRAY_ERR(load_plan(&plan, cli, pool));
+  if (plan->nothing_to_build)
+    return nothing_to_build(cli);
   print_plan(stdout, plan, pool);
   if (cli->verbose) {
     printf("\nsettings not at their defaults:\n");

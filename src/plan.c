@@ -27,6 +27,8 @@ typedef struct entry_t {
   dray_image_t *img;
   const dray_compose_service_t *svc; /* or NULL for a folder */
   const char *norm;          /* normalised repository, for matching FROM */
+  const char *fingerprint;   /* what it builds (compose services), or NULL */
+  struct entry_t *merged_into; /* an identical service this one is built as */
   int bad;                   /* a problem was reported: no further checks */
   int selected;              /* kept by --only / --skip */
   apr_array_header_t *refs;  /* dray_dockerfile_ref_t *: what it is built from */
@@ -36,11 +38,14 @@ typedef struct entry_t {
 
 typedef struct ctx_t {
   const dray_plan_options_t *opts;
+  dray_builder_t builder;    /* what builds */
   apr_pool_t *pool;          /* kept on success */
   apr_pool_t *scratch;
   const char *registry;      /* validated prefix, or NULL */
   apr_array_header_t *tags;  /* const char * */
+  int tags_given;            /* the tags were set (not the default "latest") */
   apr_array_header_t *entries; /* entry_t * */
+  apr_array_header_t *warnings; /* const char * */
   dray_error_t *err;
 } ctx_t;
 
@@ -339,6 +344,109 @@ static void discover(ctx_t *ctx, const char *path)
 
 /* ---- compose services ---------------------------------------------------- */
 
+/* The keys of E's build that the builder cannot do: refused (exit 2), or,
+ * when the user said to ignore them, dropped with a warning. */
+static void refuse_unsupported(ctx_t *ctx, entry_t *e, const dray_compose_t *compose)
+{
+  dray_buildspec_t *spec = (dray_buildspec_t *)e->img->spec;
+  const char *builder = dray_builder_word(ctx->builder);
+  apr_array_header_t *needs;
+  apr_array_header_t *keys = dray_buildspec_refusals(&needs, spec, ctx->builder,
+                                                     ctx->scratch);
+  int i, j;
+
+  for (i = 0; i < keys->nelts; i++) {
+    dray_build_key_t key = (dray_build_key_t)APR_ARRAY_IDX(keys, i, int);
+    const char *word = dray_build_key_word(key);
+    const char *where = apr_psprintf(ctx->scratch, "%s:%d", spec->path[key], spec->line[key]);
+    int ignored = ctx->opts->ignore_unsupported;
+    for (j = 0; j < compose->ignore->nelts; j++)
+      ignored |= APR_ARRAY_IDX(compose->ignore, j, int) == (int)key;
+    if (ignored) {
+      APR_ARRAY_PUSH(ctx->warnings, const char *) = apr_psprintf(
+          ctx->pool, "%s: service \"%s\": build.%s ignored: %s cannot do it (it needs %s)",
+          where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *));
+      dray_buildspec_drop(spec, key);
+      continue;
+    }
+    add_problem(ctx, dray_error_createf(
+        DRAY_ERR_INPUT, NULL,
+        "%s: service \"%s\": build.%s cannot be done by %s: it needs %s; or build without it: "
+        "x-dray: {ignore: [%s]} in the compose file, or --ignore-unsupported",
+        where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *), word));
+    e->bad = 1;
+  }
+}
+
+/* A tag or whole reference for E, unless it has it already. */
+static void add_tag(ctx_t *ctx, entry_t *e, const char *tag)
+{
+  int i;
+  for (i = 0; i < e->img->tags->nelts; i++)
+    if (strcmp(APR_ARRAY_IDX(e->img->tags, i, const char *), tag) == 0)
+      return;
+  APR_ARRAY_PUSH(e->img->tags, const char *) = apr_pstrdup(ctx->pool, tag);
+}
+
+/* REF, a reference as written (image:, build.tags), in E's place: the
+ * registry prefix where it names none; its repository and tag. */
+static dray_error_t *place_ref(const char **repository, const char **tag, ctx_t *ctx,
+                               const char *ref_s)
+{
+  dray_ref_t *ref;
+  DRAY_ERR(dray_ref_parse(&ref, ref_s, ctx->pool));
+  if (ref->digest)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "\"%s\" has a digest; an image to build needs a tag", ref_s);
+  /* A registry prefix applies to names that do not name one. */
+  *repository = ref->domain ? ref->name : dray_ref_join(ctx->registry, ref->name, ctx->pool);
+  *tag = ref->tag;
+  return DRAY_NO_ERROR;
+}
+
+static void service_problem(ctx_t *ctx, entry_t *e, const char *path, int line,
+                            const char *what, dray_error_t *err)
+{
+  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: service \"%s\": %s: %s",
+                                      path, line, e->img->name, what, err->message));
+  dray_error_clear(err);
+  e->bad = 1;
+}
+
+/* The references of E: image: (its tag, or those of -t, else latest), every
+ * -t tag given, then build.tags. */
+static void service_refs(ctx_t *ctx, entry_t *e, const dray_compose_t *compose)
+{
+  const dray_compose_service_t *svc = e->svc;
+  const char *tag = NULL;
+  int i;
+
+  e->img->tags = apr_array_make(ctx->pool, 2, sizeof(const char *));
+  if (svc->image) {
+    dray_error_t *err = place_ref(&e->img->repository, &tag, ctx, svc->image);
+    if (err) {
+      service_problem(ctx, e, compose->path, svc->image_line, "image", err);
+      return;
+    }
+  }
+  if (tag)
+    add_tag(ctx, e, tag);
+  if (!tag || ctx->tags_given)
+    for (i = 0; i < ctx->tags->nelts; i++)
+      add_tag(ctx, e, APR_ARRAY_IDX(ctx->tags, i, const char *));
+  for (i = 0; svc->spec->tags && i < svc->spec->tags->nelts; i++) {
+    const char *repo, *t;
+    dray_error_t *err = place_ref(&repo, &t, ctx,
+                                  APR_ARRAY_IDX(svc->spec->tags, i, const char *));
+    if (err) {
+      service_problem(ctx, e, svc->spec->path[DRAY_BK_TAGS], svc->spec->line[DRAY_BK_TAGS],
+                      "build.tags", err);
+      return;
+    }
+    add_tag(ctx, e, apr_pstrcat(ctx->pool, repo, ":", t ? t : "latest", NULL));
+  }
+}
+
 static void add_services(ctx_t *ctx, const dray_compose_t *compose)
 {
   int i;
@@ -350,39 +458,52 @@ static void add_services(ctx_t *ctx, const dray_compose_t *compose)
     e->img->context_dir = svc->context_dir;
     e->img->dockerfile = svc->dockerfile;
     e->img->target = svc->target;
+    /* a copy: ignored keys are dropped from the image's, not the file's */
+    e->img->spec = apr_pmemdup(ctx->pool, svc->spec, sizeof(*svc->spec));
     merge_build_args(ctx, e->img, svc->build_args);
-
-    if (svc->image) {
-      dray_ref_t *ref;
-      dray_error_t *err = dray_ref_parse(&ref, svc->image, ctx->pool);
-      if (!err && ref->digest)
-        err = dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                 "\"%s\" has a digest; an image to build needs a tag", svc->image);
-      if (err) {
-        add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: service \"%s\": image: %s",
-                                            compose->path, svc->image_line, svc->name,
-                                            err->message));
-        dray_error_clear(err);
-        e->bad = 1;
-        continue;
-      }
-      /* A registry prefix applies to names that do not name one. */
-      e->img->repository = ref->domain ? ref->name : dray_ref_join(ctx->registry, ref->name,
-                                                                   ctx->pool);
-      if (ref->tag) {
-        e->img->tags = apr_array_make(ctx->pool, 1, sizeof(const char *));
-        APR_ARRAY_PUSH(e->img->tags, const char *) = ref->tag;
-      }
-    }
+    refuse_unsupported(ctx, e, compose);
+    service_refs(ctx, e, compose);
   }
 }
 
 /* ---- checks -------------------------------------------------------------- */
 
-/* (d) and (e): repositories valid and unique, names unique. */
+/* The normalised reference "docker.io/library/app:1.0" of TAG of IMG, or
+ * NULL when it does not parse (reported elsewhere). */
+static const char *norm_ref(const dray_image_t *img, const char *tag, apr_pool_t *pool)
+{
+  dray_ref_t *ref;
+  dray_error_t *err = dray_ref_parse(&ref, dray_image_ref(img, tag, pool), pool);
+  if (err) {
+    dray_error_clear(err);
+    return NULL;
+  }
+  return apr_pstrcat(pool, dray_ref_normalized_name(ref, pool), ":", ref->tag, NULL);
+}
+
+/* A whole reference in E's tags that names E's own repository becomes a
+ * plain tag, so that each reference is pushed once. */
+static void fold_own_refs(ctx_t *ctx, entry_t *e)
+{
+  apr_array_header_t *tags = apr_array_make(ctx->pool, e->img->tags->nelts, sizeof(const char *));
+  apr_size_t rlen = strlen(e->img->repository);
+  int i, j, dup;
+  for (i = 0; i < e->img->tags->nelts; i++) {
+    const char *t = APR_ARRAY_IDX(e->img->tags, i, const char *);
+    if (strncmp(t, e->img->repository, rlen) == 0 && t[rlen] == ':' && !strchr(t + rlen + 1, '/'))
+      t += rlen + 1;
+    for (j = 0, dup = 0; j < tags->nelts; j++)
+      dup |= strcmp(APR_ARRAY_IDX(tags, j, const char *), t) == 0;
+    if (!dup)
+      APR_ARRAY_PUSH(tags, const char *) = t;
+  }
+  e->img->tags = tags;
+}
+
+/* (d) and (e): repositories valid, names unique. */
 static void check_repositories(ctx_t *ctx)
 {
-  apr_hash_t *by_repo = apr_hash_make(ctx->scratch), *by_name = apr_hash_make(ctx->scratch);
+  apr_hash_t *by_name = apr_hash_make(ctx->scratch);
   int i;
 
   for (i = 0; i < ctx->entries->nelts; i++) {
@@ -414,16 +535,9 @@ static void check_repositories(ctx_t *ctx)
       continue;
     }
     e->norm = dray_ref_normalized_name(ref, ctx->scratch);
+    if (e->svc)
+      fold_own_refs(ctx, e);
 
-    other = apr_hash_get(by_repo, e->norm, APR_HASH_KEY_STRING);
-    if (other) {
-      add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                          "%s: repository \"%s\" is also defined by %s",
-                                          e->img->origin, e->img->repository,
-                                          other->img->origin));
-      e->bad = 1;
-      continue;
-    }
     other = apr_hash_get(by_name, e->img->name, APR_HASH_KEY_STRING);
     if (other) {
       add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
@@ -432,8 +546,104 @@ static void check_repositories(ctx_t *ctx)
       e->bad = 1;
       continue;
     }
-    apr_hash_set(by_repo, e->norm, APR_HASH_KEY_STRING, e);
     apr_hash_set(by_name, e->img->name, APR_HASH_KEY_STRING, e);
+  }
+}
+
+/* What E builds: equal for two services exactly when they build the same. */
+static const char *fingerprint(ctx_t *ctx, const entry_t *e)
+{
+  const dray_image_t *img = e->img;
+  return apr_pstrcat(ctx->scratch, img->context_dir, "\n", img->dockerfile, "\n",
+                     img->target ? img->target : "", "\n",
+                     apr_array_pstrcat(ctx->scratch, img->build_args, '\n'), "\n",
+                     dray_buildspec_fingerprint(img->spec, ctx->scratch), NULL);
+}
+
+/* Services that build the same thing are built once, pushed under all their
+ * references: the later ones' references go to the first. */
+static void merge_identical(ctx_t *ctx)
+{
+  apr_hash_t *by_print = apr_hash_make(ctx->scratch);
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i), *first;
+    if (e->bad || !e->svc)
+      continue;
+    e->fingerprint = fingerprint(ctx, e);
+    first = apr_hash_get(by_print, e->fingerprint, APR_HASH_KEY_STRING);
+    if (!first) {
+      apr_hash_set(by_print, e->fingerprint, APR_HASH_KEY_STRING, e);
+      continue;
+    }
+    for (k = 0; k < e->img->tags->nelts; k++)
+      add_tag(ctx, first, dray_image_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *),
+                                         ctx->pool));
+    fold_own_refs(ctx, first);
+    first->img->origin = apr_pstrcat(ctx->pool, first->img->origin, ", ", e->img->origin,
+                                     " (service \"", e->img->name, "\", built the same)", NULL);
+    e->merged_into = first;
+  }
+}
+
+/* Two images that build different things may not be pushed as one
+ * reference. */
+static void check_refs(ctx_t *ctx)
+{
+  apr_hash_t *by_ref = apr_hash_make(ctx->scratch);
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->bad || e->merged_into)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      const char *tag = APR_ARRAY_IDX(e->img->tags, k, const char *);
+      const char *key = norm_ref(e->img, tag, ctx->scratch);
+      entry_t *other = key ? apr_hash_get(by_ref, key, APR_HASH_KEY_STRING) : NULL;
+      if (!key) {
+        add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: invalid reference \"%s\"",
+                                            e->img->origin,
+                                            dray_image_ref(e->img, tag, ctx->scratch)));
+        e->bad = 1;
+      } else if (other && other != e) {
+        add_problem(ctx, dray_error_createf(
+            DRAY_ERR_INPUT, NULL,
+            "%s: \"%s\" %s builds is also what %s (%s) builds, differently: one reference, "
+            "two images",
+            e->img->origin, dray_image_ref(e->img, tag, ctx->scratch), e->img->name,
+            other->img->name, other->img->origin));
+        e->bad = 1;
+      } else {
+        apr_hash_set(by_ref, key, APR_HASH_KEY_STRING, e);
+      }
+    }
+  }
+}
+
+/* Pushing to Docker Hub only because no registry was given is worth a word. */
+static void warn_no_registry(ctx_t *ctx)
+{
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->bad || e->merged_into || !e->selected)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      dray_ref_t *ref;
+      dray_error_t *err = dray_ref_parse(
+          &ref, dray_image_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *), ctx->scratch),
+          ctx->scratch);
+      if (err) {
+        dray_error_clear(err);
+        continue;
+      }
+      if (!ref->domain) {
+        APR_ARRAY_PUSH(ctx->warnings, const char *) = apr_psprintf(
+            ctx->pool, "image %s has no registry: it will be pushed to docker.io",
+            e->img->name);
+        break;
+      }
+    }
   }
 }
 
@@ -462,7 +672,9 @@ static void select_images(ctx_t *ctx)
 
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    e->selected = (nelts(only) == 0 || matches(only, e->img, used)) && !matches(skip, e->img, NULL);
+    e->selected = !e->merged_into
+                  && (nelts(only) == 0 || matches(only, e->img, used))
+                  && !matches(skip, e->img, NULL);
   }
   for (i = 0; i < nelts(only); i++)
     if (!used[i])
@@ -486,15 +698,20 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
     e->bad = 1;
     return;
   }
-  if (!dray_file_is_regular(e->img->dockerfile, iterpool)) {
+  if (e->img->spec && e->img->spec->dockerfile_inline) {
+    const char *text = e->img->spec->dockerfile_inline;
+    err = dray_dockerfile_parse_string(&df, text, strlen(text), e->img->dockerfile,
+                                       e->img->build_args, ctx->scratch, iterpool);
+  } else if (!dray_file_is_regular(e->img->dockerfile, iterpool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: Dockerfile %s does not exist", who,
                                         e->img->dockerfile));
     e->bad = 1;
     return;
+  } else {
+    err = dray_dockerfile_parse(&df, e->img->dockerfile, e->img->build_args, ctx->scratch,
+                                iterpool);
   }
-  err = dray_dockerfile_parse(&df, e->img->dockerfile, e->img->build_args, ctx->scratch,
-                              iterpool);
   if (!err)
     err = dray_dockerfile_target_refs(&e->refs, df, e->img->target, ctx->scratch);
   if (err) {
@@ -508,13 +725,28 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
  * FROM its own name means the published one: no edge either. */
 static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
 {
-  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
+  /* "repo:tag" -> entry, and "repo" -> the entry a FROM without tag means:
+   * the one with "latest", else the first */
+  apr_hash_t *by_ref = apr_hash_make(ctx->scratch), *by_repo = apr_hash_make(ctx->scratch);
   int i, j, k;
 
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    if (e->selected && !e->bad)
-      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e);
+    if (!e->selected || e->bad)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      const char *key = norm_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *),
+                                 ctx->scratch);
+      const char *colon = key ? strrchr(key, ':') : NULL;
+      const char *repo = colon ? apr_pstrmemdup(ctx->scratch, key, (apr_size_t)(colon - key))
+                               : NULL;
+      entry_t *had = repo ? apr_hash_get(by_repo, repo, APR_HASH_KEY_STRING) : NULL;
+      if (!key)
+        continue;
+      apr_hash_set(by_ref, key, APR_HASH_KEY_STRING, e);
+      if (!had || strcmp(colon + 1, "latest") == 0)
+        apr_hash_set(by_repo, repo, APR_HASH_KEY_STRING, e);
+    }
   }
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
@@ -524,8 +756,9 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
       const dray_dockerfile_ref_t *r = APR_ARRAY_IDX(e->refs, j, dray_dockerfile_ref_t *);
       dray_ref_t *ref;
       dray_error_t *err;
+      const char *norm;
       entry_t *dep;
-      int d, tag_ok = 0, dup = 0;
+      int dup = 0;
 
       apr_pool_clear(iterpool);
       err = dray_ref_parse(&ref, r->ref, iterpool);
@@ -533,24 +766,21 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
         dray_error_clear(err);
         continue;
       }
+      norm = dray_ref_normalized_name(ref, iterpool);
       /* The last FROM of the stages built is where the image's layers
        * start: what it shares with others built from the same base. */
       if (strcmp(r->instruction, "FROM") == 0 && strcmp(r->ref, "scratch") != 0)
-        e->img->base = apr_pstrdup(ctx->pool, dray_ref_normalized_name(ref, iterpool));
-      dep = apr_hash_get(by_norm, dray_ref_normalized_name(ref, iterpool), APR_HASH_KEY_STRING);
+        e->img->base = apr_pstrdup(ctx->pool, norm);
+      dep = ref->tag ? apr_hash_get(by_ref, apr_pstrcat(iterpool, norm, ":", ref->tag, NULL),
+                                    APR_HASH_KEY_STRING)
+                     : apr_hash_get(by_repo, norm, APR_HASH_KEY_STRING);
       if (!dep || dep == e || ref->digest)
         continue;
-      d = dep->id;
-      for (k = 0; k < dep->img->tags->nelts; k++)
-        if (strcmp(APR_ARRAY_IDX(dep->img->tags, k, const char *), ref->tag ? ref->tag : "") == 0)
-          tag_ok = 1;
-      if (!ref->tag)
-        tag_ok = 1;
       for (k = 0; k < e->deps->nelts; k++)
-        dup |= APR_ARRAY_IDX(e->deps, k, int) == d;
-      if (!tag_ok || dup)
+        dup |= APR_ARRAY_IDX(e->deps, k, int) == dep->id;
+      if (dup)
         continue;
-      APR_ARRAY_PUSH(e->deps, int) = d;
+      APR_ARRAY_PUSH(e->deps, int) = dep->id;
       APR_ARRAY_PUSH(e->why, const char *) =
           apr_psprintf(ctx->scratch, "%s:%d: %s %s", e->img->dockerfile, r->line,
                        r->instruction, r->ref);
@@ -558,25 +788,27 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
   }
 }
 
-/* Which image of the run each base names (after ordering: final indices). */
+/* Which image of the run each base names (after ordering: final indices):
+ * the image it is built after whose repository the base is. */
 static void link_bases(ctx_t *ctx, apr_array_header_t *images)
 {
-  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
-  int i;
+  apr_hash_t *norm_of = apr_hash_make(ctx->scratch);
+  int i, k;
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    if (e->selected && !e->bad && e->norm)
-      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e->img);
+    if (e->norm)
+      apr_hash_set(norm_of, &e->img, sizeof(e->img), e->norm);
   }
   for (i = 0; i < images->nelts; i++) {
     dray_image_t *img = APR_ARRAY_IDX(images, i, dray_image_t *);
-    const dray_image_t *b = img->base ? apr_hash_get(by_norm, img->base, APR_HASH_KEY_STRING)
-                                      : NULL;
-    int k, edge = 0;
+    img->base_image = NULL;
     /* Only when it is an edge: FROM c:v9 is not the c:latest built here. */
-    for (k = 0; b && k < img->deps->nelts; k++)
-      edge |= APR_ARRAY_IDX(img->deps, k, int) == b->index;
-    img->base_image = edge ? b : NULL;
+    for (k = 0; img->base && k < img->deps->nelts && !img->base_image; k++) {
+      dray_image_t *dep = APR_ARRAY_IDX(images, APR_ARRAY_IDX(img->deps, k, int), dray_image_t *);
+      const char *norm = apr_hash_get(norm_of, &dep, sizeof(dep));
+      if (norm && strcmp(norm, img->base) == 0)
+        img->base_image = dep;
+    }
   }
 }
 
@@ -804,6 +1036,12 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   settings.registry = ctx.registry;
   resolve_tags(&ctx, settings.tags);
   settings.tags = ctx.tags;
+  ctx.tags_given = settings.source[DRAY_SETTING_TAGS] > DRAY_SOURCE_DEFAULT;
+  ctx.builder = opts->has_buildx ? dray_builder_for(settings.engine_cmd,
+                                                    opts->has_buildx(settings.engine_cmd,
+                                                                     ctx.scratch))
+                                 : opts->builder;
+  ctx.warnings = apr_array_make(ctx.pool, 2, sizeof(const char *));
   check_build_args(&ctx);
 
   for (i = 0; i < nelts(opts->paths); i++)
@@ -812,7 +1050,10 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
     add_services(&ctx, compose);
 
   check_repositories(&ctx);
+  merge_identical(&ctx);
+  check_refs(&ctx);
   select_images(&ctx);
+  warn_no_registry(&ctx);
   for (i = 0; i < ctx.entries->nelts; i++) {
     entry_t *e = entry_at(&ctx, i);
     apr_pool_clear(iterpool);
@@ -831,6 +1072,9 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   plan->images = order_images(&ctx);
   link_bases(&ctx, plan->images);
   plan->settings = settings;
+  plan->warnings = ctx.warnings;
+  plan->builder = ctx.builder;
+  plan->nothing_to_build = compose && compose->services->nelts == 0 && nelts(opts->paths) == 0;
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;
   return DRAY_NO_ERROR;
@@ -838,5 +1082,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
 
 const char *dray_image_ref(const dray_image_t *image, const char *tag, apr_pool_t *result_pool)
 {
+  if (strchr(tag, ':') || strchr(tag, '/'))
+    return apr_pstrdup(result_pool, tag); /* a whole reference */
   return apr_pstrcat(result_pool, image->repository, ":", tag, NULL);
 }

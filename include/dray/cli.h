@@ -45,6 +45,7 @@ typedef struct dray_cli_t {
   int no_verify;
   int events_json;                   /* --events json */
   int no_cache;
+  int ignore_unsupported;            /* build without the keys the builder cannot do */
   const char *report;
   const char *junit;                 /* --junit FILE, or NULL */
   const char *timeline;              /* --timeline FILE.svg, or NULL */

@@ -1,9 +1,12 @@
 /* compose.h — the buildable services of a compose file, read with libyaml.
  *
  * Every service with a "build:" section is an image. Understood: build as a
- * string (the context) or a map (context, dockerfile, args as a map or a list
- * of "K=V" / "K", target), image, and a top-level "x-dray:" map of dray
- * settings. Other keys are ignored. String values are interpolated as compose
+ * string (the context) or a map of every key of the specification's build
+ * object (context, dockerfile, args as a map or a list of "K=V" / "K",
+ * target, and the others buildspec.h lists: a key outside that table is an
+ * error), image, platform, the top-level "secrets" that build secrets name,
+ * and a top-level "x-dray:" map of dray settings (and "ignore", a list of
+ * build keys). Other keys do not change the image and are ignored. String values are interpolated as compose
  * does ($VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR:+a}, $$) from the
  * environment, then from a ".env" file beside the compose file.
  */
@@ -13,6 +16,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "dray/buildspec.h"
 #include "dray/error.h"
 #include "dray/plan.h"
 
@@ -32,6 +36,7 @@ typedef struct dray_compose_service_t {
   int dockerfile_given;           /* build.dockerfile was set */
   const char *target;             /* or NULL */
   apr_array_header_t *build_args; /* const char * "K=V", file order */
+  dray_buildspec_t *spec;         /* every other build key, and platform */
 } dray_compose_service_t;
 
 typedef struct dray_compose_t {
@@ -40,6 +45,10 @@ typedef struct dray_compose_t {
   apr_array_header_t *services;   /* dray_compose_service_t *, with build:
                                      only, in file order */
   dray_settings_t settings;       /* from x-dray; unset where the file says nothing */
+  apr_array_header_t *ignore;     /* int (dray_build_key_t): x-dray.ignore, keys
+                                     to drop with a warning where the builder
+                                     cannot do them */
+  const char *ignore_where;       /* "compose.yaml:3" of x-dray.ignore, or NULL */
 } dray_compose_t;
 
 /* What no real compose file needs, refused with an error naming the file
