@@ -141,7 +141,7 @@ static void test_build_forms(void **state)
               "      context: services/api\n"       /* 15 */
               "      dockerfile: docker/Api.Dockerfile\n"
               "      target: prod\n"
-              "      unknown_key: whatever\n"
+              "      x-note: whatever\n"
               "  worker:\n"                         /* 19 */
               "    build:\n"
               "      context: worker\n"
@@ -383,7 +383,7 @@ static void test_structural_errors(void **state)
                "    image: ${DRAY_T_REQ:?must be set}\n" /* 16 */
                "  e:\n"                              /* 17 */
                "    build:\n"                        /* 18 */
-               "      dockerfile_inline: FROM x\n"   /* 19 */
+               "      no_cache: maybe\n"             /* 19 */
                "  f:\n"                              /* 20 */
                "    build: [1]\n"                    /* 21 */
                "  g:\n"                              /* 22 */
@@ -409,8 +409,7 @@ static void test_structural_errors(void **state)
       "@:10: service \"b\": build.context must be a string\n"
       "@:13: service \"c\": build.args must be a map or a list\n"
       "@:16: service \"d\": image: required variable DRAY_T_REQ is missing a value: must be set\n"
-      "@:19: service \"e\": build.dockerfile_inline is not supported; write the Dockerfile to "
-      "a file\n"
+      "@:19: service \"e\": build.no_cache must be true or false, not \"maybe\"\n"
       "@:21: service \"f\": build must be a string (the context) or a mapping\n"
       "@:23: service \"g\": remote build context \"git@github.com:a/b.git\" is not supported\n"
       "@:25: service \"h\": build.args item \"=x\" has no name\n"

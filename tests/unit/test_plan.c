@@ -315,7 +315,7 @@ static void test_compose(void **state)
 
   im = img(plan, 0);
   assert_string_equal(im->repository, "reg.example.com:5000/web"); /* no domain: prefixed */
-  assert_string_equal(joined(im->tags), "1.2");                    /* image: tag wins */
+  assert_string_equal(joined(im->tags), "1.2 x1 x2"); /* image: tag, then the tags given */
   assert_string_equal(im->origin, apr_pstrcat(pool, abs_path("c/compose.yaml"), ":6", NULL));
   im = img(plan, 1);
   assert_string_equal(im->repository, "docker.io/me/api"); /* has a domain: kept */
@@ -331,7 +331,7 @@ static void test_compose(void **state)
   o.build_args = dray_test_list("A=cli", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/web");
-  assert_string_equal(joined(img(plan, 0)->tags), "1.2");
+  assert_string_equal(joined(img(plan, 0)->tags), "1.2 cli"); /* -t adds to image:'s tag */
   assert_string_equal(joined(img(plan, 1)->tags), "cli");
   assert_string_equal(joined(img(plan, 2)->build_args), "A=cli B=file");
 
@@ -536,10 +536,9 @@ static void test_problems_together(void **state)
       "-)\n"
       "@/p/compose.yaml:12: service \"digest\": image: \"x@sha256:0123456789abcdef0123456789abcdef"
       "0123456789abcdef0123456789abcdef\" has a digest; an image to build needs a tag\n"
-      "@/p/compose.yaml:2: repository \"web\" is also defined by @/p/web\n"
+      "@/p/compose.yaml:2: image name \"web\" is also used by @/p/web\n"
       "@/p/compose.yaml:8: service \"Upper\": invalid reference \"Upper\": repository name must "
       "be lowercase\n"
-      "@/p/compose.yaml:13: repository \"web\" is also defined by @/p/web\n"
       "@/p/bad/Dockerfile:1: FROM: invalid reference \"Busybox\": repository name must be "
       "lowercase\n"
       "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n"
@@ -548,7 +547,8 @@ static void test_problems_together(void **state)
       "@/p/compose.yaml:6: service \"nodockerfile\": Dockerfile @/p/Nope.Dockerfile does not "
       "exist\n"
       "@/p/web/Dockerfile: target stage \"nope\" not found\n");
-  assert_int_equal(links, 10);
+  /* "other" (image: web) with no valid tag claims no reference of p/web's */
+  assert_int_equal(links, 9);
 
   /* A compose syntax error comes with everything else too. */
   put("p/broken.yaml", "services:\n  a: [\n");
