@@ -608,10 +608,9 @@ static void check_refs(ctx_t *ctx)
       } else if (other && other != e) {
         add_problem(ctx, dray_error_createf(
             DRAY_ERR_INPUT, NULL,
-            "%s: \"%s\" %s builds is also what %s (%s) builds, differently: one reference, "
-            "two images",
-            e->img->origin, dray_image_ref(e->img, tag, ctx->scratch), e->img->name,
-            other->img->name, other->img->origin));
+            "%s: %s and %s (%s) build different images under one reference, \"%s\"",
+            e->img->origin, e->img->name, other->img->name, other->img->origin,
+            dray_image_ref(e->img, tag, ctx->scratch)));
         e->bad = 1;
       } else {
         apr_hash_set(by_ref, key, APR_HASH_KEY_STRING, e);

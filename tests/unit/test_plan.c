@@ -344,6 +344,115 @@ static void test_compose(void **state)
 
 /* ---- order --------------------------------------------------------------- */
 
+/* Tags and repositories: -t adds to every image, image:'s tag included;
+ * build.tags add whole references; services may share a repository; two
+ * identical services are built once under all their references; two
+ * different ones claiming one reference are refused, naming both. */
+static void test_tags_and_repositories(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  const char *m;
+  int links;
+  (void)state;
+
+  put("t/app/Dockerfile", "FROM busybox\n");
+  put("t/base/Dockerfile", "FROM scratch\n");
+  put("t/child/Dockerfile", "FROM localhost:5000/base:v1\n");
+  put("t/compose.yaml", "services:\n"
+                        "  app:\n"
+                        "    image: localhost:5000/app:1.0\n"
+                        "    build:\n"
+                        "      context: app\n"
+                        "      tags: [\"localhost:5000/mirror/app:m1\", \"localhost:5000/app:extra\"]\n"
+                        "  app-debug:\n"
+                        "    image: localhost:5000/app:debug\n"
+                        "    build: {context: app, args: {DEBUG: 1}}\n"
+                        "  same:\n"
+                        "    image: localhost:5000/same:s\n"
+                        "    build: {context: app, tags: [\"localhost:5000/app:extra\"]}\n"
+                        "  base1:\n"
+                        "    image: localhost:5000/base:v1\n"
+                        "    build: base\n"
+                        "  base2:\n"
+                        "    image: localhost:5000/base:v2\n"
+                        "    build: {context: base, args: {V: 2}}\n"
+                        "  child:\n"
+                        "    image: localhost:5000/child\n"
+                        "    build: child\n");
+  o.compose_file = abs_path("t/compose.yaml");
+  plan = load_ok(&o);
+  /* "same" builds what "app" builds: one image, pushed under both */
+  assert_string_equal(summary(plan), "app[] app-debug[] base1[] base2[] child[2]");
+  assert_string_equal(joined(img(plan, 0)->tags),
+                      "1.0 localhost:5000/mirror/app:m1 extra localhost:5000/same:s");
+  assert_string_equal(dray_image_ref(img(plan, 0), "localhost:5000/same:s", pool),
+                      "localhost:5000/same:s");
+  assert_string_equal(dray_image_ref(img(plan, 0), "extra", pool), "localhost:5000/app:extra");
+  assert_string_equal(joined(img(plan, 1)->tags), "debug"); /* same repository, own tag */
+  assert_string_equal(joined(img(plan, 4)->tags), "latest"); /* none: the default */
+  assert_string_equal(img(plan, 4)->base_image->name, "base1"); /* FROM base:v1, not v2 */
+  assert_int_equal(plan->warnings->nelts, 0);
+  assert_false(plan->nothing_to_build);
+
+  /* -t adds to every image, image:'s tag or not */
+  put("t/two.yaml", "services:\n"
+                    "  app:\n"
+                    "    image: localhost:5000/app:1.0\n"
+                    "    build: {context: app, tags: [\"localhost:5000/app:1.0\"]}\n"
+                    "  child:\n"
+                    "    image: localhost:5000/child\n"
+                    "    build: child\n");
+  o.compose_file = abs_path("t/two.yaml");
+  cli.tags = dray_test_list("ci", NULL);
+  cli.source[DRAY_SETTING_TAGS] = DRAY_SOURCE_FLAG;
+  plan = load_ok(&o);
+  assert_string_equal(joined(img(plan, 0)->tags), "1.0 ci"); /* build.tags' repeat: once */
+  assert_string_equal(joined(img(plan, 1)->tags), "ci");
+
+  /* ... so two images of one repository cannot both take -t's tag */
+  o.compose_file = abs_path("t/compose.yaml");
+  m = load_bad(&o, &links);
+  assert_int_equal(links, 2);
+  assert_string_equal(m, "@/t/compose.yaml:7: app-debug and app (@/t/compose.yaml:2, "
+                         "@/t/compose.yaml:10 (service \"same\", built the same)) build "
+                         "different images under one reference, \"localhost:5000/app:ci\"\n"
+                         "@/t/compose.yaml:16: base2 and base1 (@/t/compose.yaml:13) build "
+                         "different images under one reference, \"localhost:5000/base:ci\"\n");
+  o = opts_for(NULL);
+
+  /* One reference, two different builds: refused, naming both */
+  put("t/conflict.yaml", "services:\n"
+                         "  a:\n"
+                         "    image: localhost:5000/x:1\n"
+                         "    build: app\n"
+                         "  b:\n"
+                         "    build: {context: base, tags: [\"localhost:5000/x:1\"]}\n");
+  o.compose_file = abs_path("t/conflict.yaml");
+  m = load_bad(&o, &links);
+  assert_int_equal(links, 1);
+  assert_string_equal(m, "@/t/conflict.yaml:5: b and a (@/t/conflict.yaml:2) build different "
+                         "images under one reference, \"localhost:5000/x:1\"\n");
+
+  /* No registry anywhere: pushed to Docker Hub, which the plan says */
+  put("t/hub.yaml", "services:\n  a:\n    build: app\n  b:\n    image: me/b:1\n    build: base\n"
+                    "  c:\n    image: quay.io/me/c\n    build: base\n");
+  o.compose_file = abs_path("t/hub.yaml");
+  plan = load_ok(&o);
+  assert_int_equal(plan->warnings->nelts, 2);
+  assert_string_equal(APR_ARRAY_IDX(plan->warnings, 0, const char *),
+                      "image a has no registry: it will be pushed to docker.io");
+  assert_string_equal(APR_ARRAY_IDX(plan->warnings, 1, const char *),
+                      "image b has no registry: it will be pushed to docker.io");
+
+  /* Nothing to build: no error, and the plan says why */
+  put("t/pull-only.yaml", "services:\n  db:\n    image: postgres:16\n");
+  o.compose_file = abs_path("t/pull-only.yaml");
+  plan = load_ok(&o);
+  assert_int_equal(plan->images->nelts, 0);
+  assert_true(plan->nothing_to_build);
+}
+
 static void test_chain_order(void **state)
 {
   dray_plan_options_t o = opts_for(NULL);
@@ -585,6 +694,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_discovery_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_registry_and_tags, setup, teardown),
     cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tags_and_repositories, setup, teardown),
     cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diamond_and_target, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
