@@ -223,6 +223,79 @@ apr_array_header_t *dray_buildspec_refusals(apr_array_header_t **needs,
   return out;
 }
 
+/* The name an entry of a mapping-shaped KEY is merged by: "K" of "K=V",
+ * "host" of "host:ip"; a secret's id. */
+static const char *merge_name(dray_build_key_t key, const void *item, apr_pool_t *pool)
+{
+  const char *s, *end;
+  if (key == DRAY_BK_SECRETS)
+    return ((const dray_build_secret_t *)item)->id;
+  s = item;
+  switch (keys[key].shape) {
+  case DRAY_SHAPE_MAPPING:
+  case DRAY_SHAPE_ULIMITS:
+    end = strchr(s, '=');
+    break;
+  case DRAY_SHAPE_HOSTS:
+    return s; /* a host may have several addresses: whole entries */
+  default:
+    return s; /* a list: the value itself */
+  }
+  return end ? apr_pstrmemdup(pool, s, (apr_size_t)(end - s)) : s;
+}
+
+static apr_array_header_t *merge_list(dray_build_key_t key, const apr_array_header_t *base,
+                                      const apr_array_header_t *over, apr_pool_t *pool)
+{
+  apr_array_header_t *out = apr_array_make(pool, nelts(base) + nelts(over), sizeof(void *));
+  int i, j;
+  if (!over)
+    return base ? apr_array_copy(pool, base) : NULL;
+  for (i = 0; i < nelts(base); i++) {
+    const void *b = APR_ARRAY_IDX(base, i, const void *);
+    const char *name = merge_name(key, b, pool);
+    int replaced = 0;
+    for (j = 0; j < over->nelts && !replaced; j++)
+      replaced = strcmp(name, merge_name(key, APR_ARRAY_IDX(over, j, const void *), pool)) == 0;
+    if (!replaced)
+      APR_ARRAY_PUSH(out, const void *) = b;
+  }
+  for (j = 0; j < over->nelts; j++)
+    APR_ARRAY_PUSH(out, const void *) = APR_ARRAY_IDX(over, j, const void *);
+  return out;
+}
+
+dray_buildspec_t *dray_buildspec_merge(const dray_buildspec_t *base, const dray_buildspec_t *over,
+                                       apr_pool_t *result_pool)
+{
+  dray_buildspec_t *out = apr_pmemdup(result_pool, base, sizeof(*base));
+  dray_buildspec_t *o = (dray_buildspec_t *)over; /* the accessors only read it */
+  int key;
+  for (key = 0; key < DRAY_BK_COUNT; key++) {
+    apr_array_header_t **list = list_field(out, (dray_build_key_t)key);
+    const char **str = string_field(out, (dray_build_key_t)key);
+    int *flag = bool_field(out, (dray_build_key_t)key);
+    if (!over->line[key])
+      continue;
+    out->line[key] = over->line[key];
+    out->path[key] = over->path[key];
+    if (key == DRAY_BK_PLATFORM)
+      continue; /* its list is platforms' */
+    if (list)
+      *list = merge_list((dray_build_key_t)key, *list, *list_field(o, (dray_build_key_t)key),
+                         result_pool);
+    else if (str)
+      *str = *string_field(o, (dray_build_key_t)key);
+    else if (flag)
+      *flag = *bool_field(o, (dray_build_key_t)key);
+  }
+  /* the service's platform over the base's build.platforms: compose's
+   * platform then picks among them; dray builds the one it names */
+  if (over->line[DRAY_BK_PLATFORM] && !over->line[DRAY_BK_PLATFORMS])
+    out->platforms = over->platforms;
+  return out;
+}
+
 #define ARG(s) (APR_ARRAY_PUSH(argv, const char *) = (s))
 
 static void append_secret(apr_array_header_t *argv, apr_array_header_t *env,

@@ -415,17 +415,20 @@ static void service_problem(ctx_t *ctx, entry_t *e, const char *path, int line,
 
 /* The references of E: image: (its tag, or those of -t, else latest), every
  * -t tag given, then build.tags. */
-static void service_refs(ctx_t *ctx, entry_t *e, const dray_compose_t *compose)
+static void service_refs(ctx_t *ctx, entry_t *e)
 {
   const dray_compose_service_t *svc = e->svc;
   const char *tag = NULL;
   int i;
 
   e->img->tags = apr_array_make(ctx->pool, 2, sizeof(const char *));
-  if (svc->image) {
-    dray_error_t *err = place_ref(&e->img->repository, &tag, ctx, svc->image);
+  /* without image:, compose names it "<project>-<service>" */
+  if (svc->image || svc->default_image) {
+    dray_error_t *err = place_ref(&e->img->repository, &tag, ctx,
+                                  svc->image ? svc->image : svc->default_image);
     if (err) {
-      service_problem(ctx, e, compose->path, svc->image_line, "image", err);
+      service_problem(ctx, e, svc->image ? svc->image_path : svc->path,
+                      svc->image ? svc->image_line : svc->line, "image", err);
       return;
     }
   }
@@ -462,7 +465,7 @@ static void add_services(ctx_t *ctx, const dray_compose_t *compose)
     e->img->spec = apr_pmemdup(ctx->pool, svc->spec, sizeof(*svc->spec));
     merge_build_args(ctx, e->img, svc->build_args);
     refuse_unsupported(ctx, e, compose);
-    service_refs(ctx, e, compose);
+    service_refs(ctx, e);
   }
 }
 
@@ -1011,8 +1014,19 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   iterpool = dray_pool_create_sub(ctx.scratch);
   ctx.entries = apr_array_make(ctx.scratch, 16, sizeof(entry_t *));
 
-  if (opts->compose_file) {
-    dray_error_t *err = dray_compose_load(&compose, opts->compose_file, ctx.pool, ctx.scratch);
+  if (opts->compose_file || nelts(opts->compose_files)) {
+    dray_compose_options_t co;
+    dray_error_t *err;
+    memset(&co, 0, sizeof(co));
+    co.files = opts->compose_files;
+    if (!nelts(co.files)) {
+      co.files = apr_array_make(ctx.scratch, 1, sizeof(const char *));
+      APR_ARRAY_PUSH(co.files, const char *) = opts->compose_file;
+    }
+    co.profiles = opts->profiles;
+    co.env_files = opts->env_files;
+    co.project_name = opts->project_name;
+    err = dray_compose_load_project(&compose, &co, ctx.pool, ctx.scratch);
     if (err)
       add_problem(&ctx, err);
     else

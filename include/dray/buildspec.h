@@ -74,6 +74,8 @@ typedef enum dray_builder_t {
 /* One secret a build may mount (RUN --mount=type=secret,id=ID). */
 typedef struct dray_build_secret_t {
   const char *id;            /* the target, else the secret's name */
+  const char *source;        /* the top-level secret it names */
+  const char *where;         /* "compose.yaml:12": where the build names it */
   const char *file;          /* absolute path, or NULL */
   const char *env;           /* variable name, or NULL */
   const char *value;         /* env: the value (from the environment or
@@ -134,6 +136,13 @@ void dray_buildspec_set_string(dray_buildspec_t *spec, dray_build_key_t key, con
 void dray_buildspec_set_bool(dray_buildspec_t *spec, dray_build_key_t key, int value);
 void dray_buildspec_set_list(dray_buildspec_t *spec, dray_build_key_t key,
                              apr_array_header_t *values);
+
+/* OVER's keys over BASE's, by the Compose Specification's merge rules: a
+ * key OVER sets replaces a single value; mappings (labels, extra_hosts,
+ * ulimits, ssh, additional_contexts) merge by name, OVER's winning; other
+ * lists (cache_from, tags, ...) and secrets are appended without repeats. */
+dray_buildspec_t *dray_buildspec_merge(const dray_buildspec_t *base, const dray_buildspec_t *over,
+                                       apr_pool_t *result_pool);
 
 /* Whether SPEC uses KEY in a way that changes the build (provenance: false
  * changes nothing; one platform is not several). */

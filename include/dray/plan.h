@@ -44,7 +44,11 @@ typedef struct dray_image_t {
 
 typedef struct dray_plan_options_t {
   apr_array_header_t *paths;        /* const char *: folders to discover; may be empty */
-  const char *compose_file;         /* or NULL */
+  const char *compose_file;         /* or NULL; or several: */
+  apr_array_header_t *compose_files; /* const char *: -f in order, or NULL */
+  apr_array_header_t *profiles;     /* --profile, or NULL (COMPOSE_PROFILES) */
+  apr_array_header_t *env_files;    /* --env-file, or NULL (the project's .env) */
+  const char *project_name;         /* -p, or NULL */
   const dray_settings_t *settings;   /* the command line's (registry, tags, limits...) */
   const dray_settings_t *env_settings;    /* from DRAY_* variables, or NULL */
   const dray_settings_t *config_settings; /* from the user's config file, or NULL */

@@ -316,9 +316,7 @@ static void test_secret_problems(void **state)
                              "  b:\n"
                              "    build: {context: ., secrets: [ext]}\n"
                              "  c:\n"
-                             "    build: {context: ., secrets: [unset]}\n"
-                             "  d:\n"
-                             "    build: {context: ., secrets: [{source: ext, mode: 0400}]}\n");
+                             "    build: {context: ., secrets: [unset]}\n");
   err = dray_compose_load(&c, path, pool, pool);
   assert_non_null(err);
   assert_string_equal(
@@ -328,9 +326,18 @@ static void test_secret_problems(void **state)
       "@/compose.yaml:2: secrets.ext: a build can use only a secret with file: or environment: "
       "(external and content secrets live in a swarm or a running service): "
       "@/compose.yaml:3: secrets.unset: environment variable DRAY_T_NOPE is not set (nor in "
-      ".env): "
-      "@/compose.yaml:12: service \"d\": build.secrets: \"mode\" does not apply to a build secret "
-      "(only source and target do)");
+      ".env)");
+  dray_error_clear(err);
+  path = put("compose.yaml", "secrets:\n"
+                             "  ext: {external: true}\n"
+                             "services:\n"
+                             "  d:\n"
+                             "    build: {context: ., secrets: [{source: ext, mode: 0400}]}\n");
+  err = dray_compose_load(&c, path, pool, pool);
+  assert_non_null(err);
+  assert_string_equal(at(dray_error_format(err, pool)),
+                      "@/compose.yaml:5: service \"d\": build.secrets: \"mode\" does not apply to "
+                      "a build secret (only source and target do)");
   dray_error_clear(err);
 }
 

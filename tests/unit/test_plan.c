@@ -321,7 +321,7 @@ static void test_compose(void **state)
   assert_string_equal(im->repository, "docker.io/me/api"); /* has a domain: kept */
   assert_string_equal(joined(im->tags), "x1 x2");          /* x-dray tags */
   im = img(plan, 2);
-  assert_string_equal(im->repository, "reg.example.com:5000/tool");
+  assert_string_equal(im->repository, "reg.example.com:5000/c-tool"); /* <project>-<service> */
   assert_string_equal(im->dockerfile, abs_path("c/tool/build.Dockerfile"));
   assert_string_equal(joined(im->build_args), "A=file B=file");
 
@@ -524,7 +524,8 @@ static void test_diamond_and_target(void **state)
                         "    build: {context: app, target: dev}\n"
                         "  x: {build: x}\n"
                         "  y: {build: y}\n");
-  put("t/app/Dockerfile", "FROM x AS dev\nFROM y AS prod\n");
+  /* without image:, compose names them "<project>-<service>": t-x, t-y */
+  put("t/app/Dockerfile", "FROM t-x AS dev\nFROM t-y AS prod\n");
   put("t/x/Dockerfile", "FROM busybox\n");
   put("t/y/Dockerfile", "FROM busybox\n");
   o.paths = dray_test_list(NULL);
@@ -643,11 +644,11 @@ static void test_problems_together(void **state)
       m,
       "--tag -bad: invalid tag (allowed: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or "
       "-)\n"
+      "@/p/compose.yaml:8: service \"Upper\": image: invalid reference \"p-Upper\": repository "
+      "name must be lowercase\n"
       "@/p/compose.yaml:12: service \"digest\": image: \"x@sha256:0123456789abcdef0123456789abcdef"
       "0123456789abcdef0123456789abcdef\" has a digest; an image to build needs a tag\n"
       "@/p/compose.yaml:2: image name \"web\" is also used by @/p/web\n"
-      "@/p/compose.yaml:8: service \"Upper\": invalid reference \"Upper\": repository name must "
-      "be lowercase\n"
       "@/p/bad/Dockerfile:1: FROM: invalid reference \"Busybox\": repository name must be "
       "lowercase\n"
       "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n"
