@@ -42,11 +42,17 @@ enum {
   OPT_GLOBAL_SLOTS,
   OPT_BUILDERS_MAX,
   OPT_PUSHERS_MAX,
-  OPT_IGNORE_UNSUPPORTED
+  OPT_IGNORE_UNSUPPORTED,
+  OPT_PROFILE,
+  OPT_ENV_FILE,
+  OPT_PROJECT_NAME
 };
 
 static const apr_getopt_option_t options[] = {
-  {"file", 'f', 1, "FILE  compose file: every service with build: is an image"},
+  {"file", 'f', 1, "FILE  compose file: every service with build: is an image (repeatable: merged in order)"},
+  {"profile", OPT_PROFILE, 1, "NAME  compose profile to enable (repeatable; default COMPOSE_PROFILES)"},
+  {"env-file", OPT_ENV_FILE, 1, "FILE  compose variables from FILE instead of the project's .env (repeatable)"},
+  {"project-name", OPT_PROJECT_NAME, 1, "NAME  compose project name (default COMPOSE_PROJECT_NAME, name:, the folder)"},
   {"registry", OPT_REGISTRY, 1, "HOST[:PORT][/NAMESPACE]  prefix for image names"},
   {"tag", 't', 1, "TAG  tag to build and push (repeatable; default latest)"},
   {"builders", 'j', 1, "N|auto  builds at once (default auto: from the CPUs, adding while they idle)"},
@@ -88,7 +94,7 @@ static const apr_getopt_option_t options[] = {
 /* Which options each command accepts (by optch): exactly those it uses
  * (main.c), so that an option that would be ignored is a usage error that
  * names it instead. build takes no push option, push no build option. */
-static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
+static const int run_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
                                OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING,
@@ -98,14 +104,14 @@ static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MA
                                OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
-static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
+static const int build_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
                                  OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
                                  OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED, OPT_ONLY, OPT_SKIP,
                                  OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
-static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
+static const int push_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
                                 OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
@@ -118,7 +124,7 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OP
  * engine, logs, report, events, progress) it ignores, so it refuses it.
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
+static const int plan_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
                                 OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
 /* report redraws what a saved JSON report holds. */
 static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
@@ -273,6 +279,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->compose_files = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->profiles = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->env_files = apr_array_make(result_pool, 1, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
   dray_settings_init(&cli->settings);
   *cli_p = cli;
@@ -324,7 +333,14 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       }
     }
     switch (optch) {
-    case 'f': cli->compose_file = arg; break;
+    case 'f':
+      if (!cli->compose_file)
+        cli->compose_file = arg;
+      APR_ARRAY_PUSH(cli->compose_files, const char *) = arg;
+      break;
+    case OPT_PROFILE: APR_ARRAY_PUSH(cli->profiles, const char *) = arg; break;
+    case OPT_ENV_FILE: APR_ARRAY_PUSH(cli->env_files, const char *) = arg; break;
+    case OPT_PROJECT_NAME: cli->project_name = arg; break;
     case OPT_BUILD_ARG:
       if (!strchr(arg, '=') || arg[0] == '=')
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,

@@ -36,18 +36,39 @@
 #include "dray/version.h"
 #include "dray/view.h"
 
-/* Without PATH or -f: a compose file here, as docker compose and bake do,
- * else this folder. */
+/* Without PATH or -f: the files COMPOSE_FILE names (separated by
+ * COMPOSE_PATH_SEPARATOR, else the system's path list separator), else a
+ * compose file here, as docker compose and bake do, else this folder. */
 static void default_input(dray_cli_t *cli, apr_pool_t *pool)
 {
   static const char *names[] = {"compose.yaml", "compose.yml", "docker-compose.yaml",
                                 "docker-compose.yml", NULL};
+  char *list, *sep;
   int i;
   if (cli->paths->nelts || cli->compose_file)
     return;
+  if (apr_env_get(&list, "COMPOSE_FILE", pool) == APR_SUCCESS && *list) {
+    apr_array_header_t *files = NULL;
+    if (apr_env_get(&sep, "COMPOSE_PATH_SEPARATOR", pool) == APR_SUCCESS && *sep) {
+      char *last, *f;
+      files = apr_array_make(pool, 2, sizeof(const char *));
+      for (f = apr_strtok(list, sep, &last); f; f = apr_strtok(NULL, sep, &last))
+        APR_ARRAY_PUSH(files, const char *) = f;
+    } else if (apr_filepath_list_split(&files, list, pool) != APR_SUCCESS) {
+      files = NULL;
+    }
+    for (i = 0; files && i < files->nelts; i++)
+      if (*APR_ARRAY_IDX(files, i, const char *))
+        APR_ARRAY_PUSH(cli->compose_files, const char *) = APR_ARRAY_IDX(files, i, const char *);
+    if (cli->compose_files->nelts) {
+      cli->compose_file = APR_ARRAY_IDX(cli->compose_files, 0, const char *);
+      return;
+    }
+  }
   for (i = 0; names[i]; i++)
     if (dray_file_is_regular(names[i], pool)) {
       cli->compose_file = names[i];
+      APR_ARRAY_PUSH(cli->compose_files, const char *) = names[i];
       return;
     }
   APR_ARRAY_PUSH(cli->paths, const char *) = ".";
@@ -84,6 +105,10 @@ static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *
   default_input(cli, pool);
   po.paths = cli->paths;
   po.compose_file = cli->compose_file;
+  po.compose_files = cli->compose_files;
+  po.profiles = cli->profiles;
+  po.env_files = cli->env_files;
+  po.project_name = cli->project_name;
   po.settings = &cli->settings;
   po.env_settings = env;
   po.config_settings = config;
@@ -421,7 +446,11 @@ static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
     memset(&cli, 0, sizeof(cli));
     cli.paths = apr_array_make(pool, 1, sizeof(const char *));
     cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
+    cli.compose_files = apr_array_make(pool, 1, sizeof(const char *));
+    cli.profiles = cli.env_files = apr_array_make(pool, 1, sizeof(const char *));
     cli.compose_file = c->compose_file;
+    if (c->compose_file)
+      APR_ARRAY_PUSH(cli.compose_files, const char *) = c->compose_file;
     dray_settings_init(&cli.settings);
     err = load_plan(&plan, &cli, pool);
     for (i = 0; !err && i < plan->images->nelts; i++) {

@@ -30,7 +30,11 @@ typedef struct dray_cli_t {
   const char *command_name;
   int help;                          /* --help given: print help for command */
   apr_array_header_t *paths;         /* const char * */
-  const char *compose_file;
+  const char *compose_file;          /* the first -f, or NULL */
+  apr_array_header_t *compose_files; /* const char *: every -f, in order */
+  apr_array_header_t *profiles;      /* --profile */
+  apr_array_header_t *env_files;     /* --env-file */
+  const char *project_name;          /* --project-name, or NULL */
   /* Run-wide settings given as flags (source DRAY_SOURCE_FLAG), checked by
    * settings.c: registry, tags, limits, retries, global slots, engine,
    * progress, logs. */
