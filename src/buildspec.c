@@ -244,10 +244,14 @@ static const char *merge_name(dray_build_key_t key, const void *item, apr_pool_t
   return end ? apr_pstrmemdup(pool, s, (apr_size_t)(end - s)) : s;
 }
 
+/* A list of KEY: BASE's then OVER's. A mapping's (and secrets') entries of
+ * one name: OVER's replaces BASE's; a list's: kept once, where it came first. */
 static apr_array_header_t *merge_list(dray_build_key_t key, const apr_array_header_t *base,
                                       const apr_array_header_t *over, apr_pool_t *pool)
 {
   apr_array_header_t *out = apr_array_make(pool, nelts(base) + nelts(over), sizeof(void *));
+  int by_name = keys[key].shape == DRAY_SHAPE_MAPPING || keys[key].shape == DRAY_SHAPE_ULIMITS
+                || key == DRAY_BK_SECRETS;
   int i, j;
   if (!over)
     return base ? apr_array_copy(pool, base) : NULL;
@@ -255,13 +259,20 @@ static apr_array_header_t *merge_list(dray_build_key_t key, const apr_array_head
     const void *b = APR_ARRAY_IDX(base, i, const void *);
     const char *name = merge_name(key, b, pool);
     int replaced = 0;
-    for (j = 0; j < over->nelts && !replaced; j++)
+    for (j = 0; by_name && j < over->nelts && !replaced; j++)
       replaced = strcmp(name, merge_name(key, APR_ARRAY_IDX(over, j, const void *), pool)) == 0;
     if (!replaced)
       APR_ARRAY_PUSH(out, const void *) = b;
   }
-  for (j = 0; j < over->nelts; j++)
-    APR_ARRAY_PUSH(out, const void *) = APR_ARRAY_IDX(over, j, const void *);
+  for (j = 0; j < over->nelts; j++) {
+    const void *o = APR_ARRAY_IDX(over, j, const void *);
+    int seen = 0;
+    for (i = 0; !by_name && i < nelts(base) && !seen; i++)
+      seen = strcmp(merge_name(key, o, pool),
+                    merge_name(key, APR_ARRAY_IDX(base, i, const void *), pool)) == 0;
+    if (!seen)
+      APR_ARRAY_PUSH(out, const void *) = o;
+  }
   return out;
 }
 
