@@ -62,6 +62,20 @@ static dray_compose_service_t *find_service(const dray_compose_t *file, const ch
 static dray_error_t *load_file(dray_compose_t **file, project_t *pr, const char *path,
                                const char *base_dir, const char *text, apr_size_t len);
 
+/* FROM's top-level secrets into TO: all of them with OVERRIDE (a later -f
+ * file), else those TO does not define (an included or extended file's). */
+static void add_secrets(apr_hash_t *to, apr_hash_t *from, int override, apr_pool_t *pool)
+{
+  apr_hash_index_t *hi;
+  for (hi = apr_hash_first(pool, from); hi; hi = apr_hash_next(hi)) {
+    const void *k;
+    void *v;
+    apr_hash_this(hi, &k, NULL, &v);
+    if (override || !apr_hash_get(to, k, APR_HASH_KEY_STRING))
+      apr_hash_set(to, k, APR_HASH_KEY_STRING, v);
+  }
+}
+
 /* The file that extends: names, read once (its paths relative to itself). */
 static dray_error_t *extended_file(dray_compose_t **out, project_t *pr, const dray_compose_t *file,
                                    const char *name)
@@ -87,7 +101,6 @@ static dray_error_t *resolve_extends(dray_compose_service_t **out, project_t *pr
   dray_compose_service_t *base, *merged;
   const char *where = apr_psprintf(pr->spool, "%s:%d: service \"%s\": extends", svc->path,
                                    svc->extends_line, svc->name);
-  apr_hash_index_t *hi;
 
   *out = svc;
   if (!svc->extends_service)
@@ -100,13 +113,7 @@ static dray_error_t *resolve_extends(dray_compose_service_t **out, project_t *pr
     if (err)
       return dray_error_createf(DRAY_ERR_INPUT, err, "%s", where);
     /* what its services' build secrets name comes along */
-    for (hi = apr_hash_first(pr->spool, from->secrets); hi; hi = apr_hash_next(hi)) {
-      const void *k;
-      void *v;
-      apr_hash_this(hi, &k, NULL, &v);
-      if (!apr_hash_get(file->secrets, k, APR_HASH_KEY_STRING))
-        apr_hash_set(file->secrets, k, APR_HASH_KEY_STRING, v);
-    }
+    add_secrets(file->secrets, from->secrets, 0, pr->spool);
   }
   base = find_service(from, svc->extends_service);
   if (!base)
@@ -137,14 +144,13 @@ static dray_error_t *follow_include(project_t *pr, dray_compose_t *file,
 {
   project_t sub = *pr;
   dray_compose_t *included;
-  const char *dir = inc->project_directory
-                        ? inc->project_directory
-                        : folder_of(APR_ARRAY_IDX(inc->paths, 0, const char *), pr->spool);
-  apr_hash_index_t *hi;
+  const char *dir;
   int i;
 
   if (inc->paths->nelts == 0)
     return DRAY_NO_ERROR;
+  dir = inc->project_directory ? inc->project_directory
+                               : folder_of(APR_ARRAY_IDX(inc->paths, 0, const char *), pr->spool);
   sub.dotenv = apr_hash_make(pr->spool);
   if (inc->env_files)
     for (i = 0; i < inc->env_files->nelts; i++)
@@ -163,13 +169,7 @@ static dray_error_t *follow_include(project_t *pr, dray_compose_t *file,
                                 mine->origin, svc->name, svc->origin, inc->where);
     APR_ARRAY_PUSH(services, dray_compose_service_t *) = svc;
   }
-  for (hi = apr_hash_first(pr->spool, included->secrets); hi; hi = apr_hash_next(hi)) {
-    const void *k;
-    void *v;
-    apr_hash_this(hi, &k, NULL, &v);
-    if (!apr_hash_get(file->secrets, k, APR_HASH_KEY_STRING))
-      apr_hash_set(file->secrets, k, APR_HASH_KEY_STRING, v);
-  }
+  add_secrets(file->secrets, included->secrets, 0, pr->spool);
   return DRAY_NO_ERROR;
 }
 
@@ -237,7 +237,6 @@ static dray_error_t *load_project(dray_compose_t **out, project_t *pr,
 
   for (f = 0; f < files->nelts; f++) {
     dray_compose_t *file;
-    apr_hash_index_t *hi;
     dray_error_t *e = load_file(&file, pr, APR_ARRAY_IDX(files, f, const char *), project_dir,
                                 f == 0 ? first_text : NULL, f == 0 ? first_len : 0);
     if (e) {
@@ -262,12 +261,7 @@ static dray_error_t *load_project(dray_compose_t **out, project_t *pr,
       else
         APR_ARRAY_PUSH(merged->all, dray_compose_service_t *) = svc;
     }
-    for (hi = apr_hash_first(pr->spool, file->secrets); hi; hi = apr_hash_next(hi)) {
-      const void *k;
-      void *v;
-      apr_hash_this(hi, &k, NULL, &v);
-      apr_hash_set(merged->secrets, k, APR_HASH_KEY_STRING, v);
-    }
+    add_secrets(merged->secrets, file->secrets, 1, pr->spool);
     dray_settings_merge(&merged->settings, &file->settings, &merged->settings);
     for (i = 0; i < file->ignore->nelts; i++)
       APR_ARRAY_PUSH(merged->ignore, int) = APR_ARRAY_IDX(file->ignore, i, int);

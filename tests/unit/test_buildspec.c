@@ -22,35 +22,9 @@
 #include "testutil.h"
 
 DRAY_TEST_ROOT_FIXTURE("dray-test-buildspec")
+DRAY_TEST_ROOT_FILES
 
-static const char *put(const char *rel, const char *text)
-{
-  const char *path = apr_pstrcat(pool, root, "/", rel, NULL);
-  char *dir = apr_pstrdup(pool, path);
-  apr_file_t *f;
-  *strrchr(dir, '/') = '\0';
-  assert_int_equal(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
-  assert_int_equal(apr_file_open(&f, path,
-                                 APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
-                                     | APR_FOPEN_BINARY,
-                                 APR_FPROT_OS_DEFAULT, pool),
-                   APR_SUCCESS);
-  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
-  apr_file_close(f);
-  return path;
-}
 
-/* ROOT replaced by "@" in S. */
-static const char *at(const char *s)
-{
-  const char *out = "", *p;
-  apr_size_t n = strlen(root);
-  while ((p = strstr(s, root)) != NULL) {
-    out = apr_pstrcat(pool, out, apr_pstrmemdup(pool, s, (apr_size_t)(p - s)), "@", NULL);
-    s = p + n;
-  }
-  return apr_pstrcat(pool, out, s, NULL);
-}
 
 /* The service "web" of a compose file whose build has the lines BUILD
  * (indented six) and whose service has the lines SERVICE (indented four). */

@@ -21,24 +21,8 @@
 #include "testutil.h"
 
 DRAY_TEST_ROOT_FIXTURE("dray-test-compose") /* this test's temp folder: root */
+DRAY_TEST_ROOT_FILES
 
-/* Write TEXT to ROOT/REL, making folders as needed. */
-static const char *put(const char *rel, const char *text)
-{
-  const char *path = apr_pstrcat(pool, root, "/", rel, NULL);
-  char *dir = apr_pstrdup(pool, path);
-  apr_file_t *f;
-  *strrchr(dir, '/') = '\0';
-  assert_int_equal(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
-  assert_int_equal(apr_file_open(&f, path,
-                                 APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
-                                     | APR_FOPEN_BINARY,
-                                 APR_FPROT_OS_DEFAULT, pool),
-                   APR_SUCCESS);
-  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
-  apr_file_close(f);
-  return path;
-}
 
 static const char *abs_path(const char *rel)
 {

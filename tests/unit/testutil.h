@@ -99,6 +99,52 @@ static inline apr_array_header_t *dray_test_list(const char *first, ...)
   return a;
 }
 
+/* Write TEXT to DIR/REL, making folders as needed; the path, or NULL. */
+static inline const char *dray_test_put(const char *dir, const char *rel, const char *text)
+{
+  const char *path = apr_pstrcat(pool, dir, "/", rel, NULL);
+  char *folder = apr_pstrdup(pool, path);
+  apr_file_t *f;
+  apr_status_t status;
+  *strrchr(folder, '/') = '\0';
+  if (apr_dir_make_recursive(folder, APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS
+      || apr_file_open(&f, path,
+                       APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE | APR_FOPEN_BINARY,
+                       APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS)
+    return NULL;
+  status = apr_file_write_full(f, text, strlen(text), NULL);
+  apr_file_close(f);
+  return status == APR_SUCCESS ? path : NULL;
+}
+
+/* S with every DIR in it shown as "@" (NULL: "(null)"). */
+static inline const char *dray_test_shown(const char *s, const char *dir)
+{
+  const char *out = "", *p;
+  if (!s)
+    return "(null)";
+  while ((p = strstr(s, dir)) != NULL) {
+    out = apr_pstrcat(pool, out, apr_pstrmemdup(pool, s, (apr_size_t)(p - s)), "@", NULL);
+    s = p + strlen(dir);
+  }
+  return apr_pstrcat(pool, out, s, NULL);
+}
+
+/* put(REL, TEXT): write a file below the group's ROOT (fails the test when
+ * it cannot), its path; at(S): S with ROOT shown as "@". For a group with
+ * DRAY_TEST_ROOT_FIXTURE. */
+#define DRAY_TEST_ROOT_FILES                                                \
+  static inline const char *put(const char *rel, const char *text)         \
+  {                                                                         \
+    const char *path = dray_test_put(root, rel, text);                      \
+    assert_non_null(path);                                                  \
+    return path;                                                            \
+  }                                                                         \
+  static inline const char *at(const char *s)                               \
+  {                                                                         \
+    return dray_test_shown(s, root);                                        \
+  }
+
 /* setup/teardown for a group that works in a fresh temp folder ROOT, made
  * with PREFIX in its name and removed afterwards. */
 #define DRAY_TEST_ROOT_FIXTURE(prefix)                                      \
