@@ -45,7 +45,8 @@ enum {
   OPT_IGNORE_UNSUPPORTED,
   OPT_PROFILE,
   OPT_ENV_FILE,
-  OPT_PROJECT_NAME
+  OPT_PROJECT_NAME,
+  OPT_FORMAT
 };
 
 static const apr_getopt_option_t options[] = {
@@ -87,6 +88,7 @@ static const apr_getopt_option_t options[] = {
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
   {"verbose", 'v', 0, "more detail: log paths, full digests; plan: where settings come from"},
+  {"format", OPT_FORMAT, 1, "text|json  plan: how to print it (json: README, Machine-readable plan)"},
   {"help", 'h', 0, "this help"},
   {NULL, 0, 0, NULL}
 };
@@ -124,7 +126,7 @@ static const int push_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME
  * engine, logs, report, events, progress) it ignores, so it refuses it.
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
-static const int plan_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
+static const int plan_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_FORMAT, OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
                                 OPT_ONLY, OPT_SKIP, 'v', 'h', 0};
 /* report redraws what a saved JSON report holds. */
 static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
@@ -341,6 +343,12 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
     case OPT_PROFILE: APR_ARRAY_PUSH(cli->profiles, const char *) = arg; break;
     case OPT_ENV_FILE: APR_ARRAY_PUSH(cli->env_files, const char *) = arg; break;
     case OPT_PROJECT_NAME: cli->project_name = arg; break;
+    case OPT_FORMAT:
+      if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "--format needs text or json, not '%s'",
+                                  arg);
+      cli->format_json = strcmp(arg, "json") == 0;
+      break;
     case OPT_BUILD_ARG:
       if (!strchr(arg, '=') || arg[0] == '=')
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,

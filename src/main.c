@@ -26,6 +26,7 @@
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
+#include "dray/plan_json.h"
 #include "dray/platform.h"
 #include "dray/pools.h"
 #include "dray/push.h"
@@ -282,6 +283,19 @@ static const char *const *child_env(const dray_cli_t *cli, apr_pool_t *pool)
   return (const char *const *)env->elts;
 }
 
+/* The build options of a run of PLAN: what every build command carries. */
+static void build_options(dray_build_options_t *bo, const dray_plan_t *plan,
+                          const dray_cli_t *cli, apr_pool_t *pool)
+{
+  memset(bo, 0, sizeof(*bo));
+  bo->engine_cmd = plan->settings.engine_cmd;
+  bo->builder = plan->builder;
+  bo->platform = plan->settings.platform;
+  bo->network = plan->settings.network;
+  bo->no_cache = cli->no_cache;
+  bo->env = child_env(cli, pool);
+}
+
 /* Where a run writes (logs, report, JUnit, timeline) is checked before anything starts: a
  * cloned repository must not make dray write through a link it committed.
  * Every problem together; DRAY_ERR_INPUT (exit 2). */
@@ -340,7 +354,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
     DRAY_ERR(check_outputs(run, cli, pool));
 
   memset(&po, 0, sizeof(po));
-  memset(&bo, 0, sizeof(bo));
+  build_options(&bo, plan, cli, pool);
   /* The settings in force (command line, x-dray, defaults: settings.c). */
   set_limits(&po.sched, &plan->settings);
   po.sched.push_retries = plan->settings.retries;
@@ -348,12 +362,6 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
-  bo.engine_cmd = plan->settings.engine_cmd;
-  bo.builder = plan->builder;
-  bo.platform = plan->settings.platform;
-  bo.network = plan->settings.network;
-  bo.no_cache = cli->no_cache;
-  bo.env = child_env(cli, pool);
   po.build = &bo;
   po.handle_interrupts = 1;
   po.sched.build_estimates = build_estimates(plan, cli->report, pool);
@@ -399,6 +407,18 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
   DRAY_ERR(load_plan(&plan, cli, pool));
+  if (cli->format_json) {
+    dray_build_options_t bo;
+    json_t *doc;
+    if (plan->nothing_to_build)
+      (void)nothing_to_build(cli);
+    build_options(&bo, plan, cli, pool);
+    doc = dray_plan_json(plan, &bo, pool);
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+    return DRAY_NO_ERROR;
+  }
   if (plan->nothing_to_build)
     return nothing_to_build(cli);
   print_plan(stdout, plan, pool);

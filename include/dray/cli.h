@@ -35,6 +35,7 @@ typedef struct dray_cli_t {
   apr_array_header_t *profiles;      /* --profile */
   apr_array_header_t *env_files;     /* --env-file */
   const char *project_name;          /* --project-name, or NULL */
+  int format_json;                   /* plan --format json */
   /* Run-wide settings given as flags (source DRAY_SOURCE_FLAG), checked by
    * settings.c: registry, tags, limits, retries, global slots, engine,
    * progress, logs. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 
 #include "dray/file.h"
 #include "dray/plan.h"
+#include "dray/plan_json.h"
 
 #include "testutil.h"
 
@@ -437,6 +439,63 @@ static void test_tags_and_repositories(void **state)
   assert_true(plan->nothing_to_build);
 }
 
+/* plan --format json: the documented fields, in build order. */
+static void test_plan_json(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_build_options_t bo;
+  dray_plan_t *plan;
+  json_t *doc, *im, *cmds;
+  char *text;
+  (void)state;
+
+  put("j/base/Dockerfile", "FROM scratch\n");
+  put("j/app/Dockerfile", "FROM localhost:5000/base AS build\nFROM build AS prod\n");
+  put("j/compose.yaml", "services:\n"
+                        "  app:\n"
+                        "    image: localhost:5000/app:1\n"
+                        "    build:\n"
+                        "      context: app\n"
+                        "      target: prod\n"
+                        "      args: {A: 1}\n"
+                        "      platforms: [linux/arm64]\n"
+                        "      cache_to: [type=inline]\n"
+                        "  base:\n"
+                        "    image: localhost:5000/base\n"
+                        "    build: base\n");
+  o.compose_file = abs_path("j/compose.yaml");
+  o.builder = DRAY_BUILDER_BUILDX;
+  plan = load_ok(&o);
+  memset(&bo, 0, sizeof(bo));
+  bo.engine_cmd = "docker";
+  bo.builder = plan->builder;
+  doc = dray_plan_json(plan, &bo, pool);
+  assert_int_equal(json_integer_value(json_object_get(doc, "version")), 1);
+  assert_string_equal(json_string_value(json_object_get(doc, "builder")), "docker buildx build");
+  assert_int_equal(json_array_size(json_object_get(doc, "images")), 2);
+  im = json_array_get(json_object_get(doc, "images"), 1);
+  assert_string_equal(json_string_value(json_object_get(im, "name")), "app");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "references"), 0)),
+                      "localhost:5000/app:1");
+  assert_string_equal(json_string_value(json_object_get(im, "target")), "prod");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "args"), 0)), "A=1");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "platforms"), 0)),
+                      "linux/arm64");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "after"), 0)), "base");
+  assert_string_equal(dray_test_shown(json_string_value(json_object_get(im, "context")), root),
+                      "@/j/app");
+  text = json_dumps(json_object_get(im, "build_command"), JSON_COMPACT);
+  assert_non_null(strstr(text, "\"docker\",\"buildx\",\"build\",\"--load\""));
+  assert_non_null(strstr(text, "\"--cache-to\",\"type=inline\""));
+  free(text);
+  cmds = json_object_get(im, "build_commands");
+  assert_true(json_is_null(json_object_get(cmds, "docker build"))); /* it refuses cache_to */
+  assert_true(json_is_array(json_object_get(cmds, "podman build")));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cmds, "podman build"), 0)),
+                      "podman");
+  json_decref(doc);
+}
+
 static void test_chain_order(void **state)
 {
   dray_plan_options_t o = opts_for(NULL);
@@ -680,6 +739,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_registry_and_tags, setup, teardown),
     cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tags_and_repositories, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_plan_json, setup, teardown),
     cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diamond_and_target, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
