@@ -18,6 +18,7 @@
 #include "dray/compose.h"
 #include "dray/dockerfile.h"
 #include "dray/file.h"
+#include "dray/ignore.h"
 #include "dray/ref.h"
 
 /* An image while planning; its position in ctx->entries is its discovery
@@ -230,9 +231,11 @@ static const char *dockerfile_in(const apr_array_header_t *list)
 
 /* Walk DIR (absolute; SHOWN in messages and origins), whose image name is
  * NAME; NAME is NULL for a PATH that holds no Dockerfile itself, so that its
- * subfolders are named from there. Returns whether any image was found. */
+ * subfolders are named from there. REL is DIR relative to the PATH ("" for
+ * the PATH), for IGNORE, the PATH's rules. Returns whether any image was
+ * found. */
 static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name,
-                apr_pool_t *pool)
+                const char *rel, const dray_ignore_t *ignore, apr_pool_t *pool)
 {
   apr_array_header_t *list;
   apr_pool_t *iterpool;
@@ -267,11 +270,14 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
   iterpool = dray_pool_create_sub(pool);
   for (i = 0; i < list->nelts; i++) {
     const dir_entry_t *de = &APR_ARRAY_IDX(list, i, dir_entry_t);
-    const char *sub, *sub_name, *part;
+    const char *sub, *sub_name, *part, *sub_rel;
     char *c;
-    if (!de->is_dir || de->name[0] == '.')
+    if (!de->is_dir || de->name[0] == '.') /* .git and the like */
       continue;
     apr_pool_clear(iterpool);
+    sub_rel = *rel ? apr_pstrcat(iterpool, rel, "/", de->name, NULL) : de->name;
+    if (dray_ignore_match(ignore, sub_rel, 1, iterpool))
+      continue;
     /* Names use "/" whatever the platform; a "\" in a folder name too. */
     part = lower_dup(de->name, iterpool);
     for (c = (char *)part; *c; c++)
@@ -282,7 +288,7 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
     found |= walk(ctx, sub,
                   strcmp(shown, ".") == 0 ? de->name
                                           : apr_pstrcat(iterpool, shown, "/", de->name, NULL),
-                  sub_name, iterpool);
+                  sub_name, sub_rel, ignore, iterpool);
   }
   apr_pool_destroy(iterpool);
   return found;
@@ -296,6 +302,8 @@ static void discover(ctx_t *ctx, const char *path)
   apr_size_t len;
   apr_pool_t *pool;
   apr_array_header_t *list;
+  dray_ignore_t *ignore;
+  dray_error_t *err;
 
   status = apr_filepath_merge(&abs, NULL, path, 0, ctx->scratch);
   if (status == APR_SUCCESS)
@@ -318,6 +326,12 @@ static void discover(ctx_t *ctx, const char *path)
   base = base ? base + 1 : abs;
 
   pool = dray_pool_create_sub(ctx->scratch);
+  err = dray_ignore_load(&ignore, abs, pool, pool);
+  if (err) {
+    add_problem(ctx, err);
+    apr_pool_destroy(pool);
+    return;
+  }
   {
     /* "dir/" shows as "dir", so that subfolders show as "dir/sub". */
     char *shown = apr_pstrdup(pool, path);
@@ -333,8 +347,8 @@ static void discover(ctx_t *ctx, const char *path)
                                           "%s: a Dockerfile in the root folder cannot be named",
                                           path));
     else
-      walk(ctx, abs, path, lower_dup(base, pool), pool);
-  } else if (!walk(ctx, abs, path, NULL, pool)) {
+      walk(ctx, abs, path, lower_dup(base, pool), "", ignore, pool);
+  } else if (!walk(ctx, abs, path, NULL, "", ignore, pool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: no Dockerfile or Containerfile in or below it",
                                         path));
