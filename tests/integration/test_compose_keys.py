@@ -179,6 +179,53 @@ class ComposeKeysTest(drayt.DrayTestCase):
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn("nothing to build in compose.yaml (no service has build:)", p.stderr)
 
+    def test_two_files_merged_and_include(self):
+        """-f base -f override and an include: built as merged, then pushed."""
+        drayt.write_image(self.tmp, "web", [
+            "FROM scratch", "ARG FLAVOUR", "COPY busybox /bin/busybox",
+            'RUN ["/bin/busybox", "sh", "-c", "echo $FLAVOUR > /flavour"]'])
+        drayt.write_image(os.path.join(self.tmp, "lib"), "src")
+        reg = self.registry
+        self.write("compose.yaml", f"""\
+            include:
+              - lib/compose.yaml
+            services:
+              web:
+                image: {reg}/web:base
+                build:
+                  context: web
+                  args: {{FLAVOUR: base}}
+                  labels: {{from: base}}
+            """)
+        self.write("compose.prod.yaml", f"""\
+            services:
+              web:
+                image: {reg}/web:prod
+                build:
+                  args: {{FLAVOUR: prod}}
+                  labels: {{also: prod}}
+            """)
+        # paths of an included file are relative to it
+        self.write("lib/compose.yaml", f"""\
+            services:
+              lib:
+                image: {reg}/lib:1
+                build: src
+            """)
+        p = self.run_dray("run", "--network", "none", "-f", "compose.yaml",
+                          "-f", "compose.prod.yaml")
+        self.assertEqual(p.returncode, 0, self.explain())
+        images = {i["name"]: i for i in self.load_report()["images"]}
+        self.assertEqual(sorted(images), ["lib", "web"])
+        self.assertEqual(images["web"]["references"], [f"{reg}/web:prod"])
+        files, _ = self.files(f"{reg}/web:prod")
+        self.assertEqual(files["flavour"].decode().strip(), "prod")
+        labels = self.config(f"{reg}/web:prod")["config"]["Labels"]
+        self.assertEqual(labels, {"from": "base", "also": "prod"})
+        self.assertEqual(self.registry_digest(f"{reg}/lib:1"), images["lib"]["digest"])
+        files, _ = self.files(f"{reg}/lib:1")
+        self.assertIn("id.txt", files)
+
     def run_with_env(self, env, command, *args):
         import subprocess
         p = subprocess.run(self.dray_argv(command, *args), env=env, cwd=self.tmp,
