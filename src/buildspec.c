@@ -94,6 +94,14 @@ dray_builder_t dray_builder_for(const char *engine_cmd, int has_buildx)
   return has_buildx ? DRAY_BUILDER_BUILDX : DRAY_BUILDER_DOCKER;
 }
 
+const char *dray_buildspec_where(const dray_buildspec_t *spec, dray_build_key_t key,
+                                 apr_pool_t *result_pool)
+{
+  if (spec->line[key] > 0)
+    return apr_psprintf(result_pool, "%s:%d", spec->path[key], spec->line[key]);
+  return spec->path[key];
+}
+
 dray_buildspec_t *dray_buildspec_create(apr_pool_t *result_pool)
 {
   return apr_pcalloc(result_pool, sizeof(dray_buildspec_t));

@@ -823,11 +823,9 @@ dray_error_t *dray_compose_resolve_service(dray_compose_service_t *svc, apr_hash
 {
   const dray_buildspec_t *spec = svc->spec;
   const char *context = svc->context ? svc->context : ".";
-  const char *where = apr_psprintf(scratch_pool, "%s:%d",
-                                   spec->path[DRAY_BK_CONTEXT] ? spec->path[DRAY_BK_CONTEXT]
-                                                               : svc->path,
-                                   spec->line[DRAY_BK_CONTEXT] ? spec->line[DRAY_BK_CONTEXT]
-                                                               : svc->line);
+  const char *where = spec->line[DRAY_BK_CONTEXT]
+                          ? dray_buildspec_where(spec, DRAY_BK_CONTEXT, scratch_pool)
+                          : svc->origin;
   dray_error_t *err = NULL;
   int i;
 
@@ -845,9 +843,9 @@ dray_error_t *dray_compose_resolve_service(dray_compose_service_t *svc, apr_hash
                               svc->name);
   svc->dockerfile_given = svc->dockerfile_written != NULL;
   if (spec->dockerfile_inline) { /* named for messages; build.c writes the file */
-    svc->dockerfile = apr_psprintf(result_pool, "%s:%d (dockerfile_inline)",
-                                   spec->path[DRAY_BK_DOCKERFILE_INLINE],
-                                   spec->line[DRAY_BK_DOCKERFILE_INLINE]);
+    svc->dockerfile = apr_psprintf(result_pool, "%s (dockerfile_inline)",
+                                   dray_buildspec_where(spec, DRAY_BK_DOCKERFILE_INLINE,
+                                                        result_pool));
   } else if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, scratch_pool)) {
     /* Like podman: no Dockerfile but a Containerfile, when none was named. */
     const char *alt = apr_pstrcat(scratch_pool, svc->context_dir, "/Containerfile", NULL);

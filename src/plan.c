@@ -372,7 +372,7 @@ static void refuse_unsupported(ctx_t *ctx, entry_t *e, const dray_compose_t *com
   for (i = 0; i < keys->nelts; i++) {
     dray_build_key_t key = (dray_build_key_t)APR_ARRAY_IDX(keys, i, int);
     const char *word = dray_build_key_word(key);
-    const char *where = apr_psprintf(ctx->scratch, "%s:%d", spec->path[key], spec->line[key]);
+    const char *where = dray_buildspec_where(spec, key, ctx->scratch);
     int ignored = ctx->opts->ignore_unsupported;
     for (j = 0; j < compose->ignore->nelts; j++)
       ignored |= APR_ARRAY_IDX(compose->ignore, j, int) == (int)key;
@@ -418,11 +418,11 @@ static dray_error_t *place_ref(const char **repository, const char **tag, ctx_t 
   return DRAY_NO_ERROR;
 }
 
-static void service_problem(ctx_t *ctx, entry_t *e, const char *path, int line,
-                            const char *what, dray_error_t *err)
+static void service_problem(ctx_t *ctx, entry_t *e, const char *where, const char *what,
+                            dray_error_t *err)
 {
-  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: service \"%s\": %s: %s",
-                                      path, line, e->img->name, what, err->message));
+  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: service \"%s\": %s: %s",
+                                      where, e->img->name, what, err->message));
   dray_error_clear(err);
   e->bad = 1;
 }
@@ -441,8 +441,11 @@ static void service_refs(ctx_t *ctx, entry_t *e)
     dray_error_t *err = place_ref(&e->img->repository, &tag, ctx,
                                   svc->image ? svc->image : svc->default_image);
     if (err) {
-      service_problem(ctx, e, svc->image ? svc->image_path : svc->path,
-                      svc->image ? svc->image_line : svc->line, "image", err);
+      service_problem(ctx, e,
+                      svc->image ? apr_psprintf(ctx->scratch, "%s:%d", svc->image_path,
+                                                svc->image_line)
+                                 : svc->origin,
+                      "image", err);
       return;
     }
   }
@@ -456,7 +459,7 @@ static void service_refs(ctx_t *ctx, entry_t *e)
     dray_error_t *err = place_ref(&repo, &t, ctx,
                                   APR_ARRAY_IDX(svc->spec->tags, i, const char *));
     if (err) {
-      service_problem(ctx, e, svc->spec->path[DRAY_BK_TAGS], svc->spec->line[DRAY_BK_TAGS],
+      service_problem(ctx, e, dray_buildspec_where(svc->spec, DRAY_BK_TAGS, ctx->scratch),
                       "build.tags", err);
       return;
     }

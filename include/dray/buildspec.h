@@ -105,11 +105,18 @@ typedef struct dray_buildspec_t {
   const char *provenance;                 /* "true", "false", "mode=max"... */
   const char *sbom;
   int no_cache, privileged, pull;         /* booleans */
-  /* The line of each key in the file that set it (0: not given) and that
-   * file, for messages. */
+  /* The line of each key in the file that set it (0: not given;
+   * DRAY_BK_NO_LINE: given in a file without lines, JSON) and that file,
+   * for messages (dray_buildspec_where). */
   int line[DRAY_BK_COUNT];
   const char *path[DRAY_BK_COUNT];
 } dray_buildspec_t;
+
+#define DRAY_BK_NO_LINE (-1)
+
+/* Where SPEC's KEY was given: "compose.yaml:12", or the file alone. */
+const char *dray_buildspec_where(const dray_buildspec_t *spec, dray_build_key_t key,
+                                 apr_pool_t *result_pool);
 
 /* The key's word ("cache_from"; "platform" for the service's), its shape. */
 const char *dray_build_key_word(dray_build_key_t key);
