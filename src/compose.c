@@ -856,6 +856,8 @@ dray_error_t *dray_compose_resolve_service(dray_compose_service_t *svc, apr_hash
     dray_build_secret_t *b = APR_ARRAY_IDX(spec->secrets, i, dray_build_secret_t *);
     const dray_compose_secret_t *def =
         secrets ? apr_hash_get(secrets, b->source, APR_HASH_KEY_STRING) : NULL;
+    if (b->file || b->env)
+      continue; /* said where the build names it (bake) */
     if (!def)
       err = dray_error_compose(err, dray_error_createf(
           DRAY_ERR_INPUT, NULL, "%s: service \"%s\": build.secrets: secret \"%s\" is not "

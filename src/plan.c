@@ -15,6 +15,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "dray/bake.h"
 #include "dray/compose.h"
 #include "dray/dockerfile.h"
 #include "dray/file.h"
@@ -1017,7 +1018,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   dray_compose_t *compose = NULL;
   dray_settings_t settings, cli;
   apr_pool_t *iterpool;
-  int i;
+  int i, bake = 0;
 
   memset(&ctx, 0, sizeof(ctx));
   dray_settings_init(&settings);
@@ -1034,6 +1035,8 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   if (opts->compose_file || nelts(opts->compose_files)) {
     dray_compose_options_t co;
     dray_error_t *err;
+    char *text = NULL;
+    apr_size_t len = 0;
     memset(&co, 0, sizeof(co));
     co.files = opts->compose_files;
     if (!nelts(co.files)) {
@@ -1043,7 +1046,19 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
     co.profiles = opts->profiles;
     co.env_files = opts->env_files;
     co.project_name = opts->project_name;
-    err = dray_compose_load_project(&compose, &co, ctx.pool, ctx.scratch);
+    /* bake or compose: by the first file's content */
+    err = dray_file_read(&text, &len, NULL, APR_ARRAY_IDX(co.files, 0, const char *), NULL,
+                         ctx.scratch);
+    bake = !err && dray_bake_sniff(APR_ARRAY_IDX(co.files, 0, const char *), text, len)
+                       != DRAY_BAKE_NONE;
+    if (!err && bake) /* PATHs name targets and groups */
+      err = dray_bake_load(&compose, APR_ARRAY_IDX(co.files, 0, const char *), opts->paths,
+                           ctx.pool, ctx.scratch);
+    else if (!err) {
+      co.first_text = text;
+      co.first_len = len;
+      err = dray_compose_load_project(&compose, &co, ctx.pool, ctx.scratch);
+    }
     if (err)
       add_problem(&ctx, err);
     else
@@ -1074,7 +1089,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   ctx.warnings = apr_array_make(ctx.pool, 2, sizeof(const char *));
   check_build_args(&ctx);
 
-  for (i = 0; i < nelts(opts->paths); i++)
+  for (i = 0; !bake && i < nelts(opts->paths); i++)
     discover(&ctx, APR_ARRAY_IDX(opts->paths, i, const char *));
   if (compose)
     add_services(&ctx, compose);
@@ -1104,7 +1119,8 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   plan->settings = settings;
   plan->warnings = ctx.warnings;
   plan->builder = ctx.builder;
-  plan->nothing_to_build = compose && compose->services->nelts == 0 && nelts(opts->paths) == 0;
+  plan->nothing_to_build = compose && compose->services->nelts == 0
+                           && (bake || nelts(opts->paths) == 0);
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;
   return DRAY_NO_ERROR;
