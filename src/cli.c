@@ -113,7 +113,8 @@ static const int build_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAM
                                  OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED, OPT_ONLY, OPT_SKIP,
                                  OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
-static const int push_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
+static const int push_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME,
+                                OPT_IGNORE_UNSUPPORTED, OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
                                 OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
