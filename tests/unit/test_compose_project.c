@@ -261,6 +261,44 @@ static void test_include(void **state)
                                     "@/loop/a.yaml");
 }
 
+/* The shape of compose-go's loader/testdata "combined" and
+ * "extends/withdir" cases, with build:: an include whose service extends a
+ * service of a file beside it; extends across folders, nested. Paths are
+ * relative to the file that says them. */
+static void test_include_of_extends_across_folders(void **state)
+{
+  dray_compose_options_t o = options("combined/compose.yaml", NULL);
+  dray_compose_t *c;
+  (void)state;
+  put("combined/compose.yaml", "include:\n  - path:\n      - dir/included.yaml\n");
+  put("combined/dir/included.yaml", "services:\n"
+                                    "  service:\n"
+                                    "    extends:\n"
+                                    "      file: extended.yaml\n"
+                                    "      service: service\n");
+  put("combined/dir/extended.yaml", "services:\n  service:\n    build: .\n");
+  c = load_ok(&o);
+  assert_string_equal(names(c), "service");
+  assert_string_equal(at(svc(c, "service")->context_dir), "@/combined/dir");
+
+  put("withdir/compose.yaml", "services:\n"
+                              "  test:\n"
+                              "    extends: {file: dir/compose.yaml, service: test}\n");
+  put("withdir/dir/compose.yaml", "services:\n"
+                                  "  test:\n"
+                                  "    extends: {file: base.yaml, service: test}\n"
+                                  "    build: {args: [LEVEL=dir]}\n");
+  put("withdir/dir/base.yaml", "services:\n"
+                               "  test:\n"
+                               "    image: hello-world\n"
+                               "    build: {context: ctx, args: [LEVEL=base, BASE=1]}\n");
+  o = options("withdir/compose.yaml", NULL);
+  c = load_ok(&o);
+  assert_string_equal(svc(c, "test")->image, "hello-world");
+  assert_string_equal(at(svc(c, "test")->context_dir), "@/withdir/dir/ctx");
+  assert_string_equal(joined(svc(c, "test")->build_args), "BASE=1 LEVEL=dir");
+}
+
 /* ---- profiles, names, env files ------------------------------------------ */
 
 static void test_profiles(void **state)
@@ -347,6 +385,7 @@ int main(void)
                                     teardown),
     cmocka_unit_test_setup_teardown(test_extends, setup, teardown),
     cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_include_of_extends_across_folders, setup, teardown),
     cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
     cmocka_unit_test_setup_teardown(test_project_name_and_default_image, setup, teardown),
     cmocka_unit_test_setup_teardown(test_env_files, setup, teardown),
