@@ -53,14 +53,6 @@ static dray_compose_service_t *svc(const dray_compose_t *c, int i)
   return APR_ARRAY_IDX(c->services, i, dray_compose_service_t *);
 }
 
-static const char *joined(const apr_array_header_t *a)
-{
-  const char *out = "";
-  int i;
-  for (i = 0; a && i < a->nelts; i++)
-    out = apr_pstrcat(pool, out, i ? " " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
-  return out;
-}
 
 static void test_sniff(void **state)
 {
@@ -91,11 +83,11 @@ static void test_targets_groups_inherits_variables(void **state)
   assert_string_equal(at(s->context_dir), "@/app");
   assert_string_equal(at(s->dockerfile), "@/app/app.Dockerfile");
   assert_string_equal(s->target, "prod");
-  assert_string_equal(joined(s->build_args), "GO=1.22 WHO=app"); /* its own over inherited */
-  assert_string_equal(joined(s->spec->labels), "team=core");
-  assert_string_equal(joined(s->spec->platforms), "linux/amd64");
+  assert_string_equal(dray_test_joined(s->build_args), "GO=1.22 WHO=app"); /* its own over inherited */
+  assert_string_equal(dray_test_joined(s->spec->labels), "team=core");
+  assert_string_equal(dray_test_joined(s->spec->platforms), "linux/amd64");
   assert_string_equal(s->image, "localhost:5000/app:dev"); /* variables' defaults */
-  assert_string_equal(joined(s->spec->tags), "localhost:5000/app:dev localhost:5000/app:latest");
+  assert_string_equal(dray_test_joined(s->spec->tags), "localhost:5000/app:dev localhost:5000/app:latest");
   assert_true(s->spec->no_cache);
   sec = APR_ARRAY_IDX(s->spec->secrets, 0, dray_build_secret_t *);
   assert_string_equal(sec->id, "tok");
@@ -103,8 +95,8 @@ static void test_targets_groups_inherits_variables(void **state)
   s = svc(c, 1);
   assert_string_equal(s->name, "cli");
   assert_string_equal(s->target, "cli");          /* nested: cli -> app -> _common */
-  assert_string_equal(joined(s->build_args), "GO=1.22 WHO=app");
-  assert_string_equal(joined(s->spec->tags), "localhost:5000/cli:dev"); /* tags: its own */
+  assert_string_equal(dray_test_joined(s->build_args), "GO=1.22 WHO=app");
+  assert_string_equal(dray_test_joined(s->spec->tags), "localhost:5000/cli:dev"); /* tags: its own */
 
   /* the environment over a variable's default; names from the command line */
   apr_env_set("TAG", "1.0", pool);
@@ -187,9 +179,5 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
   };
-  int rc;
-  apr_initialize();
-  rc = cmocka_run_group_tests(tests, NULL, NULL);
-  apr_terminate();
-  return rc;
+  DRAY_TEST_RUN(tests);
 }

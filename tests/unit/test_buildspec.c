@@ -474,9 +474,5 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_unknown_key_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refusal_message_and_ignore, setup, teardown),
   };
-  int rc;
-  apr_initialize();
-  rc = cmocka_run_group_tests(tests, NULL, NULL);
-  apr_terminate();
-  return rc;
+  DRAY_TEST_RUN(tests);
 }

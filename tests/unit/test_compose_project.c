@@ -22,14 +22,6 @@ DRAY_TEST_ROOT_FILES
 
 
 
-static const char *joined(const apr_array_header_t *a)
-{
-  const char *out = "";
-  int i;
-  for (i = 0; a && i < a->nelts; i++)
-    out = apr_pstrcat(pool, out, i ? " " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
-  return out;
-}
 
 static dray_compose_options_t options(const char *first, ...)
 {
@@ -134,9 +126,9 @@ static void test_override_merge(void **state)
   assert_string_equal(at(s->context_dir), "@/p/web");
   assert_string_equal(at(s->dockerfile), "@/p/web/Dockerfile.prod");
   assert_string_equal(s->target, "dev");
-  assert_string_equal(joined(s->build_args), "A=base B=over C=over");
-  assert_string_equal(joined(s->spec->labels), "x=base y=over");
-  assert_string_equal(joined(s->spec->cache_from), "c1 c2");
+  assert_string_equal(dray_test_joined(s->build_args), "A=base B=over C=over");
+  assert_string_equal(dray_test_joined(s->spec->labels), "x=base y=over");
+  assert_string_equal(dray_test_joined(s->spec->cache_from), "c1 c2");
   assert_string_equal(at(s->origin), "@/p/compose.yaml:2");
   /* a build added by the later file, to a service the first one pulls */
   s = svc(c, "later");
@@ -197,18 +189,18 @@ static void test_extends(void **state)
   assert_string_equal(names(c), "base same-file other-file chain");
   s = svc(c, "same-file");
   assert_string_equal(s->target, "prod");
-  assert_string_equal(joined(s->build_args), "X=1");
+  assert_string_equal(dray_test_joined(s->build_args), "X=1");
   assert_string_equal(at(s->context_dir), "@/app");
   assert_string_equal(at(s->origin), "@/app/compose.yaml:4");
   /* paths of a service extended from another file: relative to that file */
   s = svc(c, "other-file");
   assert_string_equal(at(s->context_dir), "@/common/ctx");
-  assert_string_equal(joined(s->build_args), "FROM_BASE=1 WHO=app");
-  assert_string_equal(joined(s->spec->labels), "team=core");
+  assert_string_equal(dray_test_joined(s->build_args), "FROM_BASE=1 WHO=app");
+  assert_string_equal(dray_test_joined(s->spec->labels), "team=core");
   assert_string_equal(s->image, "me/other");
   s = svc(c, "chain"); /* nested: chain -> same-file -> base */
   assert_string_equal(s->target, "prod");
-  assert_string_equal(joined(s->build_args), "X=1");
+  assert_string_equal(dray_test_joined(s->build_args), "X=1");
 
   put("bad.yaml", "services:\n"
                   "  a: {extends: b, build: .}\n"
@@ -247,7 +239,7 @@ static void test_include(void **state)
   assert_string_equal(names(c), "lib tool app");
   assert_string_equal(at(svc(c, "lib")->context_dir), "@/lib/src");
   assert_string_equal(at(svc(c, "tool")->context_dir), "@/tools/t");
-  assert_string_equal(joined(svc(c, "tool")->build_args), "A=2");
+  assert_string_equal(dray_test_joined(svc(c, "tool")->build_args), "A=2");
 
   /* a service both here and in an included file; a cycle */
   put("dup.yaml", "include: [lib/compose.yaml]\nservices:\n  lib:\n    build: .\n");
@@ -296,7 +288,7 @@ static void test_include_of_extends_across_folders(void **state)
   c = load_ok(&o);
   assert_string_equal(svc(c, "test")->image, "hello-world");
   assert_string_equal(at(svc(c, "test")->context_dir), "@/withdir/dir/ctx");
-  assert_string_equal(joined(svc(c, "test")->build_args), "BASE=1 LEVEL=dir");
+  assert_string_equal(dray_test_joined(svc(c, "test")->build_args), "BASE=1 LEVEL=dir");
 }
 
 /* ---- profiles, names, env files ------------------------------------------ */
@@ -391,9 +383,5 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_env_files, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secrets_across_files, setup, teardown),
   };
-  int rc;
-  apr_initialize();
-  rc = cmocka_run_group_tests(tests, NULL, NULL);
-  apr_terminate();
-  return rc;
+  DRAY_TEST_RUN(tests);
 }

@@ -118,9 +118,5 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_gitignore_syntax, setup, teardown),
     cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
   };
-  int rc;
-  apr_initialize();
-  rc = cmocka_run_group_tests(tests, NULL, NULL);
-  apr_terminate();
-  return rc;
+  DRAY_TEST_RUN(tests);
 }

@@ -130,6 +130,26 @@ static inline const char *dray_test_shown(const char *s, const char *dir)
   return apr_pstrcat(pool, out, s, NULL);
 }
 
+/* The strings of A joined by " " ("" for none or NULL). */
+static inline const char *dray_test_joined(const apr_array_header_t *a)
+{
+  const char *out = "";
+  int i;
+  for (i = 0; a && i < a->nelts; i++)
+    out = apr_pstrcat(pool, out, i ? " " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+  return out;
+}
+
+/* The body of main(): run the group TESTS with APR up. */
+#define DRAY_TEST_RUN(tests)                                                \
+  do {                                                                      \
+    int dray_test__rc;                                                      \
+    apr_initialize();                                                       \
+    dray_test__rc = cmocka_run_group_tests(tests, NULL, NULL);              \
+    apr_terminate();                                                        \
+    return dray_test__rc;                                                   \
+  } while (0)
+
 /* put(REL, TEXT): write a file below the group's ROOT (fails the test when
  * it cannot), its path; at(S): S with ROOT shown as "@". For a group with
  * DRAY_TEST_ROOT_FIXTURE. */
