@@ -365,8 +365,12 @@ dray_error_t *dray_compose_load_project(dray_compose_t **compose_p,
   for (i = 0; i < compose->all->nelts; i++) {
     dray_compose_service_t *svc = APR_ARRAY_IDX(compose->all, i, dray_compose_service_t *);
     dray_error_t *e;
-    if (!svc->has_build || !profile_active(svc, active))
+    if (!svc->has_build)
       continue;
+    if (!profile_active(svc, active)) {
+      compose->inactive++;
+      continue;
+    }
     e = dray_compose_resolve_service(svc, compose->secrets, result_pool, scratch_pool);
     if (e) {
       err = dray_error_compose(err, e);

@@ -169,9 +169,10 @@ static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
 
 /* A compose file in which no service has build: is no error: there is
  * nothing to do. */
-static dray_error_t *nothing_to_build(const dray_cli_t *cli)
+static dray_error_t *nothing_to_build(const dray_cli_t *cli, const dray_plan_t *plan)
 {
-  fprintf(stderr, "dray: nothing to build in %s (no service has build:)\n", cli->compose_file);
+  fprintf(stderr, "dray: nothing to build in %s (%s)\n", cli->compose_file,
+          plan->nothing_to_build);
   return DRAY_NO_ERROR;
 }
 
@@ -348,7 +349,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
 
   DRAY_ERR(load_plan(&plan, cli, pool));
   if (plan->nothing_to_build)
-    return nothing_to_build(cli);
+    return nothing_to_build(cli, plan);
   run = dray_run_create(plan, mode, pool);
   if (!cli->dry_run) /* a dry run writes nothing */
     DRAY_ERR(check_outputs(run, cli, pool));
@@ -411,7 +412,7 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
     dray_build_options_t bo;
     json_t *doc;
     if (plan->nothing_to_build)
-      (void)nothing_to_build(cli);
+      (void)nothing_to_build(cli, plan);
     build_options(&bo, plan, cli, pool);
     doc = dray_plan_json(plan, &bo, pool);
     json_dumpf(doc, stdout, JSON_INDENT(2));
@@ -420,7 +421,7 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
     return DRAY_NO_ERROR;
   }
   if (plan->nothing_to_build)
-    return nothing_to_build(cli);
+    return nothing_to_build(cli, plan);
   print_plan(stdout, plan, pool);
   if (cli->verbose) {
     printf("\nsettings not at their defaults:\n");

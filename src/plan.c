@@ -1119,8 +1119,10 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   plan->settings = settings;
   plan->warnings = ctx.warnings;
   plan->builder = ctx.builder;
-  plan->nothing_to_build = compose && compose->services->nelts == 0
-                           && (bake || nelts(opts->paths) == 0);
+  if (compose && compose->services->nelts == 0 && (bake || nelts(opts->paths) == 0))
+    plan->nothing_to_build = bake ? "no target selected"
+                             : compose->inactive ? "no service of the active profiles has build:"
+                                                 : "no service has build:";
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;
   return DRAY_NO_ERROR;

@@ -79,6 +79,7 @@ typedef struct dray_compose_t {
                                      buildable ones of the active profiles,
                                      merged and resolved, in file order */
   apr_array_header_t *all;        /* dray_compose_service_t *: every service */
+  int inactive;                   /* services with build: left out by profiles */
   apr_array_header_t *includes;   /* dray_compose_include_t * */
   apr_hash_t *secrets;            /* name -> dray_compose_secret_t * */
   dray_settings_t settings;       /* from x-dray; unset where the file says nothing */

@@ -67,7 +67,8 @@ typedef struct dray_plan_t {
   dray_settings_t settings;        /* in force: flags, environment, x-dray, config, defaults */
   dray_builder_t builder;          /* what builds the images */
   apr_array_header_t *warnings;    /* const char *: for the user, before anything runs */
-  int nothing_to_build;            /* a compose file in which no service has build: */
+  const char *nothing_to_build;    /* why a compose file plans no image, or NULL:
+                                      "no service has build:" */
 } dray_plan_t;
 
 /* Discover, parse and validate everything OPTS names; order the images so

@@ -379,7 +379,7 @@ static void test_tags_and_repositories(void **state)
   assert_string_equal(joined(img(plan, 4)->tags), "latest"); /* none: the default */
   assert_string_equal(img(plan, 4)->base_image->name, "base1"); /* FROM base:v1, not v2 */
   assert_int_equal(plan->warnings->nelts, 0);
-  assert_false(plan->nothing_to_build);
+  assert_null(plan->nothing_to_build);
 
   /* -t adds to every image, image:'s tag or not */
   put("t/two.yaml", "services:\n"
@@ -436,7 +436,7 @@ static void test_tags_and_repositories(void **state)
   o.compose_file = abs_path("t/pull-only.yaml");
   plan = load_ok(&o);
   assert_int_equal(plan->images->nelts, 0);
-  assert_true(plan->nothing_to_build);
+  assert_string_equal(plan->nothing_to_build, "no service has build:");
 }
 
 /* plan --format json: the documented fields, in build order. */
