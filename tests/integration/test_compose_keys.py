@@ -9,6 +9,7 @@ import http.client
 import io
 import json
 import os
+import subprocess
 import tarfile
 import textwrap
 import unittest
@@ -226,8 +227,47 @@ class ComposeKeysTest(drayt.DrayTestCase):
         files, _ = self.files(f"{reg}/lib:1")
         self.assertIn("id.txt", files)
 
+    def test_project_from_the_environment_and_json_plan(self):
+        """COMPOSE_FILE (two files), COMPOSE_PROFILES and COMPOSE_PROJECT_NAME
+        reach the plan; plan --format json names every reference and the
+        command that builds it."""
+        drayt.write_image(self.tmp, "app")
+        self.write("base.yaml", """\
+            services:
+              app:
+                build: {context: app, args: {A: base}}
+              tool:
+                profiles: [tools]
+                build: app
+            """)
+        self.write("more.yaml", """\
+            services:
+              app:
+                build: {args: {A: more}, tags: ["${REG}/mirror:m"]}
+            """)
+        env = self.env()
+        env["COMPOSE_FILE"] = "base.yaml:more.yaml"
+        env["COMPOSE_PROFILES"] = "tools"
+        env["COMPOSE_PROJECT_NAME"] = "Shop"
+        env["REG"] = self.registry
+        p = self.run_with_env(env, "plan", "--format", "json")
+        self.assertEqual(p.returncode, 0, self.explain())
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["version"], 1)
+        images = {i["name"]: i for i in doc["images"]}
+        self.assertEqual(sorted(images), ["app", "tool"])
+        app = images["app"]
+        self.assertEqual(app["references"], [f"{self.registry}/shop-app:latest",
+                                             f"{self.registry}/mirror:m"])
+        self.assertEqual(app["args"], ["A=more"])
+        self.assertEqual(app["build_command"][-1], os.path.join(self.tmp, "app"))
+        self.assertIn(f"{self.registry}/mirror:m", app["build_command"])
+        del env["COMPOSE_PROFILES"]
+        p = self.run_with_env(env, "plan", "--format", "json")
+        self.assertEqual([i["name"] for i in json.loads(p.stdout)["images"]], ["app"])
+
     def run_with_env(self, env, command, *args):
-        import subprocess
+        """run_dray with ENV (the test's, changed) for dray."""
         p = subprocess.run(self.dray_argv(command, *args), env=env, cwd=self.tmp,
                            capture_output=True, text=True, timeout=300)
         self.last = p
