@@ -204,7 +204,7 @@ static void test_isolation(void **state)
   assert_string_equal(argv_of(DOCKER, "      isolation: process\n", NULL),
                       "--isolation|process");
   assert_string_equal(argv_of(PODMAN, "      isolation: chroot\n", NULL), "--isolation|chroot");
-  assert_string_equal(argv_of(BUILDX, "      isolation: process\n", NULL), "refused: isolation");
+  assert_string_equal(argv_of(BUILDX, "      isolation: process\n", NULL), "--isolation|process");
 }
 
 static void test_labels(void **state)
