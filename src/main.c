@@ -424,6 +424,7 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
     return nothing_to_build(cli, plan);
   print_plan(stdout, plan, pool);
   if (cli->verbose) {
+    printf("\nbuilds with: %s\n", dray_builder_word(plan->builder));
     printf("\nsettings not at their defaults:\n");
     if (dray_settings_print(stdout, &plan->settings, pool) == 0)
       printf("  (none: every setting has its default)\n");
