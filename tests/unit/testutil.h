@@ -150,17 +150,24 @@ static inline const char *dray_test_joined(const apr_array_header_t *a)
     return dray_test__rc;                                                   \
   } while (0)
 
+/* A helper a test file may not use: no warning for that. */
+#if defined(__GNUC__)
+#define DRAY_TEST_MAYBE_UNUSED __attribute__((unused))
+#else
+#define DRAY_TEST_MAYBE_UNUSED
+#endif
+
 /* put(REL, TEXT): write a file below the group's ROOT (fails the test when
  * it cannot), its path; at(S): S with ROOT shown as "@". For a group with
  * DRAY_TEST_ROOT_FIXTURE. */
 #define DRAY_TEST_ROOT_FILES                                                \
-  static inline const char *put(const char *rel, const char *text)         \
+  static DRAY_TEST_MAYBE_UNUSED const char *put(const char *rel, const char *text) \
   {                                                                         \
     const char *path = dray_test_put(root, rel, text);                      \
     assert_non_null(path);                                                  \
     return path;                                                            \
   }                                                                         \
-  static inline const char *at(const char *s)                               \
+  static DRAY_TEST_MAYBE_UNUSED const char *at(const char *s)               \
   {                                                                         \
     return dray_test_shown(s, root);                                        \
   }
