@@ -44,11 +44,19 @@ enum {
   OPT_GLOBAL_SLOTS,
   OPT_BUILDERS_MAX,
   OPT_PUSHERS_MAX,
-  OPT_ENGINES_OPTIONAL
+  OPT_ENGINES_OPTIONAL,
+  OPT_IGNORE_UNSUPPORTED,
+  OPT_PROFILE,
+  OPT_ENV_FILE,
+  OPT_PROJECT_NAME,
+  OPT_FORMAT
 };
 
 static const apr_getopt_option_t options[] = {
-  {"file", 'f', 1, "FILE  compose file: every service with build: is an image"},
+  {"file", 'f', 1, "FILE  compose file: every service with build: is an image (repeatable: merged in order)"},
+  {"profile", OPT_PROFILE, 1, "NAME  compose profile to enable (repeatable; default COMPOSE_PROFILES)"},
+  {"env-file", OPT_ENV_FILE, 1, "FILE  compose variables from FILE instead of the project's .env (repeatable)"},
+  {"project-name", OPT_PROJECT_NAME, 1, "NAME  compose project name (default COMPOSE_PROJECT_NAME, name:, the folder)"},
   {"registry", OPT_REGISTRY, 1, "HOST[:PORT][/NAMESPACE]  prefix for image names"},
   {"tag", 't', 1, "TAG  tag to build and push (repeatable; default latest)"},
   {"builders", 'j', 1, "N|auto  builds at once (default auto: from the CPUs, adding while they idle)"},
@@ -73,6 +81,7 @@ static const apr_getopt_option_t options[] = {
   {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
   {"network", OPT_NETWORK, 1, "MODE  network for RUN steps, passed to the build"},
   {"no-cache", OPT_NO_CACHE, 0, "build without the build cache"},
+  {"ignore-unsupported", OPT_IGNORE_UNSUPPORTED, 0, "build without the compose build keys the builder cannot do (a warning each)"},
   {"only", OPT_ONLY, 1, "PATTERN  only images whose name matches (glob, repeatable)"},
   {"skip", OPT_SKIP, 1, "PATTERN  leave out images whose name matches (glob, repeatable)"},
   {"log-dir", OPT_LOG_DIR, 1, "DIR  one log per image (default .dray/logs)"},
@@ -83,6 +92,7 @@ static const apr_getopt_option_t options[] = {
   {"progress", OPT_PROGRESS, 1, "auto|live|plain|quiet  how progress is shown (default auto)"},
   {"quiet", 'q', 0, "only problems and the summary"},
   {"verbose", 'v', 0, "more detail: log paths, full digests; plan: where settings come from"},
+  {"format", OPT_FORMAT, 1, "text|json  plan: how to print it (json: README, Machine-readable plan)"},
   {"help", 'h', 0, "this help"},
   {NULL, 0, 0, NULL}
 };
@@ -90,23 +100,26 @@ static const apr_getopt_option_t options[] = {
 /* Which options each command accepts (by optch): exactly those it uses
  * (main.c), so that an option that would be ignored is a usage error that
  * names it instead. build takes no push option, push no build option. */
-static const int run_opts[] = {'f', OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
+static const int run_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'j', 'p', OPT_BUILDERS_MAX, OPT_PUSHERS_MAX,
                                OPT_RETRIES, OPT_BUILD_RETRIES,
                                OPT_RETRY_DELAY, OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST,
                                OPT_CONTEXT, OPT_ENGINES_OPTIONAL, OPT_PUSH_DRIVER, OPT_INSECURE,
                                OPT_SKIP_EXISTING, OPT_GLOBAL_SLOTS,
                                OPT_NO_VERIFY, OPT_EVENTS, OPT_BUILD_ARG,
-                               OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_ONLY, OPT_SKIP,
+                               OPT_PLATFORM, OPT_NETWORK, OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED,
+                               OPT_ONLY, OPT_SKIP,
                                OPT_LOG_DIR, OPT_REPORT, OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v',
                                'h', 0};
-static const int build_opts[] = {'f', OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
+static const int build_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_REGISTRY, 't', 'j', OPT_BUILDERS_MAX, OPT_BUILD_RETRIES,
                                  OPT_RETRY_DELAY,
                                  OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                  OPT_ENGINES_OPTIONAL, OPT_EVENTS,
                                  OPT_BUILD_ARG, OPT_PLATFORM, OPT_NETWORK,
-                                 OPT_NO_CACHE, OPT_ONLY, OPT_SKIP, OPT_LOG_DIR, OPT_REPORT,
+                                 OPT_NO_CACHE, OPT_IGNORE_UNSUPPORTED, OPT_ONLY, OPT_SKIP,
+                                 OPT_LOG_DIR, OPT_REPORT,
                                  OPT_JUNIT, OPT_TIMELINE, OPT_DRY_RUN, OPT_PROGRESS, 'q', 'v', 'h', 0};
-static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
+static const int push_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME,
+                                OPT_IGNORE_UNSUPPORTED, OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OPT_RETRIES,
                                 OPT_RETRY_DELAY,
                                 OPT_STALL_TIMEOUT, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
                                 OPT_PUSH_DRIVER, OPT_INSECURE, OPT_SKIP_EXISTING, OPT_NO_VERIFY,
@@ -119,9 +132,10 @@ static const int push_opts[] = {'f', OPT_REGISTRY, 't', 'p', OPT_PUSHERS_MAX, OP
  * engine, logs, report, events, progress) it ignores, so it refuses it.
  * With -v it also lists each setting in force that is not a default and
  * where it comes from (environment, x-dray, config file). */
-static const int plan_opts[] = {'f', OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_ONLY, OPT_SKIP,
-                                OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT, OPT_ENGINES_OPTIONAL,
-                                'v', 'h', 0};
+static const int plan_opts[] = {'f', OPT_PROFILE, OPT_ENV_FILE, OPT_PROJECT_NAME, OPT_FORMAT,
+                                OPT_REGISTRY, 't', OPT_BUILD_ARG, OPT_IGNORE_UNSUPPORTED,
+                                OPT_ONLY, OPT_SKIP, OPT_ENGINE_CMD, OPT_ENGINE_HOST, OPT_CONTEXT,
+                                OPT_ENGINES_OPTIONAL, 'v', 'h', 0};
 /* report redraws what a saved JSON report holds. */
 static const int report_opts[] = {OPT_TIMELINE, 'h', 0};
 static const int no_opts[] = {'h', 0};
@@ -275,6 +289,9 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
   cli->build_args = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->only = apr_array_make(result_pool, 2, sizeof(const char *));
   cli->skip = apr_array_make(result_pool, 2, sizeof(const char *));
+  cli->compose_files = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->profiles = apr_array_make(result_pool, 1, sizeof(const char *));
+  cli->env_files = apr_array_make(result_pool, 1, sizeof(const char *));
   cli->insecure = apr_array_make(result_pool, 1, sizeof(const char *));
   dray_settings_init(&cli->settings);
   *cli_p = cli;
@@ -326,7 +343,20 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       }
     }
     switch (optch) {
-    case 'f': cli->compose_file = arg; break;
+    case 'f':
+      if (!cli->compose_file)
+        cli->compose_file = arg;
+      APR_ARRAY_PUSH(cli->compose_files, const char *) = arg;
+      break;
+    case OPT_PROFILE: APR_ARRAY_PUSH(cli->profiles, const char *) = arg; break;
+    case OPT_ENV_FILE: APR_ARRAY_PUSH(cli->env_files, const char *) = arg; break;
+    case OPT_PROJECT_NAME: cli->project_name = arg; break;
+    case OPT_FORMAT:
+      if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
+        return dray_error_createf(DRAY_ERR_USAGE, NULL, "--format needs text or json, not '%s'",
+                                  arg);
+      cli->format_json = strcmp(arg, "json") == 0;
+      break;
     case OPT_BUILD_ARG:
       if (!strchr(arg, '=') || arg[0] == '=')
         return dray_error_createf(DRAY_ERR_USAGE, NULL, "%s needs KEY=VALUE, not '%s'", name,
@@ -354,6 +384,7 @@ dray_error_t *dray_cli_parse(dray_cli_t **cli_p, int argc, const char *const *ar
       cli->events_json = 1;
       break;
     case OPT_NO_CACHE: cli->no_cache = 1; break;
+    case OPT_IGNORE_UNSUPPORTED: cli->ignore_unsupported = 1; break;
     case OPT_ONLY: APR_ARRAY_PUSH(cli->only, const char *) = arg; break;
     case OPT_SKIP: APR_ARRAY_PUSH(cli->skip, const char *) = arg; break;
     case OPT_REPORT: cli->report = arg; break;

@@ -27,7 +27,8 @@
 
 typedef struct loader_t {
   const char *path;
-  const char *dir;
+  const char *dir;          /* the file's folder */
+  const char *base_dir;     /* what its services' relative paths are relative to */
   yaml_document_t *doc;
   apr_hash_t *dotenv;   /* name -> value from .env */
   apr_pool_t *rpool;
@@ -109,6 +110,20 @@ static void parse_dotenv(apr_hash_t *env, const char *text, apr_pool_t *pool)
     }
     apr_hash_set(env, key, APR_HASH_KEY_STRING, value);
   }
+}
+
+dray_error_t *dray_compose_read_env_file(apr_hash_t *env, const char *path, int may_be_missing,
+                                         apr_pool_t *pool)
+{
+  char *text;
+  apr_size_t len;
+  int missing;
+  DRAY_ERR(dray_file_read(&text, &len, &missing, path, NULL, pool));
+  if (missing && !may_be_missing)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: no such env file", path);
+  if (!missing)
+    parse_dotenv(env, text, apr_hash_pool_get(env));
+  return DRAY_NO_ERROR;
 }
 
 /* The environment first, then .env; NULL when unset. */
@@ -346,32 +361,412 @@ static void load_args(loader_t *ld, dray_compose_service_t *svc, yaml_node_t *no
   }
 }
 
-static const char *merge_path(loader_t *ld, const char *root, const char *path,
-                              const yaml_node_t *node, const char *what)
+/* ---- build keys: each read by its shape (buildspec.h's table) ------------ */
+
+/* 1 for true, 0 for false, -1 for neither (YAML 1.2's words, as compose). */
+static int bool_word(const char *v)
 {
-  char *out;
-  apr_status_t status = apr_filepath_merge(&out, root, path, 0, ld->rpool);
-  char errbuf[256];
-  if (status != APR_SUCCESS) {
-    problem(ld, node, "%s \"%s\": %s", what, path, apr_strerror(status, errbuf, sizeof(errbuf)));
+  if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0)
+    return 1;
+  if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0)
+    return 0;
+  return -1;
+}
+
+static apr_array_header_t *new_list(loader_t *ld)
+{
+  return apr_array_make(ld->rpool, 4, sizeof(const char *));
+}
+
+/* NODE as a list of strings: a sequence of them, or one. NULL after a
+ * problem. */
+static apr_array_header_t *string_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = new_list(ld);
+  yaml_node_item_t *it;
+  if (node->type == YAML_SCALAR_NODE) {
+    const char *v = string_value(ld, node, what);
+    if (!v)
+      return NULL;
+    APR_ARRAY_PUSH(out, const char *) = v;
+    return out;
+  }
+  if (node->type != YAML_SEQUENCE_NODE) {
+    problem(ld, node, "%s must be a list of strings", what);
     return NULL;
   }
-  /* "dir/." merges to "dir/": drop the "/" unless it is the root's. */
-  {
-    apr_size_t len = strlen(out);
-    if (len > 1 && out[len - 1] == '/' && out[len - 2] != ':')
-      out[len - 1] = '\0';
+  for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+    yaml_node_t *item = node_at(ld, *it);
+    const char *v = item ? string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL))
+                         : NULL;
+    if (!v)
+      return NULL;
+    APR_ARRAY_PUSH(out, const char *) = v;
   }
   return out;
 }
 
+/* A map (K: V, "K" alone when V is null, SEP between) or a list of strings
+ * taken as they are: labels, additional_contexts, ssh, extra_hosts. */
+static apr_array_header_t *pair_list(loader_t *ld, yaml_node_t *node, const char *sep,
+                                     const char *what)
+{
+  apr_array_header_t *out, *pairs;
+  int i;
+  if (node->type != YAML_MAPPING_NODE)
+    return string_list(ld, node, what);
+  out = new_list(ld);
+  pairs = pairs_of(ld, node);
+  for (i = 0; i < pairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *item_what = apr_pstrcat(ld->spool, what, ".", p->key, NULL);
+    apr_array_header_t *values;
+    int j;
+    if (is_null(p->value)) {
+      APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(ld->rpool, p->key);
+      continue;
+    }
+    /* extra_hosts may give a host several addresses */
+    values = string_list(ld, p->value, item_what);
+    if (!values)
+      return NULL;
+    for (j = 0; j < values->nelts; j++)
+      APR_ARRAY_PUSH(out, const char *) =
+          apr_pstrcat(ld->rpool, p->key, sep, APR_ARRAY_IDX(values, j, const char *), NULL);
+  }
+  return out;
+}
+
+/* extra_hosts: "host:ip" whichever way it was written ("host=ip" too). */
+static apr_array_header_t *host_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = pair_list(ld, node, ":", what);
+  int i;
+  for (i = 0; out && node->type != YAML_MAPPING_NODE && i < out->nelts; i++) {
+    char *h = apr_pstrdup(ld->rpool, APR_ARRAY_IDX(out, i, const char *)), *eq = strchr(h, '=');
+    if (eq)
+      *eq = ':';
+    APR_ARRAY_IDX(out, i, const char *) = h;
+  }
+  for (i = 0; out && i < out->nelts; i++)
+    if (!strchr(APR_ARRAY_IDX(out, i, const char *), ':')) {
+      problem(ld, node, "%s: \"%s\" needs an address (host:ip or host=ip)", what,
+              APR_ARRAY_IDX(out, i, const char *));
+      return NULL;
+    }
+  return out;
+}
+
+/* ulimits: name: N, or name: {soft: N, hard: M} -> "name=N" / "name=N:M". */
+static apr_array_header_t *ulimit_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = new_list(ld), *pairs;
+  int i;
+  if (node->type != YAML_MAPPING_NODE) {
+    problem(ld, node, "%s must be a mapping", what);
+    return NULL;
+  }
+  pairs = pairs_of(ld, node);
+  for (i = 0; i < pairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(pairs, i, pair_t);
+    const char *item_what = apr_pstrcat(ld->spool, what, ".", p->key, NULL), *v;
+    if (p->value->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *lim = pairs_of(ld, p->value);
+      yaml_node_t *soft = get(lim, "soft"), *hard = get(lim, "hard");
+      const char *sv, *hv;
+      if (!soft || !hard) {
+        problem(ld, p->value, "%s needs soft and hard", item_what);
+        return NULL;
+      }
+      sv = string_value(ld, soft, apr_pstrcat(ld->spool, item_what, ".soft", NULL));
+      hv = string_value(ld, hard, apr_pstrcat(ld->spool, item_what, ".hard", NULL));
+      if (!sv || !hv)
+        return NULL;
+      v = apr_pstrcat(ld->rpool, p->key, "=", sv, ":", hv, NULL);
+    } else {
+      const char *n = string_value(ld, p->value, item_what);
+      if (!n)
+        return NULL;
+      v = apr_pstrcat(ld->rpool, p->key, "=", n, NULL);
+    }
+    APR_ARRAY_PUSH(out, const char *) = v;
+  }
+  return out;
+}
+
+/* A top-level secret, for the builds that name it (dray_compose_resolve_
+ * service): a problem is kept, said only if a build uses the secret. */
+static dray_compose_secret_t *load_secret(loader_t *ld, const char *name, yaml_node_t *def)
+{
+  dray_compose_secret_t *s = apr_pcalloc(ld->rpool, sizeof(*s));
+  apr_array_header_t *pairs;
+  yaml_node_t *v;
+  dray_error_t *saved = ld->err;
+
+  s->where = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(def));
+  if (def->type != YAML_MAPPING_NODE) {
+    s->problem = apr_psprintf(ld->rpool, "%s: secrets.%s must be a mapping", s->where, name);
+    return s;
+  }
+  pairs = pairs_of(ld, def);
+  ld->err = NULL; /* the problems of a secret no build uses are none */
+  if ((v = get(pairs, "file")) != NULL) {
+    const char *file = string_value(ld, v, apr_psprintf(ld->spool, "secrets.%s.file", name));
+    char *abs;
+    if (file && apr_filepath_merge(&abs, ld->base_dir, file, 0, ld->rpool) == APR_SUCCESS)
+      s->file = abs;
+  } else if ((v = get(pairs, "environment")) != NULL) {
+    s->env = string_value(ld, v, apr_psprintf(ld->spool, "secrets.%s.environment", name));
+    s->value = s->env ? lookup(ld, s->env) : NULL;
+    s->value = s->value ? apr_pstrdup(ld->rpool, s->value) : NULL;
+    if (s->env && !s->value)
+      s->problem = apr_psprintf(ld->rpool, "%s: secrets.%s: environment variable %s is not "
+                                "set (nor in .env)", s->where, name, s->env);
+  } else {
+    s->problem = apr_psprintf(ld->rpool, "%s: secrets.%s: a build can use only a secret with "
+                              "file: or environment: (external and content secrets live in a "
+                              "swarm or a running service)", s->where, name);
+  }
+  if (ld->err) {
+    s->problem = apr_pstrdup(ld->rpool, ld->err->message);
+    dray_error_clear(ld->err);
+  }
+  ld->err = saved;
+  return s;
+}
+
+/* build.secrets: names of top-level secrets, or {source, target}; looked
+ * up in the project's secrets when the service is resolved. */
+static apr_array_header_t *secret_list(loader_t *ld, yaml_node_t *node, const char *what)
+{
+  apr_array_header_t *out = apr_array_make(ld->rpool, 2, sizeof(dray_build_secret_t *));
+  yaml_node_item_t *it;
+  if (node->type != YAML_SEQUENCE_NODE) {
+    problem(ld, node, "%s must be a list", what);
+    return NULL;
+  }
+  for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+    yaml_node_t *item = node_at(ld, *it), *v;
+    const char *source, *target = NULL;
+    dray_build_secret_t *s;
+    if (!item)
+      continue;
+    if (item->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *pairs = pairs_of(ld, item);
+      int i;
+      for (i = 0; i < pairs->nelts; i++) {
+        const char *k = APR_ARRAY_IDX(pairs, i, pair_t).key;
+        if (strcmp(k, "source") && strcmp(k, "target") && strncmp(k, "x-", 2)) {
+          problem(ld, APR_ARRAY_IDX(pairs, i, pair_t).key_node,
+                  "%s: \"%s\" does not apply to a build secret (only source and target do)",
+                  what, k);
+          return NULL;
+        }
+      }
+      if (!(v = get(pairs, "source"))) {
+        problem(ld, item, "%s item needs a source", what);
+        return NULL;
+      }
+      source = string_value(ld, v, apr_pstrcat(ld->spool, what, ".source", NULL));
+      if ((v = get(pairs, "target")) != NULL)
+        target = string_value(ld, v, apr_pstrcat(ld->spool, what, ".target", NULL));
+    } else {
+      source = string_value(ld, item, apr_pstrcat(ld->spool, what, " item", NULL));
+    }
+    if (!source)
+      return NULL;
+    s = apr_pcalloc(ld->rpool, sizeof(*s));
+    s->source = source;
+    s->id = target ? target : source;
+    s->where = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(item));
+    APR_ARRAY_PUSH(out, dray_build_secret_t *) = s;
+  }
+  return out;
+}
+
+/* A build location that is a path (not a URL, an image or a target) is
+ * relative to the compose file's folder. */
+static void resolve_contexts(loader_t *ld, apr_array_header_t *contexts)
+{
+  int i;
+  for (i = 0; contexts && i < contexts->nelts; i++) {
+    const char *kv = APR_ARRAY_IDX(contexts, i, const char *), *eq = strchr(kv, '=');
+    char *abs;
+    /* "docker-image://", "target:", "oci-layout://" or a URL: a word and a
+     * ":" before any "/" */
+    if (!eq || eq[1 + strcspn(eq + 1, ":/")] == ':'
+        || apr_filepath_merge(&abs, ld->base_dir, eq + 1, 0, ld->rpool) != APR_SUCCESS)
+      continue;
+    APR_ARRAY_IDX(contexts, i, const char *) =
+        apr_pstrcat(ld->rpool, apr_pstrmemdup(ld->spool, kv, (apr_size_t)(eq - kv)), "=", abs,
+                    NULL);
+  }
+}
+
+/* Read KEY's value NODE into SVC's spec by the key's shape. */
+static int load_build_key(loader_t *ld, dray_compose_service_t *svc, dray_build_key_t key,
+                          const yaml_node_t *key_node, yaml_node_t *node)
+{
+  const char *what = apr_psprintf(ld->spool, "service \"%s\": %s%s", svc->name,
+                                  key == DRAY_BK_PLATFORM ? "" : "build.",
+                                  dray_build_key_word(key));
+  dray_buildspec_t *spec = svc->spec;
+  apr_array_header_t *list = NULL;
+  const char *v;
+  int b;
+
+  spec->line[key] = line_of(key_node);
+  spec->path[key] = ld->path;
+  if (is_null(node))
+    return 1;
+  switch (dray_build_key_shape(key)) {
+  case DRAY_SHAPE_STRING:
+  case DRAY_SHAPE_SIZE:
+    v = string_value(ld, node, what);
+    dray_buildspec_set_string(spec, key, v);
+    return v != NULL;
+  case DRAY_SHAPE_BOOL:
+  case DRAY_SHAPE_BOOL_OR_STRING:
+    v = string_value(ld, node, what);
+    if (!v)
+      return 0;
+    b = bool_word(v);
+    if (dray_build_key_shape(key) == DRAY_SHAPE_BOOL_OR_STRING) {
+      dray_buildspec_set_string(spec, key, b < 0 ? v : b ? "true" : "false");
+      return 1;
+    }
+    if (b < 0) {
+      problem(ld, node, "%s must be true or false, not \"%s\"", what, v);
+      return 0;
+    }
+    dray_buildspec_set_bool(spec, key, b);
+    return 1;
+  case DRAY_SHAPE_LIST:
+    list = string_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_MAPPING:
+    list = pair_list(ld, node, "=", what);
+    if (key == DRAY_BK_ADDITIONAL_CONTEXTS)
+      resolve_contexts(ld, list);
+    break;
+  case DRAY_SHAPE_HOSTS:
+    list = host_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_ULIMITS:
+    list = ulimit_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_SECRETS:
+    list = secret_list(ld, node, what);
+    break;
+  case DRAY_SHAPE_SPECIAL:
+    return 1; /* load_service's */
+  }
+  if (!list)
+    return 0;
+  if (key == DRAY_BK_PLATFORM && spec->platforms)
+    return 1; /* build.platforms is the list; platform is among them */
+  dray_buildspec_set_list(spec, key, list);
+  return 1;
+}
+
+/* A string NODE of service SVC's KEY; NULL after a problem (BAD set). */
+static const char *service_string(loader_t *ld, const dray_compose_service_t *svc,
+                                  const yaml_node_t *node, const char *key, int *bad)
+{
+  const char *v = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": %s",
+                                                      svc->name, key));
+  *bad |= !v;
+  return v;
+}
+
+/* extends: "service", or {service, file}. */
+static void load_extends(loader_t *ld, dray_compose_service_t *svc, yaml_node_t *node, int *bad)
+{
+  svc->extends_line = line_of(node);
+  if (node->type == YAML_MAPPING_NODE) {
+    apr_array_header_t *pairs = pairs_of(ld, node);
+    yaml_node_t *v = get(pairs, "service");
+    if (!v) {
+      problem(ld, node, "service \"%s\": extends needs a service", svc->name);
+      *bad = 1;
+      return;
+    }
+    svc->extends_service = service_string(ld, svc, v, "extends.service", bad);
+    if ((v = get(pairs, "file")) != NULL)
+      svc->extends_file = service_string(ld, svc, v, "extends.file", bad);
+  } else {
+    svc->extends_service = service_string(ld, svc, node, "extends", bad);
+  }
+}
+
+/* The build: section of SVC. */
+static void load_build(loader_t *ld, dray_compose_service_t *svc, yaml_node_t *build, int *bad)
+{
+  apr_array_header_t *bpairs;
+  yaml_node_t *node;
+  int i;
+
+  svc->has_build = 1;
+  if (is_null(build))
+    return;
+  if (build->type == YAML_SCALAR_NODE) {
+    svc->context = service_string(ld, svc, build, "build", bad);
+    svc->spec->line[DRAY_BK_CONTEXT] = line_of(build);
+    svc->spec->path[DRAY_BK_CONTEXT] = ld->path;
+    return;
+  }
+  if (build->type != YAML_MAPPING_NODE) {
+    problem(ld, build, "service \"%s\": build must be a string (the context) or a mapping",
+            svc->name);
+    *bad = 1;
+    return;
+  }
+  bpairs = pairs_of(ld, build);
+  if ((node = get(bpairs, "context")) != NULL)
+    svc->context = service_string(ld, svc, node, "build.context", bad);
+  if ((node = get(bpairs, "dockerfile")) != NULL)
+    svc->dockerfile_written = service_string(ld, svc, node, "build.dockerfile", bad);
+  if ((node = get(bpairs, "target")) != NULL && !is_null(node)) {
+    svc->target = service_string(ld, svc, node, "build.target", bad);
+    if (svc->target && !*svc->target)
+      svc->target = NULL; /* "" is the default: the last stage */
+  }
+  /* Every other key by the table; one it does not know is refused, as
+   * compose's schema refuses it, rather than dropped. */
+  for (i = 0; i < bpairs->nelts; i++) {
+    pair_t *p = &APR_ARRAY_IDX(bpairs, i, pair_t);
+    int key = dray_build_key_find(p->key);
+    if (key < 0) {
+      if (strncmp(p->key, "x-", 2) != 0) {
+        problem(ld, p->key_node, "service \"%s\": build.%s is not a build key of the "
+                "Compose Specification", svc->name, p->key);
+        *bad = 1;
+      }
+      continue;
+    }
+    if (dray_build_key_shape((dray_build_key_t)key) != DRAY_SHAPE_SPECIAL) {
+      *bad |= !load_build_key(ld, svc, (dray_build_key_t)key, p->key_node, p->value);
+    } else {
+      svc->spec->line[key] = line_of(p->key_node);
+      svc->spec->path[key] = ld->path;
+    }
+  }
+  if (svc->spec->dockerfile_inline && svc->dockerfile_written) {
+    problem(ld, build, "service \"%s\": build.dockerfile and build.dockerfile_inline "
+            "exclude each other", svc->name);
+    *bad = 1;
+  }
+  if ((node = get(bpairs, "args")) != NULL)
+    load_args(ld, svc, node);
+}
+
+/* Every service, as written: what a merge, extends and profiles need, and
+ * the build. Nothing is resolved here (dray_compose_resolve_service). */
 static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp)
 {
   dray_compose_service_t *svc;
   apr_array_header_t *pairs;
-  yaml_node_t *build, *node;
-  const char *context = ".", *dockerfile = "Dockerfile";
-  const yaml_node_t *context_node;
+  yaml_node_t *node;
   int bad = 0;
 
   if (sp->value->type != YAML_MAPPING_NODE) {
@@ -379,83 +774,171 @@ static void load_service(loader_t *ld, dray_compose_t *compose, const pair_t *sp
     return;
   }
   pairs = pairs_of(ld, sp->value);
-  build = get(pairs, "build");
-  if (!build)
-    return; /* pulled, not built */
-
   svc = apr_pcalloc(ld->rpool, sizeof(*svc));
   svc->name = apr_pstrdup(ld->rpool, sp->key);
   svc->line = line_of(sp->key_node);
+  svc->path = ld->path;
+  svc->base_dir = ld->base_dir;
   svc->origin = apr_psprintf(ld->rpool, "%s:%d", ld->path, svc->line);
   svc->build_args = apr_array_make(ld->rpool, 4, sizeof(const char *));
-  context_node = build;
+  svc->spec = dray_buildspec_create(ld->rpool);
 
   node = get(pairs, "image");
   if (node && !is_null(node)) {
-    svc->image = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": image",
-                                                     svc->name));
+    svc->image = service_string(ld, svc, node, "image", &bad);
     svc->image_line = line_of(node);
-    bad |= !svc->image;
+    svc->image_path = ld->path;
   }
+  if ((node = get(pairs, "build")) != NULL)
+    load_build(ld, svc, node, &bad);
+  if ((node = get(pairs, "platform")) != NULL)
+    bad |= !load_build_key(ld, svc, DRAY_BK_PLATFORM, node, node);
+  if ((node = get(pairs, "profiles")) != NULL && !is_null(node)) {
+    svc->profiles = string_list(ld, node, apr_psprintf(ld->spool, "service \"%s\": profiles",
+                                                       svc->name));
+    bad |= !svc->profiles;
+  }
+  if ((node = get(pairs, "extends")) != NULL)
+    load_extends(ld, svc, node, &bad);
+  if (!bad)
+    APR_ARRAY_PUSH(compose->all, dray_compose_service_t *) = svc;
+}
 
-  if (build->type == YAML_SCALAR_NODE && !is_null(build)) {
-    context = string_value(ld, build, apr_psprintf(ld->spool, "service \"%s\": build",
-                                                   svc->name));
-    bad |= !context;
-  } else if (build->type == YAML_MAPPING_NODE) {
-    apr_array_header_t *bpairs = pairs_of(ld, build);
-    if ((node = get(bpairs, "context")) != NULL) {
-      context = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.context",
-                                                    svc->name));
-      context_node = node;
-      bad |= !context;
-    }
-    if ((node = get(bpairs, "dockerfile")) != NULL) {
-      dockerfile = string_value(
-          ld, node, apr_psprintf(ld->spool, "service \"%s\": build.dockerfile", svc->name));
-      svc->dockerfile_given = 1;
-      bad |= !dockerfile;
-    }
-    if ((node = get(bpairs, "dockerfile_inline")) != NULL) {
-      problem(ld, node, "service \"%s\": build.dockerfile_inline is not supported; "
-                        "write the Dockerfile to a file", svc->name);
-      bad = 1;
-    }
-    if ((node = get(bpairs, "target")) != NULL && !is_null(node)) {
-      svc->target = string_value(ld, node, apr_psprintf(ld->spool, "service \"%s\": build.target",
-                                                        svc->name));
-      bad |= !svc->target;
-      if (svc->target && !*svc->target)
-        svc->target = NULL; /* "" is the default: the last stage */
-    }
-    if ((node = get(bpairs, "args")) != NULL)
-      load_args(ld, svc, node);
-  } else {
-    problem(ld, build, "service \"%s\": build must be a string (the context) or a mapping",
-            svc->name);
-    return;
-  }
-  if (bad)
-    return;
+/* ROOT/PATH, absolute; "dir/." as "dir". */
+static dray_error_t *join_path(const char **out, const char *root, const char *path,
+                               apr_pool_t *pool)
+{
+  char *abs;
+  apr_size_t len;
+  apr_status_t status = apr_filepath_merge(&abs, root, path, 0, pool);
+  if (status != APR_SUCCESS)
+    return dray_error_wrap_apr(status, "\"%s\"", path);
+  len = strlen(abs);
+  if (len > 1 && abs[len - 1] == '/' && abs[len - 2] != ':')
+    abs[len - 1] = '\0'; /* keep the "/" of a root ("/", "C:/") */
+  *out = abs;
+  return DRAY_NO_ERROR;
+}
 
-  if (strstr(context, "://") || strncmp(context, "git@", 4) == 0) {
-    problem(ld, context_node, "service \"%s\": remote build context \"%s\" is not supported",
-            svc->name, context);
+dray_error_t *dray_compose_resolve_service(dray_compose_service_t *svc, apr_hash_t *secrets,
+                                           apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  const dray_buildspec_t *spec = svc->spec;
+  const char *context = svc->context ? svc->context : ".";
+  const char *where = spec->line[DRAY_BK_CONTEXT]
+                          ? dray_buildspec_where(spec, DRAY_BK_CONTEXT, scratch_pool)
+                          : svc->origin;
+  dray_error_t *err = NULL;
+  int i;
+
+  if (strstr(context, "://") || strncmp(context, "git@", 4) == 0)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "%s: service \"%s\": remote build context \"%s\" is not supported",
+                              where, svc->name, context);
+  err = join_path(&svc->context_dir, svc->base_dir, context, result_pool);
+  if (!err)
+    err = join_path(&svc->dockerfile, svc->context_dir,
+                    svc->dockerfile_written ? svc->dockerfile_written : "Dockerfile",
+                    result_pool);
+  if (err)
+    return dray_error_createf(DRAY_ERR_INPUT, err, "%s: service \"%s\": build context", where,
+                              svc->name);
+  svc->dockerfile_given = svc->dockerfile_written != NULL;
+  if (spec->dockerfile_inline) { /* named for messages; build.c writes the file */
+    svc->dockerfile = apr_psprintf(result_pool, "%s (dockerfile_inline)",
+                                   dray_buildspec_where(spec, DRAY_BK_DOCKERFILE_INLINE,
+                                                        result_pool));
+  } else if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, scratch_pool)) {
+    /* Like podman: no Dockerfile but a Containerfile, when none was named. */
+    const char *alt = apr_pstrcat(scratch_pool, svc->context_dir, "/Containerfile", NULL);
+    if (dray_file_is_regular(alt, scratch_pool))
+      svc->dockerfile = apr_pstrdup(result_pool, alt);
+  }
+  for (i = 0; spec->secrets && i < spec->secrets->nelts; i++) {
+    dray_build_secret_t *b = APR_ARRAY_IDX(spec->secrets, i, dray_build_secret_t *);
+    const dray_compose_secret_t *def =
+        secrets ? apr_hash_get(secrets, b->source, APR_HASH_KEY_STRING) : NULL;
+    if (b->file || b->env)
+      continue; /* said where the build names it (bake) */
+    if (!def)
+      err = dray_error_compose(err, dray_error_createf(
+          DRAY_ERR_INPUT, NULL, "%s: service \"%s\": build.secrets: secret \"%s\" is not "
+          "defined in the top-level secrets", b->where, svc->name, b->source));
+    else if (def->problem)
+      err = dray_error_compose(err, dray_error_create(DRAY_ERR_INPUT, NULL, def->problem));
+    else {
+      b->file = def->file;
+      b->env = def->env;
+      b->value = def->value;
+    }
+  }
+  return err;
+}
+
+/* PATH relative to the file's folder, onto OUT. */
+static void include_path(loader_t *ld, apr_array_header_t *out, const char *path,
+                         const yaml_node_t *node)
+{
+  const char *abs;
+  dray_error_t *err = join_path(&abs, ld->dir, path, ld->rpool);
+  if (err) {
+    problem(ld, node, "include: %s", err->message);
+    dray_error_clear(err);
     return;
   }
-  svc->context_dir = merge_path(ld, ld->dir, context, context_node, "build context");
-  if (!svc->context_dir)
+  APR_ARRAY_PUSH(out, const char *) = abs;
+}
+
+/* include: paths, or {path, project_directory, env_file}; relative to
+ * this file's folder. */
+static void load_includes(loader_t *ld, dray_compose_t *compose, yaml_node_t *node)
+{
+  yaml_node_item_t *it;
+  if (node->type != YAML_SEQUENCE_NODE) {
+    problem(ld, node, "include must be a list");
     return;
-  svc->dockerfile = merge_path(ld, svc->context_dir, dockerfile, context_node, "dockerfile");
-  if (!svc->dockerfile)
-    return;
-  /* Like podman: no Dockerfile but a Containerfile, when none was named. */
-  if (!svc->dockerfile_given && !dray_file_is_regular(svc->dockerfile, ld->spool)) {
-    const char *alt = merge_path(ld, svc->context_dir, "Containerfile", context_node, "dockerfile");
-    if (alt && dray_file_is_regular(alt, ld->spool))
-      svc->dockerfile = alt;
   }
-  APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;
+  for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+    yaml_node_t *item = node_at(ld, *it), *v;
+    dray_compose_include_t *inc;
+    apr_array_header_t *paths = NULL, *env_files = NULL;
+    const char *project_dir = NULL;
+    int i;
+    if (!item)
+      continue;
+    if (item->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *pairs = pairs_of(ld, item);
+      if (!(v = get(pairs, "path"))) {
+        problem(ld, item, "include item needs a path");
+        continue;
+      }
+      paths = string_list(ld, v, "include.path");
+      if ((v = get(pairs, "project_directory")) != NULL)
+        project_dir = string_value(ld, v, "include.project_directory");
+      if ((v = get(pairs, "env_file")) != NULL)
+        env_files = string_list(ld, v, "include.env_file");
+    } else {
+      paths = string_list(ld, item, "include item");
+    }
+    if (!paths)
+      continue;
+    inc = apr_pcalloc(ld->rpool, sizeof(*inc));
+    inc->where = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(item));
+    inc->paths = apr_array_make(ld->rpool, paths->nelts, sizeof(const char *));
+    for (i = 0; i < paths->nelts; i++)
+      include_path(ld, inc->paths, APR_ARRAY_IDX(paths, i, const char *), item);
+    if (project_dir) {
+      apr_array_header_t *one = apr_array_make(ld->spool, 1, sizeof(const char *));
+      include_path(ld, one, project_dir, item);
+      inc->project_directory = one->nelts ? APR_ARRAY_IDX(one, 0, const char *) : NULL;
+    }
+    if (env_files) {
+      inc->env_files = apr_array_make(ld->rpool, env_files->nelts, sizeof(const char *));
+      for (i = 0; i < env_files->nelts; i++)
+        include_path(ld, inc->env_files, APR_ARRAY_IDX(env_files, i, const char *), item);
+    }
+    APR_ARRAY_PUSH(compose->includes, dray_compose_include_t *) = inc;
+  }
 }
 
 /* An item of x-dray engines: a word ("tcp://b1:2376#builders=4", "ctx"),
@@ -507,8 +990,26 @@ static const char *engine_word(loader_t *ld, yaml_node_t *item, const char *what
 /* A mapping of settings: the keys and their values are settings.c's; here
  * only the YAML's shape. PREFIX names the mapping in messages ("x-dray.");
  * each value is recorded with SOURCE and its file and line. */
+/* x-dray.ignore: build keys to drop, with a warning, where the builder
+ * cannot do them. */
+static void load_ignore(loader_t *ld, dray_compose_t *compose, const pair_t *p)
+{
+  apr_array_header_t *words = string_list(ld, p->value, "x-dray.ignore");
+  int i;
+  compose->ignore_where = apr_psprintf(ld->rpool, "%s:%d", ld->path, line_of(p->key_node));
+  for (i = 0; words && i < words->nelts; i++) {
+    const char *w = APR_ARRAY_IDX(words, i, const char *);
+    int key = strcmp(w, "platform") == 0 ? (int)DRAY_BK_PLATFORMS : dray_build_key_find(w);
+    if (key < 0)
+      problem(ld, p->value, "x-dray.ignore: \"%s\" is not a build key", w);
+    else
+      APR_ARRAY_PUSH(compose->ignore, int) = key;
+  }
+}
+
 static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
-                          const char *prefix, dray_setting_source_t source)
+                          const char *prefix, dray_setting_source_t source,
+                          dray_compose_t *compose)
 {
   apr_array_header_t *pairs;
   int i;
@@ -526,6 +1027,10 @@ static void load_settings(loader_t *ld, dray_settings_t *st, yaml_node_t *node,
     const char *what = apr_pstrcat(ld->spool, prefix, p->key, NULL);
     int id = dray_setting_find(p->key);
     dray_error_t *err = NULL;
+    if (compose && strcmp(p->key, "ignore") == 0) {
+      load_ignore(ld, compose, p);
+      continue;
+    }
     if (id < 0) {
       /* A misspelt setting silently ignored would be worse than an error. */
       problem(ld, p->key_node, "%sunknown setting \"%s\" (known: %s)",
@@ -669,28 +1174,32 @@ static dray_error_t *load_document(yaml_document_t *doc, const char *text, apr_s
 }
 
 
-dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, apr_size_t len,
-                                 const char *path, apr_pool_t *result_pool,
-                                 apr_pool_t *scratch_pool)
+dray_error_t *dray_compose_read_file(dray_compose_t **compose_p, const char *text,
+                                     apr_size_t len, const char *path, const char *base_dir,
+                                     apr_hash_t *dotenv, apr_pool_t *result_pool,
+                                     apr_pool_t *scratch_pool)
 {
   loader_t ld;
   yaml_document_t doc;
   yaml_node_t *root, *services = NULL;
   dray_compose_t *compose;
-  char *abs, *slash, *envtext;
-  apr_size_t envlen;
-  int missing, i;
+  char *abs, *slash;
+  int i;
   apr_status_t status;
 
   memset(&ld, 0, sizeof(ld));
   ld.path = path;
   ld.rpool = result_pool;
   ld.spool = scratch_pool;
-  ld.dotenv = apr_hash_make(scratch_pool);
+  ld.dotenv = dotenv ? dotenv : apr_hash_make(scratch_pool);
 
   compose = apr_pcalloc(result_pool, sizeof(*compose));
   compose->path = apr_pstrdup(result_pool, path);
   compose->services = apr_array_make(result_pool, 8, sizeof(dray_compose_service_t *));
+  compose->all = apr_array_make(result_pool, 8, sizeof(dray_compose_service_t *));
+  compose->includes = apr_array_make(result_pool, 1, sizeof(dray_compose_include_t *));
+  compose->secrets = apr_hash_make(result_pool);
+  compose->ignore = apr_array_make(result_pool, 2, sizeof(int));
   dray_settings_init(&compose->settings);
 
   status = apr_filepath_merge(&abs, NULL, path, 0, result_pool);
@@ -705,19 +1214,7 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
       *slash = '\0';
   }
   compose->dir = ld.dir = abs;
-
-  {
-    const char *envpath;
-    dray_error_t *err;
-    status = apr_filepath_merge((char **)&envpath, ld.dir, ".env", 0, scratch_pool);
-    if (status == APR_SUCCESS) {
-      err = dray_file_read(&envtext, &envlen, &missing, envpath, NULL, scratch_pool);
-      if (err)
-        return err;
-      if (!missing)
-        parse_dotenv(ld.dotenv, envtext, scratch_pool);
-    }
-  }
+  ld.base_dir = base_dir ? base_dir : ld.dir;
 
   DRAY_ERR(load_document(&doc, text, len, path));
   ld.doc = &doc;
@@ -729,12 +1226,29 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     problem(&ld, root, "the top level must be a mapping");
   } else {
     apr_array_header_t *pairs = pairs_of(&ld, root);
-    yaml_node_t *xdray = get(pairs, "x-dray");
+    yaml_node_t *xdray = get(pairs, "x-dray"), *secrets = get(pairs, "secrets");
+    yaml_node_t *name = get(pairs, "name"), *include = get(pairs, "include");
     services = get(pairs, "services");
+    if (name && !is_null(name))
+      compose->name = string_value(&ld, name, "name");
+    if (include && !is_null(include))
+      load_includes(&ld, compose, include);
+    if (secrets && secrets->type == YAML_MAPPING_NODE) {
+      apr_array_header_t *spairs = pairs_of(&ld, secrets);
+      for (i = 0; i < spairs->nelts; i++) {
+        pair_t *p = &APR_ARRAY_IDX(spairs, i, pair_t);
+        apr_hash_set(compose->secrets, apr_pstrdup(result_pool, p->key), APR_HASH_KEY_STRING,
+                     load_secret(&ld, p->key, p->value));
+      }
+    } else if (secrets && !is_null(secrets)) {
+      problem(&ld, secrets, "secrets must be a mapping");
+    }
     if (xdray)
-      load_settings(&ld, &compose->settings, xdray, "x-dray.", DRAY_SOURCE_COMPOSE);
+      load_settings(&ld, &compose->settings, xdray, "x-dray.", DRAY_SOURCE_COMPOSE, compose);
     if (!services) {
-      problem(&ld, root, "no \"services\" section");
+      /* an include-only file, or one that only changes settings */
+      if (!include)
+        problem(&ld, root, "no \"services\" section");
     } else if (is_null(services)) {
       /* no services: nothing to build from this file */
     } else if (services->type != YAML_MAPPING_NODE) {
@@ -751,15 +1265,6 @@ dray_error_t *dray_compose_parse(dray_compose_t **compose_p, const char *text, a
     return ld.err;
   *compose_p = compose;
   return DRAY_NO_ERROR;
-}
-
-dray_error_t *dray_compose_load(dray_compose_t **compose, const char *path,
-                                apr_pool_t *result_pool, apr_pool_t *scratch_pool)
-{
-  char *text;
-  apr_size_t len;
-  DRAY_ERR(dray_file_read(&text, &len, NULL, path, NULL, scratch_pool));
-  return dray_compose_parse(compose, text, len, path, result_pool, scratch_pool);
 }
 
 dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *path,
@@ -785,7 +1290,7 @@ dray_error_t *dray_compose_load_config(dray_settings_t *settings, const char *pa
   ld.doc = &doc;
   root = yaml_document_get_root_node(&doc);
   if (root)
-    load_settings(&ld, settings, root, "", DRAY_SOURCE_CONFIG);
+    load_settings(&ld, settings, root, "", DRAY_SOURCE_CONFIG, NULL);
   yaml_document_delete(&doc);
   return ld.err;
 }

@@ -27,6 +27,7 @@
 #include "dray/joblog.h"
 #include "dray/pipeline.h"
 #include "dray/plan.h"
+#include "dray/plan_json.h"
 #include "dray/platform.h"
 #include "dray/pools.h"
 #include "dray/push.h"
@@ -37,18 +38,39 @@
 #include "dray/version.h"
 #include "dray/view.h"
 
-/* Without PATH or -f: a compose file here, as docker compose and bake do,
- * else this folder. */
+/* Without PATH or -f: the files COMPOSE_FILE names (separated by
+ * COMPOSE_PATH_SEPARATOR, else the system's path list separator), else a
+ * compose file here, as docker compose and bake do, else this folder. */
 static void default_input(dray_cli_t *cli, apr_pool_t *pool)
 {
   static const char *names[] = {"compose.yaml", "compose.yml", "docker-compose.yaml",
                                 "docker-compose.yml", NULL};
+  char *list, *sep;
   int i;
   if (cli->paths->nelts || cli->compose_file)
     return;
+  if (apr_env_get(&list, "COMPOSE_FILE", pool) == APR_SUCCESS && *list) {
+    apr_array_header_t *files = NULL;
+    if (apr_env_get(&sep, "COMPOSE_PATH_SEPARATOR", pool) == APR_SUCCESS && *sep) {
+      char *last, *f;
+      files = apr_array_make(pool, 2, sizeof(const char *));
+      for (f = apr_strtok(list, sep, &last); f; f = apr_strtok(NULL, sep, &last))
+        APR_ARRAY_PUSH(files, const char *) = f;
+    } else if (apr_filepath_list_split(&files, list, pool) != APR_SUCCESS) {
+      files = NULL;
+    }
+    for (i = 0; files && i < files->nelts; i++)
+      if (*APR_ARRAY_IDX(files, i, const char *))
+        APR_ARRAY_PUSH(cli->compose_files, const char *) = APR_ARRAY_IDX(files, i, const char *);
+    if (cli->compose_files->nelts) {
+      cli->compose_file = APR_ARRAY_IDX(cli->compose_files, 0, const char *);
+      return;
+    }
+  }
   for (i = 0; names[i]; i++)
     if (dray_file_is_regular(names[i], pool)) {
       cli->compose_file = names[i];
+      APR_ARRAY_PUSH(cli->compose_files, const char *) = names[i];
       return;
     }
   APR_ARRAY_PUSH(cli->paths, const char *) = ".";
@@ -69,6 +91,12 @@ static dray_error_t *outer_settings(dray_settings_t *env, dray_settings_t *confi
   return err;
 }
 
+/* Whether the docker client in force has buildx (podman: never asked). */
+static int has_buildx(const char *engine_cmd, apr_pool_t *scratch_pool)
+{
+  return dray_engine_cmd_has_buildx(engine_cmd, NULL, scratch_pool);
+}
+
 static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_options_t po;
@@ -79,13 +107,26 @@ static dray_error_t *load_plan(dray_plan_t **plan, dray_cli_t *cli, apr_pool_t *
   default_input(cli, pool);
   po.paths = cli->paths;
   po.compose_file = cli->compose_file;
+  po.compose_files = cli->compose_files;
+  po.profiles = cli->profiles;
+  po.env_files = cli->env_files;
+  po.project_name = cli->project_name;
   po.settings = &cli->settings;
   po.env_settings = env;
   po.config_settings = config;
   po.build_args = cli->build_args;
   po.only = cli->only;
   po.skip = cli->skip;
+  po.has_buildx = has_buildx;
+  po.ignore_unsupported = cli->ignore_unsupported;
   DRAY_ERR(dray_plan_load(plan, &po, pool, pool));
+  {
+    int i;
+    for (i = 0; i < (*plan)->warnings->nelts; i++)
+      fprintf(stderr, "dray: warning: %s\n", APR_ARRAY_IDX((*plan)->warnings, i, const char *));
+  }
+  if ((*plan)->nothing_to_build)
+    return DRAY_NO_ERROR; /* the caller says so and ends with 0 */
   if ((*plan)->images->nelts == 0) {
     if (cli->only->nelts || cli->skip->nelts)
       return dray_error_createf(DRAY_ERR_INPUT, NULL, "no image matches --only/--skip");
@@ -125,6 +166,15 @@ static void print_plan(FILE *out, const dray_plan_t *plan, apr_pool_t *pool)
     fprintf(out, "%s%s", i ? ", " : "",
             APR_ARRAY_IDX(plan->images, i, const dray_image_t *)->name);
   fprintf(out, "\n");
+}
+
+/* A compose file in which no service has build: is no error: there is
+ * nothing to do. */
+static dray_error_t *nothing_to_build(const dray_cli_t *cli, const dray_plan_t *plan)
+{
+  fprintf(stderr, "dray: nothing to build in %s (%s)\n", cli->compose_file,
+          plan->nothing_to_build);
+  return DRAY_NO_ERROR;
 }
 
 /* The push side: the engine (when it speaks HTTP here), credentials, the
@@ -331,6 +381,19 @@ static dray_error_t *setup_engines(dray_pipeline_options_t *po, const dray_build
   return DRAY_NO_ERROR;
 }
 
+/* The build options of a run of PLAN: what every build command carries. */
+static void build_options(dray_build_options_t *bo, const dray_plan_t *plan,
+                          const dray_cli_t *cli, const dray_engine_target_t *one)
+{
+  memset(bo, 0, sizeof(*bo));
+  bo->engine_cmd = plan->settings.engine_cmd;
+  bo->builder = plan->builder;
+  bo->platform = plan->settings.platform;
+  bo->network = plan->settings.network;
+  bo->no_cache = cli->no_cache;
+  bo->env = child_env(one);
+}
+
 /* Where a run writes (logs, report, JUnit, timeline) is checked before anything starts: a
  * cloned repository must not make dray write through a link it committed.
  * Every problem together; DRAY_ERR_INPUT (exit 2). */
@@ -384,6 +447,8 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   int nsinks = 0;
 
   DRAY_ERR(load_plan(&plan, cli, pool));
+  if (plan->nothing_to_build)
+    return nothing_to_build(cli, plan);
   DRAY_ERR(engine_targets(&targets, &plan->settings, pool));
   if (mode == DRAY_MODE_PUSH && targets->nelts > 1)
     return dray_error_createf(DRAY_ERR_USAGE, NULL,
@@ -395,7 +460,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
     DRAY_ERR(check_outputs(run, cli, pool));
 
   memset(&po, 0, sizeof(po));
-  memset(&bo, 0, sizeof(bo));
+  build_options(&bo, plan, cli, one);
   /* The settings in force (command line, x-dray, defaults: settings.c). */
   set_limits(&po.sched, &plan->settings);
   po.sched.push_retries = plan->settings.retries;
@@ -403,11 +468,6 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   po.sched.retry_base = apr_time_from_msec((apr_int64_t)(plan->settings.retry_delay * 1000));
   po.sched.retry_max = apr_time_from_sec(60);
   po.sched.kill_grace = apr_time_from_sec(2);
-  bo.engine_cmd = plan->settings.engine_cmd;
-  bo.platform = plan->settings.platform;
-  bo.network = plan->settings.network;
-  bo.no_cache = cli->no_cache;
-  bo.env = child_env(one);
   po.build = &bo;
   po.handle_interrupts = 1;
   estimates(&po.sched.build_estimates, &po.sched.push_estimates, plan, cli->report, pool);
@@ -462,15 +522,37 @@ static dray_error_t *plan_command(dray_cli_t *cli, apr_pool_t *pool)
 {
   dray_plan_t *plan;
   apr_array_header_t *targets;
+  int i;
   DRAY_ERR(load_plan(&plan, cli, pool));
-  print_plan(stdout, plan, pool);
   DRAY_ERR(engine_targets(&targets, &plan->settings, pool));
+  if (cli->format_json) {
+    dray_build_options_t bo;
+    json_t *doc, *engines = json_array();
+    if (plan->nothing_to_build)
+      (void)nothing_to_build(cli, plan);
+    /* The commands as the one engine named (or none) would run them. */
+    build_options(&bo, plan, cli,
+                  targets->nelts == 1 ? APR_ARRAY_IDX(targets, 0, dray_engine_target_t *) : NULL);
+    doc = dray_plan_json(plan, &bo, pool);
+    for (i = 0; i < targets->nelts; i++)
+      json_array_append_new(engines,
+                            json_string(APR_ARRAY_IDX(targets, i, dray_engine_target_t *)->spec.name));
+    json_object_set_new(doc, "engines", engines);
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+    return DRAY_NO_ERROR;
+  }
+  if (plan->nothing_to_build)
+    return nothing_to_build(cli, plan);
+  print_plan(stdout, plan, pool);
   if (targets->nelts) {
     apr_array_header_t *live;
     printf("\nengines:\n");
     DRAY_ERR(check_engines(&live, targets, cli, plan->settings.engine_cmd, stdout, pool));
   }
   if (cli->verbose) {
+    printf("\nbuilds with: %s\n", dray_builder_word(plan->builder));
     printf("\nsettings not at their defaults:\n");
     if (dray_settings_print(stdout, &plan->settings, pool) == 0)
       printf("  (none: every setting has its default)\n");
@@ -514,7 +596,11 @@ static int complete_command(int argc, const char *const *argv, apr_pool_t *pool)
     memset(&cli, 0, sizeof(cli));
     cli.paths = apr_array_make(pool, 1, sizeof(const char *));
     cli.build_args = cli.only = cli.skip = apr_array_make(pool, 1, sizeof(const char *));
+    cli.compose_files = apr_array_make(pool, 1, sizeof(const char *));
+    cli.profiles = cli.env_files = apr_array_make(pool, 1, sizeof(const char *));
     cli.compose_file = c->compose_file;
+    if (c->compose_file)
+      APR_ARRAY_PUSH(cli.compose_files, const char *) = c->compose_file;
     dray_settings_init(&cli.settings);
     err = load_plan(&plan, &cli, pool);
     for (i = 0; !err && i < plan->images->nelts; i++) {

@@ -15,9 +15,11 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "dray/bake.h"
 #include "dray/compose.h"
 #include "dray/dockerfile.h"
 #include "dray/file.h"
+#include "dray/ignore.h"
 #include "dray/ref.h"
 
 /* An image while planning; its position in ctx->entries is its discovery
@@ -27,6 +29,8 @@ typedef struct entry_t {
   dray_image_t *img;
   const dray_compose_service_t *svc; /* or NULL for a folder */
   const char *norm;          /* normalised repository, for matching FROM */
+  const char *fingerprint;   /* what it builds (compose services), or NULL */
+  struct entry_t *merged_into; /* an identical service this one is built as */
   int bad;                   /* a problem was reported: no further checks */
   int selected;              /* kept by --only / --skip */
   apr_array_header_t *refs;  /* dray_dockerfile_ref_t *: what it is built from */
@@ -36,11 +40,14 @@ typedef struct entry_t {
 
 typedef struct ctx_t {
   const dray_plan_options_t *opts;
+  dray_builder_t builder;    /* what builds */
   apr_pool_t *pool;          /* kept on success */
   apr_pool_t *scratch;
   const char *registry;      /* validated prefix, or NULL */
   apr_array_header_t *tags;  /* const char * */
+  int tags_given;            /* the tags were set (not the default "latest") */
   apr_array_header_t *entries; /* entry_t * */
+  apr_array_header_t *warnings; /* const char * */
   dray_error_t *err;
 } ctx_t;
 
@@ -225,9 +232,11 @@ static const char *dockerfile_in(const apr_array_header_t *list)
 
 /* Walk DIR (absolute; SHOWN in messages and origins), whose image name is
  * NAME; NAME is NULL for a PATH that holds no Dockerfile itself, so that its
- * subfolders are named from there. Returns whether any image was found. */
+ * subfolders are named from there. REL is DIR relative to the PATH ("" for
+ * the PATH), for IGNORE, the PATH's rules. Returns whether any image was
+ * found. */
 static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name,
-                apr_pool_t *pool)
+                const char *rel, const dray_ignore_t *ignore, apr_pool_t *pool)
 {
   apr_array_header_t *list;
   apr_pool_t *iterpool;
@@ -262,11 +271,14 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
   iterpool = dray_pool_create_sub(pool);
   for (i = 0; i < list->nelts; i++) {
     const dir_entry_t *de = &APR_ARRAY_IDX(list, i, dir_entry_t);
-    const char *sub, *sub_name, *part;
+    const char *sub, *sub_name, *part, *sub_rel;
     char *c;
-    if (!de->is_dir || de->name[0] == '.')
+    if (!de->is_dir || de->name[0] == '.') /* .git and the like */
       continue;
     apr_pool_clear(iterpool);
+    sub_rel = *rel ? apr_pstrcat(iterpool, rel, "/", de->name, NULL) : de->name;
+    if (dray_ignore_match(ignore, sub_rel, 1, iterpool))
+      continue;
     /* Names use "/" whatever the platform; a "\" in a folder name too. */
     part = lower_dup(de->name, iterpool);
     for (c = (char *)part; *c; c++)
@@ -277,7 +289,7 @@ static int walk(ctx_t *ctx, const char *dir, const char *shown, const char *name
     found |= walk(ctx, sub,
                   strcmp(shown, ".") == 0 ? de->name
                                           : apr_pstrcat(iterpool, shown, "/", de->name, NULL),
-                  sub_name, iterpool);
+                  sub_name, sub_rel, ignore, iterpool);
   }
   apr_pool_destroy(iterpool);
   return found;
@@ -291,6 +303,8 @@ static void discover(ctx_t *ctx, const char *path)
   apr_size_t len;
   apr_pool_t *pool;
   apr_array_header_t *list;
+  dray_ignore_t *ignore;
+  dray_error_t *err;
 
   status = apr_filepath_merge(&abs, NULL, path, 0, ctx->scratch);
   if (status == APR_SUCCESS)
@@ -313,6 +327,12 @@ static void discover(ctx_t *ctx, const char *path)
   base = base ? base + 1 : abs;
 
   pool = dray_pool_create_sub(ctx->scratch);
+  err = dray_ignore_load(&ignore, abs, pool, pool);
+  if (err) {
+    add_problem(ctx, err);
+    apr_pool_destroy(pool);
+    return;
+  }
   {
     /* "dir/" shows as "dir", so that subfolders show as "dir/sub". */
     char *shown = apr_pstrdup(pool, path);
@@ -328,8 +348,8 @@ static void discover(ctx_t *ctx, const char *path)
                                           "%s: a Dockerfile in the root folder cannot be named",
                                           path));
     else
-      walk(ctx, abs, path, lower_dup(base, pool), pool);
-  } else if (!walk(ctx, abs, path, NULL, pool)) {
+      walk(ctx, abs, path, lower_dup(base, pool), "", ignore, pool);
+  } else if (!walk(ctx, abs, path, NULL, "", ignore, pool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: no Dockerfile or Containerfile in or below it",
                                         path));
@@ -338,6 +358,115 @@ static void discover(ctx_t *ctx, const char *path)
 }
 
 /* ---- compose services ---------------------------------------------------- */
+
+/* The keys of E's build that the builder cannot do: refused (exit 2), or,
+ * when the user said to ignore them, dropped with a warning. */
+static void refuse_unsupported(ctx_t *ctx, entry_t *e, const dray_compose_t *compose)
+{
+  dray_buildspec_t *spec = (dray_buildspec_t *)e->img->spec;
+  const char *builder = dray_builder_word(ctx->builder);
+  apr_array_header_t *needs;
+  apr_array_header_t *keys = dray_buildspec_refusals(&needs, spec, ctx->builder,
+                                                     ctx->scratch);
+  int i, j;
+
+  for (i = 0; i < keys->nelts; i++) {
+    dray_build_key_t key = (dray_build_key_t)APR_ARRAY_IDX(keys, i, int);
+    const char *word = dray_build_key_word(key);
+    const char *where = dray_buildspec_where(spec, key, ctx->scratch);
+    int ignored = ctx->opts->ignore_unsupported;
+    for (j = 0; j < compose->ignore->nelts; j++)
+      ignored |= APR_ARRAY_IDX(compose->ignore, j, int) == (int)key;
+    if (ignored) {
+      APR_ARRAY_PUSH(ctx->warnings, const char *) = apr_psprintf(
+          ctx->pool, "%s: service \"%s\": build.%s ignored: %s cannot do it (it needs %s)",
+          where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *));
+      dray_buildspec_drop(spec, key);
+      continue;
+    }
+    add_problem(ctx, dray_error_createf(
+        DRAY_ERR_INPUT, NULL,
+        "%s: service \"%s\": build.%s cannot be done by %s: it needs %s; or build without it: "
+        "x-dray: {ignore: [%s]} in the compose file, or --ignore-unsupported",
+        where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *), word));
+    e->bad = 1;
+  }
+}
+
+/* A tag or whole reference for E, unless it has it already. */
+static void add_tag(ctx_t *ctx, entry_t *e, const char *tag)
+{
+  int i;
+  for (i = 0; i < e->img->tags->nelts; i++)
+    if (strcmp(APR_ARRAY_IDX(e->img->tags, i, const char *), tag) == 0)
+      return;
+  APR_ARRAY_PUSH(e->img->tags, const char *) = apr_pstrdup(ctx->pool, tag);
+}
+
+/* REF, a reference as written (image:, build.tags), in E's place: the
+ * registry prefix where it names none; its repository and tag. */
+static dray_error_t *place_ref(const char **repository, const char **tag, ctx_t *ctx,
+                               const char *ref_s)
+{
+  dray_ref_t *ref;
+  DRAY_ERR(dray_ref_parse(&ref, ref_s, ctx->pool));
+  if (ref->digest)
+    return dray_error_createf(DRAY_ERR_INPUT, NULL,
+                              "\"%s\" has a digest; an image to build needs a tag", ref_s);
+  /* A registry prefix applies to names that do not name one. */
+  *repository = ref->domain ? ref->name : dray_ref_join(ctx->registry, ref->name, ctx->pool);
+  *tag = ref->tag;
+  return DRAY_NO_ERROR;
+}
+
+static void service_problem(ctx_t *ctx, entry_t *e, const char *where, const char *what,
+                            dray_error_t *err)
+{
+  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: service \"%s\": %s: %s",
+                                      where, e->img->name, what, err->message));
+  dray_error_clear(err);
+  e->bad = 1;
+}
+
+/* The references of E: image: (its tag, or those of -t, else latest), every
+ * -t tag given, then build.tags. */
+static void service_refs(ctx_t *ctx, entry_t *e)
+{
+  const dray_compose_service_t *svc = e->svc;
+  const char *tag = NULL;
+  int i;
+
+  e->img->tags = apr_array_make(ctx->pool, 2, sizeof(const char *));
+  /* without image:, compose names it "<project>-<service>" */
+  if (svc->image || svc->default_image) {
+    dray_error_t *err = place_ref(&e->img->repository, &tag, ctx,
+                                  svc->image ? svc->image : svc->default_image);
+    if (err) {
+      service_problem(ctx, e,
+                      svc->image ? apr_psprintf(ctx->scratch, "%s:%d", svc->image_path,
+                                                svc->image_line)
+                                 : svc->origin,
+                      "image", err);
+      return;
+    }
+  }
+  if (tag)
+    add_tag(ctx, e, tag);
+  if (!tag || ctx->tags_given)
+    for (i = 0; i < ctx->tags->nelts; i++)
+      add_tag(ctx, e, APR_ARRAY_IDX(ctx->tags, i, const char *));
+  for (i = 0; svc->spec->tags && i < svc->spec->tags->nelts; i++) {
+    const char *repo, *t;
+    dray_error_t *err = place_ref(&repo, &t, ctx,
+                                  APR_ARRAY_IDX(svc->spec->tags, i, const char *));
+    if (err) {
+      service_problem(ctx, e, dray_buildspec_where(svc->spec, DRAY_BK_TAGS, ctx->scratch),
+                      "build.tags", err);
+      return;
+    }
+    add_tag(ctx, e, apr_pstrcat(ctx->pool, repo, ":", t ? t : "latest", NULL));
+  }
+}
 
 static void add_services(ctx_t *ctx, const dray_compose_t *compose)
 {
@@ -350,39 +479,52 @@ static void add_services(ctx_t *ctx, const dray_compose_t *compose)
     e->img->context_dir = svc->context_dir;
     e->img->dockerfile = svc->dockerfile;
     e->img->target = svc->target;
+    /* a copy: ignored keys are dropped from the image's, not the file's */
+    e->img->spec = apr_pmemdup(ctx->pool, svc->spec, sizeof(*svc->spec));
     merge_build_args(ctx, e->img, svc->build_args);
-
-    if (svc->image) {
-      dray_ref_t *ref;
-      dray_error_t *err = dray_ref_parse(&ref, svc->image, ctx->pool);
-      if (!err && ref->digest)
-        err = dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                 "\"%s\" has a digest; an image to build needs a tag", svc->image);
-      if (err) {
-        add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s:%d: service \"%s\": image: %s",
-                                            compose->path, svc->image_line, svc->name,
-                                            err->message));
-        dray_error_clear(err);
-        e->bad = 1;
-        continue;
-      }
-      /* A registry prefix applies to names that do not name one. */
-      e->img->repository = ref->domain ? ref->name : dray_ref_join(ctx->registry, ref->name,
-                                                                   ctx->pool);
-      if (ref->tag) {
-        e->img->tags = apr_array_make(ctx->pool, 1, sizeof(const char *));
-        APR_ARRAY_PUSH(e->img->tags, const char *) = ref->tag;
-      }
-    }
+    refuse_unsupported(ctx, e, compose);
+    service_refs(ctx, e);
   }
 }
 
 /* ---- checks -------------------------------------------------------------- */
 
-/* (d) and (e): repositories valid and unique, names unique. */
+/* The normalised reference "docker.io/library/app:1.0" of TAG of IMG, or
+ * NULL when it does not parse (reported elsewhere). */
+static const char *norm_ref(const dray_image_t *img, const char *tag, apr_pool_t *pool)
+{
+  dray_ref_t *ref;
+  dray_error_t *err = dray_ref_parse(&ref, dray_image_ref(img, tag, pool), pool);
+  if (err) {
+    dray_error_clear(err);
+    return NULL;
+  }
+  return apr_pstrcat(pool, dray_ref_normalized_name(ref, pool), ":", ref->tag, NULL);
+}
+
+/* A whole reference in E's tags that names E's own repository becomes a
+ * plain tag, so that each reference is pushed once. */
+static void fold_own_refs(ctx_t *ctx, entry_t *e)
+{
+  apr_array_header_t *tags = apr_array_make(ctx->pool, e->img->tags->nelts, sizeof(const char *));
+  apr_size_t rlen = strlen(e->img->repository);
+  int i, j, dup;
+  for (i = 0; i < e->img->tags->nelts; i++) {
+    const char *t = APR_ARRAY_IDX(e->img->tags, i, const char *);
+    if (strncmp(t, e->img->repository, rlen) == 0 && t[rlen] == ':' && !strchr(t + rlen + 1, '/'))
+      t += rlen + 1;
+    for (j = 0, dup = 0; j < tags->nelts; j++)
+      dup |= strcmp(APR_ARRAY_IDX(tags, j, const char *), t) == 0;
+    if (!dup)
+      APR_ARRAY_PUSH(tags, const char *) = t;
+  }
+  e->img->tags = tags;
+}
+
+/* (d) and (e): repositories valid, names unique. */
 static void check_repositories(ctx_t *ctx)
 {
-  apr_hash_t *by_repo = apr_hash_make(ctx->scratch), *by_name = apr_hash_make(ctx->scratch);
+  apr_hash_t *by_name = apr_hash_make(ctx->scratch);
   int i;
 
   for (i = 0; i < ctx->entries->nelts; i++) {
@@ -414,16 +556,9 @@ static void check_repositories(ctx_t *ctx)
       continue;
     }
     e->norm = dray_ref_normalized_name(ref, ctx->scratch);
+    if (e->svc)
+      fold_own_refs(ctx, e);
 
-    other = apr_hash_get(by_repo, e->norm, APR_HASH_KEY_STRING);
-    if (other) {
-      add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                          "%s: repository \"%s\" is also defined by %s",
-                                          e->img->origin, e->img->repository,
-                                          other->img->origin));
-      e->bad = 1;
-      continue;
-    }
     other = apr_hash_get(by_name, e->img->name, APR_HASH_KEY_STRING);
     if (other) {
       add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
@@ -432,8 +567,103 @@ static void check_repositories(ctx_t *ctx)
       e->bad = 1;
       continue;
     }
-    apr_hash_set(by_repo, e->norm, APR_HASH_KEY_STRING, e);
     apr_hash_set(by_name, e->img->name, APR_HASH_KEY_STRING, e);
+  }
+}
+
+/* What E builds: equal for two services exactly when they build the same. */
+static const char *fingerprint(ctx_t *ctx, const entry_t *e)
+{
+  const dray_image_t *img = e->img;
+  return apr_pstrcat(ctx->scratch, img->context_dir, "\n", img->dockerfile, "\n",
+                     img->target ? img->target : "", "\n",
+                     apr_array_pstrcat(ctx->scratch, img->build_args, '\n'), "\n",
+                     dray_buildspec_fingerprint(img->spec, ctx->scratch), NULL);
+}
+
+/* Services that build the same thing are built once, pushed under all their
+ * references: the later ones' references go to the first. */
+static void merge_identical(ctx_t *ctx)
+{
+  apr_hash_t *by_print = apr_hash_make(ctx->scratch);
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i), *first;
+    if (e->bad || !e->svc)
+      continue;
+    e->fingerprint = fingerprint(ctx, e);
+    first = apr_hash_get(by_print, e->fingerprint, APR_HASH_KEY_STRING);
+    if (!first) {
+      apr_hash_set(by_print, e->fingerprint, APR_HASH_KEY_STRING, e);
+      continue;
+    }
+    for (k = 0; k < e->img->tags->nelts; k++)
+      add_tag(ctx, first, dray_image_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *),
+                                         ctx->pool));
+    fold_own_refs(ctx, first);
+    first->img->origin = apr_pstrcat(ctx->pool, first->img->origin, ", ", e->img->origin,
+                                     " (service \"", e->img->name, "\", built the same)", NULL);
+    e->merged_into = first;
+  }
+}
+
+/* Two images that build different things may not be pushed as one
+ * reference. */
+static void check_refs(ctx_t *ctx)
+{
+  apr_hash_t *by_ref = apr_hash_make(ctx->scratch);
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->bad || e->merged_into)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      const char *tag = APR_ARRAY_IDX(e->img->tags, k, const char *);
+      const char *key = norm_ref(e->img, tag, ctx->scratch);
+      entry_t *other = key ? apr_hash_get(by_ref, key, APR_HASH_KEY_STRING) : NULL;
+      if (!key) {
+        add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: invalid reference \"%s\"",
+                                            e->img->origin,
+                                            dray_image_ref(e->img, tag, ctx->scratch)));
+        e->bad = 1;
+      } else if (other && other != e) {
+        add_problem(ctx, dray_error_createf(
+            DRAY_ERR_INPUT, NULL,
+            "%s: %s and %s (%s) build different images under one reference, \"%s\"",
+            e->img->origin, e->img->name, other->img->name, other->img->origin,
+            dray_image_ref(e->img, tag, ctx->scratch)));
+        e->bad = 1;
+      } else {
+        apr_hash_set(by_ref, key, APR_HASH_KEY_STRING, e);
+      }
+    }
+  }
+}
+
+/* Pushing to Docker Hub only because no registry was given is worth a word. */
+static void warn_no_registry(ctx_t *ctx)
+{
+  int i, k;
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    entry_t *e = entry_at(ctx, i);
+    if (e->bad || e->merged_into || !e->selected)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      dray_ref_t *ref;
+      dray_error_t *err = dray_ref_parse(
+          &ref, dray_image_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *), ctx->scratch),
+          ctx->scratch);
+      if (err) {
+        dray_error_clear(err);
+        continue;
+      }
+      if (!ref->domain) {
+        APR_ARRAY_PUSH(ctx->warnings, const char *) = apr_psprintf(
+            ctx->pool, "image %s has no registry: it will be pushed to docker.io",
+            e->img->name);
+        break;
+      }
+    }
   }
 }
 
@@ -462,7 +692,9 @@ static void select_images(ctx_t *ctx)
 
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    e->selected = (nelts(only) == 0 || matches(only, e->img, used)) && !matches(skip, e->img, NULL);
+    e->selected = !e->merged_into
+                  && (nelts(only) == 0 || matches(only, e->img, used))
+                  && !matches(skip, e->img, NULL);
   }
   for (i = 0; i < nelts(only); i++)
     if (!used[i])
@@ -486,15 +718,20 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
     e->bad = 1;
     return;
   }
-  if (!dray_file_is_regular(e->img->dockerfile, iterpool)) {
+  if (e->img->spec && e->img->spec->dockerfile_inline) {
+    const char *text = e->img->spec->dockerfile_inline;
+    err = dray_dockerfile_parse_string(&df, text, strlen(text), e->img->dockerfile,
+                                       e->img->build_args, ctx->scratch, iterpool);
+  } else if (!dray_file_is_regular(e->img->dockerfile, iterpool)) {
     add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL,
                                         "%s: Dockerfile %s does not exist", who,
                                         e->img->dockerfile));
     e->bad = 1;
     return;
+  } else {
+    err = dray_dockerfile_parse(&df, e->img->dockerfile, e->img->build_args, ctx->scratch,
+                                iterpool);
   }
-  err = dray_dockerfile_parse(&df, e->img->dockerfile, e->img->build_args, ctx->scratch,
-                              iterpool);
   if (!err)
     err = dray_dockerfile_target_refs(&e->refs, df, e->img->target, ctx->scratch);
   if (err) {
@@ -508,13 +745,28 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
  * FROM its own name means the published one: no edge either. */
 static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
 {
-  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
+  /* "repo:tag" -> entry, and "repo" -> the entry a FROM without tag means:
+   * the one with "latest", else the first */
+  apr_hash_t *by_ref = apr_hash_make(ctx->scratch), *by_repo = apr_hash_make(ctx->scratch);
   int i, j, k;
 
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    if (e->selected && !e->bad)
-      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e);
+    if (!e->selected || e->bad)
+      continue;
+    for (k = 0; k < e->img->tags->nelts; k++) {
+      const char *key = norm_ref(e->img, APR_ARRAY_IDX(e->img->tags, k, const char *),
+                                 ctx->scratch);
+      const char *colon = key ? strrchr(key, ':') : NULL;
+      const char *repo = colon ? apr_pstrmemdup(ctx->scratch, key, (apr_size_t)(colon - key))
+                               : NULL;
+      entry_t *had = repo ? apr_hash_get(by_repo, repo, APR_HASH_KEY_STRING) : NULL;
+      if (!key)
+        continue;
+      apr_hash_set(by_ref, key, APR_HASH_KEY_STRING, e);
+      if (!had || strcmp(colon + 1, "latest") == 0)
+        apr_hash_set(by_repo, repo, APR_HASH_KEY_STRING, e);
+    }
   }
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
@@ -524,8 +776,9 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
       const dray_dockerfile_ref_t *r = APR_ARRAY_IDX(e->refs, j, dray_dockerfile_ref_t *);
       dray_ref_t *ref;
       dray_error_t *err;
+      const char *norm;
       entry_t *dep;
-      int d, tag_ok = 0, dup = 0;
+      int dup = 0;
 
       apr_pool_clear(iterpool);
       err = dray_ref_parse(&ref, r->ref, iterpool);
@@ -533,24 +786,21 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
         dray_error_clear(err);
         continue;
       }
+      norm = dray_ref_normalized_name(ref, iterpool);
       /* The last FROM of the stages built is where the image's layers
        * start: what it shares with others built from the same base. */
       if (strcmp(r->instruction, "FROM") == 0 && strcmp(r->ref, "scratch") != 0)
-        e->img->base = apr_pstrdup(ctx->pool, dray_ref_normalized_name(ref, iterpool));
-      dep = apr_hash_get(by_norm, dray_ref_normalized_name(ref, iterpool), APR_HASH_KEY_STRING);
+        e->img->base = apr_pstrdup(ctx->pool, norm);
+      dep = ref->tag ? apr_hash_get(by_ref, apr_pstrcat(iterpool, norm, ":", ref->tag, NULL),
+                                    APR_HASH_KEY_STRING)
+                     : apr_hash_get(by_repo, norm, APR_HASH_KEY_STRING);
       if (!dep || dep == e || ref->digest)
         continue;
-      d = dep->id;
-      for (k = 0; k < dep->img->tags->nelts; k++)
-        if (strcmp(APR_ARRAY_IDX(dep->img->tags, k, const char *), ref->tag ? ref->tag : "") == 0)
-          tag_ok = 1;
-      if (!ref->tag)
-        tag_ok = 1;
       for (k = 0; k < e->deps->nelts; k++)
-        dup |= APR_ARRAY_IDX(e->deps, k, int) == d;
-      if (!tag_ok || dup)
+        dup |= APR_ARRAY_IDX(e->deps, k, int) == dep->id;
+      if (dup)
         continue;
-      APR_ARRAY_PUSH(e->deps, int) = d;
+      APR_ARRAY_PUSH(e->deps, int) = dep->id;
       APR_ARRAY_PUSH(e->why, const char *) =
           apr_psprintf(ctx->scratch, "%s:%d: %s %s", e->img->dockerfile, r->line,
                        r->instruction, r->ref);
@@ -558,25 +808,27 @@ static void find_edges(ctx_t *ctx, apr_pool_t *iterpool)
   }
 }
 
-/* Which image of the run each base names (after ordering: final indices). */
+/* Which image of the run each base names (after ordering: final indices):
+ * the image it is built after whose repository the base is. */
 static void link_bases(ctx_t *ctx, apr_array_header_t *images)
 {
-  apr_hash_t *by_norm = apr_hash_make(ctx->scratch);
-  int i;
+  apr_hash_t *norm_of = apr_hash_make(ctx->scratch);
+  int i, k;
   for (i = 0; i < ctx->entries->nelts; i++) {
     entry_t *e = entry_at(ctx, i);
-    if (e->selected && !e->bad && e->norm)
-      apr_hash_set(by_norm, e->norm, APR_HASH_KEY_STRING, e->img);
+    if (e->norm)
+      apr_hash_set(norm_of, &e->img, sizeof(e->img), e->norm);
   }
   for (i = 0; i < images->nelts; i++) {
     dray_image_t *img = APR_ARRAY_IDX(images, i, dray_image_t *);
-    const dray_image_t *b = img->base ? apr_hash_get(by_norm, img->base, APR_HASH_KEY_STRING)
-                                      : NULL;
-    int k, edge = 0;
+    img->base_image = NULL;
     /* Only when it is an edge: FROM c:v9 is not the c:latest built here. */
-    for (k = 0; b && k < img->deps->nelts; k++)
-      edge |= APR_ARRAY_IDX(img->deps, k, int) == b->index;
-    img->base_image = edge ? b : NULL;
+    for (k = 0; img->base && k < img->deps->nelts && !img->base_image; k++) {
+      dray_image_t *dep = APR_ARRAY_IDX(images, APR_ARRAY_IDX(img->deps, k, int), dray_image_t *);
+      const char *norm = apr_hash_get(norm_of, &dep, sizeof(dep));
+      if (norm && strcmp(norm, img->base) == 0)
+        img->base_image = dep;
+    }
   }
 }
 
@@ -766,7 +1018,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   dray_compose_t *compose = NULL;
   dray_settings_t settings, cli;
   apr_pool_t *iterpool;
-  int i;
+  int i, bake = 0;
 
   memset(&ctx, 0, sizeof(ctx));
   dray_settings_init(&settings);
@@ -780,8 +1032,33 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   iterpool = dray_pool_create_sub(ctx.scratch);
   ctx.entries = apr_array_make(ctx.scratch, 16, sizeof(entry_t *));
 
-  if (opts->compose_file) {
-    dray_error_t *err = dray_compose_load(&compose, opts->compose_file, ctx.pool, ctx.scratch);
+  if (opts->compose_file || nelts(opts->compose_files)) {
+    dray_compose_options_t co;
+    dray_error_t *err;
+    char *text = NULL;
+    apr_size_t len = 0;
+    memset(&co, 0, sizeof(co));
+    co.files = opts->compose_files;
+    if (!nelts(co.files)) {
+      co.files = apr_array_make(ctx.scratch, 1, sizeof(const char *));
+      APR_ARRAY_PUSH(co.files, const char *) = opts->compose_file;
+    }
+    co.profiles = opts->profiles;
+    co.env_files = opts->env_files;
+    co.project_name = opts->project_name;
+    /* bake or compose: by the first file's content */
+    err = dray_file_read(&text, &len, NULL, APR_ARRAY_IDX(co.files, 0, const char *), NULL,
+                         ctx.scratch);
+    bake = !err && dray_bake_sniff(APR_ARRAY_IDX(co.files, 0, const char *), text, len)
+                       != DRAY_BAKE_NONE;
+    if (!err && bake) /* PATHs name targets and groups */
+      err = dray_bake_load(&compose, APR_ARRAY_IDX(co.files, 0, const char *), opts->paths,
+                           ctx.pool, ctx.scratch);
+    else if (!err) {
+      co.first_text = text;
+      co.first_len = len;
+      err = dray_compose_load_project(&compose, &co, ctx.pool, ctx.scratch);
+    }
     if (err)
       add_problem(&ctx, err);
     else
@@ -804,15 +1081,24 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   settings.registry = ctx.registry;
   resolve_tags(&ctx, settings.tags);
   settings.tags = ctx.tags;
+  ctx.tags_given = settings.source[DRAY_SETTING_TAGS] > DRAY_SOURCE_DEFAULT;
+  ctx.builder = opts->has_buildx ? dray_builder_for(settings.engine_cmd,
+                                                    opts->has_buildx(settings.engine_cmd,
+                                                                     ctx.scratch))
+                                 : opts->builder;
+  ctx.warnings = apr_array_make(ctx.pool, 2, sizeof(const char *));
   check_build_args(&ctx);
 
-  for (i = 0; i < nelts(opts->paths); i++)
+  for (i = 0; !bake && i < nelts(opts->paths); i++)
     discover(&ctx, APR_ARRAY_IDX(opts->paths, i, const char *));
   if (compose)
     add_services(&ctx, compose);
 
   check_repositories(&ctx);
+  merge_identical(&ctx);
+  check_refs(&ctx);
   select_images(&ctx);
+  warn_no_registry(&ctx);
   for (i = 0; i < ctx.entries->nelts; i++) {
     entry_t *e = entry_at(&ctx, i);
     apr_pool_clear(iterpool);
@@ -831,6 +1117,12 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   plan->images = order_images(&ctx);
   link_bases(&ctx, plan->images);
   plan->settings = settings;
+  plan->warnings = ctx.warnings;
+  plan->builder = ctx.builder;
+  if (compose && compose->services->nelts == 0 && (bake || nelts(opts->paths) == 0))
+    plan->nothing_to_build = bake ? "no target selected"
+                             : compose->inactive ? "no service of the active profiles has build:"
+                                                 : "no service has build:";
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;
   return DRAY_NO_ERROR;
@@ -838,5 +1130,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
 
 const char *dray_image_ref(const dray_image_t *image, const char *tag, apr_pool_t *result_pool)
 {
+  if (strchr(tag, ':') || strchr(tag, '/'))
+    return apr_pstrdup(result_pool, tag); /* a whole reference */
   return apr_pstrcat(result_pool, image->repository, ":", tag, NULL);
 }

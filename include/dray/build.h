@@ -9,6 +9,7 @@
 #include <apr_file_io.h>
 #include <apr_pools.h>
 
+#include "dray/buildspec.h"
 #include "dray/cancel.h"
 #include "dray/error.h"
 #include "dray/outcome.h"
@@ -20,8 +21,9 @@ extern "C" {
 
 typedef struct dray_build_options_t {
   const char *engine_cmd;   /* "docker", "podman" or a path */
-  const char *platform;     /* --platform, or NULL */
-  const char *network;      /* --network, or NULL */
+  dray_builder_t builder;   /* docker build, docker buildx build --load, podman build */
+  const char *platform;     /* --platform, or NULL: an image's own platform wins */
+  const char *network;      /* --network, or NULL: an image's build.network wins */
   int no_cache;             /* --no-cache */
   const char *const *env;   /* extra "K=V" for the child (DOCKER_HOST...), or NULL */
 } dray_build_options_t;
@@ -33,11 +35,17 @@ typedef struct dray_build_result_t {
 } dray_build_result_t;
 
 /* The argv of the build of IMAGE (NULL-ended), writing the image id to
- * IIDFILE. Command-line build args come first in image->build_args. */
+ * IIDFILE. Command-line build args come first in image->build_args. The
+ * image's compose build keys follow (buildspec.c), in the table's order; a
+ * dockerfile_inline is read from dray_build_inline_path(IIDFILE). */
 const char **dray_build_argv(const dray_image_t *image,
                              const dray_build_options_t *opts,
                              const char *iidfile,
                              apr_pool_t *result_pool);
+
+/* Where the build of an image with dockerfile_inline finds the text:
+ * beside IIDFILE ("Dockerfile.inline" when IIDFILE is NULL). */
+const char *dray_build_inline_path(const char *iidfile, apr_pool_t *result_pool);
 
 /* Build IMAGE, appending the output to LOG. A failed build returns an error
  * with the exit code and the engine's last line (the caller names the

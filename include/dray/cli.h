@@ -30,7 +30,12 @@ typedef struct dray_cli_t {
   const char *command_name;
   int help;                          /* --help given: print help for command */
   apr_array_header_t *paths;         /* const char * */
-  const char *compose_file;
+  const char *compose_file;          /* the first -f, or NULL */
+  apr_array_header_t *compose_files; /* const char *: every -f, in order */
+  apr_array_header_t *profiles;      /* --profile */
+  apr_array_header_t *env_files;     /* --env-file */
+  const char *project_name;          /* --project-name, or NULL */
+  int format_json;                   /* plan --format json */
   /* Run-wide settings given as flags (source DRAY_SOURCE_FLAG), checked by
    * settings.c: registry, tags, limits, retries, global slots, engine,
    * progress, logs. */
@@ -45,6 +50,7 @@ typedef struct dray_cli_t {
   int no_verify;
   int events_json;                   /* --events json */
   int no_cache;
+  int ignore_unsupported;            /* build without the keys the builder cannot do */
   const char *report;
   const char *junit;                 /* --junit FILE, or NULL */
   const char *timeline;              /* --timeline FILE.svg, or NULL */

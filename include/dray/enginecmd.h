@@ -7,6 +7,8 @@
 #ifndef DRAY_ENGINECMD_H
 #define DRAY_ENGINECMD_H
 
+#include <apr_pools.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,6 +21,13 @@ typedef enum dray_engine_cmd_kind_t {
 /* The kind of ENGINE_CMD ("podman", "/usr/bin/podman", "C:\\x\\podman.exe"):
  * by the file name, either separator. */
 dray_engine_cmd_kind_t dray_engine_cmd_kind(const char *engine_cmd);
+
+/* Whether ENGINE_CMD (a docker client) answers "docker buildx version"
+ * within a few seconds: then builds go through "docker buildx build --load",
+ * which can do what plain "docker build" cannot (buildspec.h). ENV: extra
+ * "K=V" for the child, or NULL. Podman: 0. */
+int dray_engine_cmd_has_buildx(const char *engine_cmd, const char *const *env,
+                               apr_pool_t *scratch_pool);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,8 @@ check() {
 }
 check "dray ''" "--help --version build help plan push report run version"
 check "dray pu" "push"
-check "dray run --pro" "--progress"
+check "dray run --prog" "--progress"
+check "dray run --pro" "--profile --progress --project-name"
 check "dray run --progress ''" "auto live plain quiet"
 check "dray run --progress p" "plain"
 check "dray run --push-driver e" "engine"

@@ -21,24 +21,8 @@
 #include "testutil.h"
 
 DRAY_TEST_ROOT_FIXTURE("dray-test-compose") /* this test's temp folder: root */
+DRAY_TEST_ROOT_FILES
 
-/* Write TEXT to ROOT/REL, making folders as needed. */
-static const char *put(const char *rel, const char *text)
-{
-  const char *path = apr_pstrcat(pool, root, "/", rel, NULL);
-  char *dir = apr_pstrdup(pool, path);
-  apr_file_t *f;
-  *strrchr(dir, '/') = '\0';
-  assert_int_equal(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
-  assert_int_equal(apr_file_open(&f, path,
-                                 APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
-                                     | APR_FOPEN_BINARY,
-                                 APR_FPROT_OS_DEFAULT, pool),
-                   APR_SUCCESS);
-  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
-  apr_file_close(f);
-  return path;
-}
 
 static const char *abs_path(const char *rel)
 {
@@ -141,7 +125,7 @@ static void test_build_forms(void **state)
               "      context: services/api\n"       /* 15 */
               "      dockerfile: docker/Api.Dockerfile\n"
               "      target: prod\n"
-              "      unknown_key: whatever\n"
+              "      x-note: whatever\n"
               "  worker:\n"                         /* 19 */
               "    build:\n"
               "      context: worker\n"
@@ -422,7 +406,7 @@ static void test_structural_errors(void **state)
                "    image: ${DRAY_T_REQ:?must be set}\n" /* 16 */
                "  e:\n"                              /* 17 */
                "    build:\n"                        /* 18 */
-               "      dockerfile_inline: FROM x\n"   /* 19 */
+               "      no_cache: maybe\n"             /* 19 */
                "  f:\n"                              /* 20 */
                "    build: [1]\n"                    /* 21 */
                "  g:\n"                              /* 22 */
@@ -448,13 +432,15 @@ static void test_structural_errors(void **state)
       "@:10: service \"b\": build.context must be a string\n"
       "@:13: service \"c\": build.args must be a map or a list\n"
       "@:16: service \"d\": image: required variable DRAY_T_REQ is missing a value: must be set\n"
-      "@:19: service \"e\": build.dockerfile_inline is not supported; write the Dockerfile to "
-      "a file\n"
+      "@:19: service \"e\": build.no_cache must be true or false, not \"maybe\"\n"
       "@:21: service \"f\": build must be a string (the context) or a mapping\n"
-      "@:23: service \"g\": remote build context \"git@github.com:a/b.git\" is not supported\n"
       "@:25: service \"h\": build.args item \"=x\" has no name\n"
       "@:27: service \"i\": build.context: invalid interpolation format for \"${oops\"\n");
-  assert_int_equal(links, 14);
+  assert_int_equal(links, 13);
+  /* paths are resolved once the project is put together */
+  m = load_bad("services:\n  g:\n    build: git@github.com:a/b.git\n", &links);
+  assert_string_equal(m, "@:3: service \"g\": remote build context \"git@github.com:a/b.git\" is "
+                         "not supported\n");
 
   m = load_bad("services: [a, b]\n", &links);
   assert_string_equal(m, "@:1: services must be a mapping\n");

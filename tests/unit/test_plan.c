@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,33 +18,18 @@
 
 #include "dray/file.h"
 #include "dray/plan.h"
+#include "dray/plan_json.h"
 
 #include "testutil.h"
 
 DRAY_TEST_ROOT_FIXTURE("dray-test-plan") /* this test's temp folder: root */
+DRAY_TEST_ROOT_FILES
 
 static const char *abs_path(const char *rel)
 {
   return apr_pstrcat(pool, root, "/", rel, NULL);
 }
 
-/* Write TEXT to ROOT/REL, making folders as needed. */
-static const char *put(const char *rel, const char *text)
-{
-  const char *path = abs_path(rel);
-  char *dir = apr_pstrdup(pool, path);
-  apr_file_t *f;
-  *strrchr(dir, '/') = '\0';
-  assert_int_equal(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool), APR_SUCCESS);
-  assert_int_equal(apr_file_open(&f, path,
-                                 APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
-                                     | APR_FOPEN_BINARY,
-                                 APR_FPROT_OS_DEFAULT, pool),
-                   APR_SUCCESS);
-  assert_int_equal(apr_file_write_full(f, text, strlen(text), NULL), APR_SUCCESS);
-  apr_file_close(f);
-  return path;
-}
 
 static void mkdir_p(const char *rel)
 {
@@ -315,13 +301,13 @@ static void test_compose(void **state)
 
   im = img(plan, 0);
   assert_string_equal(im->repository, "reg.example.com:5000/web"); /* no domain: prefixed */
-  assert_string_equal(joined(im->tags), "1.2");                    /* image: tag wins */
+  assert_string_equal(joined(im->tags), "1.2 x1 x2"); /* image: tag, then the tags given */
   assert_string_equal(im->origin, apr_pstrcat(pool, abs_path("c/compose.yaml"), ":6", NULL));
   im = img(plan, 1);
   assert_string_equal(im->repository, "docker.io/me/api"); /* has a domain: kept */
   assert_string_equal(joined(im->tags), "x1 x2");          /* x-dray tags */
   im = img(plan, 2);
-  assert_string_equal(im->repository, "reg.example.com:5000/tool");
+  assert_string_equal(im->repository, "reg.example.com:5000/c-tool"); /* <project>-<service> */
   assert_string_equal(im->dockerfile, abs_path("c/tool/build.Dockerfile"));
   assert_string_equal(joined(im->build_args), "A=file B=file");
 
@@ -331,7 +317,7 @@ static void test_compose(void **state)
   o.build_args = dray_test_list("A=cli", NULL);
   plan = load_ok(&o);
   assert_string_equal(img(plan, 0)->repository, "localhost:5000/web");
-  assert_string_equal(joined(img(plan, 0)->tags), "1.2");
+  assert_string_equal(joined(img(plan, 0)->tags), "1.2 cli"); /* -t adds to image:'s tag */
   assert_string_equal(joined(img(plan, 1)->tags), "cli");
   assert_string_equal(joined(img(plan, 2)->build_args), "A=cli B=file");
 
@@ -343,6 +329,172 @@ static void test_compose(void **state)
 }
 
 /* ---- order --------------------------------------------------------------- */
+
+/* Tags and repositories: -t adds to every image, image:'s tag included;
+ * build.tags add whole references; services may share a repository; two
+ * identical services are built once under all their references; two
+ * different ones claiming one reference are refused, naming both. */
+static void test_tags_and_repositories(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_plan_t *plan;
+  const char *m;
+  int links;
+  (void)state;
+
+  put("t/app/Dockerfile", "FROM busybox\n");
+  put("t/base/Dockerfile", "FROM scratch\n");
+  put("t/child/Dockerfile", "FROM localhost:5000/base:v1\n");
+  put("t/compose.yaml", "services:\n"
+                        "  app:\n"
+                        "    image: localhost:5000/app:1.0\n"
+                        "    build:\n"
+                        "      context: app\n"
+                        "      tags: [\"localhost:5000/mirror/app:m1\", \"localhost:5000/app:extra\"]\n"
+                        "  app-debug:\n"
+                        "    image: localhost:5000/app:debug\n"
+                        "    build: {context: app, args: {DEBUG: 1}}\n"
+                        "  same:\n"
+                        "    image: localhost:5000/same:s\n"
+                        "    build: {context: app, tags: [\"localhost:5000/app:extra\"]}\n"
+                        "  base1:\n"
+                        "    image: localhost:5000/base:v1\n"
+                        "    build: base\n"
+                        "  base2:\n"
+                        "    image: localhost:5000/base:v2\n"
+                        "    build: {context: base, args: {V: 2}}\n"
+                        "  child:\n"
+                        "    image: localhost:5000/child\n"
+                        "    build: child\n");
+  o.compose_file = abs_path("t/compose.yaml");
+  plan = load_ok(&o);
+  /* "same" builds what "app" builds: one image, pushed under both */
+  assert_string_equal(summary(plan), "app[] app-debug[] base1[] base2[] child[2]");
+  assert_string_equal(joined(img(plan, 0)->tags),
+                      "1.0 localhost:5000/mirror/app:m1 extra localhost:5000/same:s");
+  assert_string_equal(dray_image_ref(img(plan, 0), "localhost:5000/same:s", pool),
+                      "localhost:5000/same:s");
+  assert_string_equal(dray_image_ref(img(plan, 0), "extra", pool), "localhost:5000/app:extra");
+  assert_string_equal(joined(img(plan, 1)->tags), "debug"); /* same repository, own tag */
+  assert_string_equal(joined(img(plan, 4)->tags), "latest"); /* none: the default */
+  assert_string_equal(img(plan, 4)->base_image->name, "base1"); /* FROM base:v1, not v2 */
+  assert_int_equal(plan->warnings->nelts, 0);
+  assert_null(plan->nothing_to_build);
+
+  /* -t adds to every image, image:'s tag or not */
+  put("t/two.yaml", "services:\n"
+                    "  app:\n"
+                    "    image: localhost:5000/app:1.0\n"
+                    "    build: {context: app, tags: [\"localhost:5000/app:1.0\"]}\n"
+                    "  child:\n"
+                    "    image: localhost:5000/child\n"
+                    "    build: child\n");
+  o.compose_file = abs_path("t/two.yaml");
+  cli.tags = dray_test_list("ci", NULL);
+  cli.source[DRAY_SETTING_TAGS] = DRAY_SOURCE_FLAG;
+  plan = load_ok(&o);
+  assert_string_equal(joined(img(plan, 0)->tags), "1.0 ci"); /* build.tags' repeat: once */
+  assert_string_equal(joined(img(plan, 1)->tags), "ci");
+
+  /* ... so two images of one repository cannot both take -t's tag */
+  o.compose_file = abs_path("t/compose.yaml");
+  m = load_bad(&o, &links);
+  assert_int_equal(links, 2);
+  assert_string_equal(m, "@/t/compose.yaml:7: app-debug and app (@/t/compose.yaml:2, "
+                         "@/t/compose.yaml:10 (service \"same\", built the same)) build "
+                         "different images under one reference, \"localhost:5000/app:ci\"\n"
+                         "@/t/compose.yaml:16: base2 and base1 (@/t/compose.yaml:13) build "
+                         "different images under one reference, \"localhost:5000/base:ci\"\n");
+  o = opts_for(NULL);
+
+  /* One reference, two different builds: refused, naming both */
+  put("t/conflict.yaml", "services:\n"
+                         "  a:\n"
+                         "    image: localhost:5000/x:1\n"
+                         "    build: app\n"
+                         "  b:\n"
+                         "    build: {context: base, tags: [\"localhost:5000/x:1\"]}\n");
+  o.compose_file = abs_path("t/conflict.yaml");
+  m = load_bad(&o, &links);
+  assert_int_equal(links, 1);
+  assert_string_equal(m, "@/t/conflict.yaml:5: b and a (@/t/conflict.yaml:2) build different "
+                         "images under one reference, \"localhost:5000/x:1\"\n");
+
+  /* No registry anywhere: pushed to Docker Hub, which the plan says */
+  put("t/hub.yaml", "services:\n  a:\n    build: app\n  b:\n    image: me/b:1\n    build: base\n"
+                    "  c:\n    image: quay.io/me/c\n    build: base\n");
+  o.compose_file = abs_path("t/hub.yaml");
+  plan = load_ok(&o);
+  assert_int_equal(plan->warnings->nelts, 2);
+  assert_string_equal(APR_ARRAY_IDX(plan->warnings, 0, const char *),
+                      "image a has no registry: it will be pushed to docker.io");
+  assert_string_equal(APR_ARRAY_IDX(plan->warnings, 1, const char *),
+                      "image b has no registry: it will be pushed to docker.io");
+
+  /* Nothing to build: no error, and the plan says why */
+  put("t/pull-only.yaml", "services:\n  db:\n    image: postgres:16\n");
+  o.compose_file = abs_path("t/pull-only.yaml");
+  plan = load_ok(&o);
+  assert_int_equal(plan->images->nelts, 0);
+  assert_string_equal(plan->nothing_to_build, "no service has build:");
+}
+
+/* plan --format json: the documented fields, in build order. */
+static void test_plan_json(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_build_options_t bo;
+  dray_plan_t *plan;
+  json_t *doc, *im, *cmds;
+  char *text;
+  (void)state;
+
+  put("j/base/Dockerfile", "FROM scratch\n");
+  put("j/app/Dockerfile", "FROM localhost:5000/base AS build\nFROM build AS prod\n");
+  put("j/compose.yaml", "services:\n"
+                        "  app:\n"
+                        "    image: localhost:5000/app:1\n"
+                        "    build:\n"
+                        "      context: app\n"
+                        "      target: prod\n"
+                        "      args: {A: 1}\n"
+                        "      platforms: [linux/arm64]\n"
+                        "      cache_to: [type=inline]\n"
+                        "  base:\n"
+                        "    image: localhost:5000/base\n"
+                        "    build: base\n");
+  o.compose_file = abs_path("j/compose.yaml");
+  o.builder = DRAY_BUILDER_BUILDX;
+  plan = load_ok(&o);
+  memset(&bo, 0, sizeof(bo));
+  bo.engine_cmd = "docker";
+  bo.builder = plan->builder;
+  doc = dray_plan_json(plan, &bo, pool);
+  assert_int_equal(json_integer_value(json_object_get(doc, "version")), 1);
+  assert_string_equal(json_string_value(json_object_get(doc, "builder")), "docker buildx build");
+  assert_int_equal(json_array_size(json_object_get(doc, "images")), 2);
+  im = json_array_get(json_object_get(doc, "images"), 1);
+  assert_string_equal(json_string_value(json_object_get(im, "name")), "app");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "references"), 0)),
+                      "localhost:5000/app:1");
+  assert_string_equal(json_string_value(json_object_get(im, "target")), "prod");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "args"), 0)), "A=1");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "platforms"), 0)),
+                      "linux/arm64");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(im, "after"), 0)), "base");
+  assert_string_equal(dray_test_shown(json_string_value(json_object_get(im, "context")), root),
+                      "@/j/app");
+  text = json_dumps(json_object_get(im, "build_command"), JSON_COMPACT);
+  assert_non_null(strstr(text, "\"docker\",\"buildx\",\"build\",\"--load\""));
+  assert_non_null(strstr(text, "\"--cache-to\",\"type=inline\""));
+  free(text);
+  cmds = json_object_get(im, "build_commands");
+  assert_true(json_is_null(json_object_get(cmds, "docker build"))); /* it refuses cache_to */
+  assert_true(json_is_array(json_object_get(cmds, "podman build")));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cmds, "podman build"), 0)),
+                      "podman");
+  json_decref(doc);
+}
 
 static void test_chain_order(void **state)
 {
@@ -415,7 +567,8 @@ static void test_diamond_and_target(void **state)
                         "    build: {context: app, target: dev}\n"
                         "  x: {build: x}\n"
                         "  y: {build: y}\n");
-  put("t/app/Dockerfile", "FROM x AS dev\nFROM y AS prod\n");
+  /* without image:, compose names them "<project>-<service>": t-x, t-y */
+  put("t/app/Dockerfile", "FROM t-x AS dev\nFROM t-y AS prod\n");
   put("t/x/Dockerfile", "FROM busybox\n");
   put("t/y/Dockerfile", "FROM busybox\n");
   o.paths = dray_test_list(NULL);
@@ -534,12 +687,11 @@ static void test_problems_together(void **state)
       m,
       "--tag -bad: invalid tag (allowed: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or "
       "-)\n"
+      "@/p/compose.yaml:8: service \"Upper\": image: invalid reference \"p-Upper\": repository "
+      "name must be lowercase\n"
       "@/p/compose.yaml:12: service \"digest\": image: \"x@sha256:0123456789abcdef0123456789abcdef"
       "0123456789abcdef0123456789abcdef\" has a digest; an image to build needs a tag\n"
-      "@/p/compose.yaml:2: repository \"web\" is also defined by @/p/web\n"
-      "@/p/compose.yaml:8: service \"Upper\": invalid reference \"Upper\": repository name must "
-      "be lowercase\n"
-      "@/p/compose.yaml:13: repository \"web\" is also defined by @/p/web\n"
+      "@/p/compose.yaml:2: image name \"web\" is also used by @/p/web\n"
       "@/p/bad/Dockerfile:1: FROM: invalid reference \"Busybox\": repository name must be "
       "lowercase\n"
       "@/p/bad/Dockerfile:2: FROM: base name (${NOPE}) should not be blank\n"
@@ -548,7 +700,8 @@ static void test_problems_together(void **state)
       "@/p/compose.yaml:6: service \"nodockerfile\": Dockerfile @/p/Nope.Dockerfile does not "
       "exist\n"
       "@/p/web/Dockerfile: target stage \"nope\" not found\n");
-  assert_int_equal(links, 10);
+  /* "other" (image: web) with no valid tag claims no reference of p/web's */
+  assert_int_equal(links, 9);
 
   /* A compose syntax error comes with everything else too. */
   put("p/broken.yaml", "services:\n  a: [\n");
@@ -585,6 +738,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_discovery_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_registry_and_tags, setup, teardown),
     cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tags_and_repositories, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_plan_json, setup, teardown),
     cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diamond_and_target, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),

@@ -99,6 +99,79 @@ static inline apr_array_header_t *dray_test_list(const char *first, ...)
   return a;
 }
 
+/* Write TEXT to DIR/REL, making folders as needed; the path, or NULL. */
+static inline const char *dray_test_put(const char *dir, const char *rel, const char *text)
+{
+  const char *path = apr_pstrcat(pool, dir, "/", rel, NULL);
+  char *folder = apr_pstrdup(pool, path);
+  apr_file_t *f;
+  apr_status_t status;
+  *strrchr(folder, '/') = '\0';
+  if (apr_dir_make_recursive(folder, APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS
+      || apr_file_open(&f, path,
+                       APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE | APR_FOPEN_BINARY,
+                       APR_FPROT_OS_DEFAULT, pool) != APR_SUCCESS)
+    return NULL;
+  status = apr_file_write_full(f, text, strlen(text), NULL);
+  apr_file_close(f);
+  return status == APR_SUCCESS ? path : NULL;
+}
+
+/* S with every DIR in it shown as "@" (NULL: "(null)"). */
+static inline const char *dray_test_shown(const char *s, const char *dir)
+{
+  const char *out = "", *p;
+  if (!s)
+    return "(null)";
+  while ((p = strstr(s, dir)) != NULL) {
+    out = apr_pstrcat(pool, out, apr_pstrmemdup(pool, s, (apr_size_t)(p - s)), "@", NULL);
+    s = p + strlen(dir);
+  }
+  return apr_pstrcat(pool, out, s, NULL);
+}
+
+/* The strings of A joined by " " ("" for none or NULL). */
+static inline const char *dray_test_joined(const apr_array_header_t *a)
+{
+  const char *out = "";
+  int i;
+  for (i = 0; a && i < a->nelts; i++)
+    out = apr_pstrcat(pool, out, i ? " " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+  return out;
+}
+
+/* The body of main(): run the group TESTS with APR up. */
+#define DRAY_TEST_RUN(tests)                                                \
+  do {                                                                      \
+    int dray_test__rc;                                                      \
+    apr_initialize();                                                       \
+    dray_test__rc = cmocka_run_group_tests(tests, NULL, NULL);              \
+    apr_terminate();                                                        \
+    return dray_test__rc;                                                   \
+  } while (0)
+
+/* A helper a test file may not use: no warning for that. */
+#if defined(__GNUC__)
+#define DRAY_TEST_MAYBE_UNUSED __attribute__((unused))
+#else
+#define DRAY_TEST_MAYBE_UNUSED
+#endif
+
+/* put(REL, TEXT): write a file below the group's ROOT (fails the test when
+ * it cannot), its path; at(S): S with ROOT shown as "@". For a group with
+ * DRAY_TEST_ROOT_FIXTURE. */
+#define DRAY_TEST_ROOT_FILES                                                \
+  static DRAY_TEST_MAYBE_UNUSED const char *put(const char *rel, const char *text) \
+  {                                                                         \
+    const char *path = dray_test_put(root, rel, text);                      \
+    assert_non_null(path);                                                  \
+    return path;                                                            \
+  }                                                                         \
+  static DRAY_TEST_MAYBE_UNUSED const char *at(const char *s)               \
+  {                                                                         \
+    return dray_test_shown(s, root);                                        \
+  }
+
 /* setup/teardown for a group that works in a fresh temp folder ROOT, made
  * with PREFIX in its name and removed afterwards. */
 #define DRAY_TEST_ROOT_FIXTURE(prefix)                                      \
