@@ -18,6 +18,11 @@ static const char NEED_BUILDX[] =
     "docker buildx (install the buildx plugin: dray then builds with \"docker buildx build "
     "--load\")";
 
+static const char NEED_MULTI_PLATFORM[] =
+    "--engine-cmd podman (podman build --manifest, then podman manifest push --all) or docker "
+    "buildx with the engine's containerd image store (a manifest list cannot be loaded into "
+    "the classic image store)";
+
 typedef struct key_info_t {
   const char *word;
   dray_build_shape_t shape;
@@ -42,11 +47,11 @@ static const key_info_t keys[DRAY_BK_COUNT] = {
   {"network", DRAY_SHAPE_STRING, "--network", D | X | P, NULL},
   {"no_cache", DRAY_SHAPE_BOOL, "--no-cache", D | X | P, NULL},
   {"no_cache_filter", DRAY_SHAPE_LIST, "--no-cache-filter", X, NEED_BUILDX},
-  /* One platform anyone builds; several make a manifest list, which dray
-   * does not push yet. */
-  {"platforms", DRAY_SHAPE_LIST, "--platform", 0,
-   "one platform per run (a list of one, or --platform): dray does not build manifest "
-   "lists yet"},
+  /* One platform anyone builds; several make a manifest list (an OCI
+   * index): podman builds it with --manifest and pushes it with "podman
+   * manifest push --all"; buildx loads it into an engine with the containerd
+   * image store, whose push sends the whole index. */
+  {"platforms", DRAY_SHAPE_LIST, "--platform", X | P, NEED_MULTI_PLATFORM},
   {"privileged", DRAY_SHAPE_BOOL, "--allow", X, NEED_BUILDX},
   {"provenance", DRAY_SHAPE_BOOL_OR_STRING, "--provenance", X, NEED_BUILDX},
   {"pull", DRAY_SHAPE_BOOL, "--pull", D | X | P, NULL},
@@ -99,6 +104,25 @@ const char *dray_buildspec_where(const dray_buildspec_t *spec, dray_build_key_t 
   if (spec->line[key] > 0)
     return apr_psprintf(result_pool, "%s:%d", spec->path[key], spec->line[key]);
   return spec->path[key];
+}
+
+apr_array_header_t *dray_buildspec_split_platforms(const char *value, apr_pool_t *result_pool)
+{
+  apr_array_header_t *out = apr_array_make(result_pool, 2, sizeof(const char *));
+  const char *p = value ? value : "";
+  while (*p) {
+    const char *end = strchr(p, ','), *b = p, *e;
+    if (!end)
+      end = p + strlen(p);
+    while (b < end && (*b == ' ' || *b == '\t'))
+      b++;
+    for (e = end; e > b && (e[-1] == ' ' || e[-1] == '\t'); e--)
+      ;
+    if (e > b)
+      APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(result_pool, b, (apr_size_t)(e - b));
+    p = *end ? end + 1 : end;
+  }
+  return out;
 }
 
 dray_buildspec_t *dray_buildspec_create(apr_pool_t *result_pool)
@@ -212,6 +236,11 @@ void dray_buildspec_drop(dray_buildspec_t *spec, dray_build_key_t key)
   spec->line[key] = 0;
 }
 
+const char *dray_build_key_needs(dray_build_key_t key, dray_builder_t builder)
+{
+  return keys[key].builders & (1 << builder) ? NULL : keys[key].needs;
+}
+
 apr_array_header_t *dray_buildspec_refusals(apr_array_header_t **needs,
                                             const dray_buildspec_t *spec,
                                             dray_builder_t builder, apr_pool_t *result_pool)
@@ -220,7 +249,7 @@ apr_array_header_t *dray_buildspec_refusals(apr_array_header_t **needs,
   int key;
   *needs = apr_array_make(result_pool, 2, sizeof(const char *));
   for (key = 0; key < DRAY_BK_COUNT; key++) {
-    if (key == DRAY_BK_PLATFORM || (keys[key].builders & (1 << builder)))
+    if (key == DRAY_BK_PLATFORM || !dray_build_key_needs((dray_build_key_t)key, builder))
       continue; /* "platform" is judged with platforms */
     if (!dray_buildspec_uses(spec, (dray_build_key_t)key))
       continue;

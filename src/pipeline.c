@@ -620,7 +620,7 @@ static void dry_start(void *baton, dray_job_t *job, dray_phase_t phase)
     for (i = 0; i < image->tags->nelts; i++) {
       const char *ref = dray_image_ref(image, APR_ARRAY_IDX(image->tags, i, const char *),
                                        d->pool);
-      fprintf(d->out, "%-20s %s\n", image->name, driver->describe(driver, ref, d->pool));
+      fprintf(d->out, "%-20s %s\n", image->name, dray_push_describe(driver, image, ref, d->pool));
     }
   }
   defer(d->deferred, image->index, phase, 0);

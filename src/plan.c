@@ -489,6 +489,28 @@ static void add_services(ctx_t *ctx, const dray_compose_t *compose)
 
 /* ---- checks -------------------------------------------------------------- */
 
+/* Each image's platforms: its build's, else the run's (PLATFORMS, from
+ * --platform). Several from --platform that the builder cannot build into
+ * one manifest list are refused once, naming where the setting came from. */
+static void resolve_platforms(ctx_t *ctx, const dray_settings_t *settings)
+{
+  apr_array_header_t *run = dray_buildspec_split_platforms(settings->platform, ctx->pool);
+  const char *needs = dray_build_key_needs(DRAY_BK_PLATFORMS, ctx->builder);
+  int i;
+  if (run->nelts > 1 && needs)
+    add_problem(ctx, dray_error_createf(
+        DRAY_ERR_INPUT, NULL,
+        "%s %s: several platforms (one manifest list per image) cannot be built by %s: it "
+        "needs %s; or give one platform",
+        settings->where[DRAY_SETTING_PLATFORM] ? settings->where[DRAY_SETTING_PLATFORM]
+                                               : "--platform",
+        settings->platform, dray_builder_word(ctx->builder), needs));
+  for (i = 0; i < ctx->entries->nelts; i++) {
+    dray_image_t *img = entry_at(ctx, i)->img;
+    img->platforms = img->spec && nelts(img->spec->platforms) ? img->spec->platforms : run;
+  }
+}
+
 /* The normalised reference "docker.io/library/app:1.0" of TAG of IMG, or
  * NULL when it does not parse (reported elsewhere). */
 static const char *norm_ref(const dray_image_t *img, const char *tag, apr_pool_t *pool)
@@ -1097,6 +1119,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   check_repositories(&ctx);
   merge_identical(&ctx);
   check_refs(&ctx);
+  resolve_platforms(&ctx, &settings);
   select_images(&ctx);
   warn_no_registry(&ctx);
   for (i = 0; i < ctx.entries->nelts; i++) {
@@ -1126,6 +1149,11 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
   apr_pool_destroy(ctx.scratch);
   *plan_p = plan;
   return DRAY_NO_ERROR;
+}
+
+int dray_image_is_list(const dray_image_t *image)
+{
+  return nelts(image->platforms) > 1;
 }
 
 const char *dray_image_ref(const dray_image_t *image, const char *tag, apr_pool_t *result_pool)

@@ -67,10 +67,7 @@ static json_t *image_json(const dray_plan_t *plan, const dray_image_t *img,
                           : json_null());
   json_object_set_new(o, "target", img->target ? json_string(img->target) : json_null());
   json_object_set_new(o, "args", strings(img->build_args));
-  json_object_set_new(o, "platforms",
-                      img->spec && img->spec->platforms ? strings(img->spec->platforms)
-                      : opts->platform ? json_pack("[s]", opts->platform)
-                                       : json_array());
+  json_object_set_new(o, "platforms", strings(img->platforms)); /* the plan's */
   json_object_set_new(o, "after", after);
   json_object_set_new(o, "origin", img->origin ? json_string(img->origin) : json_null());
   json_object_set_new(o, "build_command",

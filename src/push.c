@@ -28,6 +28,23 @@ const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
   return digest;
 }
 
+/* The local manifest list IMAGE is pushed from, or NULL: not a list. */
+static const char *manifest_list(const dray_image_t *image, apr_pool_t *pool)
+{
+  if (!dray_image_is_list(image))
+    return NULL;
+  return dray_image_ref(image, APR_ARRAY_IDX(image->tags, 0, const char *), pool);
+}
+
+const char *dray_push_describe(const dray_push_driver_t *driver, const dray_image_t *image,
+                               const char *reference, apr_pool_t *result_pool)
+{
+  const char *list = manifest_list(image, result_pool);
+  if (list && driver->describe_list)
+    return driver->describe_list(driver, list, reference, result_pool);
+  return driver->describe(driver, reference, result_pool);
+}
+
 /* Bytes the current tag's push reported last; forwards progress on. */
 typedef struct tag_progress_t {
   dray_push_progress_fn fn;
@@ -48,7 +65,7 @@ static void on_tag_progress(void *baton, const dray_push_progress_t *p)
  * the tag's digest; *UP_TO_DATE whether it was skipped. */
 static dray_error_t *push_tag(dray_push_image_result_t *result, const char **digest,
                               int *up_to_date, const dray_pusher_t *pusher, const char *ref,
-                              apr_file_t *log, dray_cancel_t *cancel, tag_progress_t *tp,
+                              const char *list, apr_file_t *log, dray_cancel_t *cancel, tag_progress_t *tp,
                               apr_pool_t *result_pool, apr_pool_t *scratch_pool)
 {
   dray_push_request_t req;
@@ -73,6 +90,7 @@ static dray_error_t *push_tag(dray_push_image_result_t *result, const char **dig
   req.progress = on_tag_progress;
   req.progress_baton = tp;
   req.stall_timeout = pusher->stall_timeout;
+  req.manifest_list = list;
   tp->bytes = 0;
   err = pusher->driver->push(pusher->driver, &req, &res, result_pool, scratch_pool);
   result->bytes += tp->bytes;
@@ -103,6 +121,7 @@ dray_error_t *dray_push_image(dray_push_image_result_t *result,
                               apr_pool_t *scratch_pool)
 {
   tag_progress_t tp;
+  const char *list = manifest_list(image, scratch_pool);
   int i, skipped = 0, verified = 0;
 
   memset(result, 0, sizeof(*result));
@@ -115,7 +134,7 @@ dray_error_t *dray_push_image(dray_push_image_result_t *result,
                                      scratch_pool);
     const char *digest = NULL;
     int up_to_date;
-    DRAY_ERR(push_tag(result, &digest, &up_to_date, pusher, ref, log, cancel, &tp,
+    DRAY_ERR(push_tag(result, &digest, &up_to_date, pusher, ref, list, log, cancel, &tp,
                       result_pool, scratch_pool));
     APR_ARRAY_PUSH(result->tag_digests, const char *) = digest;
     if (up_to_date)

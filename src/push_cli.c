@@ -68,33 +68,58 @@ static void on_push_line(void *baton, const char *line, apr_size_t len)
   }
 }
 
-/* The child's argv; DIGESTFILE (podman) or NULL. */
+/* The child's argv; DIGESTFILE (podman) or NULL; LIST: podman's manifest
+ * list pushed as REFERENCE, or NULL. */
 static const char **cli_argv(const cli_driver_t *cd, const char *reference,
-                             const char *digestfile, apr_pool_t *pool)
+                             const char *digestfile, const char *list, apr_pool_t *pool)
 {
-  const char **argv = apr_pcalloc(pool, 6 * sizeof(*argv));
+  const char **argv = apr_pcalloc(pool, 9 * sizeof(*argv));
   int i = 0;
   argv[i++] = cd->engine_cmd;
-  argv[i++] = "push";
+  if (list) {
+    argv[i++] = "manifest";
+    argv[i++] = "push";
+    argv[i++] = "--all"; /* every platform's image, not only the list */
+  } else {
+    argv[i++] = "push";
+  }
   if (digestfile) {
     argv[i++] = "--digestfile";
     argv[i++] = digestfile;
   }
-  argv[i++] = reference;
+  if (list) {
+    argv[i++] = list;
+    argv[i++] = apr_pstrcat(pool, "docker://", reference, NULL);
+  } else {
+    argv[i++] = reference;
+  }
   argv[i] = NULL;
   return argv;
 }
 
-static const char *cli_describe(const dray_push_driver_t *driver, const char *reference,
-                                apr_pool_t *result_pool)
+/* The manifest list podman pushes for REQ, or NULL (docker pushes an index
+ * as any image). */
+static const char *podman_list(const cli_driver_t *cd, const char *list)
+{
+  return cd->is_podman ? list : NULL;
+}
+
+static const char *cli_describe_list(const dray_push_driver_t *driver, const char *list,
+                                     const char *reference, apr_pool_t *result_pool)
 {
   const cli_driver_t *cd = driver->baton;
   return apr_pstrcat(result_pool, "$ ",
                      dray_child_argv_string(cli_argv(cd, reference,
                                                      cd->is_podman ? "DIGESTFILE" : NULL,
-                                                     result_pool),
+                                                     podman_list(cd, list), result_pool),
                                             result_pool),
                      NULL);
+}
+
+static const char *cli_describe(const dray_push_driver_t *driver, const char *reference,
+                                apr_pool_t *result_pool)
+{
+  return cli_describe_list(driver, NULL, reference, result_pool);
 }
 
 static dray_error_t *cli_push(const dray_push_driver_t *driver,
@@ -124,7 +149,8 @@ static dray_error_t *cli_push(const dray_push_driver_t *driver,
       }
     }
   }
-  argv = cli_argv(cd, req->reference, digestfile, scratch_pool);
+  argv = cli_argv(cd, req->reference, digestfile, podman_list(cd, req->manifest_list),
+                  scratch_pool);
 
   if (req->log)
     apr_file_printf(req->log, "$ %s\n", dray_child_argv_string(argv, scratch_pool));
@@ -205,6 +231,7 @@ dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver_p,
   driver->name = "cli";
   driver->push = cli_push;
   driver->describe = cli_describe;
+  driver->describe_list = cli_describe_list;
   driver->baton = cd;
   *driver_p = driver;
   return DRAY_NO_ERROR;

@@ -35,7 +35,13 @@ typedef struct dray_build_result_t {
 } dray_build_result_t;
 
 /* The argv of the build of IMAGE (NULL-ended), writing the image id to
- * IIDFILE. Command-line build args come first in image->build_args. The
+ * IIDFILE. An image for several platforms (dray_image_is_list) built by
+ * podman is one manifest list named as its first reference ("--manifest
+ * REF", no --tag): dray_build_image first removes a list of that name
+ * (which "podman build --manifest" would add to), then checks that the list
+ * holds one image per platform; the push sends the list to every reference.
+ * docker buildx loads the list (--load: the engine needs the containerd
+ * image store) under every tag, as any image. Command-line build args come first in image->build_args. The
  * image's compose build keys follow (buildspec.c), in the table's order; a
  * dockerfile_inline is read from dray_build_inline_path(IIDFILE). */
 const char **dray_build_argv(const dray_image_t *image,
@@ -46,6 +52,13 @@ const char **dray_build_argv(const dray_image_t *image,
 /* Where the build of an image with dockerfile_inline finds the text:
  * beside IIDFILE ("Dockerfile.inline" when IIDFILE is NULL). */
 const char *dray_build_inline_path(const char *iidfile, apr_pool_t *result_pool);
+
+/* Why the output of "podman manifest inspect" (INSPECT_JSON, perhaps after
+ * warning lines) is not a list of exactly one image per platform of
+ * PLATFORMS ("linux/arm64" matches "linux/arm64/v8"), or NULL when it is. */
+const char *dray_build_list_mismatch(const char *inspect_json,
+                                     const apr_array_header_t *platforms,
+                                     apr_pool_t *result_pool);
 
 /* Build IMAGE, appending the output to LOG. A failed build returns an error
  * with the exit code and the engine's last line (the caller names the

@@ -134,6 +134,10 @@ const char *dray_builder_word(dray_builder_t builder);
  * else docker build. */
 dray_builder_t dray_builder_for(const char *engine_cmd, int has_buildx);
 
+/* The platforms of a --platform value: "linux/amd64, linux/arm64" split at
+ * commas, blanks trimmed, empty words dropped; NULL or "" gives none. */
+apr_array_header_t *dray_buildspec_split_platforms(const char *value, apr_pool_t *result_pool);
+
 /* An empty spec in RESULT_POOL. */
 dray_buildspec_t *dray_buildspec_create(apr_pool_t *result_pool);
 
@@ -157,6 +161,9 @@ int dray_buildspec_uses(const dray_buildspec_t *spec, dray_build_key_t key);
 
 /* Drop KEY from SPEC (the user said to ignore it). */
 void dray_buildspec_drop(dray_buildspec_t *spec, dray_build_key_t key);
+
+/* What would make KEY work when BUILDER cannot do it; NULL when it can. */
+const char *dray_build_key_needs(dray_build_key_t key, dray_builder_t builder);
 
 /* The keys of SPEC that BUILDER cannot do: for each, *NEEDS (parallel to
  * the result, const char *) says what would make it work. Returns int keys

@@ -32,6 +32,12 @@ typedef struct dray_image_t {
                                 dockerfile_inline: names it for messages) */
   const dray_buildspec_t *spec; /* the compose build keys, or NULL (a folder) */
   const char *target;        /* build stage (--target) or NULL */
+  apr_array_header_t *platforms; /* const char *: what it is built for: build.platforms
+                                (or the service's platform), else --platform's
+                                comma-separated list; empty: the engine's. Set
+                                by the plan; NULL (an image made elsewhere):
+                                the build options' platform. Several: one
+                                manifest list (dray_image_is_list) */
   apr_array_header_t *build_args; /* const char * "K=V": command line first, then file */
   const char *origin;        /* where it was defined: folder, or "compose.yaml:12" */
   apr_array_header_t *deps;  /* int: indices of images that must be built first */
@@ -90,6 +96,9 @@ dray_error_t *dray_plan_load(dray_plan_t **plan,
                              const dray_plan_options_t *opts,
                              apr_pool_t *result_pool,
                              apr_pool_t *scratch_pool);
+
+/* Whether IMAGE is built for several platforms, as one manifest list. */
+int dray_image_is_list(const dray_image_t *image);
 
 /* "repository:tag" for TAG of IMAGE, in RESULT_POOL; TAG itself when it is
  * a whole reference (a tag has no ":" or "/"). */

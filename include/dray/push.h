@@ -46,6 +46,11 @@ typedef struct dray_push_request_t {
   dray_push_progress_fn progress; /* or NULL */
   void *progress_baton;
   int stall_timeout;          /* seconds without progress before aborting; 0 = none */
+  const char *manifest_list;  /* an image for several platforms: the local
+                                 manifest list to push as REFERENCE (its first
+                                 reference), or NULL. The podman CLI pushes it
+                                 with "podman manifest push --all"; docker
+                                 pushes an index as any image */
 } dray_push_request_t;
 
 typedef struct dray_push_result_t {
@@ -72,10 +77,21 @@ struct dray_push_driver_t {
    * "$ " and a command line, or an Engine API request. */
   const char *(*describe)(const dray_push_driver_t *driver, const char *reference,
                           apr_pool_t *result_pool);
+  /* The same for the manifest list LIST pushed as REFERENCE, or NULL when
+   * a list is pushed as any image. */
+  const char *(*describe_list)(const dray_push_driver_t *driver, const char *list,
+                               const char *reference, apr_pool_t *result_pool);
   void *baton;
 };
 
-/* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile), with ENV
+/* DRIVER's describe of pushing IMAGE as REFERENCE (a manifest list's own,
+ * when IMAGE is one and the driver pushes lists its own way). */
+const char *dray_push_describe(const dray_push_driver_t *driver, const dray_image_t *image,
+                               const char *reference, apr_pool_t *result_pool);
+
+/* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile; a
+ * manifest list: podman manifest push --all --digestfile F LIST
+ * docker://REF), with ENV
  * ("K=V", NULL-ended, or NULL) added to the child's environment. */
 dray_error_t *dray_push_cli_driver_create(dray_push_driver_t **driver,
                                           const char *engine_cmd,

@@ -160,6 +160,62 @@ static void test_each_option_alone(void **state)
   assert_true(i > index_of(argv, "--tag"));
 }
 
+/* Several platforms: podman builds one manifest list named as the first
+ * reference (--manifest, no --tag); buildx tags the list it loads. */
+static void test_manifest_list(void **state)
+{
+  dray_image_t *img = image("r.test/web", dray_test_list("1", "r.test/more:2", NULL), NULL,
+                            NULL);
+  dray_build_options_t opts;
+  (void)state;
+  img->platforms = dray_test_list("linux/amd64", "linux/arm64", NULL);
+  memset(&opts, 0, sizeof(opts));
+  opts.engine_cmd = "podman";
+  opts.builder = DRAY_BUILDER_PODMAN;
+  opts.platform = "linux/s390x"; /* the image's own win */
+  assert_string_equal(joined(dray_build_argv(img, &opts, "iid", pool)),
+                      "podman|build|--file|/src/ctx dir/web/Dockerfile.prod"
+                      "|--manifest|r.test/web:1|--platform|linux/amd64,linux/arm64"
+                      "|--iidfile|iid|/src/ctx dir/web");
+  opts.engine_cmd = "docker";
+  opts.builder = DRAY_BUILDER_BUILDX;
+  assert_string_equal(joined(dray_build_argv(img, &opts, NULL, pool)),
+                      "docker|buildx|build|--load|--file|/src/ctx dir/web/Dockerfile.prod"
+                      "|--tag|r.test/web:1|--tag|r.test/more:2"
+                      "|--platform|linux/amd64,linux/arm64|/src/ctx dir/web");
+  /* the plan's empty list: the engine's platform, whatever the options say */
+  img->platforms = dray_test_list(NULL);
+  assert_int_equal(index_of(dray_build_argv(img, &opts, NULL, pool), "--platform"), -1);
+}
+
+/* What "podman manifest inspect" says of the list, against what was asked. */
+static void test_list_mismatch(void **state)
+{
+  apr_array_header_t *two = dray_test_list("linux/amd64", "linux/arm64", NULL);
+  const char *both = "{\"schemaVersion\": 2, \"manifests\": ["
+                     "{\"digest\": \"sha256:a\", \"platform\": {\"architecture\": \"amd64\", "
+                     "\"os\": \"linux\"}},"
+                     "{\"digest\": \"sha256:b\", \"platform\": {\"architecture\": \"arm64\", "
+                     "\"os\": \"linux\", \"variant\": \"v8\"}}]}";
+  const char *one = "WARN[0000] something\n{\"manifests\": [{\"platform\": "
+                    "{\"architecture\": \"arm64\", \"os\": \"linux\"}}]}";
+  (void)state;
+  assert_null(dray_build_list_mismatch(both, two, pool));
+  assert_null(dray_build_list_mismatch(
+      both, dray_test_list("linux/arm64/v8", "linux/amd64", NULL), pool));
+  /* podman's cache gave one image for two platforms */
+  assert_string_equal(dray_build_list_mismatch(one, two, pool),
+                      "it lists linux/arm64 (1 image) for linux/amd64,linux/arm64");
+  /* a list of an earlier run, added to */
+  assert_string_equal(dray_build_list_mismatch(both, dray_test_list("linux/amd64", NULL), pool),
+                      "it lists linux/amd64,linux/arm64/v8 (2 images) for linux/amd64");
+  assert_string_equal(
+      dray_build_list_mismatch(both, dray_test_list("linux/arm64/v7", "linux/amd64", NULL), pool),
+      "it lists linux/amd64,linux/arm64/v8 (2 images) for linux/arm64/v7,linux/amd64");
+  assert_string_equal(dray_build_list_mismatch("Error: not found", two, pool),
+                      "no manifest list");
+}
+
 static int is_podman(const char *cmd)
 {
   return dray_engine_cmd_kind(cmd) == DRAY_ENGINE_CMD_PODMAN;
@@ -193,6 +249,8 @@ int main(void)
     cmocka_unit_test(test_minimal),
     cmocka_unit_test(test_everything_in_order),
     cmocka_unit_test(test_each_option_alone),
+    cmocka_unit_test(test_manifest_list),
+    cmocka_unit_test(test_list_mismatch),
     cmocka_unit_test(test_is_podman),
   };
   int rc;

@@ -79,6 +79,7 @@ static const char *argv_of(dray_builder_t builder, const char *build, const char
   img->target = s->target;
   img->build_args = s->build_args;
   img->spec = s->spec;
+  img->platforms = s->spec->platforms; /* as the plan resolves them */
   memset(&opts, 0, sizeof(opts));
   opts.engine_cmd = builder == DRAY_BUILDER_PODMAN ? "podman" : "docker";
   opts.builder = builder;
@@ -245,10 +246,27 @@ static void test_platforms_and_platform(void **state)
   assert_string_equal(argv_of(PODMAN, "      platforms: [linux/arm64]\n",
                               "    platform: linux/arm64\n"),
                       "--platform|linux/arm64");
+  /* several: one manifest list, by podman (--manifest, test_build_argv) or
+   * buildx; docker build cannot */
   assert_string_equal(argv_of(PODMAN, "      platforms: [linux/amd64, linux/arm64]\n", NULL),
-                      "refused: platforms");
+                      "--platform|linux/amd64,linux/arm64");
   assert_string_equal(argv_of(BUILDX, "      platforms: [linux/amd64, linux/arm64]\n", NULL),
+                      "--platform|linux/amd64,linux/arm64");
+  assert_string_equal(argv_of(DOCKER, "      platforms: [linux/amd64, linux/arm64]\n", NULL),
                       "refused: platforms");
+  assert_null(dray_build_key_needs(DRAY_BK_PLATFORMS, PODMAN));
+  assert_null(dray_build_key_needs(DRAY_BK_PLATFORMS, BUILDX));
+  assert_non_null(dray_build_key_needs(DRAY_BK_PLATFORMS, DOCKER));
+}
+
+static void test_split_platforms(void **state)
+{
+  (void)state;
+  assert_string_equal(dray_test_joined(dray_buildspec_split_platforms(
+                          " linux/amd64 ,linux/arm64/v8,, ", pool)),
+                      "linux/amd64 linux/arm64/v8");
+  assert_int_equal(dray_buildspec_split_platforms(NULL, pool)->nelts, 0);
+  assert_int_equal(dray_buildspec_split_platforms("", pool)->nelts, 0);
 }
 
 static void test_provenance_and_sbom(void **state)
@@ -376,20 +394,94 @@ static void test_unknown_key_refused(void **state)
 
 /* ---- through the plan: the refusal's words, ignore, builders ----------------- */
 
-static dray_error_t *plan_of(dray_plan_t **plan, dray_builder_t builder, int ignore,
-                             const char *compose)
+/* The plan of COMPOSE with PLATFORM as --platform (or NULL). */
+static dray_error_t *plan_platform(dray_plan_t **plan, dray_builder_t builder, int ignore,
+                                   const char *compose, const char *platform)
 {
   dray_plan_options_t o;
-  dray_settings_t cli;
+  dray_settings_t *cli = apr_palloc(pool, sizeof(*cli));
   memset(&o, 0, sizeof(o));
-  dray_settings_init(&cli);
+  dray_settings_init(cli);
+  if (platform)
+    dray_test_no_error(dray_settings_set(cli, DRAY_SETTING_PLATFORM, platform, DRAY_SOURCE_FLAG,
+                                         "--platform", pool));
   put("Dockerfile", "FROM scratch\n");
   o.compose_file = put("compose.yaml", compose);
   o.paths = dray_test_list(NULL);
-  o.settings = &cli;
+  o.settings = cli;
   o.builder = builder;
   o.ignore_unsupported = ignore;
   return dray_plan_load(plan, &o, pool, pool);
+}
+
+static dray_error_t *plan_of(dray_plan_t **plan, dray_builder_t builder, int ignore,
+                             const char *compose)
+{
+  return plan_platform(plan, builder, ignore, compose, NULL);
+}
+
+/* Several platforms: one manifest list per image with podman or buildx;
+ * refused for docker build, from the file (its line) or --platform. */
+static void test_several_platforms_through_the_plan(void **state)
+{
+  const char *compose = "services:\n"
+                        "  web:\n"
+                        "    image: localhost:5000/web\n"
+                        "    build:\n"
+                        "      context: .\n"
+                        "      platforms: [linux/amd64, linux/arm64]\n"
+                        "  api:\n"
+                        "    image: localhost:5000/api\n"
+                        "    build: .\n";
+  dray_plan_t *plan = NULL;
+  dray_error_t *err;
+  const dray_image_t *web, *api;
+  (void)state;
+
+  dray_test_no_error(plan_of(&plan, PODMAN, 0, compose));
+  web = APR_ARRAY_IDX(plan->images, 0, const dray_image_t *);
+  api = APR_ARRAY_IDX(plan->images, 1, const dray_image_t *);
+  assert_string_equal(web->name, "web");
+  assert_string_equal(dray_test_joined(web->platforms), "linux/amd64 linux/arm64");
+  assert_true(dray_image_is_list(web));
+  assert_int_equal(api->platforms->nelts, 0); /* the engine's */
+  assert_false(dray_image_is_list(api));
+
+  err = plan_of(&plan, DOCKER, 0, compose);
+  assert_non_null(err);
+  assert_null(err->child);
+  assert_string_equal(at(err->message),
+                      "@/compose.yaml:6: service \"web\": build.platforms cannot be done by "
+                      "docker build: it needs --engine-cmd podman (podman build --manifest, then "
+                      "podman manifest push --all) or docker buildx with the engine's containerd "
+                      "image store (a manifest list cannot be loaded into the classic image "
+                      "store); or build without it: x-dray: {ignore: [platforms]} in the compose "
+                      "file, or --ignore-unsupported");
+  dray_error_clear(err);
+
+  /* --platform a,b: every image without its own is a list */
+  dray_test_no_error(plan_platform(&plan, BUILDX, 0, compose, "linux/arm64 , linux/s390x"));
+  api = APR_ARRAY_IDX(plan->images, 1, const dray_image_t *);
+  assert_string_equal(dray_test_joined(api->platforms), "linux/arm64 linux/s390x");
+  web = APR_ARRAY_IDX(plan->images, 0, const dray_image_t *);
+  assert_string_equal(dray_test_joined(web->platforms), "linux/amd64 linux/arm64");
+  err = plan_platform(&plan, DOCKER, 1, compose, "linux/arm64,linux/s390x");
+  assert_non_null(err);
+  assert_string_equal(err->message,
+                      "--platform linux/arm64,linux/s390x: several platforms (one manifest list "
+                      "per image) cannot be built by docker build: it needs --engine-cmd podman "
+                      "(podman build --manifest, then podman manifest push --all) or docker "
+                      "buildx with the engine's containerd image store (a manifest list cannot "
+                      "be loaded into the classic image store); or give one platform");
+  dray_error_clear(err);
+  /* one from --platform: any builder (web's list ignored, with a warning:
+   * then web and api are the same build, built once) */
+  dray_test_no_error(plan_platform(&plan, DOCKER, 1, compose, "linux/arm64"));
+  assert_int_equal(plan->images->nelts, 1);
+  assert_int_equal(plan->warnings->nelts, 1);
+  api = APR_ARRAY_IDX(plan->images, 0, const dray_image_t *);
+  assert_string_equal(dray_test_joined(api->platforms), "linux/arm64");
+  assert_false(dray_image_is_list(api));
 }
 
 static void test_refusal_message_and_ignore(void **state)
@@ -465,6 +557,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_network_no_cache_pull, setup, teardown),
     cmocka_unit_test_setup_teardown(test_no_cache_filter, setup, teardown),
     cmocka_unit_test_setup_teardown(test_platforms_and_platform, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_split_platforms, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_several_platforms_through_the_plan, setup, teardown),
     cmocka_unit_test_setup_teardown(test_provenance_and_sbom, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_problems, setup, teardown),

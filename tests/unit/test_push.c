@@ -288,6 +288,31 @@ static void test_describe(void **state)
                       "$ /usr/bin/podman push --digestfile DIGESTFILE r.test/app:1");
 }
 
+/* An image for several platforms: podman pushes its manifest list, with
+ * every platform's image, to each reference; docker pushes it as any image. */
+static void test_describe_list(void **state)
+{
+  dray_push_driver_t *driver;
+  dray_image_t image;
+  (void)state;
+  memset(&image, 0, sizeof(image));
+  image.repository = "r.test/app";
+  image.tags = dray_test_list("1", "r.test/other:2", NULL);
+  image.platforms = dray_test_list("linux/amd64", "linux/arm64", NULL);
+  dray_test_no_error(dray_push_cli_driver_create(&driver, "podman", NULL, pool));
+  assert_string_equal(dray_push_describe(driver, &image, "r.test/other:2", pool),
+                      "$ podman manifest push --all --digestfile DIGESTFILE r.test/app:1 "
+                      "docker://r.test/other:2");
+  dray_test_no_error(dray_push_cli_driver_create(&driver, "docker", NULL, pool));
+  assert_string_equal(dray_push_describe(driver, &image, "r.test/other:2", pool),
+                      "$ docker push r.test/other:2");
+  /* one platform: an image */
+  image.platforms = dray_test_list("linux/arm64", NULL);
+  dray_test_no_error(dray_push_cli_driver_create(&driver, "podman", NULL, pool));
+  assert_string_equal(dray_push_describe(driver, &image, "r.test/app:1", pool),
+                      "$ podman push --digestfile DIGESTFILE r.test/app:1");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -298,6 +323,7 @@ int main(void)
     cmocka_unit_test(test_verify),
     cmocka_unit_test(test_push_image),
     cmocka_unit_test(test_describe),
+    cmocka_unit_test(test_describe_list),
   };
   int rc;
   apr_initialize();
