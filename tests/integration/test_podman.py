@@ -3,6 +3,8 @@
 its own store (vfs, in this test's folder), so dray pushes with
 "podman push --digestfile" whatever the Docker engine says; the registry must
 then serve the digests dray reports."""
+import http.client
+import json
 import os
 import shutil
 import unittest
@@ -61,6 +63,68 @@ class PodmanTest(drayt.DrayTestCase):
             log = f.read()
         self.assertIn("podman build", log)
         self.assertIn("podman push --digestfile", log)
+
+    def registry_index(self, reference):
+        """The manifest list / OCI index the registry serves for REFERENCE,
+        and its Content-Type and Docker-Content-Digest."""
+        host, rest = reference.split("/", 1)
+        repo, tag = rest.rsplit(":", 1)
+        c = http.client.HTTPConnection(host, timeout=10)
+        c.request("GET", f"/v2/{repo}/manifests/{tag}", headers={"Accept": ", ".join([
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json"])})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        self.assertEqual(r.status, 200, reference)
+        return json.loads(body), r.getheader("Content-Type"), r.getheader("Docker-Content-Digest")
+
+    def test_multi_platform_manifest_list(self):
+        """Two platforms, no emulation (FROM scratch + COPY): one index per
+        image listing both, pushed to every tag and verified; the report's
+        digest is the index's. One image from build.platforms, one from
+        --platform; an image built twice is still a list of two (podman's
+        list of the first run is not added to)."""
+        drayt.write_image(self.tmp, "app")
+        drayt.write_image(self.tmp, "tool")
+        with open(os.path.join(self.tmp, "compose.yaml"), "w") as f:
+            f.write(
+                "services:\n"
+                "  app:\n"
+                f"    image: {self.registry}/app:1\n"
+                "    build:\n"
+                "      context: ./app\n"
+                "      no_cache: true\n"  # podman 4 reuses a platform's cache for another
+                "      platforms: [linux/amd64, linux/arm64]\n"
+                f"      tags: [\"{self.registry}/app:edge\"]\n"
+                "  tool:\n"
+                f"    image: {self.registry}/tool:1\n"
+                "    build: ./tool\n")
+        for attempt in range(2):
+            p = self.run_dray("run", "-f", "compose.yaml", "--no-cache",
+                              "--platform", "linux/arm64,linux/amd64")
+            self.assertEqual(p.returncode, 0, self.explain())
+            images = {i["name"]: i for i in self.load_report()["images"]}
+            for name, refs in (("app", ["app:1", "app:edge"]), ("tool", ["tool:1"])):
+                img = images[name]
+                self.assertEqual(img["status"], "pushed", name)
+                self.assertTrue(img["verified"], name)
+                self.assertEqual(sorted(img["references"]),
+                                 [f"{self.registry}/{r}" for r in refs], name)
+                for ref in img["references"]:
+                    index, ctype, digest = self.registry_index(ref)
+                    self.assertIn(ctype, ("application/vnd.oci.image.index.v1+json",
+                                          "application/vnd.docker.distribution.manifest.list.v2+json"))
+                    self.assertEqual(digest, img["digest"], ref)
+                    platforms = sorted(f'{m["platform"]["os"]}/{m["platform"]["architecture"]}'
+                                       for m in index["manifests"])
+                    self.assertEqual(platforms, ["linux/amd64", "linux/arm64"], (ref, attempt))
+            with open(images["app"]["log"]) as f:
+                log = f.read()
+            self.assertIn("podman build", log)
+            self.assertIn(f"--manifest {self.registry}/app:1", log)
+            self.assertIn(f"podman manifest push --all --digestfile", log)
+            self.assertIn(f"docker://{self.registry}/app:edge", log)
 
     def test_engine_driver_refused_for_podman(self):
         drayt.write_image(self.tmp, "x")
