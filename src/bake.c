@@ -54,6 +54,19 @@ static const struct {
   {NULL, 0}
 };
 
+const char *dray_bake_key_word(dray_build_key_t key)
+{
+  int i;
+  if (key == DRAY_BK_PROVENANCE || key == DRAY_BK_SBOM)
+    return "attest";
+  if (key == DRAY_BK_PLATFORM)
+    key = DRAY_BK_PLATFORMS;
+  for (i = 0; bake_keys[i].word; i++)
+    if (bake_keys[i].key == (int)key)
+      return bake_keys[i].word;
+  return dray_build_key_word(key); /* none in bake: the compose word */
+}
+
 typedef struct bake_t {
   const char *path;
   const char *dir;

@@ -48,8 +48,16 @@ typedef struct ctx_t {
   int tags_given;            /* the tags were set (not the default "latest") */
   apr_array_header_t *entries; /* entry_t * */
   apr_array_header_t *warnings; /* const char * */
+  int bake;                  /* the services are bake targets */
   dray_error_t *err;
 } ctx_t;
+
+/* What a service of the input is called in messages: "service \"web\"",
+ * or a bake file's "target \"web\"". */
+static const char *svc_noun(const ctx_t *ctx, const char *name, apr_pool_t *pool)
+{
+  return apr_psprintf(pool, "%s \"%s\"", ctx->bake ? "target" : "service", name);
+}
 
 static void add_problem(ctx_t *ctx, dray_error_t *err)
 {
@@ -365,6 +373,7 @@ static void refuse_unsupported(ctx_t *ctx, entry_t *e, const dray_compose_t *com
 {
   dray_buildspec_t *spec = (dray_buildspec_t *)e->img->spec;
   const char *builder = dray_builder_word(ctx->builder);
+  const char *who = svc_noun(ctx, e->img->name, ctx->scratch);
   apr_array_header_t *needs;
   apr_array_header_t *keys = dray_buildspec_refusals(&needs, spec, ctx->builder,
                                                      ctx->scratch);
@@ -373,22 +382,29 @@ static void refuse_unsupported(ctx_t *ctx, entry_t *e, const dray_compose_t *com
   for (i = 0; i < keys->nelts; i++) {
     dray_build_key_t key = (dray_build_key_t)APR_ARRAY_IDX(keys, i, int);
     const char *word = dray_build_key_word(key);
+    /* a bake target's key by its bake name; bake files have no place for
+     * dray's own keys: the flag is the way there */
+    const char *shown = ctx->bake ? dray_bake_key_word(key)
+                                  : apr_pstrcat(ctx->scratch, "build.", word, NULL);
+    const char *without = ctx->bake ? "--ignore-unsupported"
+                                    : apr_psprintf(ctx->scratch,
+                                                   "x-dray: {ignore: [%s]} in the compose file, "
+                                                   "or --ignore-unsupported",
+                                                   word);
     const char *where = dray_buildspec_where(spec, key, ctx->scratch);
     int ignored = ctx->opts->ignore_unsupported;
     for (j = 0; j < compose->ignore->nelts; j++)
       ignored |= APR_ARRAY_IDX(compose->ignore, j, int) == (int)key;
     if (ignored) {
       APR_ARRAY_PUSH(ctx->warnings, const char *) = apr_psprintf(
-          ctx->pool, "%s: service \"%s\": build.%s ignored: %s cannot do it (it needs %s)",
-          where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *));
+          ctx->pool, "%s: %s: %s ignored: %s cannot do it (it needs %s)", where, who, shown,
+          builder, APR_ARRAY_IDX(needs, i, const char *));
       dray_buildspec_drop(spec, key);
       continue;
     }
     add_problem(ctx, dray_error_createf(
-        DRAY_ERR_INPUT, NULL,
-        "%s: service \"%s\": build.%s cannot be done by %s: it needs %s; or build without it: "
-        "x-dray: {ignore: [%s]} in the compose file, or --ignore-unsupported",
-        where, e->img->name, word, builder, APR_ARRAY_IDX(needs, i, const char *), word));
+        DRAY_ERR_INPUT, NULL, "%s: %s: %s cannot be done by %s: it needs %s; or build without "
+        "it: %s", where, who, shown, builder, APR_ARRAY_IDX(needs, i, const char *), without));
     e->bad = 1;
   }
 }
@@ -422,8 +438,9 @@ static dray_error_t *place_ref(const char **repository, const char **tag, ctx_t 
 static void service_problem(ctx_t *ctx, entry_t *e, const char *where, const char *what,
                             dray_error_t *err)
 {
-  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: service \"%s\": %s: %s",
-                                      where, e->img->name, what, err->message));
+  add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: %s: %s: %s", where,
+                                      svc_noun(ctx, e->img->name, ctx->scratch), what,
+                                      err->message));
   dray_error_clear(err);
   e->bad = 1;
 }
@@ -570,9 +587,10 @@ static void check_repositories(ctx_t *ctx)
                                "use --registry",
                                e->img->repository, ref->domain);
     if (err) {
-      add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: %s%s%s%s", e->img->origin,
-                                          e->svc ? "service \"" : "", e->svc ? e->img->name : "",
-                                          e->svc ? "\": " : "", err->message));
+      add_problem(ctx, dray_error_createf(DRAY_ERR_INPUT, NULL, "%s: %s%s%s", e->img->origin,
+                                          e->svc ? svc_noun(ctx, e->img->name, ctx->scratch)
+                                                 : "",
+                                          e->svc ? ": " : "", err->message));
       dray_error_clear(err);
       e->bad = 1;
       continue;
@@ -624,7 +642,8 @@ static void merge_identical(ctx_t *ctx)
                                          ctx->pool));
     fold_own_refs(ctx, first);
     first->img->origin = apr_pstrcat(ctx->pool, first->img->origin, ", ", e->img->origin,
-                                     " (service \"", e->img->name, "\", built the same)", NULL);
+                                     " (", svc_noun(ctx, e->img->name, ctx->scratch),
+                                     ", built the same)", NULL);
     e->merged_into = first;
   }
 }
@@ -729,8 +748,8 @@ static void read_dockerfile(ctx_t *ctx, entry_t *e, apr_pool_t *iterpool)
 {
   dray_dockerfile_t *df;
   dray_error_t *err;
-  const char *who = e->svc ? apr_psprintf(iterpool, "%s: service \"%s\"", e->img->origin,
-                                          e->img->name)
+  const char *who = e->svc ? apr_psprintf(iterpool, "%s: %s", e->img->origin,
+                                          svc_noun(ctx, e->img->name, iterpool))
                            : e->img->origin;
 
   if (e->svc && !dray_file_is_dir(e->img->context_dir, iterpool)) {
@@ -1073,6 +1092,7 @@ dray_error_t *dray_plan_load(dray_plan_t **plan_p, const dray_plan_options_t *op
                          ctx.scratch);
     bake = !err && dray_bake_sniff(APR_ARRAY_IDX(co.files, 0, const char *), text, len)
                        != DRAY_BAKE_NONE;
+    ctx.bake = bake;
     if (!err && bake) /* PATHs name targets and groups */
       err = dray_bake_load(&compose, APR_ARRAY_IDX(co.files, 0, const char *), opts->paths,
                            ctx.pool, ctx.scratch);

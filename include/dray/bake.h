@@ -34,6 +34,10 @@ typedef enum dray_bake_kind_t {
  * object with "target" and no "services" is bake JSON. */
 dray_bake_kind_t dray_bake_sniff(const char *path, const char *text, apr_size_t len);
 
+/* The bake target key KEY is read from ("cache-to", "attest" for
+ * provenance and sbom, "secret"), for messages. */
+const char *dray_bake_key_word(dray_build_key_t key);
+
 /* The bake JSON file at PATH as a compose project whose services are the
  * targets of NAMES (target or group names; empty: the default group, else
  * every target), resolved. Relative paths are relative to PATH's folder. */

@@ -162,12 +162,40 @@ static void test_plan(void **state)
   o.builder = DRAY_BUILDER_DOCKER;
   err = dray_plan_load(&plan, &o, pool, pool);
   assert_non_null(err);
+  /* bake's words: a target, its key as bake spells it, and the flag (a
+   * bake file has no place for dray's x-dray) */
   assert_string_equal(at(err->message),
-                      "@/p/bake.json: service \"a\": build.cache_to cannot be done by docker "
-                      "build: it needs docker buildx (install the buildx plugin: dray then builds "
-                      "with \"docker buildx build --load\") or --engine-cmd podman; or build "
-                      "without it: x-dray: {ignore: [cache_to]} in the compose file, or "
-                      "--ignore-unsupported");
+                      "@/p/bake.json: target \"a\": cache-to cannot be done by docker build: it "
+                      "needs docker buildx (install the buildx plugin: dray then builds with "
+                      "\"docker buildx build --load\") or --engine-cmd podman; or build without "
+                      "it: --ignore-unsupported");
+  assert_null(strstr(err->message, "service"));
+  assert_null(strstr(err->message, "x-dray"));
+  dray_error_clear(err);
+  /* the flag: a warning in the same words */
+  o.ignore_unsupported = 1;
+  dray_test_no_error(dray_plan_load(&plan, &o, pool, pool));
+  assert_int_equal(plan->warnings->nelts, 1);
+  assert_string_equal(at(APR_ARRAY_IDX(plan->warnings, 0, const char *)),
+                      "@/p/bake.json: target \"a\": cache-to ignored: docker build cannot do it "
+                      "(it needs docker buildx (install the buildx plugin: dray then builds with "
+                      "\"docker buildx build --load\") or --engine-cmd podman)");
+  o.ignore_unsupported = 0;
+  /* attest as bake writes it; several platforms are one manifest list,
+   * which docker build cannot make */
+  put("p/bake.json", "{\"target\": {\"a\": {\"context\": \"a\", \"attest\": "
+                     "[\"type=sbom\"], \"platforms\": [\"linux/amd64\", \"linux/arm64\"]}}}");
+  err = dray_plan_load(&plan, &o, pool, pool);
+  assert_non_null(err);
+  assert_non_null(strstr(dray_error_format(err, pool), "target \"a\": platforms cannot be done by "
+                                                         "docker build: it needs --engine-cmd podman"));
+  assert_non_null(strstr(dray_error_format(err, pool), "target \"a\": attest cannot be done by "
+                                                         "docker build: it needs docker buildx"));
+  dray_error_clear(err);
+  o.builder = DRAY_BUILDER_PODMAN;
+  err = dray_plan_load(&plan, &o, pool, pool);
+  assert_non_null(err); /* podman: no attestations */
+  assert_null(strstr(dray_error_format(err, pool), "platforms"));
   dray_error_clear(err);
 }
 
