@@ -78,7 +78,7 @@ static const apr_getopt_option_t options[] = {
   {"global-slots", OPT_GLOBAL_SLOTS, 1, "NAME[:N]  share N push slots (default 2) with every dray on this machine using NAME"},
   {"events", OPT_EVENTS, 1, "json  one JSON event per line on stdout (summary goes to stderr)"},
   {"build-arg", OPT_BUILD_ARG, 1, "K=V  build argument (repeatable)"},
-  {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform, passed to the build"},
+  {"platform", OPT_PLATFORM, 1, "PLATFORM  target platform(s), passed to the build; several: one manifest list"},
   {"network", OPT_NETWORK, 1, "MODE  network for RUN steps, passed to the build"},
   {"no-cache", OPT_NO_CACHE, 0, "build without the build cache"},
   {"ignore-unsupported", OPT_IGNORE_UNSUPPORTED, 0, "build without the compose build keys the builder cannot do (a warning each)"},
