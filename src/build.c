@@ -212,7 +212,10 @@ static dray_error_t *list_forget(const dray_image_t *image, const dray_build_opt
                         dray_image_ref(image, APR_ARRAY_IDX(image->tags, 0, const char *), pool),
                         NULL};
   int code;
-  return run_step(&code, NULL, argv, opts, log, cancel, pool); /* none: fine */
+  DRAY_ERR(run_step(&code, NULL, argv, opts, log, cancel, pool));
+  if (code && log) /* none: fine */
+    apr_file_printf(log, "dray: no earlier manifest list %s: nothing to remove\n", argv[3]);
+  return DRAY_NO_ERROR;
 }
 
 /* After: the list holds one image per platform asked for, no more, no less. */

@@ -31,6 +31,8 @@ static json_t *command_of(const dray_image_t *img, const dray_build_options_t *o
   apr_array_header_t *needs;
   if (img->spec && dray_buildspec_refusals(&needs, img->spec, builder, pool)->nelts)
     return json_null();
+  if (dray_image_is_list(img) && dray_build_key_needs(DRAY_BK_PLATFORMS, builder))
+    return json_null(); /* several platforms from --platform */
   o.builder = builder;
   if (builder == DRAY_BUILDER_PODMAN
       && dray_engine_cmd_kind(opts->engine_cmd) != DRAY_ENGINE_CMD_PODMAN)

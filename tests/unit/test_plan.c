@@ -496,6 +496,41 @@ static void test_plan_json(void **state)
   json_decref(doc);
 }
 
+/* --platform with several: every image a manifest list; the JSON says which
+ * builders can make one. */
+static void test_plan_json_several_platforms(void **state)
+{
+  dray_plan_options_t o = opts_for(NULL);
+  dray_build_options_t bo;
+  dray_plan_t *plan;
+  json_t *doc, *im, *cmds;
+  char *text;
+  (void)state;
+
+  put("m/app/Dockerfile", "FROM scratch\n");
+  o.paths = dray_test_list(abs_path("m"), NULL);
+  dray_test_no_error(dray_settings_set(&cli, DRAY_SETTING_PLATFORM, "linux/amd64,linux/arm64",
+                                       DRAY_SOURCE_FLAG, "--platform", pool));
+  o.builder = DRAY_BUILDER_PODMAN;
+  plan = load_ok(&o);
+  memset(&bo, 0, sizeof(bo));
+  bo.engine_cmd = "podman";
+  bo.builder = plan->builder;
+  bo.platform = plan->settings.platform;
+  doc = dray_plan_json(plan, &bo, pool);
+  im = json_array_get(json_object_get(doc, "images"), 0);
+  assert_int_equal(json_array_size(json_object_get(im, "platforms")), 2);
+  text = json_dumps(json_object_get(im, "build_command"), JSON_COMPACT);
+  assert_non_null(strstr(text, "\"--manifest\",\"app:latest\""));
+  assert_non_null(strstr(text, "\"--platform\",\"linux/amd64,linux/arm64\""));
+  assert_null(strstr(text, "--tag"));
+  free(text);
+  cmds = json_object_get(im, "build_commands");
+  assert_true(json_is_null(json_object_get(cmds, "docker build")));
+  assert_true(json_is_array(json_object_get(cmds, "docker buildx build")));
+  json_decref(doc);
+}
+
 static void test_chain_order(void **state)
 {
   dray_plan_options_t o = opts_for(NULL);
@@ -740,6 +775,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tags_and_repositories, setup, teardown),
     cmocka_unit_test_setup_teardown(test_plan_json, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_plan_json_several_platforms, setup, teardown),
     cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diamond_and_target, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
