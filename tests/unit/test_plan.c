@@ -502,7 +502,6 @@ static void test_plan_json_several_platforms(void **state)
 {
   dray_plan_options_t o = opts_for(NULL);
   dray_build_options_t bo;
-  dray_plan_t *plan;
   json_t *doc, *im, *cmds;
   char *text;
   (void)state;
@@ -512,12 +511,11 @@ static void test_plan_json_several_platforms(void **state)
   dray_test_no_error(dray_settings_set(&cli, DRAY_SETTING_PLATFORM, "linux/amd64,linux/arm64",
                                        DRAY_SOURCE_FLAG, "--platform", pool));
   o.builder = DRAY_BUILDER_PODMAN;
-  plan = load_ok(&o);
   memset(&bo, 0, sizeof(bo));
   bo.engine_cmd = "podman";
-  bo.builder = plan->builder;
-  bo.platform = plan->settings.platform;
-  doc = dray_plan_json(plan, &bo, pool);
+  bo.builder = DRAY_BUILDER_PODMAN;
+  bo.platform = "linux/amd64,linux/arm64";
+  doc = dray_plan_json(load_ok(&o), &bo, pool);
   im = json_array_get(json_object_get(doc, "images"), 0);
   assert_int_equal(json_array_size(json_object_get(im, "platforms")), 2);
   text = json_dumps(json_object_get(im, "build_command"), JSON_COMPACT);
