@@ -251,14 +251,17 @@ static char **build_env(const char *const *extra, apr_pool_t *pool)
   return env;
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
+/* In the child, between vfork and exec: system calls only. The child runs
+ * on the parent thread's memory and stack (that thread waits), so it
+ * changes nothing but its own process state, and calls no library function
+ * that could take a lock or allocate. */
 static void child_exec(const char *program, char *const *argv, char *const *envp,
                        const char *cwd, int in_fd, int out_fd, int err_pipe,
                        pid_t parent)
 {
-  struct sigaction sa;
+  struct sigaction sa, old;
   sigset_t none;
-  int e;
+  int e, sig;
 
   setpgid(0, 0);
 #ifdef __linux__
@@ -269,14 +272,17 @@ static void child_exec(const char *program, char *const *argv, char *const *envp
 #else
   (void)parent;
 #endif
+  /* Every handler dray installed goes back to the default (its own table:
+   * a vfork child shares memory, not signal dispositions), so that no
+   * handler of dray's can run here; then the signals the parent blocked
+   * for the spawn are let through. */
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGPIPE, &sa, NULL);
-  sigaction(SIGQUIT, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  for (sig = 1; sig < NSIG; sig++)
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL
+        && (old.sa_handler != SIG_IGN || sig == SIGPIPE))
+      sigaction(sig, &sa, NULL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -326,7 +332,7 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
   dray_platform_proc_t *proc;
   pid_t pid, parent = getpid();
   apr_status_t status;
-  int child_errno = 0;
+  int child_errno = 0, e;
   ssize_t n;
 
   *errmsg = NULL;
@@ -353,12 +359,24 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
     goto sys_fail;
   }
 
-  pid = fork();
+  /* vfork, not fork: the child shares dray's memory until it execs, so the
+   * spawn costs the same at any size of dray (fork copies the page tables:
+   * measured, 2,000 images took 2.6 times as long as 1,000). No signal may
+   * reach the child before its handlers are reset: all are blocked here. */
+  {
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid = vfork();
+    if (pid == 0)
+      child_exec(program, (char *const *)spec->argv, envp, spec->cwd, in[0], out[1],
+                 errp[1], parent);
+    e = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    errno = e;
+  }
   if (pid < 0)
     goto sys_fail;
-  if (pid == 0)
-    child_exec(program, (char *const *)spec->argv, envp, spec->cwd, in[0], out[1],
-               errp[1], parent);
 
   /* Also set the group from the parent: no race with an early signal. */
   setpgid(pid, pid);
