@@ -252,21 +252,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
   return n;
 }
 
-static const char *header_value(const char *line, apr_size_t len, const char *name,
-                                apr_pool_t *pool)
-{
-  apr_size_t n = strlen(name);
-  const char *v, *end = line + len;
-  if (len <= n || apr_cstr_casecmpn(line, name, n) || line[n] != ':')
-    return NULL;
-  v = line + n + 1;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-    end--;
-  return apr_pstrmemdup(pool, v, (apr_size_t)(end - v));
-}
-
 static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
 {
   response_t *r = baton;
@@ -278,15 +263,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
     r->bearer = r->basic = r->digest = r->content_type = NULL;
     r->len = 0;
   }
-  else if ((v = header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
+  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
     if (!apr_cstr_casecmpn(v, "Bearer", 6))
       r->bearer = v;
     else if (!apr_cstr_casecmpn(v, "Basic", 5))
       r->basic = v;
   }
-  else if ((v = header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
+  else if ((v = dray_http_header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
     r->digest = v;
-  else if ((v = header_value(data, n, "Content-Type", r->pool)) != NULL)
+  else if ((v = dray_http_header_value(data, n, "Content-Type", r->pool)) != NULL)
     r->content_type = v;
   return n;
 }
@@ -409,11 +394,15 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
   response_t r;
   json_t *root;
   const char *tok = NULL;
-  const char *query = apr_pstrcat(pool, ch->service ? "service=" : "",
-                                  ch->service ? escape(ch->service, pool) : "",
-                                  ch->service && scope ? "&" : "",
-                                  scope ? "scope=" : "", scope ? escape(scope, pool) : "",
-                                  NULL);
+  const char *query = ch->service ? apr_pstrcat(pool, "service=", escape(ch->service, pool),
+                                                NULL) : "";
+  char *scopes = scope ? apr_pstrdup(pool, scope) : NULL, *last, *one;
+
+  /* Several scopes (a push that mounts from other repositories) are
+   * several scope parameters. */
+  for (one = scopes ? apr_strtok(scopes, " ", &last) : NULL; one;
+       one = apr_strtok(NULL, " ", &last))
+    query = apr_pstrcat(pool, query, *query ? "&" : "", "scope=", escape(one, pool), NULL);
 
   call.what = what;
   call.cancel = cancel;
@@ -459,6 +448,111 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
 }
 
 /* ---- HEAD ------------------------------------------------------------- */
+
+/* The Authorization header value that answers the 401 in R: a token for
+ * SCOPE (or, with CHALLENGE_SCOPE, the scope the challenge names) from a
+ * Bearer challenge's realm, cached under KEY; or Basic credentials. */
+static dray_error_t *answer_challenge(const char **authorization, dray_registry_t *reg,
+                                      const response_t *r, const char *host,
+                                      const char *scope, int challenge_scope, const char *key,
+                                      const dray_credentials_t *creds, const char *what,
+                                      dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  if (r->bearer) {
+    dray_auth_challenge_t ch;
+    const char *token = NULL; /* fetch_token sets it; NULL keeps -O2 happy */
+    apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
+    if (!dray_registry_parse_challenge(&ch, r->bearer, pool))
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: a WWW-Authenticate challenge of %lu bytes, over the "
+                                "%d dray reads", what, (unsigned long)strlen(r->bearer),
+                                DRAY_REGISTRY_MAX_CHALLENGE);
+    if (!ch.realm)
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: Bearer challenge without a realm", what);
+    if (creds && !dray_registry_realm_may_get_credentials(reg, host, ch.realm, pool))
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: the token server %s is plain HTTP on another host; "
+                                "dray does not send credentials there (--insecure-registry "
+                                "HOST allows it)", what, ch.realm);
+    DRAY_ERR(fetch_token(&token, &expires_in, &ch,
+                         challenge_scope && ch.scope ? ch.scope : scope, creds, what, cancel,
+                         pool));
+    store_token(reg, key, token, expires_in);
+    *authorization = apr_pstrcat(pool, "Bearer ", token, NULL);
+    return DRAY_NO_ERROR;
+  }
+  if (r->basic) {
+    *authorization = dray_auth_basic_header(creds, pool);
+    if (!*authorization)
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: the registry requires credentials (Basic) and "
+                                "none are configured", what);
+    return DRAY_NO_ERROR;
+  }
+  return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                            "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
+}
+
+/* The API host of DOMAIN (NULL or Docker Hub's names: Docker Hub's). */
+static const char *api_host(const char *domain)
+{
+  return domain && !dray_ref_domain_is_docker_hub(domain) ? domain : DRAY_REGISTRY_HUB_HOST;
+}
+
+const char *dray_registry_base_url(const dray_registry_t *reg, const char *domain,
+                                   apr_pool_t *result_pool)
+{
+  const char *host = api_host(domain);
+  return apr_pstrcat(result_pool, dray_registry_is_plain_http(reg, host) ? "http://" : "https://",
+                     host, NULL);
+}
+
+dray_error_t *dray_registry_push_auth(const char **authorization,
+                                      dray_registry_t *reg,
+                                      const char *domain,
+                                      const char *repo,
+                                      const apr_array_header_t *mount_from,
+                                      dray_cancel_t *cancel,
+                                      apr_pool_t *result_pool,
+                                      apr_pool_t *scratch_pool)
+{
+  const char *host = api_host(domain);
+  const char *scope = apr_pstrcat(scratch_pool, "repository:", repo, ":pull,push", NULL);
+  const char *what = apr_psprintf(scratch_pool, "registry %s: repository %s",
+                                  domain ? domain : "docker.io", repo);
+  const char *key, *token;
+  const dray_credentials_t *creds = NULL;
+  call_t call = {0};
+  response_t r;
+
+  for (int i = 0; mount_from && i < mount_from->nelts; i++)
+    scope = apr_pstrcat(scratch_pool, scope, " repository:",
+                        APR_ARRAY_IDX(mount_from, i, const char *), ":pull", NULL);
+  key = cache_key(host, scope, scratch_pool);
+  *authorization = NULL;
+  token = cached_token(reg, key, scratch_pool);
+  if (token) {
+    *authorization = apr_pstrcat(result_pool, "Bearer ", token, NULL);
+    return DRAY_NO_ERROR;
+  }
+  /* The challenge comes from the API's root, as docker asks it. */
+  call.method = "GET";
+  call.url = apr_pstrcat(scratch_pool, dray_registry_base_url(reg, domain, scratch_pool), "/v2/",
+                         NULL);
+  call.what = what;
+  call.cancel = cancel;
+  DRAY_ERR(perform(&r, &call, scratch_pool));
+  if (r.status != 401)
+    return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
+  if (reg->auth)
+    DRAY_ERR(dray_auth_get(&creds, reg->auth, api_host(domain) == domain ? domain : NULL,
+                           cancel, scratch_pool, scratch_pool));
+  DRAY_ERR(answer_challenge(authorization, reg, &r, host, scope, 0, key, creds, what, cancel,
+                            scratch_pool));
+  *authorization = apr_pstrdup(result_pool, *authorization);
+  return DRAY_NO_ERROR;
+}
 
 dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
                                           dray_registry_t *reg,
@@ -513,38 +607,8 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
       DRAY_ERR(dray_auth_get(&creds, reg->auth, domain, cancel, scratch_pool, scratch_pool));
       creds_loaded = 1;
     }
-    if (r.bearer) {
-      dray_auth_challenge_t ch;
-      apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
-      if (!dray_registry_parse_challenge(&ch, r.bearer, scratch_pool))
-        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                  "%s: a WWW-Authenticate challenge of %lu bytes, over the "
-                                  "%d dray reads", what, (unsigned long)strlen(r.bearer),
-                                  DRAY_REGISTRY_MAX_CHALLENGE);
-      if (!ch.realm)
-        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                  "%s: Bearer challenge without a realm", what);
-      if (creds && !dray_registry_realm_may_get_credentials(reg, host, ch.realm, scratch_pool))
-        return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                  "%s: the token server %s is plain HTTP on another host; "
-                                  "dray does not send credentials there (--insecure-registry "
-                                  "HOST allows it)", what, ch.realm);
-      DRAY_ERR(fetch_token(&token, &expires_in, &ch, ch.scope ? ch.scope : scope, creds,
-                           what, cancel, scratch_pool));
-      store_token(reg, key, token, expires_in);
-      call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);
-    }
-    else if (r.basic) {
-      call.authorization = dray_auth_basic_header(creds, scratch_pool);
-      if (!call.authorization)
-        return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                  "%s: the registry requires credentials (Basic) and "
-                                  "none are configured", what);
-    }
-    else
-      return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                "%s: HTTP 401 without a usable WWW-Authenticate challenge",
-                                what);
+    DRAY_ERR(answer_challenge(&call.authorization, reg, &r, host, scope, 1, key, creds, what,
+                              cancel, scratch_pool));
   }
 
   if (r.status == 200) {

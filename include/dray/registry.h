@@ -72,6 +72,26 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
                                           apr_pool_t *result_pool,
                                           apr_pool_t *scratch_pool);
 
+/* "http://HOST" or "https://HOST" for registry DOMAIN (as in a reference;
+ * NULL or docker.io: Docker Hub's API host), by the plain-HTTP rule above. */
+const char *dray_registry_base_url(const dray_registry_t *reg, const char *domain,
+                                   apr_pool_t *result_pool);
+
+/* The Authorization header value for pushing to REPO ("library/x") of
+ * registry DOMAIN, good for pull and push there and for pull from each of
+ * MOUNT_FROM (repository names of the same registry, or NULL): *AUTHORIZATION
+ * is NULL when the registry asks for none. The challenge comes from GET /v2/;
+ * tokens are cached per registry and scopes like the HEAD's. The value is a
+ * secret: it goes to curl and nowhere else. */
+dray_error_t *dray_registry_push_auth(const char **authorization,
+                                      dray_registry_t *reg,
+                                      const char *domain,
+                                      const char *repo,
+                                      const apr_array_header_t *mount_from,
+                                      dray_cancel_t *cancel,
+                                      apr_pool_t *result_pool,
+                                      apr_pool_t *scratch_pool);
+
 typedef struct dray_auth_challenge_t {
   const char *scheme;         /* "Basic" or "Bearer" (as sent), NULL if none */
   const char *realm;
