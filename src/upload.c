@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_cstr.h>
 #include <stdarg.h>
 #include <apr_strings.h>
@@ -76,6 +77,7 @@ typedef struct response_t {
   apr_int64_t source_left;
   dray_error_t *source_err;
   dray_cancel_t *cancel;
+  volatile apr_uint64_t *sent_counter;
   apr_interval_time_t stall;
   apr_time_t moved_at;        /* when bytes last moved either way */
   curl_off_t moved;
@@ -130,6 +132,8 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *baton)
     got += n;
   }
   r->source_left -= (apr_int64_t)got;
+  if (r->sent_counter)
+    apr_atomic_add64(r->sent_counter, (apr_uint64_t)got);
   return got;
 }
 
@@ -191,6 +195,7 @@ static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t, cons
   r->req = rq;
   r->source_left = rq->source_len;
   r->cancel = t->cancel;
+  r->sent_counter = t->sent;
   r->stall = apr_time_from_sec(stall_sec(t));
   r->moved_at = apr_time_now();
   r->retry_after = -1;

@@ -56,11 +56,15 @@ typedef struct dray_push_result_t {
                                  the next attempt (a registry's Retry-After; after a
                                  stall, the time the engine needs to drop the
                                  aborted uploads), or 0 */
+  /* The registry driver's own account (the others leave them 0): */
+  apr_int64_t bytes_sent;     /* request body bytes sent, resent ones included */
+  int resumed;                /* uploads that went on from the registry's offset */
+  apr_int64_t bytes_saved;    /* bytes those resumes did not send again */
 } dray_push_result_t;
 
 typedef struct dray_push_driver_t dray_push_driver_t;
 struct dray_push_driver_t {
-  const char *name;           /* "cli" or "engine" */
+  const char *name;           /* "cli", "engine" or "registry" */
   /* Push REQ->reference. A failed push returns an error and sets
    * RESULT->outcome. */
   dray_error_t *(*push)(const dray_push_driver_t *driver,
@@ -74,6 +78,17 @@ struct dray_push_driver_t {
                           apr_pool_t *result_pool);
   void *baton;
 };
+
+/* Which driver pushes: --push-driver's words, as a type. */
+typedef enum dray_push_driver_kind_t {
+  DRAY_PUSH_DRIVER_AUTO = 0,
+  DRAY_PUSH_DRIVER_ENGINE,    /* the Engine API pushes */
+  DRAY_PUSH_DRIVER_CLI,       /* "docker push" / "podman push" */
+  DRAY_PUSH_DRIVER_REGISTRY   /* dray uploads the blobs (push_registry.h) */
+} dray_push_driver_kind_t;
+
+/* The kind WORD names ("auto", "engine", "cli", "registry"), or -1. */
+int dray_push_driver_kind_from_word(const char *word);
 
 /* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile), with ENV
  * ("K=V", NULL-ended, or NULL) added to the child's environment. */
@@ -99,6 +114,8 @@ typedef struct dray_push_image_result_t {
   int up_to_date;             /* every tag was already in the registry */
   int verified;               /* the registry serves every pushed digest */
   apr_int64_t bytes;          /* layer bytes uploaded */
+  int resumed;                /* uploads resumed (registry driver), every tag */
+  apr_int64_t bytes_saved;    /* bytes the resumes did not send again */
 } dray_push_image_result_t;
 
 /* Push every tag of IMAGE, one after another (after the first, the layers

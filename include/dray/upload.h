@@ -57,6 +57,8 @@ typedef struct dray_upload_target_t {
   int attempts;               /* 0: DRAY_UPLOAD_ATTEMPTS */
   apr_interval_time_t retry_base; /* first backoff; 0: 250 ms */
   apr_file_t *log;            /* each request is noted here, or NULL */
+  volatile apr_uint64_t *sent; /* blob bytes handed to requests are added here
+                                  (atomically: several uploads may share it), or NULL */
 } dray_upload_target_t;
 
 typedef enum dray_upload_how_t {
