@@ -376,6 +376,11 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
       s->family_pushed[s->family[index]] = 1;
     job->push_end = now;
     job->push_time += now - job->phase_start;
+    /* A resume helps whether or not the attempt ends well. */
+    job->resumed_uploads += r->resumed;
+    job->bytes_saved += r->bytes_saved;
+    s->run->resumed_uploads += r->resumed;
+    s->run->bytes_saved += r->bytes_saved;
   }
   add_attempt(s, job, phase, now, r->outcome, r->error);
   if (phase == DRAY_PHASE_BUILD)

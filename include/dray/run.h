@@ -70,6 +70,8 @@ typedef struct dray_job_t {
   apr_int64_t bytes_pushed;       /* layer bytes uploaded by the successful push */
   int up_to_date;                 /* every tag was already in the registry */
   int verified;                   /* 1: the registry serves the pushed digests */
+  int resumed_uploads;            /* uploads resumed, over every push attempt */
+  apr_int64_t bytes_saved;        /* bytes those resumes did not send again */
 } dray_job_t;
 
 typedef enum dray_mode_t {
@@ -100,6 +102,8 @@ typedef struct dray_run_t {
   int verify;                     /* pushes are verified against the registry */
   const char *global_slots;       /* "NAME:N" with --global-slots, or NULL */
   apr_int64_t bytes_pushed;       /* all finished pushes together */
+  int resumed_uploads;            /* every push attempt's resumed uploads */
+  apr_int64_t bytes_saved;        /* and the bytes they did not send again */
   apr_time_t first_push_start;
 } dray_run_t;
 
