@@ -178,8 +178,12 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     dray_error_clear(err);
   }
   pusher->engine = engine;
-  if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine)
+  if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine) {
+    /* dray is the registry's client for the whole push: its watchdog is
+     * the stall timeout, for verification and tokens too. */
+    dray_registry_set_stall_timeout(pusher->registry, settings->stall_timeout);
     DRAY_ERR(dray_push_registry_driver_create(&driver, engine, pusher->registry, 0, pool));
+  }
   else if (want_engine && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else

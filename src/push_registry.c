@@ -69,6 +69,41 @@ static dray_error_t *layer_read(void *baton, char *buf, apr_size_t len, apr_size
   return dray_layer_reader_read(ls->reader, buf, len, got);
 }
 
+/* ---- authorization ------------------------------------------------------ */
+
+/* What a push to one repository asks of the registry client: pull and push
+ * there, pull from FROM (a mount's source) if any. */
+typedef struct auth_ask_t {
+  const image_push_t *ip;
+  apr_array_header_t *from;   /* const char *, or NULL */
+} auth_ask_t;
+
+static dray_error_t *authorize(void *baton, const char **authorization, apr_pool_t *result_pool)
+{
+  auth_ask_t *a = baton;
+  apr_pool_t *scratch = dray_pool_create_sub(result_pool);
+  dray_error_t *err = dray_registry_push_auth(authorization, a->ip->d->registry, a->ip->domain,
+                                              a->ip->repo, a->from, a->ip->req->cancel,
+                                              result_pool, scratch);
+  apr_pool_destroy(scratch);
+  return err;
+}
+
+/* The target every request of IP goes to; A gets its authorization. */
+static void target(dray_upload_target_t *t, image_push_t *ip, auth_ask_t *a)
+{
+  memset(t, 0, sizeof(*t));
+  t->base_url = ip->base_url;
+  t->repo = ip->repo;
+  t->cancel = ip->req->cancel;
+  t->stall_timeout = ip->req->stall_timeout;
+  t->log = ip->req->log;
+  t->sent = &ip->sent;
+  t->authorize = authorize;
+  t->authorize_baton = a;
+  a->ip = ip;
+}
+
 /* ---- one blob ---------------------------------------------------------- */
 
 /* Upload JOB unless this run has it already: claimed, it is ours to upload;
@@ -79,24 +114,18 @@ static dray_error_t *push_blob(image_push_t *ip, blob_job_t *job, apr_pool_t *po
   const char *holder;
   apr_array_header_t *from = apr_array_make(pool, 1, sizeof(const char *));
   dray_upload_target_t t;
+  auth_ask_t ask;
   dray_blob_source_t source;
   layer_source_t ls;
-  dray_error_t *err;
+  dray_error_t *err = DRAY_NO_ERROR;
 
   DRAY_ERR(dray_blobtrack_claim(&holder, ip->d->track, ip->registry_key, job->digest,
                                 req->cancel, pool));
   if (holder && strcmp(holder, ip->repo))
     APR_ARRAY_PUSH(from, const char *) = holder;
-  memset(&t, 0, sizeof(t));
-  t.base_url = ip->base_url;
-  t.repo = ip->repo;
-  t.cancel = req->cancel;
-  t.stall_timeout = req->stall_timeout;
-  t.log = req->log;
-  t.sent = &ip->sent;
-  err = dray_registry_push_auth(&t.authorization, ip->d->registry, ip->domain, ip->repo, from,
-                                req->cancel, pool, pool);
-  if (!err && job->layer) {
+  target(&t, ip, &ask);
+  ask.from = from;
+  if (job->layer) {
     ls.ip = ip;
     ls.layer = job->layer;
     ls.reader = NULL;
@@ -104,10 +133,9 @@ static dray_error_t *push_blob(image_push_t *ip, blob_job_t *job, apr_pool_t *po
     source.read = layer_read;
     source.baton = &ls;
   }
-  else if (!err)
+  else
     dray_blob_source_memory(&source, ip->blobs->config, ip->blobs->config_len, pool);
-  if (!err)
-    err = dray_upload_blob(&job->stats, &t, job->digest, job->size,
+  err = dray_upload_blob(&job->stats, &t, job->digest, job->size,
                            from->nelts ? APR_ARRAY_IDX(from, 0, const char *) : NULL, &source,
                            pool);
   /* Held already: nothing of ours to report either way. */
@@ -218,6 +246,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   image_push_t *ip = apr_pcalloc(scratch_pool, sizeof(*ip));
   dray_image_blobs_t *blobs;
   dray_upload_target_t t;
+  auth_ask_t ask;
   dray_upload_stats_t mstats;
   dray_manifest_t manifest;
   dray_ref_t *ref;
@@ -290,16 +319,9 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
                 dray_error_quick_wrapf(err, "push %s", ref_s));
 
   dray_manifest_build(&manifest, blobs, scratch_pool);
-  memset(&t, 0, sizeof(t));
-  t.base_url = ip->base_url;
-  t.repo = repo;
-  t.cancel = req->cancel;
-  t.stall_timeout = req->stall_timeout;
-  t.log = req->log;
-  err = dray_registry_push_auth(&t.authorization, d->registry, ip->domain, repo, NULL,
-                                req->cancel, scratch_pool, scratch_pool);
-  if (!err)
-    err = dray_upload_manifest(&mstats, &t, ref->tag ? ref->tag : "latest",
+  target(&t, ip, &ask);
+  ask.from = NULL;
+  err = dray_upload_manifest(&mstats, &t, ref->tag ? ref->tag : "latest",
                                DRAY_MANIFEST_MEDIA_TYPE, manifest.body, manifest.len,
                                manifest.digest, scratch_pool);
   result->bytes_sent += mstats.bytes_sent;

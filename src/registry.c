@@ -26,6 +26,7 @@ struct dray_registry_t {
   apr_thread_mutex_t *lock;   /* guards tokens */
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
+  long low_speed_sec;         /* each request's no-progress limit */
 };
 
 static apr_status_t free_tokens(void *baton)
@@ -53,6 +54,7 @@ dray_error_t *dray_registry_create(dray_registry_t **reg_p,
       || apr_pool_create(&reg->cache_pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry client");
   reg->tokens = apr_hash_make(reg->cache_pool);
+  reg->low_speed_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
   apr_pool_cleanup_register(reg->cache_pool, reg, free_tokens, apr_pool_cleanup_null);
   *reg_p = reg;
   return DRAY_NO_ERROR;
@@ -80,6 +82,11 @@ static void host_name(const char *host, const char **name, apr_size_t *len)
 static int name_is(const char *name, apr_size_t len, const char *s)
 {
   return strlen(s) == len && memcmp(name, s, len) == 0;
+}
+
+void dray_registry_set_stall_timeout(dray_registry_t *reg, int seconds)
+{
+  reg->low_speed_sec = seconds > 0 ? seconds : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
 }
 
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
@@ -284,6 +291,7 @@ typedef struct call_t {
   const char *form;           /* POST body (form-encoded), or NULL; a secret */
   const char *what;           /* "registry H: repository R" for messages */
   dray_cancel_t *cancel;
+  long low_speed_sec;         /* 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC */
 } call_t;
 
 /* The request's own options on top of dray_http's common ones. */
@@ -317,7 +325,8 @@ static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool
   memset(&opts, 0, sizeof(opts));
   opts.url = call->url;
   opts.connect_timeout_sec = DRAY_REGISTRY_CONNECT_TIMEOUT_SEC;
-  opts.low_speed_time_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  opts.low_speed_time_sec = call->low_speed_sec > 0 ? call->low_speed_sec
+                                                    : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
   opts.max_redirects = 5;
   opts.cancel = call->cancel;
   DRAY_ERR(dray_http_handle_create(&h, &opts, pool));
@@ -388,7 +397,7 @@ static char *escape(const char *s, apr_pool_t *pool)
 static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
                                  const dray_auth_challenge_t *ch, const char *scope,
                                  const dray_credentials_t *creds, const char *what,
-                                 dray_cancel_t *cancel, apr_pool_t *pool)
+                                 long low_speed_sec, dray_cancel_t *cancel, apr_pool_t *pool)
 {
   call_t call = {0};
   response_t r;
@@ -406,6 +415,7 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
 
   call.what = what;
   call.cancel = cancel;
+  call.low_speed_sec = low_speed_sec;
   if (creds && creds->identitytoken) {
     /* OAuth2 refresh-token grant, as the docker daemon does. */
     call.method = "POST";
@@ -476,8 +486,8 @@ static dray_error_t *answer_challenge(const char **authorization, dray_registry_
                                 "dray does not send credentials there (--insecure-registry "
                                 "HOST allows it)", what, ch.realm);
     DRAY_ERR(fetch_token(&token, &expires_in, &ch,
-                         challenge_scope && ch.scope ? ch.scope : scope, creds, what, cancel,
-                         pool));
+                         challenge_scope && ch.scope ? ch.scope : scope, creds, what,
+                         reg->low_speed_sec, cancel, pool));
     store_token(reg, key, token, expires_in);
     *authorization = apr_pstrcat(pool, "Bearer ", token, NULL);
     return DRAY_NO_ERROR;
@@ -542,6 +552,7 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                          NULL);
   call.what = what;
   call.cancel = cancel;
+  call.low_speed_sec = reg ? reg->low_speed_sec : 0;
   DRAY_ERR(perform(&r, &call, scratch_pool));
   if (r.status != 401)
     return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
@@ -588,6 +599,7 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   call.accept = DRAY_REGISTRY_MANIFEST_ACCEPT;
   call.what = what;
   call.cancel = cancel;
+  call.low_speed_sec = reg ? reg->low_speed_sec : 0;
   token = cached_token(reg, key, scratch_pool);
   if (token)
     call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);

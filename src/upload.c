@@ -182,8 +182,8 @@ static dray_error_t *set_method(dray_http_t *h, const request_t *rq, response_t 
 /* Run one request. A transport failure is an error (DRAY_ERR_STALLED for
  * the watchdog, DRAY_ERR_CANCELLED, DRAY_ERR_HTTP, or the source's own);
  * any HTTP answer is R->status. */
-static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t, const request_t *rq,
-                              apr_pool_t *pool)
+static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t,
+                              const char *authorization, const request_t *rq, apr_pool_t *pool)
 {
   dray_http_options_t o;
   dray_http_t *h;
@@ -219,8 +219,8 @@ static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t, cons
     err = dray_http_add_header(h, apr_pstrcat(pool, "Content-Type: ", rq->content_type, NULL));
   if (!err && rq->content_range)
     err = dray_http_add_header(h, apr_pstrcat(pool, "Content-Range: ", rq->content_range, NULL));
-  if (!err && t->authorization)
-    err = dray_http_add_header(h, apr_pstrcat(pool, "Authorization: ", t->authorization, NULL));
+  if (!err && authorization)
+    err = dray_http_add_header(h, apr_pstrcat(pool, "Authorization: ", authorization, NULL));
   if (!err)
     err = dray_http_perform(h, what);
   r->status = err ? 0 : dray_http_status(h);
@@ -246,6 +246,7 @@ static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t, cons
 /* ---- the state machine ------------------------------------------------ */
 
 typedef enum up_state_t {
+  UP_AUTH,                    /* get the Authorization header (again) */
   UP_HEAD,                    /* does the repository have the blob? */
   UP_MOUNT,                   /* mount it from another repository */
   UP_START,                   /* open an upload session */
@@ -253,6 +254,7 @@ typedef enum up_state_t {
   UP_STATUS,                  /* after a failure: where is the session? */
   UP_COMMIT,                  /* PUT ?digest= */
   UP_CHECK,                   /* after a failed commit: is the blob there? */
+  UP_MANIFEST,                /* PUT the manifest */
   UP_DONE
 } up_state_t;
 
@@ -271,6 +273,13 @@ typedef struct upload_t {
   apr_int64_t source_at;      /* where the open source is; -1: not open */
   int fails;                  /* failures since the offset last grew */
   dray_random_t rng;
+  const char *authorization;  /* in POOL; a secret */
+  int reauthorized;           /* after a 401, once in a row */
+  up_state_t after_auth;      /* where UP_AUTH goes on */
+  const char *tag;            /* a manifest's */
+  const char *media_type;
+  const char *body;
+  apr_size_t body_len;
 } upload_t;
 
 static void note(const upload_t *u, const char *fmt, ...)
@@ -333,14 +342,15 @@ static dray_error_t *failed(upload_t *u, dray_error_t *err, const response_t *r,
                             const char *doing, apr_pool_t *pool)
 {
   const char *text;
+  const char *what = u->tag ? apr_psprintf(pool, "manifest %s:%s", u->t->repo, u->tag)
+                            : apr_psprintf(pool, "blob %s to %s", u->digest, u->t->repo);
   if (err)
-    return dray_error_quick_wrapf(err, "blob %s to %s: %s", u->digest, u->t->repo, doing);
+    return dray_error_quick_wrapf(err, "%s: %s", what, doing);
   u->stats->http_status = r->status;
   u->stats->retry_after = r->retry_after > 0 ? apr_time_from_sec(r->retry_after) : 0;
   text = dray_registry_error_text(r->body, r->body_len, pool);
   return dray_error_createf(r->status == 401 || r->status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
-                            NULL, "blob %s to %s: %s: HTTP %ld%s%s%s", u->digest, u->t->repo,
-                            doing, r->status, r->status == 507 ? " (insufficient storage)" : "",
+                            NULL, "%s: %s: HTTP %ld%s%s%s", what, doing, r->status, r->status == 507 ? " (insufficient storage)" : "",
                             text ? ": " : "", text ? text : "");
 }
 
@@ -375,11 +385,36 @@ static dray_error_t *again(upload_t *u, dray_error_t *err, const response_t *r, 
   return DRAY_NO_ERROR;
 }
 
-/* A failure that another try of the same may mend (transient). */
+/* A failure that another try of the same may mend (transient); after a
+ * 401, fresh authorization first (once in a row). */
 static dray_error_t *retry(upload_t *u, dray_error_t *err, const response_t *r, const char *doing,
                            up_state_t next, apr_pool_t *pool)
 {
+  if (!err && r->status == 401 && u->t->authorize && !u->reauthorized) {
+    u->reauthorized = 1;
+    u->after_auth = next;
+    u->state = UP_AUTH;
+    return DRAY_NO_ERROR;
+  }
   return again(u, err, r, doing, next, transient(err, r->status), pool);
+}
+
+static dray_error_t *step_auth(upload_t *u, apr_pool_t *pool)
+{
+  response_t none;
+  dray_error_t *err;
+  memset(&none, 0, sizeof(none));
+  none.retry_after = -1;
+  if (!u->t->authorize) {
+    u->state = u->after_auth;
+    return DRAY_NO_ERROR;
+  }
+  err = u->t->authorize(u->t->authorize_baton, &u->authorization, u->pool);
+  if (!err) {
+    u->state = u->after_auth;
+    return DRAY_NO_ERROR;
+  }
+  return again(u, err, &none, "authorization", UP_AUTH, transient(err, 0), pool);
 }
 
 /* The registry no longer knows the session (404): a new one, from 0. */
@@ -395,7 +430,7 @@ static dray_error_t *restart(upload_t *u, const response_t *r, const char *doing
 static void confirmed(upload_t *u, apr_int64_t next)
 {
   if (next > u->offset)
-    u->fails = 0;
+    u->fails = u->reauthorized = 0;
   u->offset = next;
 }
 
@@ -408,7 +443,7 @@ static dray_error_t *step_head(upload_t *u, int after_commit, apr_pool_t *pool)
   dray_error_t *err;
 
   rq.url = blob_url(u, apr_pstrcat(pool, "/blobs/", u->digest, NULL), pool);
-  err = exchange(&r, u->t, &rq, pool);
+  err = exchange(&r, u->t, u->authorization, &rq, pool);
   if (!err && r.status == 200) {
     if (!after_commit)
       note(u, "already in the repository");
@@ -433,7 +468,7 @@ static dray_error_t *step_post(upload_t *u, int mount, apr_pool_t *pool)
   rq.url = blob_url(u, mount ? apr_pstrcat(pool, "/blobs/uploads/?mount=", u->digest, "&from=",
                                            u->mount_from, NULL)
                              : "/blobs/uploads/", pool);
-  err = exchange(&r, u->t, &rq, pool);
+  err = exchange(&r, u->t, u->authorization, &rq, pool);
   if (!err && mount && r.status == 201) {
     note(u, "mounted from %s", u->mount_from);
     u->stats->how = DRAY_UPLOAD_MOUNTED;
@@ -489,7 +524,7 @@ static dray_error_t *step_patch(upload_t *u, apr_pool_t *pool)
                                   u->offset + n - 1);
   rq.source = u->source;
   rq.source_len = n;
-  err = exchange(&r, u->t, &rq, pool);
+  err = exchange(&r, u->t, u->authorization, &rq, pool);
   u->stats->bytes_sent += (apr_int64_t)r.sent;
   if (!err && r.status == 202) {
     next = range_next(r.range);
@@ -520,12 +555,14 @@ static dray_error_t *step_status(upload_t *u, apr_pool_t *pool)
 {
   request_t rq = {.method = "GET", .url = u->location};
   response_t r;
-  dray_error_t *err = exchange(&r, u->t, &rq, pool);
+  dray_error_t *err = exchange(&r, u->t, u->authorization, &rq, pool);
   apr_int64_t next;
 
   if (!err && (r.status == 204 || r.status == 200 || r.status == 202)) {
     next = range_next(r.range);
-    if (next < 0)
+    /* "0-0" is what docker's registry says for an empty session (and for
+     * one byte): from 0 is the safe reading. */
+    if (next <= 1)
       next = 0;
     if (r.location)
       u->location = resolve(u->t, r.location, u->pool);
@@ -557,7 +594,7 @@ static dray_error_t *step_commit(upload_t *u, apr_pool_t *pool)
 
   rq.url = apr_pstrcat(pool, u->location, strchr(u->location, '?') ? "&" : "?", "digest=",
                        u->digest, NULL);
-  err = exchange(&r, u->t, &rq, pool);
+  err = exchange(&r, u->t, u->authorization, &rq, pool);
   if (!err && (r.status == 201 || r.status == 204)) {
     if (r.digest && strcmp(r.digest, u->digest))
       return failed(u, dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
@@ -570,10 +607,77 @@ static dray_error_t *step_commit(upload_t *u, apr_pool_t *pool)
   }
   if (!err && r.status == 404)
     return restart(u, &r, "PUT", pool);
-  if (!err && r.status == 400)
-    return failed(u, err, &r, "PUT", pool); /* DIGEST_INVALID: the bytes were not the blob */
+  if (!err && r.status == 400) /* DIGEST_INVALID: bytes went astray; a fresh session */
+    return restart(u, &r, "PUT", pool);
   /* The commit may have happened before the answer was lost. */
   return retry(u, err, &r, "PUT", UP_CHECK, pool);
+}
+
+static dray_error_t *step_manifest(upload_t *u, apr_pool_t *pool)
+{
+  request_t rq = {.method = "PUT"};
+  response_t r;
+  dray_error_t *err;
+
+  rq.url = blob_url(u, apr_pstrcat(pool, "/manifests/", u->tag, NULL), pool);
+  rq.content_type = u->media_type;
+  rq.body = u->body;
+  rq.body_len = u->body_len;
+  err = exchange(&r, u->t, u->authorization, &rq, pool);
+  if (!err && (r.status == 201 || r.status == 200)) {
+    u->stats->bytes_sent += (apr_int64_t)r.sent;
+    if (r.digest && strcmp(r.digest, u->digest))
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "manifest %s:%s: the registry computed %s, dray %s",
+                                u->t->repo, u->tag, r.digest, u->digest);
+    note(u, "manifest %s", u->tag);
+    u->state = UP_DONE;
+    return DRAY_NO_ERROR;
+  }
+  return retry(u, err, &r, "PUT manifest", UP_MANIFEST, pool);
+}
+
+static void init(upload_t *u, dray_upload_stats_t *stats, const dray_upload_target_t *t,
+                 const char *digest, up_state_t first, apr_pool_t *pool)
+{
+  memset(stats, 0, sizeof(*stats));
+  memset(u, 0, sizeof(*u));
+  u->t = t;
+  u->stats = stats;
+  u->digest = digest;
+  u->pool = pool;
+  u->source_at = -1;
+  u->state = UP_AUTH;
+  u->after_auth = first;
+  dray_random_seed(&u->rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)u);
+}
+
+/* Step until done or failed. */
+static dray_error_t *run(upload_t *u)
+{
+  apr_pool_t *iterpool = dray_pool_create_sub(u->pool);
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  u->source_pool = dray_pool_create_sub(u->pool);
+  while (!err && u->state != UP_DONE) {
+    apr_pool_clear(iterpool);
+    switch (u->state) {
+    case UP_AUTH:     err = step_auth(u, iterpool); break;
+    case UP_HEAD:     err = step_head(u, 0, iterpool); break;
+    case UP_MOUNT:    err = step_post(u, 1, iterpool); break;
+    case UP_START:    err = step_post(u, 0, iterpool); break;
+    case UP_PATCH:    err = step_patch(u, iterpool); break;
+    case UP_STATUS:   err = step_status(u, iterpool); break;
+    case UP_COMMIT:   err = step_commit(u, iterpool); break;
+    case UP_CHECK:    err = step_head(u, 1, iterpool); break;
+    case UP_MANIFEST: err = step_manifest(u, iterpool); break;
+    case UP_DONE:     break;
+    }
+  }
+  /* An error's text lives in its own pool: these can go. */
+  apr_pool_destroy(u->source_pool);
+  apr_pool_destroy(iterpool);
+  return err;
 }
 
 dray_error_t *dray_upload_blob(dray_upload_stats_t *stats,
@@ -585,43 +689,12 @@ dray_error_t *dray_upload_blob(dray_upload_stats_t *stats,
                                apr_pool_t *scratch_pool)
 {
   upload_t u;
-  apr_pool_t *iterpool;
-  dray_error_t *err = DRAY_NO_ERROR;
-
-  memset(stats, 0, sizeof(*stats));
-  memset(&u, 0, sizeof(u));
-  u.t = t;
-  u.stats = stats;
-  u.digest = digest;
+  init(&u, stats, t, digest, UP_HEAD, scratch_pool);
   u.size = size;
   u.mount_from = mount_from && strcmp(mount_from, t->repo) ? mount_from : NULL;
   u.source = source;
-  u.pool = scratch_pool;
-  u.source_pool = dray_pool_create_sub(scratch_pool);
-  u.source_at = -1;
-  u.state = UP_HEAD;
-  dray_random_seed(&u.rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)&u);
-  iterpool = dray_pool_create_sub(scratch_pool);
-  while (!err && u.state != UP_DONE) {
-    apr_pool_clear(iterpool);
-    switch (u.state) {
-    case UP_HEAD:   err = step_head(&u, 0, iterpool); break;
-    case UP_MOUNT:  err = step_post(&u, 1, iterpool); break;
-    case UP_START:  err = step_post(&u, 0, iterpool); break;
-    case UP_PATCH:  err = step_patch(&u, iterpool); break;
-    case UP_STATUS: err = step_status(&u, iterpool); break;
-    case UP_COMMIT: err = step_commit(&u, iterpool); break;
-    case UP_CHECK:  err = step_head(&u, 1, iterpool); break;
-    case UP_DONE:   break;
-    }
-  }
-  apr_pool_destroy(u.source_pool);
-  /* The error's text lives in its own pool; the iterpool can go. */
-  apr_pool_destroy(iterpool);
-  return err;
+  return run(&u);
 }
-
-/* ---- manifests -------------------------------------------------------- */
 
 dray_error_t *dray_upload_manifest(dray_upload_stats_t *stats,
                                    const dray_upload_target_t *t,
@@ -633,41 +706,10 @@ dray_error_t *dray_upload_manifest(dray_upload_stats_t *stats,
                                    apr_pool_t *scratch_pool)
 {
   upload_t u;
-  apr_pool_t *iterpool = dray_pool_create_sub(scratch_pool);
-  dray_error_t *err = DRAY_NO_ERROR;
-
-  memset(stats, 0, sizeof(*stats));
-  memset(&u, 0, sizeof(u));
-  u.t = t;
-  u.stats = stats;
-  u.digest = digest;
-  u.pool = scratch_pool;
-  dray_random_seed(&u.rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)&u);
-  for (;;) {
-    request_t rq = {.method = "PUT"};
-    response_t r;
-    apr_pool_clear(iterpool);
-    rq.url = blob_url(&u, apr_pstrcat(iterpool, "/manifests/", tag, NULL), iterpool);
-    rq.content_type = media_type;
-    rq.body = body;
-    rq.body_len = len;
-    err = exchange(&r, t, &rq, iterpool);
-    if (!err && (r.status == 201 || r.status == 200)) {
-      if (r.digest && strcmp(r.digest, digest))
-        err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                 "manifest %s:%s: the registry computed %s, dray %s", t->repo,
-                                 tag, r.digest, digest);
-      else
-        stats->bytes_sent += (apr_int64_t)r.sent;
-      break;
-    }
-    u.digest = apr_pstrcat(iterpool, "manifest ", tag, NULL);
-    err = retry(&u, err, &r, "PUT manifest", UP_DONE, iterpool);
-    if (err) {
-      err = dray_error_quick_wrapf(err, "manifest %s:%s", t->repo, tag);
-      break;
-    }
-  }
-  apr_pool_destroy(iterpool);
-  return err;
+  init(&u, stats, t, digest, UP_MANIFEST, scratch_pool);
+  u.tag = tag;
+  u.media_type = media_type;
+  u.body = body;
+  u.body_len = len;
+  return run(&u);
 }

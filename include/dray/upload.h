@@ -27,7 +27,9 @@
 extern "C" {
 #endif
 
-#define DRAY_UPLOAD_CHUNK (32 * 1024 * 1024)
+/* Small enough that a cut-off chunk costs little, large enough that the
+ * per-request cost does not show. */
+#define DRAY_UPLOAD_CHUNK (8 * 1024 * 1024)
 /* Failed requests in a row, without progress, before the upload fails. */
 #define DRAY_UPLOAD_ATTEMPTS 6
 /* The watchdog when the caller has no stall timeout. */
@@ -50,7 +52,13 @@ void dray_blob_source_memory(dray_blob_source_t *source, const char *data, apr_s
 typedef struct dray_upload_target_t {
   const char *base_url;       /* "https://host[:port]" */
   const char *repo;           /* "library/x" */
-  const char *authorization;  /* header value, or NULL; a secret: never logged */
+  /* Sets *AUTHORIZATION (an Authorization header value, a secret: never
+   * logged; NULL: none needed) for the requests that follow, in
+   * RESULT_POOL. Called before the first request and again after a 401;
+   * its failures are retried as a request's are. NULL: no authorization. */
+  dray_error_t *(*authorize)(void *baton, const char **authorization,
+                             apr_pool_t *result_pool);
+  void *authorize_baton;
   dray_cancel_t *cancel;      /* or NULL */
   int stall_timeout;          /* seconds without progress per request; 0: DRAY_UPLOAD_STALL_SEC */
   apr_int64_t chunk_size;     /* bytes per PATCH; 0: DRAY_UPLOAD_CHUNK */
