@@ -31,6 +31,7 @@
 #include "dray/push.h"
 #include "dray/push_engine.h"
 #include "dray/push_registry.h"
+#include "dray/upload.h"
 #include "dray/registry.h"
 #include "dray/report.h"
 #include "dray/slots.h"
@@ -179,9 +180,10 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   }
   pusher->engine = engine;
   if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine) {
-    /* dray is the registry's client for the whole push: its watchdog is
-     * the stall timeout, for verification and tokens too. */
-    dray_registry_set_stall_timeout(pusher->registry, settings->stall_timeout);
+    /* dray is the registry's client for the whole push: a hung or cut
+     * request is retried alone, verification and tokens too. */
+    dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
+                                     DRAY_UPLOAD_ATTEMPTS);
     DRAY_ERR(dray_push_registry_driver_create(&driver, engine, pusher->registry, 0, pool));
   }
   else if (want_engine && engine)

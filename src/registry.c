@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "dray/backoff.h"
 #include "dray/http.h"
 #include "dray/ref.h"
 
@@ -27,6 +28,7 @@ struct dray_registry_t {
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
   long low_speed_sec;         /* each request's no-progress limit */
+  int attempts;               /* tries of a request whose connection fails */
 };
 
 static apr_status_t free_tokens(void *baton)
@@ -55,6 +57,7 @@ dray_error_t *dray_registry_create(dray_registry_t **reg_p,
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry client");
   reg->tokens = apr_hash_make(reg->cache_pool);
   reg->low_speed_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  reg->attempts = 1;
   apr_pool_cleanup_register(reg->cache_pool, reg, free_tokens, apr_pool_cleanup_null);
   *reg_p = reg;
   return DRAY_NO_ERROR;
@@ -84,9 +87,10 @@ static int name_is(const char *name, apr_size_t len, const char *s)
   return strlen(s) == len && memcmp(name, s, len) == 0;
 }
 
-void dray_registry_set_stall_timeout(dray_registry_t *reg, int seconds)
+void dray_registry_set_request_policy(dray_registry_t *reg, int stall_seconds, int attempts)
 {
-  reg->low_speed_sec = seconds > 0 ? seconds : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  reg->low_speed_sec = stall_seconds > 0 ? stall_seconds : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  reg->attempts = attempts > 0 ? attempts : 1;
 }
 
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
@@ -292,6 +296,7 @@ typedef struct call_t {
   const char *what;           /* "registry H: repository R" for messages */
   dray_cancel_t *cancel;
   long low_speed_sec;         /* 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC */
+  int attempts;               /* tries when the connection fails; 0: one */
 } call_t;
 
 /* The request's own options on top of dray_http's common ones. */
@@ -312,7 +317,7 @@ static dray_error_t *set_request(dray_http_t *h, response_t *r, const call_t *ca
   return DRAY_NO_ERROR;
 }
 
-static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
+static dray_error_t *perform_once(response_t *r, const call_t *call, apr_pool_t *pool)
 {
   dray_http_options_t opts;
   dray_http_t *h;
@@ -342,6 +347,25 @@ static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool
     r->content_length = -1;
   dray_http_handle_destroy(h);
   return err;
+}
+
+/* One request; when the connection fails (a reset, a hang the watchdog
+ * cut), again up to CALL->attempts times with backoff: the requests here
+ * are idempotent. An HTTP answer is no failure here. */
+static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
+{
+  dray_random_t rng;
+  dray_random_seed(&rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)r);
+  for (int attempt = 1;; attempt++) {
+    dray_error_t *err = perform_once(r, call, pool);
+    if (!err || attempt >= call->attempts || dray_error_has(err, DRAY_ERR_CANCELLED))
+      return err;
+    dray_error_clear(err);
+    if (dray_cancel_sleep(call->cancel,
+                          dray_backoff_delay(attempt, apr_time_from_msec(250),
+                                             apr_time_from_sec(5), dray_random_unit(&rng))))
+      return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", call->what);
+  }
 }
 
 /* ---- tokens ----------------------------------------------------------- */
@@ -397,7 +421,8 @@ static char *escape(const char *s, apr_pool_t *pool)
 static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
                                  const dray_auth_challenge_t *ch, const char *scope,
                                  const dray_credentials_t *creds, const char *what,
-                                 long low_speed_sec, dray_cancel_t *cancel, apr_pool_t *pool)
+                                 const dray_registry_t *reg, dray_cancel_t *cancel,
+                                 apr_pool_t *pool)
 {
   call_t call = {0};
   response_t r;
@@ -415,7 +440,8 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
 
   call.what = what;
   call.cancel = cancel;
-  call.low_speed_sec = low_speed_sec;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
   if (creds && creds->identitytoken) {
     /* OAuth2 refresh-token grant, as the docker daemon does. */
     call.method = "POST";
@@ -487,7 +513,7 @@ static dray_error_t *answer_challenge(const char **authorization, dray_registry_
                                 "HOST allows it)", what, ch.realm);
     DRAY_ERR(fetch_token(&token, &expires_in, &ch,
                          challenge_scope && ch.scope ? ch.scope : scope, creds, what,
-                         reg->low_speed_sec, cancel, pool));
+                         reg, cancel, pool));
     store_token(reg, key, token, expires_in);
     *authorization = apr_pstrcat(pool, "Bearer ", token, NULL);
     return DRAY_NO_ERROR;
@@ -552,7 +578,8 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                          NULL);
   call.what = what;
   call.cancel = cancel;
-  call.low_speed_sec = reg ? reg->low_speed_sec : 0;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
   DRAY_ERR(perform(&r, &call, scratch_pool));
   if (r.status != 401)
     return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
@@ -599,7 +626,8 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   call.accept = DRAY_REGISTRY_MANIFEST_ACCEPT;
   call.what = what;
   call.cancel = cancel;
-  call.low_speed_sec = reg ? reg->low_speed_sec : 0;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
   token = cached_token(reg, key, scratch_pool);
   if (token)
     call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);

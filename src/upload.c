@@ -374,12 +374,9 @@ static dray_error_t *again(upload_t *u, dray_error_t *err, const response_t *r, 
                                               dray_random_unit(&u->rng));
   if (r->retry_after > 0 && apr_time_now() + apr_time_from_sec(r->retry_after) > until)
     until = apr_time_now() + apr_time_from_sec(r->retry_after > 60 ? 60 : r->retry_after);
-  while (apr_time_now() < until) {
-    if (u->t->cancel && dray_cancel_level(u->t->cancel) > 0)
-      return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "blob %s to %s: cancelled", u->digest,
-                                u->t->repo);
-    apr_sleep(apr_time_from_msec(50));
-  }
+  if (dray_cancel_sleep(u->t->cancel, until - apr_time_now()))
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "blob %s to %s: cancelled", u->digest,
+                              u->t->repo);
   u->source_at = -1; /* what was read ahead is lost */
   u->state = next;
   return DRAY_NO_ERROR;

@@ -48,10 +48,11 @@ dray_error_t *dray_registry_create(dray_registry_t **reg,
                                    const apr_array_header_t *insecure,
                                    apr_pool_t *result_pool);
 
-/* Each request's no-progress limit from now on: SECONDS (the run's stall
- * timeout), or DRAY_REGISTRY_LOW_SPEED_TIME_SEC for 0. Set before threads
- * share REG. */
-void dray_registry_set_stall_timeout(dray_registry_t *reg, int seconds);
+/* From now on, each request's no-progress limit is STALL_SECONDS (the run's
+ * stall timeout; 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC), and a request whose
+ * connection fails is made again, with backoff, up to ATTEMPTS times in all
+ * (default 1). Set before threads share REG. */
+void dray_registry_set_request_policy(dray_registry_t *reg, int stall_seconds, int attempts);
 
 /* Whether HOST (host[:port]) is spoken to over plain HTTP. */
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host);
