@@ -11,12 +11,16 @@ uploads its blobs to a real docker-registry itself.
 - A connection reset at the start of a chunk: the upload resumes from the
   registry's offset (counted in the report); reset in the middle of one:
   fewer than twice the blob's bytes reach the registry.
+- A registry killed (SIGKILL) after the first image is pushed and restarted
+  3 s later on the same port and storage: every image pushed and verified.
 - A registry that answers 507: a clear error per image, exit 1, no manifest.
 """
 import json
 import os
 import shutil
 import subprocess
+import time
+import types
 import unittest
 
 import drayt
@@ -157,6 +161,29 @@ class RegistryPushTest(drayt.FaultTestCase):
         self.check_report(report, reg)
         self.assertEqual(len(proxy.events("cut")), 1)
         self.assertLess(self.forwarded(proxy), 2 * size)
+
+    def test_registry_killed_and_restarted(self):
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        names = self.write_images(6, blob=512 * 1024)
+        proc = self.start_dray("run", "--push-driver", "registry", "-j", "2", "-p", "2",
+                               "--network", "none", "--stall-timeout", str(STALL),
+                               "--retries", "4", "--retry-delay", "1", ".")
+        lines = []
+        try:
+            first = drayt.read_lines_until(proc, r"\bpushed\s+(\S+)", 120, lines)
+            self.assertTrue(first, "".join(lines))
+            reg.kill()
+            time.sleep(3)
+            reg.start()
+            out, err = proc.communicate(timeout=180)
+        finally:
+            drayt.stop_process(proc)
+        self.last = types.SimpleNamespace(stdout=out, stderr="".join(lines) + err)
+        self.assertEqual(proc.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
+        self.check_report(report, reg)
 
     def test_insufficient_storage_fails_without_a_manifest(self):
         reg = self.start_registry()
