@@ -592,12 +592,13 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
   return DRAY_NO_ERROR;
 }
 
-dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
-                                          dray_registry_t *reg,
-                                          const char *reference,
-                                          dray_cancel_t *cancel,
-                                          apr_pool_t *result_pool,
-                                          apr_pool_t *scratch_pool)
+/* HEAD or GET (METHOD) the manifest of REFERENCE with ACCEPT; a GET's body
+ * goes to *BODY and *LEN (in RESULT_POOL) when found. */
+static dray_error_t *manifest_call(dray_registry_manifest_t *out, const char **body,
+                                   apr_size_t *len, dray_registry_t *reg, const char *reference,
+                                   const char *method, const char *accept,
+                                   dray_cancel_t *cancel, apr_pool_t *result_pool,
+                                   apr_pool_t *scratch_pool)
 {
   dray_ref_t *ref;
   const char *domain, *host, *repo, *what, *scope, *key, *token;
@@ -618,12 +619,12 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   scope = apr_pstrcat(scratch_pool, "repository:", repo, ":pull", NULL);
   key = cache_key(host, scope, scratch_pool);
 
-  call.method = "HEAD";
+  call.method = method;
   call.url = apr_pstrcat(scratch_pool, dray_registry_is_plain_http(reg, host) ? "http://" : "https://",
                          host, "/v2/", repo, "/manifests/",
                          ref->tag ? ref->tag : ref->digest ? ref->digest : "latest",
                          NULL);
-  call.accept = DRAY_REGISTRY_MANIFEST_ACCEPT;
+  call.accept = accept;
   call.what = what;
   call.cancel = cancel;
   call.low_speed_sec = reg->low_speed_sec;
@@ -660,6 +661,10 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
     out->digest = r.digest ? apr_pstrdup(result_pool, r.digest) : NULL;
     out->media_type = r.content_type ? apr_pstrdup(result_pool, r.content_type) : NULL;
     out->size = r.content_length >= 0 ? (apr_int64_t)r.content_length : -1;
+    if (body) {
+      *body = r.body ? apr_pmemdup(result_pool, r.body, r.len + 1) : "";
+      *len = r.len;
+    }
     return DRAY_NO_ERROR;
   }
   if (r.status == 404)
@@ -673,5 +678,45 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
                                   : "");
   }
   return dray_error_createf(r.status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP, NULL,
-                            "%s: HEAD manifest: HTTP %ld", what, r.status);
+                            "%s: %s manifest: HTTP %ld", what, method, r.status);
+}
+
+dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
+                                          dray_registry_t *reg,
+                                          const char *reference,
+                                          dray_cancel_t *cancel,
+                                          apr_pool_t *result_pool,
+                                          apr_pool_t *scratch_pool)
+{
+  return manifest_call(out, NULL, NULL, reg, reference, "HEAD", DRAY_REGISTRY_MANIFEST_ACCEPT,
+                       cancel, result_pool, scratch_pool);
+}
+
+dray_error_t *dray_registry_manifest_config(const char **config_digest,
+                                            dray_registry_manifest_t *out,
+                                            dray_registry_t *reg,
+                                            const char *reference,
+                                            dray_cancel_t *cancel,
+                                            apr_pool_t *result_pool,
+                                            apr_pool_t *scratch_pool)
+{
+  const char *body = NULL;
+  apr_size_t len = 0;
+  json_t *root, *digest;
+
+  *config_digest = NULL;
+  DRAY_ERR(manifest_call(out, &body, &len, reg, reference, "GET",
+                         "application/vnd.oci.image.manifest.v1+json, "
+                         "application/vnd.docker.distribution.manifest.v2+json",
+                         cancel, scratch_pool, scratch_pool));
+  if (!out->found)
+    return DRAY_NO_ERROR;
+  root = len ? json_loadb(body, len, 0, NULL) : NULL;
+  digest = json_object_get(json_object_get(root, "config"), "digest");
+  if (json_is_string(digest) && dray_digest_is_valid(json_string_value(digest)))
+    *config_digest = apr_pstrdup(result_pool, json_string_value(digest));
+  json_decref(root);
+  out->digest = out->digest ? apr_pstrdup(result_pool, out->digest) : NULL;
+  out->media_type = out->media_type ? apr_pstrdup(result_pool, out->media_type) : NULL;
+  return DRAY_NO_ERROR;
 }

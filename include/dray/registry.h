@@ -98,6 +98,17 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                                       apr_pool_t *result_pool,
                                       apr_pool_t *scratch_pool);
 
+/* GET the single-image manifest of REFERENCE (Docker v2 schema 2 or OCI) and
+ * read its config's digest into *CONFIG_DIGEST (NULL when the manifest has
+ * none: an index, say); OUT as for dray_registry_head_manifest. */
+dray_error_t *dray_registry_manifest_config(const char **config_digest,
+                                            dray_registry_manifest_t *out,
+                                            dray_registry_t *reg,
+                                            const char *reference,
+                                            dray_cancel_t *cancel,
+                                            apr_pool_t *result_pool,
+                                            apr_pool_t *scratch_pool);
+
 typedef struct dray_auth_challenge_t {
   const char *scheme;         /* "Basic" or "Bearer" (as sent), NULL if none */
   const char *realm;

@@ -3,7 +3,8 @@
 uploads its blobs to a real docker-registry itself.
 
 - Pushed images are served by the registry with the digests dray reported,
-  and an image pulled back by another engine (podman) has the local image ID.
+  and an image pulled back by another engine (podman) has the local image ID;
+  --skip-existing then pushes nothing.
 - A base layer shared by 10 images reaches the registry once (the bytes the
   proxy forwarded are the unique blob bytes, not one byte more).
 - A front end that hangs 15% of connections for good and resets 5%: every
@@ -71,6 +72,18 @@ class RegistryPushTest(drayt.FaultTestCase):
             self.assertEqual(m["mediaType"], "application/vnd.docker.distribution.manifest.v2+json")
             self.assertEqual(m["config"]["digest"], img["image_id"])  # the image ID survives
             self.assertEqual(len(m["layers"]), 3)
+
+        # Again with --skip-existing: the registry's manifest has each local
+        # image's config, so nothing is pushed (the engine's RepoDigests know
+        # nothing of dray's own uploads).
+        first = report
+        p = self.push("-p", "2", "--skip-existing")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        for img in report["images"]:
+            self.assertIs(img["up_to_date"], True, img["name"])
+            before = [i for i in first["images"] if i["name"] == img["name"]][0]
+            self.assertEqual(img["digest"], before["digest"])
 
         # Another engine pulls one back: the same image ID.
         podman = shutil.which("podman")
