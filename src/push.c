@@ -9,6 +9,13 @@
 #include "dray/ref.h"
 #include "dray/verify.h"
 
+dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,
+                             dray_error_t *err)
+{
+  result->outcome = outcome;
+  return err;
+}
+
 int dray_push_driver_kind_from_word(const char *word)
 {
   static const char *const words[] = {"auto", "engine", "cli", "registry"};

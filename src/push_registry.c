@@ -229,12 +229,6 @@ static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
 
 /* ---- the driver --------------------------------------------------------- */
 
-static dray_error_t *fail(dray_push_result_t *result, dray_outcome_t outcome, dray_error_t *err)
-{
-  result->outcome = outcome;
-  return err;
-}
-
 static dray_error_t *registry_push(const dray_push_driver_t *driver,
                                    const dray_push_request_t *req,
                                    dray_push_result_t *result,
@@ -257,9 +251,9 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   result->size = -1;
   err = dray_ref_parse(&ref, ref_s, scratch_pool);
   if (err)
-    return fail(result, DRAY_OUTCOME_REJECTED, err);
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
   if (!ref->tag && ref->digest)
-    return fail(result, DRAY_OUTCOME_REJECTED,
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
                                    ref_s));
   repo = dray_ref_normalized_name(ref, scratch_pool);
@@ -267,7 +261,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
 
   err = dray_image_read(&blobs, d->engine, ref_s, req->cancel, scratch_pool, scratch_pool);
   if (err)
-    return fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
+    return dray_push_fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
                 dray_error_quick_wrapf(err, "push %s: reading the image from the engine",
                                        ref_s));
   if (req->log)
@@ -315,7 +309,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
       result->retry_after = st->retry_after;
   }
   if (err) /* no manifest: nothing half-pushed is named by a tag */
-    return fail(result, dray_outcome_from_error(err, status, DRAY_OUTCOME_NETWORK, scratch_pool),
+    return dray_push_fail(result, dray_outcome_from_error(err, status, DRAY_OUTCOME_NETWORK, scratch_pool),
                 dray_error_quick_wrapf(err, "push %s", ref_s));
 
   dray_manifest_build(&manifest, blobs, scratch_pool);
@@ -326,7 +320,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
                                manifest.digest, scratch_pool);
   result->bytes_sent += mstats.bytes_sent;
   if (err)
-    return fail(result, dray_outcome_from_error(err, mstats.http_status, DRAY_OUTCOME_NETWORK,
+    return dray_push_fail(result, dray_outcome_from_error(err, mstats.http_status, DRAY_OUTCOME_NETWORK,
                                                 scratch_pool),
                 dray_error_quick_wrapf(err, "push %s", ref_s));
   if (req->log)

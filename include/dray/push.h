@@ -79,6 +79,10 @@ struct dray_push_driver_t {
   void *baton;
 };
 
+/* A driver's failure: RESULT->outcome is OUTCOME; returns ERR. */
+dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,
+                             dray_error_t *err);
+
 /* Which driver pushes: --push-driver's words, as a type. */
 typedef enum dray_push_driver_kind_t {
   DRAY_PUSH_DRIVER_AUTO = 0,

@@ -138,12 +138,13 @@ class RegistryPushTest(drayt.FaultTestCase):
         self.assertGreater(len(proxy.events("hang")), 0)
         self.assertGreater(len(proxy.events("reset")), 0)
 
-    def test_reset_at_a_chunk_resumes(self):
+    def push_cut(self, reset_after):
+        """A 20 MiB blob whose second 8 MiB chunk has its connection reset
+        after RESET_AFTER of its bytes reached the registry: the image is
+        pushed all the same. Returns the proxy, the report and the size."""
         reg = self.start_registry()
-        # The big blob's second 8 MiB chunk is reset before it reaches the
-        # registry: the session keeps the first.
         proxy = self.start_proxy(reg.addr, "--reset-match", r"^Content-Range: 8388608-",
-                                 "--reset-after", 0)
+                                 "--reset-after", reset_after)
         self.use_registry(proxy.addr)
         size = 20 * 1024 * 1024
         self.write_blob_image("big", size)
@@ -152,27 +153,23 @@ class RegistryPushTest(drayt.FaultTestCase):
         report = self.load_report()
         self.check_report(report, reg)
         self.assertEqual(len(proxy.events("cut")), 1)
+        return proxy, report, size
+
+    def test_reset_at_a_chunk_resumes(self):
+        # Reset before the chunk reaches the registry: the session keeps
+        # the first chunk, and the upload goes on from there.
+        proxy, report, size = self.push_cut(0)
         self.assertGreaterEqual(report["resumed_uploads"], 1)
         self.assertGreaterEqual(report["bytes_saved_by_resume"], 8 * 1024 * 1024)
         self.assertEqual(report["images"][0]["resumed_uploads"], report["resumed_uploads"])
-        self.assertIn("resumed where the registry had stopped", p.stdout + p.stderr)
+        self.assertIn("resumed where the registry had stopped", self.last.stdout)
         self.assertLess(self.forwarded(proxy), size + size // 10)
 
     def test_reset_mid_chunk_sends_less_than_twice(self):
-        reg = self.start_registry()
-        # Cut 4 MiB into the big blob's second chunk: docker's registry
-        # then drops the session (its state no longer matches), the upload
-        # starts again, and still less than twice the blob is sent.
-        proxy = self.start_proxy(reg.addr, "--reset-match", r"^Content-Range: 8388608-",
-                                 "--reset-after", 4 * 1024 * 1024)
-        self.use_registry(proxy.addr)
-        size = 20 * 1024 * 1024
-        self.write_blob_image("big", size)
-        p = self.push()
-        self.assertEqual(p.returncode, 0, self.explain())
-        report = self.load_report()
-        self.check_report(report, reg)
-        self.assertEqual(len(proxy.events("cut")), 1)
+        # Cut 4 MiB into the chunk: docker's registry then drops the session
+        # (its state no longer matches what it holds), the upload starts
+        # again, and still less than twice the blob reaches the registry.
+        proxy, _, size = self.push_cut(4 * 1024 * 1024)
         self.assertLess(self.forwarded(proxy), 2 * size)
 
     def test_registry_killed_and_restarted(self):
