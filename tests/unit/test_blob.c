@@ -18,6 +18,7 @@
 #include "dray/tarstream.h"
 
 #include "testutil.h"
+#include "testtar.h"
 
 static dray_error_t *collect(void *baton, const char *data, apr_size_t len)
 {
@@ -124,36 +125,6 @@ static void test_empty_input_and_known_digest(void **state)
 
 /* ---- tar ---------------------------------------------------------------- */
 
-static void tar_header(dray_strbuf_t *t, const char *name, char type, apr_size_t size,
-                       const char *prefix)
-{
-  char h[512];
-  unsigned long sum = 0;
-  memset(h, 0, sizeof(h));
-  memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
-  apr_snprintf(h + 100, 8, "%07o", 0644);
-  apr_snprintf(h + 124, 12, "%011lo", (unsigned long)size);
-  h[156] = type;
-  memcpy(h + 257, "ustar", 6);
-  memcpy(h + 263, "00", 2);
-  if (prefix)
-    memcpy(h + 345, prefix, strlen(prefix));
-  memset(h + 148, ' ', 8);
-  for (int i = 0; i < 512; i++)
-    sum += (unsigned char)h[i];
-  apr_snprintf(h + 148, 8, "%06lo", sum);
-  dray_strbuf_append(t, h, 512);
-}
-
-static void tar_file(dray_strbuf_t *t, const char *name, char type, const char *data,
-                     apr_size_t len, const char *prefix)
-{
-  static const char zeros[512];
-  tar_header(t, name, type, len, prefix);
-  dray_strbuf_append(t, data, len);
-  dray_strbuf_append(t, zeros, (512 - len % 512) % 512);
-}
-
 typedef struct seen_t {
   dray_strbuf_t log;
   int skip_b;
@@ -207,14 +178,14 @@ static void test_tar_stream(void **state)
   big[0] = 'B';
   big[sizeof(big) - 1] = 'E';
   dray_strbuf_init(&t, 0, pool);
-  tar_file(&t, "abc", '5', "", 0, NULL);                 /* a folder: no callback */
-  tar_file(&t, "layer.tar", '0', big, sizeof(big), "abc");
-  tar_file(&t, "b.json", '0', "{\"b\":1}", 7, NULL);
-  tar_file(&t, "link", '2', "", 0, NULL);
-  tar_file(&t, "././@LongLink", 'L', "a-very-long-name.json", 22, NULL);
-  tar_file(&t, "a-very-lo", '0', "L", 1, NULL);
-  tar_file(&t, "PaxHeaders/x", 'x', pax, strlen(pax), NULL);
-  tar_file(&t, "short", '0', "", 0, NULL);
+  testtar_file(&t, "abc", '5', "", 0, NULL);                 /* a folder: no callback */
+  testtar_file(&t, "layer.tar", '0', big, sizeof(big), "abc");
+  testtar_file(&t, "b.json", '0', "{\"b\":1}", 7, NULL);
+  testtar_file(&t, "link", '2', "", 0, NULL);
+  testtar_file(&t, "././@LongLink", 'L', "a-very-long-name.json", 22, NULL);
+  testtar_file(&t, "a-very-lo", '0', "L", 1, NULL);
+  testtar_file(&t, "PaxHeaders/x", 'x', pax, strlen(pax), NULL);
+  testtar_file(&t, "short", '0', "", 0, NULL);
   dray_strbuf_append(&t, zeros, sizeof(zeros));
   dray_strbuf_append(&t, zeros, 512); /* padding after the end is fine */
 
@@ -243,7 +214,7 @@ static void test_tar_bad_header(void **state)
   dray_error_t *err;
   (void)state;
   dray_strbuf_init(&t, 0, pool);
-  tar_file(&t, "a", '0', "x", 1, NULL);
+  testtar_file(&t, "a", '0', "x", 1, NULL);
   t.data[148] = '9'; /* the checksum no longer adds up */
   err = dray_tarstream_feed(ts, t.data, t.len);
   assert_non_null(err);

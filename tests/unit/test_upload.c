@@ -2,7 +2,10 @@
  * registry that keeps what it is sent (testhttpd's handler mode): HEAD
  * first, mounts and refused mounts, chunks with Content-Range, resumes from
  * the registry's offset after a cut connection, a 416, a session the
- * registry forgot (404), a stall, 507, the manifest PUT. */
+ * registry forgot (404), a stall, 507, the manifest PUT. Then the registry
+ * push driver whole (push_registry.c, imageread.c) against the same fake
+ * registry and a fake engine on the same port that serves two images
+ * sharing a base layer as "docker save" would. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,12 +17,19 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include <jansson.h>
+#include <zlib.h>
+
 #include "dray/blob.h"
+#include "dray/engine.h"
+#include "dray/push_registry.h"
+#include "dray/registry.h"
 #include "dray/strbuf.h"
 #include "dray/upload.h"
 
 #include "testutil.h"
 #include "testhttpd.h"
+#include "testtar.h"
 
 /* ---- the fake registry ---------------------------------------------------- */
 
@@ -42,6 +52,15 @@ typedef struct fake_t {
   int refuse_mount;
   int post_507;               /* every POST answers 507 */
   const char *manifest_digest; /* the Docker-Content-Digest the manifest PUT sends */
+  apr_hash_t *stored_manifests; /* "repo:tag" -> dray_strbuf_t * */
+  /* the fake engine: two images */
+  const char *inspect[2];     /* GET /images/NAME/json answers */
+  const char *names[2];       /* NAME as escaped in the path */
+  const char *ids[2];
+  apr_int64_t config_len[2];
+  dray_strbuf_t saves[2];     /* GET /images/get?names=ID answers (tar streams) */
+  int image_gets;
+  apr_thread_mutex_t *lock;   /* with a second server (the engine's): one at a time */
 } fake_t;
 
 static const char *answer(apr_pool_t *p, int status, const char *headers, const char *body)
@@ -170,14 +189,35 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
   return answer(p, 405, NULL, NULL);
 }
 
-static const char *fake_handle(void *baton, const testhttpd_request_t *req, apr_pool_t *p)
+static const char *fake_answer(fake_t *f, const testhttpd_request_t *req, apr_size_t *len,
+                               apr_pool_t *p)
 {
-  fake_t *f = baton;
   const char *rest, *repo = split(req->path, &rest, "/blobs/", p);
   if (repo)
     return on_blobs(f, req, repo, rest, p);
+  if (!strncmp(req->path, "/version", 8))
+    return answer(p, 200, NULL, "{\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\"}");
+  for (int i = 0; i < 2 && f->ids[i]; i++) {
+    if (!strcmp(req->path, apr_pstrcat(p, "/v1.41/images/", f->names[i], "/json", NULL)))
+      return answer(p, 200, NULL, f->inspect[i]);
+    if (!strcmp(req->path, apr_pstrcat(p, "/v1.41/images/get?names=", f->ids[i], NULL))) {
+      const char *head = apr_psprintf(p, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                                      "Content-Length: %lu\r\n\r\n",
+                                      (unsigned long)f->saves[i].len);
+      char *all = apr_palloc(p, strlen(head) + f->saves[i].len);
+      memcpy(all, head, strlen(head));
+      memcpy(all + strlen(head), f->saves[i].data, f->saves[i].len);
+      *len = strlen(head) + f->saves[i].len;
+      f->image_gets++;
+      return all;
+    }
+  }
   repo = split(req->path, &rest, "/manifests/", p);
   if (repo && !strcmp(req->method, "PUT")) {
+    dray_strbuf_t *m = apr_palloc(f->pool, sizeof(*m));
+    dray_strbuf_init(m, req->body_len + 1, f->pool);
+    dray_strbuf_append(m, req->body, req->body_len);
+    apr_hash_set(f->stored_manifests, apr_pstrcat(f->pool, repo, ":", rest, NULL), APR_HASH_KEY_STRING, m);
     f->manifests++;
     return answer(p, 201, apr_psprintf(p, "Docker-Content-Digest: %s\r\n",
                                        f->manifest_digest ? f->manifest_digest
@@ -185,6 +225,17 @@ static const char *fake_handle(void *baton, const testhttpd_request_t *req, apr_
                   NULL);
   }
   return answer(p, 404, NULL, NULL);
+}
+
+static const char *fake_handle(void *baton, const testhttpd_request_t *req, apr_size_t *len,
+                               apr_pool_t *p)
+{
+  fake_t *f = baton;
+  const char *a;
+  apr_thread_mutex_lock(f->lock);
+  a = fake_answer(f, req, len, p);
+  apr_thread_mutex_unlock(f->lock);
+  return a;
 }
 
 /* ---- the tests ------------------------------------------------------------- */
@@ -234,6 +285,9 @@ static fixture_t *start(apr_size_t len)
   fx->fake.pool = fx->httpd.pool;
   fx->fake.blobs = apr_hash_make(fx->fake.pool);
   fx->fake.sessions = apr_hash_make(fx->fake.pool);
+  fx->fake.stored_manifests = apr_hash_make(fx->fake.pool);
+  assert_int_equal(apr_thread_mutex_create(&fx->fake.lock, APR_THREAD_MUTEX_DEFAULT,
+                                           fx->fake.pool), APR_SUCCESS);
   fx->t.base_url = apr_psprintf(pool, "http://%s", testhttpd_host(&fx->httpd, pool));
   fx->t.repo = "team/app";
   fx->t.chunk_size = 40000;
@@ -449,6 +503,161 @@ static void test_manifest_put(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
+/* ---- the whole driver -------------------------------------------------------- */
+
+static char *bytes(apr_size_t n, unsigned seed, apr_pool_t *p)
+{
+  char *b = apr_palloc(p, n);
+  for (apr_size_t i = 0; i < n; i++) {
+    seed = seed * 1103515245u + 12345u;
+    b[i] = (char)(seed >> 16);
+  }
+  return b;
+}
+
+/* Image I of the fake engine: the shared BASE layer and a TOP of its own, in
+ * the legacy "docker save" layout (the config as <id>.json, each layer as
+ * <folder>/layer.tar, manifest.json last). */
+static void fake_image(fake_t *f, int i, const char *name, const char *base, apr_size_t base_len,
+                       const char *top, apr_size_t top_len)
+{
+  const char *config = apr_psprintf(pool, "{\"architecture\":\"amd64\",\"os\":\"linux\","
+                                    "\"config\":{\"Env\":[\"N=%d\"]}}", i);
+  const char *base_id = dray_sha256_of(base, base_len, pool);
+  const char *top_id = dray_sha256_of(top, top_len, pool);
+  f->ids[i] = dray_sha256_of(config, strlen(config), pool);
+  f->config_len[i] = (apr_int64_t)strlen(config);
+  f->names[i] = name;
+  f->inspect[i] = apr_psprintf(pool, "{\"Id\":\"%s\",\"RootFS\":{\"Type\":\"layers\","
+                               "\"Layers\":[\"%s\",\"%s\"]}}", f->ids[i], base_id, top_id);
+  dray_strbuf_init(&f->saves[i], 0, pool);
+  /* The folder names say nothing of the diff IDs, as in docker 20.10. */
+  testtar_file(&f->saves[i], "0a1b", '5', "", 0, NULL);
+  testtar_file(&f->saves[i], "0a1b/VERSION", '0', "1.0", 3, NULL);
+  testtar_file(&f->saves[i], "0a1b/layer.tar", '0', top, top_len, NULL);
+  testtar_file(&f->saves[i], apr_pstrcat(pool, f->ids[i] + 7, ".json", NULL), '0', config,
+               strlen(config), NULL);
+  testtar_file(&f->saves[i], "9f8e/layer.tar", '0', base, base_len, NULL);
+  testtar_file(&f->saves[i], "manifest.json", '0', "[]", 2, NULL);
+  testtar_end(&f->saves[i]);
+}
+
+static apr_int64_t manifest_bytes(fake_t *f)
+{
+  apr_int64_t n = 0;
+  for (apr_hash_index_t *hi = apr_hash_first(pool, f->stored_manifests); hi; hi = apr_hash_next(hi))
+    n += (apr_int64_t)((dray_strbuf_t *)apr_hash_this_val(hi))->len;
+  return n;
+}
+
+static const char *gzip_digest(const char *data, apr_size_t len, apr_int64_t *size)
+{
+  dray_blob_writer_t *w;
+  const char *digest;
+  dray_test_no_error(dray_blob_writer_create(&w, NULL, NULL, pool));
+  dray_test_no_error(dray_blob_writer_write(w, data, len));
+  dray_test_no_error(dray_blob_writer_finish(w, &digest, size, pool));
+  return digest;
+}
+
+static void test_registry_driver(void **state)
+{
+  fixture_t *fx = start(1);
+  testhttpd_t engine_httpd;
+  apr_size_t base_len = 300000, top_len = 20000;
+  char *base = bytes(base_len, 1, pool);
+  const char *host = testhttpd_host(&fx->httpd, pool), *refs[2];
+  const dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  dray_registry_t *registry;
+  dray_push_driver_t *driver;
+  apr_int64_t base_size, sent = 0;
+  const char *base_digest = gzip_digest(base, base_len, &base_size);
+  (void)state;
+
+  for (int i = 0; i < 2; i++) {
+    char *top = bytes(top_len, 7 + (unsigned)i, pool);
+    refs[i] = apr_psprintf(pool, "%s/team/app%d:v1", host, i);
+    fake_image(&fx->fake, i, refs[i], base, base_len, top, top_len);
+  }
+  /* The engine is another server (an upload reads from it while the
+   * registry reads the upload), answering from the same fake. */
+  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, &fx->fake, pool),
+                   APR_SUCCESS);
+  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
+                                                          testhttpd_host(&engine_httpd, pool), NULL),
+                                         NULL, NULL, pool, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
+  dray_test_no_error(dray_push_registry_driver_create(&driver, engine, registry, 2, pool));
+  assert_string_equal(driver->name, "registry");
+
+  for (int i = 0; i < 2; i++) {
+    dray_push_request_t req;
+    dray_push_result_t res;
+    dray_strbuf_t *m;
+    json_t *root, *layers;
+    memset(&req, 0, sizeof(req));
+    req.reference = refs[i];
+    req.stall_timeout = 5;
+    dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+    assert_int_equal(res.outcome, DRAY_OUTCOME_OK);
+    sent += res.bytes_sent;
+
+    /* The manifest the registry got: the config is the image (same ID),
+     * the layers are the deterministic blobs, base first. */
+    m = apr_hash_get(fx->fake.stored_manifests, apr_psprintf(pool, "team/app%d:v1", i),
+                     APR_HASH_KEY_STRING);
+    assert_non_null(m);
+    assert_string_equal(res.digest, dray_sha256_of(m->data, m->len, pool));
+    assert_int_equal(res.size, (apr_int64_t)m->len);
+    root = json_loadb(m->data, m->len, 0, NULL);
+    assert_non_null(root);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(root, "config"), "digest")),
+                        fx->fake.ids[i]);
+    layers = json_object_get(root, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 0), "digest")),
+                        base_digest);
+    json_decref(root);
+  }
+  /* The base went up once: the second image mounted it from the first. */
+  assert_int_equal(fx->fake.mounts, 1);
+  {
+    dray_strbuf_t *b = apr_hash_get(fx->fake.blobs, apr_pstrcat(pool, "team/app1 ", base_digest, NULL),
+                                    APR_HASH_KEY_STRING);
+    char *back = apr_palloc(pool, base_len);
+    uLongf back_len = (uLongf)base_len;
+    z_stream z;
+    assert_non_null(b);
+    assert_int_equal((apr_int64_t)b->len, base_size);
+    /* and it gunzips to the layer */
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)b->data;
+    z.avail_in = (uInt)b->len;
+    z.next_out = (Bytef *)back;
+    z.avail_out = (uInt)back_len;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, base_len);
+    inflateEnd(&z);
+    assert_memory_equal(back, base, base_len);
+  }
+  /* Each blob's bytes went up once: two configs, two tops, one base. */
+  {
+    apr_int64_t top0, top1;
+    gzip_digest(bytes(top_len, 7, pool), top_len, &top0);
+    gzip_digest(bytes(top_len, 8, pool), top_len, &top1);
+    assert_int_equal(fx->fake.body_bytes, base_size + top0 + top1 + fx->fake.config_len[0]
+                                              + fx->fake.config_len[1]);
+    assert_int_equal(sent, fx->fake.body_bytes + manifest_bytes(&fx->fake));
+  }
+  /* Each image read once to learn its blobs, each layer sent once more. */
+  assert_int_equal(fx->fake.image_gets, 2 + 3);
+  testhttpd_stop(&engine_httpd);
+  testhttpd_stop(&fx->httpd);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -461,6 +670,7 @@ int main(void)
       cmocka_unit_test(test_507_fails_at_once),
       cmocka_unit_test(test_unreachable_gives_up),
       cmocka_unit_test(test_manifest_put),
+      cmocka_unit_test(test_registry_driver),
   };
   apr_initialize();
   return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);

@@ -37,11 +37,12 @@ typedef struct testhttpd_request_t {
   apr_size_t body_len;
 } testhttpd_request_t;
 
-/* Answers REQ: the whole response (status line, headers, body), or NULL to
- * close the connection without an answer (a reset, as the client sees it).
- * Called on the server's thread; P is cleared after the answer. */
+/* Answers REQ: the whole response (status line, headers, body), *LEN bytes
+ * of it (0: up to its NUL), or NULL to close the connection without an
+ * answer (a reset, as the client sees it). Called on the server's thread;
+ * P is cleared after the answer. */
 typedef const char *(*testhttpd_handler_fn)(void *baton, const testhttpd_request_t *req,
-                                            apr_pool_t *p);
+                                            apr_size_t *len, apr_pool_t *p);
 
 typedef struct testhttpd_t {
   apr_pool_t *pool;           /* the server thread's */
@@ -120,10 +121,16 @@ static void testhttpd_handle(testhttpd_t *h, apr_socket_t *conn, apr_pool_t *p)
   }
   apr_snprintf(h->last_request, sizeof(h->last_request), "%s %s", method, path);
   apr_atomic_inc32(&h->requests);
-  answer = h->handler(h->handler_baton, &req, p);
-  if (answer) {
+  n = 0;
+  answer = h->handler(h->handler_baton, &req, &n, p);
+  if (answer && n == 0)
     n = strlen(answer);
-    apr_socket_send(conn, answer, &n);
+  while (answer && n > 0) { /* a large answer may take several sends */
+    apr_size_t sent = n;
+    if (apr_socket_send(conn, answer, &sent) != APR_SUCCESS)
+      break;
+    answer += sent;
+    n -= sent;
   }
 }
 
