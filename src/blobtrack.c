@@ -6,6 +6,8 @@
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
+#include "dray/pools.h"
+
 typedef struct entry_t {
   int uploading;              /* a claimer is uploading it */
   const char *repo;           /* where it is, once uploaded; NULL: nowhere yet */
@@ -23,7 +25,7 @@ dray_error_t *dray_blobtrack_create(dray_blobtrack_t **track_p, apr_pool_t *resu
   dray_blobtrack_t *t = apr_pcalloc(result_pool, sizeof(*t));
   if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
       || apr_thread_cond_create(&t->changed, result_pool)
-      || apr_pool_create(&t->pool, result_pool))
+      || dray_pool_create_threadsafe(&t->pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the blob tracker");
   t->blobs = apr_hash_make(t->pool);
   *track_p = t;

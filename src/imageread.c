@@ -201,11 +201,14 @@ static dray_error_t *scan_end(void *baton)
   return DRAY_NO_ERROR;
 }
 
-/* ID and diff IDs from GET /images/{image}/json. */
-static dray_error_t *inspect(dray_image_blobs_t *blobs, const dray_engine_t *engine,
-                             const char *image, dray_cancel_t *cancel,
-                             apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
+                                 const dray_engine_t *engine,
+                                 const char *image,
+                                 dray_cancel_t *cancel,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool)
 {
+  dray_image_blobs_t *blobs = apr_pcalloc(result_pool, sizeof(*blobs));
   const char *path = apr_pstrcat(scratch_pool, "/images/",
                                  dray_engine_escape_name(image, scratch_pool), "/json", NULL);
   json_t *info, *layers, *v;
@@ -231,7 +234,25 @@ static dray_error_t *inspect(dray_image_blobs_t *blobs, const dray_engine_t *eng
     l->diff_id = err ? "" : apr_pstrdup(result_pool, json_string_value(v));
   }
   json_decref(info);
+  *blobs_p = blobs;
   return err;
+}
+
+dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
+                                         apr_pool_t *result_pool)
+{
+  dray_image_blobs_t *copy = apr_pmemdup(result_pool, blobs, sizeof(*blobs));
+  copy->id = apr_pstrdup(result_pool, blobs->id);
+  copy->config = blobs->config ? apr_pmemdup(result_pool, blobs->config, blobs->config_len)
+                               : NULL;
+  copy->layers = apr_array_copy(result_pool, blobs->layers);
+  for (int i = 0; i < copy->layers->nelts; i++) {
+    dray_image_layer_t *l = &APR_ARRAY_IDX(copy->layers, i, dray_image_layer_t);
+    l->diff_id = apr_pstrdup(result_pool, l->diff_id);
+    l->digest = l->digest ? apr_pstrdup(result_pool, l->digest) : NULL;
+    l->entry = l->entry ? apr_pstrdup(result_pool, l->entry) : NULL;
+  }
+  return copy;
 }
 
 dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
@@ -241,14 +262,23 @@ dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
                               apr_pool_t *result_pool,
                               apr_pool_t *scratch_pool)
 {
-  dray_image_blobs_t *blobs = apr_pcalloc(result_pool, sizeof(*blobs));
+  DRAY_ERR(dray_image_inspect(blobs_p, engine, image, cancel, result_pool, scratch_pool));
+  return dray_image_read_blobs(*blobs_p, engine, cancel, result_pool, scratch_pool);
+}
+
+dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
+                                    const dray_engine_t *engine,
+                                    dray_cancel_t *cancel,
+                                    apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool)
+{
   dray_tar_handler_t handler = {scan_begin, scan_data, scan_end, NULL};
   scan_t scan;
   save_stream_t *ss;
   apr_pool_t *pool = dray_pool_create_sub(scratch_pool);
+  const char *image = blobs->id;
   dray_error_t *err;
 
-  DRAY_ERR(inspect(blobs, engine, image, cancel, result_pool, scratch_pool));
   memset(&scan, 0, sizeof(scan));
   scan.blobs = blobs;
   scan.result_pool = result_pool;
@@ -271,10 +301,7 @@ dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
   if (!err)
     blobs->bytes_read = ss->bytes;
   apr_pool_destroy(pool);
-  if (err)
-    return err;
-  *blobs_p = blobs;
-  return DRAY_NO_ERROR;
+  return err;
 }
 
 /* ---- the second pass: one layer's blob, from an offset ---------------- */

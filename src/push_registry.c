@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include <apr_atomic.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
@@ -19,6 +21,11 @@ typedef struct registry_driver_t {
   dray_registry_t *registry;
   dray_blobtrack_t *track;
   int blob_jobs;
+  /* Images read this run, by ID: another tag or a retry of the same image
+   * need not compress every layer again. */
+  apr_thread_mutex_t *lock;
+  apr_pool_t *cache_pool;     /* only under LOCK */
+  apr_hash_t *images;         /* image ID -> dray_image_blobs_t */
 } registry_driver_t;
 
 /* One blob of the image being pushed. */
@@ -229,6 +236,35 @@ static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
 
 /* ---- the driver --------------------------------------------------------- */
 
+/* IMAGE's blobs: read from the engine, unless this run read the same image
+ * (by ID) before. */
+static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const registry_driver_t *d,
+                                 const char *image, dray_cancel_t *cancel,
+                                 apr_pool_t *scratch_pool)
+{
+  dray_image_blobs_t *blobs;
+  const dray_image_blobs_t *known;
+
+  DRAY_ERR(dray_image_inspect(&blobs, d->engine, image, cancel, scratch_pool, scratch_pool));
+  apr_thread_mutex_lock(d->lock);
+  known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  apr_thread_mutex_unlock(d->lock);
+  if (known) {
+    *blobs_p = known;
+    return DRAY_NO_ERROR;
+  }
+  DRAY_ERR(dray_image_read_blobs(blobs, d->engine, cancel, scratch_pool, scratch_pool));
+  apr_thread_mutex_lock(d->lock);
+  known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  if (!known) {
+    known = dray_image_blobs_dup(blobs, d->cache_pool);
+    apr_hash_set(d->images, known->id, APR_HASH_KEY_STRING, known);
+  }
+  apr_thread_mutex_unlock(d->lock);
+  *blobs_p = known;
+  return DRAY_NO_ERROR;
+}
+
 static dray_error_t *registry_push(const dray_push_driver_t *driver,
                                    const dray_push_request_t *req,
                                    dray_push_result_t *result,
@@ -238,7 +274,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   const registry_driver_t *d = driver->baton;
   const char *ref_s = req->reference, *repo;
   image_push_t *ip = apr_pcalloc(scratch_pool, sizeof(*ip));
-  dray_image_blobs_t *blobs;
+  const dray_image_blobs_t *blobs;
   dray_upload_target_t t;
   auth_ask_t ask;
   dray_upload_stats_t mstats;
@@ -259,7 +295,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   repo = dray_ref_normalized_name(ref, scratch_pool);
   repo = strchr(repo, '/') + 1; /* without the domain */
 
-  err = dray_image_read(&blobs, d->engine, ref_s, req->cancel, scratch_pool, scratch_pool);
+  err = image_blobs(&blobs, d, ref_s, req->cancel, scratch_pool);
   if (err)
     return dray_push_fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
                 dray_error_quick_wrapf(err, "push %s: reading the image from the engine",
@@ -353,6 +389,10 @@ dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver_p,
   d->registry = registry;
   d->blob_jobs = blob_jobs > 0 ? blob_jobs : DRAY_PUSH_REGISTRY_BLOB_JOBS;
   DRAY_ERR(dray_blobtrack_create(&d->track, result_pool));
+  if (apr_thread_mutex_create(&d->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
+      || dray_pool_create_threadsafe(&d->cache_pool, result_pool))
+    return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry push driver");
+  d->images = apr_hash_make(d->cache_pool);
   driver->name = "registry";
   driver->push = registry_push;
   driver->describe = registry_describe;

@@ -207,11 +207,19 @@ build_deps() {
   one jansson . -DJANSSON_BUILD_SHARED_LIBS=OFF -DJANSSON_BUILD_DOCS=OFF \
     -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_EXAMPLES=OFF
   one libyaml . -DBUILD_TESTING=OFF -DINSTALL_CMAKE_DIR=lib/cmake/yaml
-  # zlib (the registry push driver's gzip): its CMake builds the DLL too;
-  # only the static library stays, under the name find_library looks for.
-  one zlib . -DSKIP_INSTALL_FILES=ON
-  mv -f "$tmp/lib/libzlibstatic.a" "$tmp/lib/libz.a"
-  rm -f "$tmp"/lib/libzlib.dll.a "$tmp"/bin/zlib1.dll
+  # zlib (the registry push driver's gzip): the static library alone,
+  # under the name find_library looks for. (Debian's source lacks win32/,
+  # which the DLL's resources need, so the DLL and "install" are left out.)
+  (
+    set -e
+    d=$(unpack zlib)
+    log "building zlib (${DSC[zlib]%.dsc})"
+    cmake -S "$d" -B "$work/zlib-build" "${common[@]}" > "$work/zlib.log" 2>&1
+    cmake --build "$work/zlib-build" -j "$jobs" --target zlibstatic >> "$work/zlib.log" 2>&1
+    mkdir -p "$tmp/include" "$tmp/lib"
+    cp "$d/zlib.h" "$work/zlib-build/zconf.h" "$tmp/include/"
+    cp "$work/zlib-build/libzlibstatic.a" "$tmp/lib/libz.a"
+  ) || { tail -n 40 "$work/zlib.log" >&2; die "zlib failed; log: $work/zlib.log"; }
   one cmocka . -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF
   # Only the static cmocka, under the name find_library looks for.
   mv -f "$tmp/lib/libcmocka-static.a" "$tmp/lib/libcmocka.a"

@@ -43,15 +43,36 @@ typedef struct dray_image_blobs_t {
   apr_int64_t bytes_read;     /* bytes of the engine's stream read */
 } dray_image_blobs_t;
 
-/* Read IMAGE (a name or ID) from ENGINE. DRAY_ERR_NOT_FOUND for no such
- * image; DRAY_ERR_PROTOCOL when the stream lacks a layer or the config, or
- * the config's digest is not the image ID. */
+/* The ID and diff IDs of IMAGE (a name or ID), from GET /images/{name}/json:
+ * *BLOBS has no config and no layer digests yet. DRAY_ERR_NOT_FOUND for no
+ * such image. */
+dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
+                                 const dray_engine_t *engine,
+                                 const char *image,
+                                 dray_cancel_t *cancel,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool);
+
+/* Complete BLOBS (from dray_image_inspect) from the save stream: each
+ * layer's blob digest, size and entry, and the config (in RESULT_POOL).
+ * DRAY_ERR_PROTOCOL when the stream lacks a layer or the config. */
+dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
+                                    const dray_engine_t *engine,
+                                    dray_cancel_t *cancel,
+                                    apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool);
+
+/* Both: IMAGE read whole. */
 dray_error_t *dray_image_read(dray_image_blobs_t **blobs,
                               const dray_engine_t *engine,
                               const char *image,
                               dray_cancel_t *cancel,
                               apr_pool_t *result_pool,
                               apr_pool_t *scratch_pool);
+
+/* A copy of BLOBS, all of it in RESULT_POOL. */
+dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
+                                         apr_pool_t *result_pool);
 
 typedef struct dray_layer_reader_t dray_layer_reader_t;
 

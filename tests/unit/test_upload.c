@@ -654,6 +654,20 @@ static void test_registry_driver(void **state)
   }
   /* Each image read once to learn its blobs, each layer sent once more. */
   assert_int_equal(fx->fake.image_gets, 2 + 3);
+
+  /* Again (a retry, another tag): the run knows the image's blobs, the
+   * registry has them all: no read of the image, no byte of a blob. */
+  {
+    dray_push_request_t req;
+    dray_push_result_t res;
+    apr_int64_t before = fx->fake.body_bytes;
+    memset(&req, 0, sizeof(req));
+    req.reference = refs[0];
+    req.stall_timeout = 5;
+    dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+    assert_int_equal(fx->fake.image_gets, 2 + 3);
+    assert_int_equal(fx->fake.body_bytes, before);
+  }
   testhttpd_stop(&engine_httpd);
   testhttpd_stop(&fx->httpd);
 }
