@@ -15,7 +15,10 @@ uploads its blobs to a real docker-registry itself.
 - A registry killed (SIGKILL) after the first image is pushed and restarted
   3 s later on the same port and storage: every image pushed and verified.
 - A registry that answers 507: a clear error per image, exit 1, no manifest.
+- A registry that wants Basic auth (config.json "auths"): pushed and
+  verified, and the password is nowhere dray writes.
 """
+import base64
 import json
 import os
 import shutil
@@ -194,6 +197,20 @@ class RegistryPushTest(drayt.FaultTestCase):
         report = self.load_report()
         self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
         self.check_report(report, reg)
+
+    def test_basic_auth(self):
+        user, password = "dtest-user", "Pw-" + os.urandom(8).hex()
+        reg = self.start_registry(users={user: password})
+        self.use_registry(reg.addr)
+        self.write_docker_config({"auths": {reg.addr: {
+            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+        self.write_images(2)
+        p = self.push("-p", "2")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg)
+        for where, text in self.outputs().items():
+            self.assertNotIn(password, text, where)
 
     def test_insufficient_storage_fails_without_a_manifest(self):
         reg = self.start_registry()
