@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "dray/blob.h"
+#include "dray/blobtrack.h"
 #include "dray/engine.h"
 #include "dray/push_registry.h"
 #include "dray/registry.h"
@@ -503,6 +504,74 @@ static void test_manifest_put(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
+/* ---- the run-wide blob tracker ----------------------------------------------- */
+
+typedef struct claimer_t {
+  dray_blobtrack_t *track;
+  const char *digest;
+  const char *holder;
+  volatile apr_uint32_t done;
+  apr_pool_t *pool;
+} claimer_t;
+
+static void *APR_THREAD_FUNC claim_thread(apr_thread_t *thread, void *baton)
+{
+  claimer_t *c = baton;
+  dray_error_t *err = dray_blobtrack_claim(&c->holder, c->track, "reg", c->digest, NULL, c->pool);
+  dray_error_clear(err);
+  apr_atomic_set32(&c->done, 1);
+  apr_thread_exit(thread, APR_SUCCESS);
+  return NULL;
+}
+
+/* A second claim waits for the first to end: done, it names the holder;
+ * failed, the blob is the second claimer's to upload. */
+static void wait_for_first(dray_blobtrack_t *track, const char *digest, int fail_first,
+                           const char *want)
+{
+  claimer_t c;
+  apr_thread_t *thread;
+  apr_status_t rv;
+  apr_pool_t *tpool;
+  const char *holder;
+
+  dray_test_no_error(dray_blobtrack_claim(&holder, track, "reg", digest, NULL, pool));
+  assert_null(holder); /* first: ours to upload */
+  memset(&c, 0, sizeof(c));
+  c.track = track;
+  c.digest = digest;
+  assert_int_equal(dray_pool_create_threadsafe(&tpool, pool), APR_SUCCESS);
+  c.pool = tpool;
+  assert_int_equal(apr_thread_create(&thread, NULL, claim_thread, &c, tpool), APR_SUCCESS);
+  apr_sleep(apr_time_from_msec(300));
+  assert_int_equal(apr_atomic_read32(&c.done), 0); /* still waiting */
+  if (fail_first)
+    dray_blobtrack_failed(track, "reg", digest);
+  else
+    dray_blobtrack_done(track, "reg", digest, "team/first");
+  apr_thread_join(&rv, thread);
+  assert_int_equal(apr_atomic_read32(&c.done), 1);
+  if (want)
+    assert_string_equal(c.holder, want);
+  else
+    assert_null(c.holder);
+}
+
+static void test_blobtrack(void **state)
+{
+  dray_blobtrack_t *track;
+  const char *holder;
+  (void)state;
+  dray_test_no_error(dray_blobtrack_create(&track, pool));
+  wait_for_first(track, "sha256:aa", 0, "team/first");
+  wait_for_first(track, "sha256:bb", 1, NULL);
+  /* Known: no wait; another registry is another blob. */
+  dray_test_no_error(dray_blobtrack_claim(&holder, track, "reg", "sha256:aa", NULL, pool));
+  assert_string_equal(holder, "team/first");
+  dray_test_no_error(dray_blobtrack_claim(&holder, track, "other", "sha256:aa", NULL, pool));
+  assert_null(holder);
+}
+
 /* ---- the whole driver -------------------------------------------------------- */
 
 static char *bytes(apr_size_t n, unsigned seed, apr_pool_t *p)
@@ -684,6 +753,7 @@ int main(void)
       cmocka_unit_test(test_507_fails_at_once),
       cmocka_unit_test(test_unreachable_gives_up),
       cmocka_unit_test(test_manifest_put),
+      cmocka_unit_test(test_blobtrack),
       cmocka_unit_test(test_registry_driver),
   };
   apr_initialize();
