@@ -91,10 +91,9 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
           plural(run->max_running_builds, "build", "builds"), run->max_running_pushes,
           plural(run->max_running_pushes, "push", "pushes"));
   if (run->resumed_uploads)
-    fprintf(out, "%d %s resumed where the registry had stopped: %" APR_INT64_T_FMT
-                 " bytes not sent again\n",
+    fprintf(out, "%d %s resumed where the registry had stopped: %.1f MB not sent again\n",
             run->resumed_uploads, plural(run->resumed_uploads, "upload", "uploads"),
-            run->bytes_saved);
+            (double)run->bytes_saved / (1024.0 * 1024));
   if (run->limits && run->limits->nelts > 1) {
     apr_array_header_t *b = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
     apr_array_header_t *p = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
