@@ -209,13 +209,11 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
                                  apr_pool_t *scratch_pool)
 {
   dray_image_blobs_t *blobs = apr_pcalloc(result_pool, sizeof(*blobs));
-  const char *path = apr_pstrcat(scratch_pool, "/images/",
-                                 dray_engine_escape_name(image, scratch_pool), "/json", NULL);
   json_t *info, *layers, *v;
   size_t i;
   dray_error_t *err = DRAY_NO_ERROR;
 
-  DRAY_ERR(dray_engine_get_json(&info, NULL, engine, path, cancel, scratch_pool));
+  DRAY_ERR(dray_engine_inspect_image(&info, engine, image, cancel, scratch_pool));
   v = json_object_get(info, "Id");
   layers = json_object_get(json_object_get(info, "RootFS"), "Layers");
   if (!json_is_string(v) || !dray_digest_is_valid(json_string_value(v)) || !json_is_array(layers))

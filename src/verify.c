@@ -71,10 +71,7 @@ static const char *local_image_id(const dray_engine_t *engine, const char *refer
 {
   json_t *info;
   const char *id = NULL;
-  dray_error_t *err = dray_engine_get_json(
-      &info, NULL, engine,
-      apr_pstrcat(pool, "/images/", dray_engine_escape_name(reference, pool), "/json", NULL),
-      cancel, pool);
+  dray_error_t *err = dray_engine_inspect_image(&info, engine, reference, cancel, pool);
   if (err) {
     dray_error_clear(err);
     return NULL;
