@@ -127,3 +127,16 @@ void dray_cancel_unregister(dray_cancel_reg_t *reg)
   if (reg)
     unlink_reg(reg);
 }
+
+int dray_cancel_sleep(dray_cancel_t *token, apr_interval_time_t interval)
+{
+  apr_time_t until = apr_time_now() + interval;
+  for (;;) {
+    apr_time_t now = apr_time_now();
+    if (token && dray_cancel_level(token) > 0)
+      return 1;
+    if (now >= until)
+      return 0;
+    apr_sleep(until - now < apr_time_from_msec(50) ? until - now : apr_time_from_msec(50));
+  }
+}

@@ -71,7 +71,7 @@ static const apr_getopt_option_t options[] = {
   {"engine-host", OPT_ENGINE_HOST, 1, "URL[#builders=N,pushers=M]  engine to use (unix://, tcp://, npipe://, ssh://), over DOCKER_HOST; repeatable: builds spread over every engine named"},
   {"context", OPT_CONTEXT, 1, "NAME[#builders=N,pushers=M]  docker context to use (repeatable, as --engine-host)"},
   {"engines-optional", OPT_ENGINES_OPTIONAL, 0, "an engine that does not answer at the start is left out, with a warning"},
-  {"push-driver", OPT_PUSH_DRIVER, 1, "auto|engine|cli  push through the Engine API or the CLI (default auto)"},
+  {"push-driver", OPT_PUSH_DRIVER, 1, "auto|engine|cli|registry  push through the Engine API, the CLI, or upload the blobs ourselves (default auto)"},
   {"insecure-registry", OPT_INSECURE, 1, "HOST  talk plain HTTP / unverified TLS to HOST (repeatable)"},
   {"skip-existing", OPT_SKIP_EXISTING, 0, "push nothing the registry already serves for this image"},
   {"no-verify", OPT_NO_VERIFY, 0, "do not check pushed digests against the registry"},

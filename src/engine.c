@@ -496,6 +496,17 @@ dray_error_t *dray_engine_get_json(json_t **json, long *http_status,
                   scratch_pool);
 }
 
+dray_error_t *dray_engine_inspect_image(json_t **info, const dray_engine_t *engine,
+                                        const char *image, dray_cancel_t *cancel,
+                                        apr_pool_t *scratch_pool)
+{
+  return dray_engine_get_json(info, NULL, engine,
+                              apr_pstrcat(scratch_pool, "/images/",
+                                          dray_engine_escape_name(image, scratch_pool), "/json",
+                                          NULL),
+                              cancel, scratch_pool);
+}
+
 dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
                                        const dray_engine_t *engine,
                                        const char *image,
@@ -503,14 +514,11 @@ dray_error_t *dray_engine_repo_digests(apr_array_header_t **digests,
                                        apr_pool_t *result_pool,
                                        apr_pool_t *scratch_pool)
 {
-  const char *path = apr_pstrcat(scratch_pool, "/images/",
-                                 dray_engine_escape_name(image, scratch_pool), "/json",
-                                 NULL);
   json_t *info, *list;
   size_t i;
   json_t *v;
 
-  DRAY_ERR(dray_engine_get_json(&info, NULL, engine, path, cancel, scratch_pool));
+  DRAY_ERR(dray_engine_inspect_image(&info, engine, image, cancel, scratch_pool));
   *digests = apr_array_make(result_pool, 2, sizeof(const char *));
   list = json_object_get(info, "RepoDigests");
   json_array_foreach(list, i, v) {

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <apr_cstr.h>
 #include <apr_strings.h>
 
 struct dray_http_t {
@@ -58,6 +59,14 @@ dray_error_t *dray_http_set_write(dray_http_t *h, curl_write_callback fn, void *
 {
   DRAY_ERR(check(curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, fn), "write callback"));
   return check(curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, baton), "write callback");
+}
+
+dray_error_t *dray_http_set_read(dray_http_t *h, curl_read_callback fn, void *baton,
+                                 curl_off_t size)
+{
+  DRAY_ERR(check(curl_easy_setopt(h->curl, CURLOPT_READFUNCTION, fn), "read callback"));
+  DRAY_ERR(check(curl_easy_setopt(h->curl, CURLOPT_READDATA, baton), "read callback"));
+  return check(curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE, size), "body size");
 }
 
 dray_error_t *dray_http_set_header_fn(dray_http_t *h, curl_write_callback fn, void *baton)
@@ -192,4 +201,19 @@ void dray_http_handle_destroy(dray_http_t *h)
 {
   if (h)
     apr_pool_cleanup_run(h->pool, h, cleanup_handle);
+}
+
+const char *dray_http_header_value(const char *line, apr_size_t len, const char *name,
+                                   apr_pool_t *result_pool)
+{
+  apr_size_t n = strlen(name);
+  const char *v, *end = line + len;
+  if (len <= n || apr_cstr_casecmpn(line, name, n) || line[n] != ':')
+    return NULL;
+  v = line + n + 1;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+    end--;
+  return apr_pstrmemdup(result_pool, v, (apr_size_t)(end - v));
 }

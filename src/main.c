@@ -32,6 +32,8 @@
 #include "dray/pools.h"
 #include "dray/push.h"
 #include "dray/push_engine.h"
+#include "dray/push_registry.h"
+#include "dray/upload.h"
 #include "dray/registry.h"
 #include "dray/report.h"
 #include "dray/slots.h"
@@ -188,8 +190,10 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   dray_auth_config_t *auth;
   dray_push_driver_t *driver;
   dray_error_t *err;
-  int want_engine = strcmp(settings->push_driver, "cli") != 0;
-  int must_engine = strcmp(settings->push_driver, "engine") == 0;
+  int kind = dray_push_driver_kind_from_word(settings->push_driver);
+  int want_engine = kind != DRAY_PUSH_DRIVER_CLI;
+  /* Asked for by name: what cannot be had is an error, not a fallback. */
+  int must_engine = kind == DRAY_PUSH_DRIVER_ENGINE || kind == DRAY_PUSH_DRIVER_REGISTRY;
 
   memset(pusher, 0, sizeof(*pusher));
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
@@ -202,8 +206,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   if (dray_engine_cmd_kind(settings->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                "--push-driver engine cannot push what %s built; use cli",
-                                settings->engine_cmd);
+                                "--push-driver %s cannot push what %s built; use cli",
+                                settings->push_driver, settings->engine_cmd);
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
     pusher->driver = driver;
     return DRAY_NO_ERROR;
@@ -212,12 +216,13 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   if (!dray_engine_http_capable(ep)) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                "--push-driver engine: the engine at %s is not reachable over "
-                                "HTTP from here; use --push-driver cli", ep->host);
+                                "--push-driver %s: the engine at %s is not reachable over "
+                                "HTTP from here; use --push-driver cli", settings->push_driver,
+                                ep->host);
   } else if (want_engine || cli->skip_existing) {
     err = dray_engine_open(&engine, ep, NULL, pool, pool);
     if (err && must_engine) /* asked for what cannot be had: nothing starts */
-      return dray_error_create(DRAY_ERR_USAGE, err, "--push-driver engine");
+      return dray_error_createf(DRAY_ERR_USAGE, err, "--push-driver %s", settings->push_driver);
     /* The CLI may still know a way (a config we do not read): say so, go on.
      * Asked for the CLI driver, the user needs no word about the API. */
     if (err && want_engine)
@@ -226,7 +231,14 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     dray_error_clear(err);
   }
   pusher->engine = engine;
-  if (want_engine && engine)
+  if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine) {
+    /* dray is the registry's client for the whole push: a hung or cut
+     * request is retried alone, verification and tokens too. */
+    dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
+                                     DRAY_UPLOAD_ATTEMPTS);
+    DRAY_ERR(dray_push_registry_driver_create(&driver, engine, pusher->registry, 0, pool));
+  }
+  else if (want_engine && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));

@@ -67,7 +67,7 @@ typedef struct msg_t {
 
 /* Posted by the ticker again and again: never freed. */
 static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT, 0,
-                         {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0},
+                         {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0},
                          {0, 0, 0, 0, 0, NULL}, 0, NULL, NULL};
 
 typedef struct pipeline_t {
@@ -259,6 +259,8 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
   m->result.up_to_date = res.up_to_date;
   m->result.verified = res.verified;
   m->result.bytes = res.bytes;
+  m->result.resumed = res.resumed;
+  m->result.bytes_saved = res.bytes_saved;
   return err;
 }
 

@@ -9,6 +9,22 @@
 #include "dray/ref.h"
 #include "dray/verify.h"
 
+dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,
+                             dray_error_t *err)
+{
+  result->outcome = outcome;
+  return err;
+}
+
+int dray_push_driver_kind_from_word(const char *word)
+{
+  static const char *const words[] = {"auto", "engine", "cli", "registry"};
+  for (int i = 0; word && i < (int)(sizeof(words) / sizeof(words[0])); i++)
+    if (!strcmp(word, words[i]))
+      return i;
+  return -1;
+}
+
 const char *dray_push_parse_digest_line(const char *line, apr_int64_t *size,
                                         apr_pool_t *result_pool)
 {
@@ -94,6 +110,8 @@ static dray_error_t *push_tag(dray_push_image_result_t *result, const char **dig
   tp->bytes = 0;
   err = pusher->driver->push(pusher->driver, &req, &res, result_pool, scratch_pool);
   result->bytes += tp->bytes;
+  result->resumed += res.resumed;
+  result->bytes_saved += res.bytes_saved;
   result->outcome = res.outcome;
   result->retry_after = res.retry_after;
   if (err)

@@ -173,12 +173,6 @@ static void on_cancel(void *baton, int force)
 
 static const char *push_path(const dray_ref_t *ref, apr_pool_t *pool);
 
-static dray_error_t *fail(dray_push_result_t *result, dray_outcome_t outcome, dray_error_t *err)
-{
-  result->outcome = outcome;
-  return err;
-}
-
 static dray_error_t *engine_push(const dray_push_driver_t *driver,
                                  const dray_push_request_t *req,
                                  dray_push_result_t *result,
@@ -203,9 +197,9 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
 
   err = dray_ref_parse(&ref, ref_s, scratch_pool);
   if (err)
-    return fail(result, DRAY_OUTCOME_REJECTED, err);
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
   if (!ref->tag && ref->digest)
-    return fail(result, DRAY_OUTCOME_REJECTED,
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL,
                                    "push %s: a tag is needed to push", ref_s));
   registry = ref->domain; /* NULL: Docker Hub */
@@ -214,8 +208,8 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
     err = dray_auth_get(&creds, d->auth, registry, req->cancel, scratch_pool, scratch_pool);
     if (err)
       return dray_error_has(err, DRAY_ERR_CANCELLED)
-                 ? fail(result, DRAY_OUTCOME_CANCELLED, err)
-                 : fail(result, DRAY_OUTCOME_AUTH,
+                 ? dray_push_fail(result, DRAY_OUTCOME_CANCELLED, err)
+                 : dray_push_fail(result, DRAY_OUTCOME_AUTH,
                         dray_error_quick_wrapf(err, "push %s: no credentials", ref_s));
   }
 
@@ -232,7 +226,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   if (req->cancel
       && dray_cancel_register(&reg, req->cancel, on_cancel, ctx, reqpool) != APR_SUCCESS) {
     apr_pool_destroy(reqpool);
-    return fail(result, DRAY_OUTCOME_CANCELLED,
+    return dray_push_fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
   }
   path = push_path(ref, scratch_pool);
@@ -261,7 +255,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
     err = dray_http_set_write(h, on_write, ctx);
   if (err) {
     apr_pool_destroy(reqpool);
-    return fail(result, DRAY_OUTCOME_NOT_STARTED, err);
+    return dray_push_fail(result, DRAY_OUTCOME_NOT_STARTED, err);
   }
   ctx->curl = dray_http_curl(h);
   if (req->log) {
@@ -283,7 +277,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
    * "cancelled" for them. */
   if (apr_atomic_read32(&ctx->cancelled)) {
     dray_error_clear(perform_err);
-    return fail(result, DRAY_OUTCOME_CANCELLED,
+    return dray_push_fail(result, DRAY_OUTCOME_CANCELLED,
                 dray_error_createf(DRAY_ERR_CANCELLED, NULL, "push %s cancelled", ref_s));
   }
   if (ctx->stalled) {
@@ -294,13 +288,13 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
      * started, and a retry reattaches to them: give them a stall period. */
     result->retry_after = apr_time_from_sec(req->stall_timeout);
     if (ctx->stalled_waiting)
-      return fail(result, DRAY_OUTCOME_STALLED,
+      return dray_push_fail(result, DRAY_OUTCOME_STALLED,
                   dray_error_createf(DRAY_ERR_STALLED, NULL,
                                      "push %s stalled: no progress for %d s (waiting: "
                                      "every layer waits for an upload slot of the engine, "
                                      "and the uploads holding them do not move)",
                                      ref_s, req->stall_timeout));
-    return fail(result, DRAY_OUTCOME_STALLED,
+    return dray_push_fail(result, DRAY_OUTCOME_STALLED,
                 dray_error_createf(DRAY_ERR_STALLED, NULL,
                                    "push %s stalled: no progress for %d s (%s, %"
                                    APR_INT64_T_FMT " of %" APR_INT64_T_FMT " bytes)",
@@ -309,11 +303,11 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
   }
   if (ctx->parse_err) {
     dray_error_clear(perform_err);
-    return fail(result, DRAY_OUTCOME_PROTOCOL,
+    return dray_push_fail(result, DRAY_OUTCOME_PROTOCOL,
                 dray_error_quick_wrapf(ctx->parse_err, "push %s", ref_s));
   }
   if (perform_err) /* the transfer itself failed: curl's words say why */
-    return fail(result, dray_outcome_from_error(perform_err, 0, DRAY_OUTCOME_NETWORK,
+    return dray_push_fail(result, dray_outcome_from_error(perform_err, 0, DRAY_OUTCOME_NETWORK,
                                                 scratch_pool),
                 perform_err);
   if (ctx->status < 200 || ctx->status > 299) {
@@ -322,7 +316,7 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
                              : ctx->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP,
                              NULL, "push %s: engine answered HTTP %ld: %s", ref_s,
                              ctx->status, message);
-    return fail(result, dray_outcome_from_http_status(ctx->status), err);
+    return dray_push_fail(result, dray_outcome_from_http_status(ctx->status), err);
   }
 
   message = dray_progress_error(ctx->progress);
@@ -330,14 +324,14 @@ static dray_error_t *engine_push(const dray_push_driver_t *driver,
     /* The engine's own push failed: its words say why (the CLI driver reads
      * the same words from "docker push"). */
     dray_outcome_t outcome = dray_outcome_from_message(message, DRAY_OUTCOME_EXIT);
-    return fail(result, outcome,
+    return dray_push_fail(result, outcome,
                 dray_error_createf(outcome == DRAY_OUTCOME_AUTH ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
                                    NULL, "push %s failed in the engine: %s", ref_s,
                                    message));
   }
   digest = dray_progress_digest(ctx->progress, &size);
   if (!digest)
-    return fail(result, DRAY_OUTCOME_PROTOCOL,
+    return dray_push_fail(result, DRAY_OUTCOME_PROTOCOL,
                 dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                                    "push %s: the engine's stream ended without a digest",
                                    ref_s));

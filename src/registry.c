@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "dray/backoff.h"
 #include "dray/http.h"
 #include "dray/ref.h"
 
@@ -26,6 +27,8 @@ struct dray_registry_t {
   apr_thread_mutex_t *lock;   /* guards tokens */
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
+  long low_speed_sec;         /* each request's no-progress limit */
+  int attempts;               /* tries of a request whose connection fails */
 };
 
 static apr_status_t free_tokens(void *baton)
@@ -53,6 +56,8 @@ dray_error_t *dray_registry_create(dray_registry_t **reg_p,
       || apr_pool_create(&reg->cache_pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry client");
   reg->tokens = apr_hash_make(reg->cache_pool);
+  reg->low_speed_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  reg->attempts = 1;
   apr_pool_cleanup_register(reg->cache_pool, reg, free_tokens, apr_pool_cleanup_null);
   *reg_p = reg;
   return DRAY_NO_ERROR;
@@ -80,6 +85,12 @@ static void host_name(const char *host, const char **name, apr_size_t *len)
 static int name_is(const char *name, apr_size_t len, const char *s)
 {
   return strlen(s) == len && memcmp(name, s, len) == 0;
+}
+
+void dray_registry_set_request_policy(dray_registry_t *reg, int stall_seconds, int attempts)
+{
+  reg->low_speed_sec = stall_seconds > 0 ? stall_seconds : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  reg->attempts = attempts > 0 ? attempts : 1;
 }
 
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
@@ -252,21 +263,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
   return n;
 }
 
-static const char *header_value(const char *line, apr_size_t len, const char *name,
-                                apr_pool_t *pool)
-{
-  apr_size_t n = strlen(name);
-  const char *v, *end = line + len;
-  if (len <= n || apr_cstr_casecmpn(line, name, n) || line[n] != ':')
-    return NULL;
-  v = line + n + 1;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-    end--;
-  return apr_pstrmemdup(pool, v, (apr_size_t)(end - v));
-}
-
 static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
 {
   response_t *r = baton;
@@ -278,15 +274,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
     r->bearer = r->basic = r->digest = r->content_type = NULL;
     r->len = 0;
   }
-  else if ((v = header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
+  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
     if (!apr_cstr_casecmpn(v, "Bearer", 6))
       r->bearer = v;
     else if (!apr_cstr_casecmpn(v, "Basic", 5))
       r->basic = v;
   }
-  else if ((v = header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
+  else if ((v = dray_http_header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
     r->digest = v;
-  else if ((v = header_value(data, n, "Content-Type", r->pool)) != NULL)
+  else if ((v = dray_http_header_value(data, n, "Content-Type", r->pool)) != NULL)
     r->content_type = v;
   return n;
 }
@@ -299,6 +295,8 @@ typedef struct call_t {
   const char *form;           /* POST body (form-encoded), or NULL; a secret */
   const char *what;           /* "registry H: repository R" for messages */
   dray_cancel_t *cancel;
+  long low_speed_sec;         /* 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC */
+  int attempts;               /* tries when the connection fails; 0: one */
 } call_t;
 
 /* The request's own options on top of dray_http's common ones. */
@@ -319,7 +317,7 @@ static dray_error_t *set_request(dray_http_t *h, response_t *r, const call_t *ca
   return DRAY_NO_ERROR;
 }
 
-static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
+static dray_error_t *perform_once(response_t *r, const call_t *call, apr_pool_t *pool)
 {
   dray_http_options_t opts;
   dray_http_t *h;
@@ -332,7 +330,8 @@ static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool
   memset(&opts, 0, sizeof(opts));
   opts.url = call->url;
   opts.connect_timeout_sec = DRAY_REGISTRY_CONNECT_TIMEOUT_SEC;
-  opts.low_speed_time_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
+  opts.low_speed_time_sec = call->low_speed_sec > 0 ? call->low_speed_sec
+                                                    : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
   opts.max_redirects = 5;
   opts.cancel = call->cancel;
   DRAY_ERR(dray_http_handle_create(&h, &opts, pool));
@@ -348,6 +347,25 @@ static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool
     r->content_length = -1;
   dray_http_handle_destroy(h);
   return err;
+}
+
+/* One request; when the connection fails (a reset, a hang the watchdog
+ * cut), again up to CALL->attempts times with backoff: the requests here
+ * are idempotent. An HTTP answer is no failure here. */
+static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
+{
+  dray_random_t rng;
+  dray_random_seed(&rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)r);
+  for (int attempt = 1;; attempt++) {
+    dray_error_t *err = perform_once(r, call, pool);
+    if (!err || attempt >= call->attempts || dray_error_has(err, DRAY_ERR_CANCELLED))
+      return err;
+    dray_error_clear(err);
+    if (dray_cancel_sleep(call->cancel,
+                          dray_backoff_delay(attempt, apr_time_from_msec(250),
+                                             apr_time_from_sec(5), dray_random_unit(&rng))))
+      return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", call->what);
+  }
 }
 
 /* ---- tokens ----------------------------------------------------------- */
@@ -403,20 +421,27 @@ static char *escape(const char *s, apr_pool_t *pool)
 static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
                                  const dray_auth_challenge_t *ch, const char *scope,
                                  const dray_credentials_t *creds, const char *what,
-                                 dray_cancel_t *cancel, apr_pool_t *pool)
+                                 const dray_registry_t *reg, dray_cancel_t *cancel,
+                                 apr_pool_t *pool)
 {
   call_t call = {0};
   response_t r;
   json_t *root;
   const char *tok = NULL;
-  const char *query = apr_pstrcat(pool, ch->service ? "service=" : "",
-                                  ch->service ? escape(ch->service, pool) : "",
-                                  ch->service && scope ? "&" : "",
-                                  scope ? "scope=" : "", scope ? escape(scope, pool) : "",
-                                  NULL);
+  const char *query = ch->service ? apr_pstrcat(pool, "service=", escape(ch->service, pool),
+                                                NULL) : "";
+  char *scopes = scope ? apr_pstrdup(pool, scope) : NULL, *last, *one;
+
+  /* Several scopes (a push that mounts from other repositories) are
+   * several scope parameters. */
+  for (one = scopes ? apr_strtok(scopes, " ", &last) : NULL; one;
+       one = apr_strtok(NULL, " ", &last))
+    query = apr_pstrcat(pool, query, *query ? "&" : "", "scope=", escape(one, pool), NULL);
 
   call.what = what;
   call.cancel = cancel;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
   if (creds && creds->identitytoken) {
     /* OAuth2 refresh-token grant, as the docker daemon does. */
     call.method = "POST";
@@ -460,12 +485,120 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
 
 /* ---- HEAD ------------------------------------------------------------- */
 
-dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
-                                          dray_registry_t *reg,
-                                          const char *reference,
-                                          dray_cancel_t *cancel,
-                                          apr_pool_t *result_pool,
-                                          apr_pool_t *scratch_pool)
+/* The Authorization header value that answers the 401 in R: a token for
+ * SCOPE (or, with CHALLENGE_SCOPE, the scope the challenge names) from a
+ * Bearer challenge's realm, cached under KEY; or Basic credentials. */
+static dray_error_t *answer_challenge(const char **authorization, dray_registry_t *reg,
+                                      const response_t *r, const char *host,
+                                      const char *scope, int challenge_scope, const char *key,
+                                      const dray_credentials_t *creds, const char *what,
+                                      dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  if (r->bearer) {
+    dray_auth_challenge_t ch;
+    const char *token = NULL; /* fetch_token sets it; NULL keeps -O2 happy */
+    apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
+    if (!dray_registry_parse_challenge(&ch, r->bearer, pool))
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: a WWW-Authenticate challenge of %lu bytes, over the "
+                                "%d dray reads", what, (unsigned long)strlen(r->bearer),
+                                DRAY_REGISTRY_MAX_CHALLENGE);
+    if (!ch.realm)
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: Bearer challenge without a realm", what);
+    if (creds && !dray_registry_realm_may_get_credentials(reg, host, ch.realm, pool))
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: the token server %s is plain HTTP on another host; "
+                                "dray does not send credentials there (--insecure-registry "
+                                "HOST allows it)", what, ch.realm);
+    DRAY_ERR(fetch_token(&token, &expires_in, &ch,
+                         challenge_scope && ch.scope ? ch.scope : scope, creds, what,
+                         reg, cancel, pool));
+    store_token(reg, key, token, expires_in);
+    *authorization = apr_pstrcat(pool, "Bearer ", token, NULL);
+    return DRAY_NO_ERROR;
+  }
+  if (r->basic) {
+    *authorization = dray_auth_basic_header(creds, pool);
+    if (!*authorization)
+      return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                                "%s: the registry requires credentials (Basic) and "
+                                "none are configured", what);
+    return DRAY_NO_ERROR;
+  }
+  return dray_error_createf(DRAY_ERR_AUTH, NULL,
+                            "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
+}
+
+/* The API host of DOMAIN (NULL or Docker Hub's names: Docker Hub's). */
+static const char *api_host(const char *domain)
+{
+  return domain && !dray_ref_domain_is_docker_hub(domain) ? domain : DRAY_REGISTRY_HUB_HOST;
+}
+
+const char *dray_registry_base_url(const dray_registry_t *reg, const char *domain,
+                                   apr_pool_t *result_pool)
+{
+  const char *host = api_host(domain);
+  return apr_pstrcat(result_pool, dray_registry_is_plain_http(reg, host) ? "http://" : "https://",
+                     host, NULL);
+}
+
+dray_error_t *dray_registry_push_auth(const char **authorization,
+                                      dray_registry_t *reg,
+                                      const char *domain,
+                                      const char *repo,
+                                      const apr_array_header_t *mount_from,
+                                      dray_cancel_t *cancel,
+                                      apr_pool_t *result_pool,
+                                      apr_pool_t *scratch_pool)
+{
+  const char *host = api_host(domain);
+  const char *scope = apr_pstrcat(scratch_pool, "repository:", repo, ":pull,push", NULL);
+  const char *what = apr_psprintf(scratch_pool, "registry %s: repository %s",
+                                  domain ? domain : "docker.io", repo);
+  const char *key, *token;
+  const dray_credentials_t *creds = NULL;
+  call_t call = {0};
+  response_t r;
+
+  for (int i = 0; mount_from && i < mount_from->nelts; i++)
+    scope = apr_pstrcat(scratch_pool, scope, " repository:",
+                        APR_ARRAY_IDX(mount_from, i, const char *), ":pull", NULL);
+  key = cache_key(host, scope, scratch_pool);
+  *authorization = NULL;
+  token = cached_token(reg, key, scratch_pool);
+  if (token) {
+    *authorization = apr_pstrcat(result_pool, "Bearer ", token, NULL);
+    return DRAY_NO_ERROR;
+  }
+  /* The challenge comes from the API's root, as docker asks it. */
+  call.method = "GET";
+  call.url = apr_pstrcat(scratch_pool, dray_registry_base_url(reg, domain, scratch_pool), "/v2/",
+                         NULL);
+  call.what = what;
+  call.cancel = cancel;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
+  DRAY_ERR(perform(&r, &call, scratch_pool));
+  if (r.status != 401)
+    return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
+  if (reg->auth)
+    DRAY_ERR(dray_auth_get(&creds, reg->auth, api_host(domain) == domain ? domain : NULL,
+                           cancel, scratch_pool, scratch_pool));
+  DRAY_ERR(answer_challenge(authorization, reg, &r, host, scope, 0, key, creds, what, cancel,
+                            scratch_pool));
+  *authorization = apr_pstrdup(result_pool, *authorization);
+  return DRAY_NO_ERROR;
+}
+
+/* HEAD or GET (METHOD) the manifest of REFERENCE with ACCEPT; a GET's body
+ * goes to *BODY and *LEN (in RESULT_POOL) when found. */
+static dray_error_t *manifest_call(dray_registry_manifest_t *out, const char **body,
+                                   apr_size_t *len, dray_registry_t *reg, const char *reference,
+                                   const char *method, const char *accept,
+                                   dray_cancel_t *cancel, apr_pool_t *result_pool,
+                                   apr_pool_t *scratch_pool)
 {
   dray_ref_t *ref;
   const char *domain, *host, *repo, *what, *scope, *key, *token;
@@ -486,14 +619,16 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
   scope = apr_pstrcat(scratch_pool, "repository:", repo, ":pull", NULL);
   key = cache_key(host, scope, scratch_pool);
 
-  call.method = "HEAD";
+  call.method = method;
   call.url = apr_pstrcat(scratch_pool, dray_registry_is_plain_http(reg, host) ? "http://" : "https://",
                          host, "/v2/", repo, "/manifests/",
                          ref->tag ? ref->tag : ref->digest ? ref->digest : "latest",
                          NULL);
-  call.accept = DRAY_REGISTRY_MANIFEST_ACCEPT;
+  call.accept = accept;
   call.what = what;
   call.cancel = cancel;
+  call.low_speed_sec = reg->low_speed_sec;
+  call.attempts = reg->attempts;
   token = cached_token(reg, key, scratch_pool);
   if (token)
     call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);
@@ -513,38 +648,8 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
       DRAY_ERR(dray_auth_get(&creds, reg->auth, domain, cancel, scratch_pool, scratch_pool));
       creds_loaded = 1;
     }
-    if (r.bearer) {
-      dray_auth_challenge_t ch;
-      apr_int64_t expires_in = 60; /* fetch_token sets it; the default keeps -O2 happy */
-      if (!dray_registry_parse_challenge(&ch, r.bearer, scratch_pool))
-        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                  "%s: a WWW-Authenticate challenge of %lu bytes, over the "
-                                  "%d dray reads", what, (unsigned long)strlen(r.bearer),
-                                  DRAY_REGISTRY_MAX_CHALLENGE);
-      if (!ch.realm)
-        return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
-                                  "%s: Bearer challenge without a realm", what);
-      if (creds && !dray_registry_realm_may_get_credentials(reg, host, ch.realm, scratch_pool))
-        return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                  "%s: the token server %s is plain HTTP on another host; "
-                                  "dray does not send credentials there (--insecure-registry "
-                                  "HOST allows it)", what, ch.realm);
-      DRAY_ERR(fetch_token(&token, &expires_in, &ch, ch.scope ? ch.scope : scope, creds,
-                           what, cancel, scratch_pool));
-      store_token(reg, key, token, expires_in);
-      call.authorization = apr_pstrcat(scratch_pool, "Bearer ", token, NULL);
-    }
-    else if (r.basic) {
-      call.authorization = dray_auth_basic_header(creds, scratch_pool);
-      if (!call.authorization)
-        return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                  "%s: the registry requires credentials (Basic) and "
-                                  "none are configured", what);
-    }
-    else
-      return dray_error_createf(DRAY_ERR_AUTH, NULL,
-                                "%s: HTTP 401 without a usable WWW-Authenticate challenge",
-                                what);
+    DRAY_ERR(answer_challenge(&call.authorization, reg, &r, host, scope, 1, key, creds, what,
+                              cancel, scratch_pool));
   }
 
   if (r.status == 200) {
@@ -556,6 +661,10 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
     out->digest = r.digest ? apr_pstrdup(result_pool, r.digest) : NULL;
     out->media_type = r.content_type ? apr_pstrdup(result_pool, r.content_type) : NULL;
     out->size = r.content_length >= 0 ? (apr_int64_t)r.content_length : -1;
+    if (body) {
+      *body = r.body ? apr_pmemdup(result_pool, r.body, r.len + 1) : "";
+      *len = r.len;
+    }
     return DRAY_NO_ERROR;
   }
   if (r.status == 404)
@@ -569,5 +678,45 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
                                   : "");
   }
   return dray_error_createf(r.status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP, NULL,
-                            "%s: HEAD manifest: HTTP %ld", what, r.status);
+                            "%s: %s manifest: HTTP %ld", what, method, r.status);
+}
+
+dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
+                                          dray_registry_t *reg,
+                                          const char *reference,
+                                          dray_cancel_t *cancel,
+                                          apr_pool_t *result_pool,
+                                          apr_pool_t *scratch_pool)
+{
+  return manifest_call(out, NULL, NULL, reg, reference, "HEAD", DRAY_REGISTRY_MANIFEST_ACCEPT,
+                       cancel, result_pool, scratch_pool);
+}
+
+dray_error_t *dray_registry_manifest_config(const char **config_digest,
+                                            dray_registry_manifest_t *out,
+                                            dray_registry_t *reg,
+                                            const char *reference,
+                                            dray_cancel_t *cancel,
+                                            apr_pool_t *result_pool,
+                                            apr_pool_t *scratch_pool)
+{
+  const char *body = NULL;
+  apr_size_t len = 0;
+  json_t *root, *digest;
+
+  *config_digest = NULL;
+  DRAY_ERR(manifest_call(out, &body, &len, reg, reference, "GET",
+                         "application/vnd.oci.image.manifest.v1+json, "
+                         "application/vnd.docker.distribution.manifest.v2+json",
+                         cancel, scratch_pool, scratch_pool));
+  if (!out->found)
+    return DRAY_NO_ERROR;
+  root = len ? json_loadb(body, len, 0, NULL) : NULL;
+  digest = json_object_get(json_object_get(root, "config"), "digest");
+  if (json_is_string(digest) && dray_digest_is_valid(json_string_value(digest)))
+    *config_digest = apr_pstrdup(result_pool, json_string_value(digest));
+  json_decref(root);
+  out->digest = out->digest ? apr_pstrdup(result_pool, out->digest) : NULL;
+  out->media_type = out->media_type ? apr_pstrdup(result_pool, out->media_type) : NULL;
+  return DRAY_NO_ERROR;
 }

@@ -99,6 +99,10 @@ void dray_report_print_summary(FILE *out, const dray_run_t *run, int verbose,
               eng->down ? "; went down" : "");
     }
   }
+  if (run->resumed_uploads)
+    fprintf(out, "%d %s resumed where the registry had stopped: %.1f MB not sent again\n",
+            run->resumed_uploads, plural(run->resumed_uploads, "upload", "uploads"),
+            (double)run->bytes_saved / (1024.0 * 1024));
   if (run->limits && run->limits->nelts > 1) {
     apr_array_header_t *b = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
     apr_array_header_t *p = apr_array_make(scratch_pool, run->limits->nelts, sizeof(char *));
@@ -172,6 +176,8 @@ static json_t *job_json(const dray_run_t *run, const dray_job_t *job, apr_pool_t
   json_object_set_new(o, "verified", job->state == DRAY_JOB_DONE && !job->up_to_date && run->verify
                                          ? json_boolean(job->verified) : json_null());
   json_object_set_new(o, "bytes_pushed", json_integer(job->bytes_pushed));
+  json_object_set_new(o, "resumed_uploads", json_integer(job->resumed_uploads));
+  json_object_set_new(o, "bytes_saved_by_resume", json_integer(job->bytes_saved));
   json_object_set_new(o, "build_seconds", json_real(secs(job->build_time)));
   json_object_set_new(o, "push_seconds", json_real(secs(job->push_time)));
   json_object_set_new(o, "slot_wait_seconds", json_real(secs(job->slot_wait)));
@@ -226,6 +232,8 @@ json_t *dray_report_json(const dray_run_t *run, int exit_code, apr_pool_t *scrat
   if (!root)
     return NULL;
   json_object_set_new(root, "global_slots", str_or_null(run->global_slots));
+  json_object_set_new(root, "resumed_uploads", json_integer(run->resumed_uploads));
+  json_object_set_new(root, "bytes_saved_by_resume", json_integer(run->bytes_saved));
   /* How the limits moved (--builders/--pushers auto): the first entry is
    * where they started. */
   limits = json_array();

@@ -729,6 +729,11 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
       s->family_pushed[s->family[index]] = 1;
     job->push_end = now;
     job->push_time += now - job->phase_start;
+    /* A resume helps whether or not the attempt ends well. */
+    job->resumed_uploads += r->resumed;
+    job->bytes_saved += r->bytes_saved;
+    s->run->resumed_uploads += r->resumed;
+    s->run->bytes_saved += r->bytes_saved;
   }
   if (job->lost) {
     attempt_lost(s, job, phase, now);

@@ -67,7 +67,7 @@ static const setting_info_t table[DRAY_SETTING_COUNT] = {
   {DRAY_SETTING_ENGINE_CMD, "engine-cmd", "--engine-cmd", "DRAY_ENGINE_CMD", K_STRING, AT(engine_cmd),
    0, 0, NULL, 1},
   {DRAY_SETTING_PUSH_DRIVER, "push-driver", "--push-driver", "DRAY_PUSH_DRIVER", K_CHOICE,
-   AT(push_driver), 0, 0, "auto|engine|cli", 0},
+   AT(push_driver), 0, 0, "auto|engine|cli|registry", 0},
   {DRAY_SETTING_PROGRESS, "progress", "--progress", "DRAY_PROGRESS", K_CHOICE, AT(progress), 0, 0,
    "auto|live|plain|quiet", 0},
   {DRAY_SETTING_LOG_DIR, "log-dir", "--log-dir", "DRAY_LOG_DIR", K_STRING, AT(log_dir), 0, 0, NULL, 0},

@@ -65,6 +65,23 @@ int dray_verify_repo_digest_matches(const char *repo_digest, const char *referen
   return a && b && strcmp(a, b) == 0;
 }
 
+/* The local image ID of REFERENCE, or NULL if it cannot be had. */
+static const char *local_image_id(const dray_engine_t *engine, const char *reference,
+                                  dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  json_t *info;
+  const char *id = NULL;
+  dray_error_t *err = dray_engine_inspect_image(&info, engine, reference, cancel, pool);
+  if (err) {
+    dray_error_clear(err);
+    return NULL;
+  }
+  if (json_is_string(json_object_get(info, "Id")))
+    id = apr_pstrdup(pool, json_string_value(json_object_get(info, "Id")));
+  json_decref(info);
+  return id;
+}
+
 dray_error_t *dray_verify_up_to_date(int *up_to_date,
                                      const char **digest,
                                      dray_registry_t *registry,
@@ -76,6 +93,7 @@ dray_error_t *dray_verify_up_to_date(int *up_to_date,
 {
   dray_registry_manifest_t m;
   apr_array_header_t *repo_digests;
+  const char *config, *id;
   dray_error_t *err;
   int i;
 
@@ -101,7 +119,19 @@ dray_error_t *dray_verify_up_to_date(int *up_to_date,
                                         m.digest, scratch_pool)) {
       *up_to_date = 1;
       *digest = apr_pstrdup(result_pool, m.digest);
-      break;
+      return DRAY_NO_ERROR;
     }
+  /* An image that dray uploaded itself (the registry driver) is not in the
+   * engine's RepoDigests: the manifest's config is the image then. */
+  id = local_image_id(engine, reference, cancel, scratch_pool);
+  err = id ? dray_registry_manifest_config(&config, &m, registry, reference, cancel,
+                                           scratch_pool, scratch_pool)
+           : DRAY_NO_ERROR;
+  if (err || !id || !m.found || !m.digest || !config || strcmp(config, id)) {
+    dray_error_clear(err);
+    return DRAY_NO_ERROR;
+  }
+  *up_to_date = 1;
+  *digest = apr_pstrdup(result_pool, m.digest);
   return DRAY_NO_ERROR;
 }

@@ -5,7 +5,7 @@
 #
 # 1. Checks the tools (prints the apt-get line when one is missing).
 # 2. Builds the Windows dependencies (APR, APR-util + expat, curl with
-#    Schannel, jansson, libyaml, cmocka) from Debian's source packages into a
+#    Schannel, jansson, libyaml, zlib, cmocka) from Debian's source packages into a
 #    cache prefix, static libraries only. The build is skipped when the cache
 #    key (source package versions + our patches + this recipe) matches.
 # 3. Configures and builds dray in BUILD_DIR (default build-mingw) with
@@ -23,8 +23,8 @@
 set -euo pipefail
 
 # Bump when the build recipe below changes in a way that changes the output.
-RECIPE=1
-PACKAGES="apr apr-util expat curl jansson libyaml cmocka"
+RECIPE=2
+PACKAGES="apr apr-util expat curl jansson libyaml zlib cmocka"
 
 here=$(cd "$(dirname "$0")" && pwd)
 src_root=$(cd "$here/.." && pwd)
@@ -207,6 +207,19 @@ build_deps() {
   one jansson . -DJANSSON_BUILD_SHARED_LIBS=OFF -DJANSSON_BUILD_DOCS=OFF \
     -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_EXAMPLES=OFF
   one libyaml . -DBUILD_TESTING=OFF -DINSTALL_CMAKE_DIR=lib/cmake/yaml
+  # zlib (the registry push driver's gzip): the static library alone,
+  # under the name find_library looks for. (Debian's source lacks win32/,
+  # which the DLL's resources need, so the DLL and "install" are left out.)
+  (
+    set -e
+    d=$(unpack zlib)
+    log "building zlib (${DSC[zlib]%.dsc})"
+    cmake -S "$d" -B "$work/zlib-build" "${common[@]}" > "$work/zlib.log" 2>&1
+    cmake --build "$work/zlib-build" -j "$jobs" --target zlibstatic >> "$work/zlib.log" 2>&1
+    mkdir -p "$tmp/include" "$tmp/lib"
+    cp "$d/zlib.h" "$work/zlib-build/zconf.h" "$tmp/include/"
+    cp "$work/zlib-build/libzlibstatic.a" "$tmp/lib/libz.a"
+  ) || { tail -n 40 "$work/zlib.log" >&2; die "zlib failed; log: $work/zlib.log"; }
   one cmocka . -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF
   # Only the static cmocka, under the name find_library looks for.
   mv -f "$tmp/lib/libcmocka-static.a" "$tmp/lib/libcmocka.a"
@@ -258,7 +271,7 @@ fi
 notices() {
   local p tarball f
   printf 'dray.exe includes the following software, statically linked.\r\n'
-  for p in apr apr-util expat curl jansson libyaml; do
+  for p in apr apr-util expat curl jansson libyaml zlib; do
     tarball=$(awk '/^Files:/ {on = 1; next} on && /^ / {print $3} on && !/^ / {on = 0}' \
                 "$srcdir/${DSC[$p]}" | grep '\.orig\.tar\.[a-z0-9]*$' | head -n1)
     [ -n "$tarball" ] && [ -f "$srcdir/$tarball" ] || die "no upstream tarball for $p"

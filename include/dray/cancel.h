@@ -30,6 +30,10 @@ int dray_cancel_level(dray_cancel_t *token);
  * callback with FORCE. Thread-safe. */
 void dray_cancel_trigger(dray_cancel_t *token, int force);
 
+/* Sleep for INTERVAL, or less if TOKEN (or NULL) is triggered meanwhile
+ * (checked every 50 ms). Returns whether it was. */
+int dray_cancel_sleep(dray_cancel_t *token, apr_interval_time_t interval);
+
 /* Register FN while an operation runs. Returns DRAY_ERR_CANCELLED (and registers
  * nothing) if the token was already triggered, so that nothing new starts
  * after a cancel.

@@ -142,6 +142,12 @@ dray_error_t *dray_engine_get_json(json_t **json, long *http_status,
 const char *dray_engine_error_message(const char *body, apr_size_t len,
                                       apr_pool_t *result_pool);
 
+/* GET /images/{IMAGE}/json: *INFO (caller decrefs); DRAY_ERR_NOT_FOUND if
+ * there is no such image. */
+dray_error_t *dray_engine_inspect_image(json_t **info, const dray_engine_t *engine,
+                                        const char *image, dray_cancel_t *cancel,
+                                        apr_pool_t *scratch_pool);
+
 /* The RepoDigests of local image IMAGE ("repo@sha256:…" strings) from
  * GET /images/{IMAGE}/json; entries whose digest is not valid
  * (dray_digest_is_valid) are left out. DRAY_ERR_NOT_FOUND if there is no such image. */

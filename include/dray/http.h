@@ -72,6 +72,10 @@ dray_error_t *dray_http_setopt_ptr(dray_http_t *h, CURLoption option, const void
 dray_error_t *dray_http_set_write(dray_http_t *h, curl_write_callback fn, void *baton);
 dray_error_t *dray_http_set_header_fn(dray_http_t *h, curl_write_callback fn, void *baton);
 
+/* The request body comes from FN, SIZE bytes (for CURLOPT_UPLOAD). */
+dray_error_t *dray_http_set_read(dray_http_t *h, curl_read_callback fn, void *baton,
+                                 curl_off_t size);
+
 /* Add a request header "Name: value" (copied by curl). */
 dray_error_t *dray_http_add_header(dray_http_t *h, const char *line);
 
@@ -84,6 +88,11 @@ dray_error_t *dray_http_perform(dray_http_t *h, const char *what);
 
 /* The last response's HTTP status, 0 if none. */
 long dray_http_status(dray_http_t *h);
+
+/* The value of header NAME (any case) if LINE (LEN bytes, as a header
+ * callback gets it) is that header, trimmed; else NULL. */
+const char *dray_http_header_value(const char *line, apr_size_t len, const char *name,
+                                   apr_pool_t *result_pool);
 
 /* Free the curl handle now rather than with the pool. */
 void dray_http_handle_destroy(dray_http_t *h);

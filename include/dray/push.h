@@ -61,11 +61,15 @@ typedef struct dray_push_result_t {
                                  the next attempt (a registry's Retry-After; after a
                                  stall, the time the engine needs to drop the
                                  aborted uploads), or 0 */
+  /* The registry driver's own account (the others leave them 0): */
+  apr_int64_t bytes_sent;     /* request body bytes sent, resent ones included */
+  int resumed;                /* uploads that went on from the registry's offset */
+  apr_int64_t bytes_saved;    /* bytes those resumes did not send again */
 } dray_push_result_t;
 
 typedef struct dray_push_driver_t dray_push_driver_t;
 struct dray_push_driver_t {
-  const char *name;           /* "cli" or "engine" */
+  const char *name;           /* "cli", "engine" or "registry" */
   /* Push REQ->reference. A failed push returns an error and sets
    * RESULT->outcome. */
   dray_error_t *(*push)(const dray_push_driver_t *driver,
@@ -88,6 +92,21 @@ struct dray_push_driver_t {
  * when IMAGE is one and the driver pushes lists its own way). */
 const char *dray_push_describe(const dray_push_driver_t *driver, const dray_image_t *image,
                                const char *reference, apr_pool_t *result_pool);
+
+/* A driver's failure: RESULT->outcome is OUTCOME; returns ERR. */
+dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,
+                             dray_error_t *err);
+
+/* Which driver pushes: --push-driver's words, as a type. */
+typedef enum dray_push_driver_kind_t {
+  DRAY_PUSH_DRIVER_AUTO = 0,
+  DRAY_PUSH_DRIVER_ENGINE,    /* the Engine API pushes */
+  DRAY_PUSH_DRIVER_CLI,       /* "docker push" / "podman push" */
+  DRAY_PUSH_DRIVER_REGISTRY   /* dray uploads the blobs (push_registry.h) */
+} dray_push_driver_kind_t;
+
+/* The kind WORD names ("auto", "engine", "cli", "registry"), or -1. */
+int dray_push_driver_kind_from_word(const char *word);
 
 /* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile; a
  * manifest list: podman manifest push --all --digestfile F LIST
@@ -115,6 +134,8 @@ typedef struct dray_push_image_result_t {
   int up_to_date;             /* every tag was already in the registry */
   int verified;               /* the registry serves every pushed digest */
   apr_int64_t bytes;          /* layer bytes uploaded */
+  int resumed;                /* uploads resumed (registry driver), every tag */
+  apr_int64_t bytes_saved;    /* bytes the resumes did not send again */
 } dray_push_image_result_t;
 
 /* Push every tag of IMAGE, one after another (after the first, the layers

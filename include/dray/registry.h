@@ -48,6 +48,12 @@ dray_error_t *dray_registry_create(dray_registry_t **reg,
                                    const apr_array_header_t *insecure,
                                    apr_pool_t *result_pool);
 
+/* From now on, each request's no-progress limit is STALL_SECONDS (the run's
+ * stall timeout; 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC), and a request whose
+ * connection fails is made again, with backoff, up to ATTEMPTS times in all
+ * (default 1). Set before threads share REG. */
+void dray_registry_set_request_policy(dray_registry_t *reg, int stall_seconds, int attempts);
+
 /* Whether HOST (host[:port]) is spoken to over plain HTTP. */
 int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host);
 
@@ -71,6 +77,37 @@ dray_error_t *dray_registry_head_manifest(dray_registry_manifest_t *out,
                                           dray_cancel_t *cancel,
                                           apr_pool_t *result_pool,
                                           apr_pool_t *scratch_pool);
+
+/* "http://HOST" or "https://HOST" for registry DOMAIN (as in a reference;
+ * NULL or docker.io: Docker Hub's API host), by the plain-HTTP rule above. */
+const char *dray_registry_base_url(const dray_registry_t *reg, const char *domain,
+                                   apr_pool_t *result_pool);
+
+/* The Authorization header value for pushing to REPO ("library/x") of
+ * registry DOMAIN, good for pull and push there and for pull from each of
+ * MOUNT_FROM (repository names of the same registry, or NULL): *AUTHORIZATION
+ * is NULL when the registry asks for none. The challenge comes from GET /v2/;
+ * tokens are cached per registry and scopes like the HEAD's. The value is a
+ * secret: it goes to curl and nowhere else. */
+dray_error_t *dray_registry_push_auth(const char **authorization,
+                                      dray_registry_t *reg,
+                                      const char *domain,
+                                      const char *repo,
+                                      const apr_array_header_t *mount_from,
+                                      dray_cancel_t *cancel,
+                                      apr_pool_t *result_pool,
+                                      apr_pool_t *scratch_pool);
+
+/* GET the single-image manifest of REFERENCE (Docker v2 schema 2 or OCI) and
+ * read its config's digest into *CONFIG_DIGEST (NULL when the manifest has
+ * none: an index, say); OUT as for dray_registry_head_manifest. */
+dray_error_t *dray_registry_manifest_config(const char **config_digest,
+                                            dray_registry_manifest_t *out,
+                                            dray_registry_t *reg,
+                                            const char *reference,
+                                            dray_cancel_t *cancel,
+                                            apr_pool_t *result_pool,
+                                            apr_pool_t *scratch_pool);
 
 typedef struct dray_auth_challenge_t {
   const char *scheme;         /* "Basic" or "Bearer" (as sent), NULL if none */

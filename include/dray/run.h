@@ -76,6 +76,8 @@ typedef struct dray_job_t {
   int lost;                       /* the running attempt's engine went down */
   int lost_builds, lost_pushes;   /* attempts ended by an engine going down: not
                                      counted against the retries */
+  int resumed_uploads;            /* uploads resumed, over every push attempt */
+  apr_int64_t bytes_saved;        /* bytes those resumes did not send again */
 } dray_job_t;
 
 /* One engine the run builds on (several: --engine-host / --context given
@@ -118,6 +120,8 @@ typedef struct dray_run_t {
   int verify;                     /* pushes are verified against the registry */
   const char *global_slots;       /* "NAME:N" with --global-slots, or NULL */
   apr_int64_t bytes_pushed;       /* all finished pushes together */
+  int resumed_uploads;            /* every push attempt's resumed uploads */
+  apr_int64_t bytes_saved;        /* and the bytes they did not send again */
   apr_time_t first_push_start;
   apr_array_header_t *engines;    /* dray_engine_state_t, at least one */
 } dray_run_t;

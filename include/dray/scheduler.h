@@ -125,6 +125,8 @@ typedef struct dray_attempt_result_t {
   int up_to_date;                   /* pushes: the registry had every tag */
   int verified;                     /* pushes: the registry serves every pushed digest */
   apr_int64_t bytes;                /* pushes: layer bytes uploaded */
+  int resumed;                      /* pushes: uploads resumed (registry driver) */
+  apr_int64_t bytes_saved;          /* pushes: bytes those resumes did not send again */
 } dray_attempt_result_t;
 
 typedef struct dray_sched_t dray_sched_t;

@@ -82,7 +82,7 @@ typedef struct dray_settings_t {
   const char *network;            /* RUN steps' network, or NULL */
   const char *platform;           /* target platform, or NULL */
   const char *engine_cmd;         /* docker, podman or a path, or NULL */
-  const char *push_driver;        /* "auto", "engine" or "cli", or NULL */
+  const char *push_driver;        /* "auto", "engine", "cli" or "registry", or NULL */
   const char *progress;           /* "auto", "live", "plain" or "quiet", or NULL */
   const char *log_dir;            /* folder of the per-image logs, or NULL */
   apr_array_header_t *engines;    /* const char *: engines the run builds on, each

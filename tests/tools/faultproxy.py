@@ -11,6 +11,16 @@ can, per its flags:
                       whose request line matches --stall-match
   --reset-first N     reset (RST) the first N connections when their first
                       request arrives
+  --hang-fraction F   a connection hangs for good (nothing forwarded, nothing
+                      answered, nothing read) when its first request arrives,
+                      with probability F
+  --reset-fraction F  a connection is reset when its first request arrives,
+                      with probability F (draws from --seed)
+  --reset-match RE    reset the connection of --reset-count requests whose
+                      head (request line and headers) matches RE (say
+                      "^PATCH " or "Content-Range: 0-"), after the first --reset-skip such
+                      requests, once --reset-after bytes of their body were
+                      forwarded (0: before the request is forwarded)
   --status-first N    answer the first N requests matching --status-match with
                       --status (503) and Retry-After: --retry-after, then close
   --rate BYTES        forward client-to-server bytes at most BYTES a second,
@@ -27,6 +37,7 @@ server).
 """
 import argparse
 import json
+import random
 import re
 import socket
 import struct
@@ -35,7 +46,7 @@ import threading
 import time
 
 LOCK = threading.Lock()
-STATE = {"connections": 0, "stalls": 0, "statuses": 0}
+STATE = {"connections": 0, "stalls": 0, "statuses": 0, "resets": 0, "reset_matches": 0}
 UPLOADS = threading.Condition(LOCK)
 ACTIVE = []          # uploads under way, oldest first (--overload)
 
@@ -61,6 +72,7 @@ class Link:
 
 
 LINK = Link(0)
+RNG = None
 ARGS = None
 LOGF = None
 
@@ -82,6 +94,14 @@ def take(counter, limit):
             STATE[counter] += 1
             return True
     return False
+
+
+def chance(fraction):
+    """True with probability FRACTION (one shared, seeded source)."""
+    if not fraction:
+        return False
+    with LOCK:
+        return RNG.random() < fraction
 
 
 def close(*socks):
@@ -149,21 +169,33 @@ class Conn:
             time.sleep(0.5)  # read nothing: the sender's window fills up
         raise EOFError
 
-    def body(self, length, stall_at, request_line):
-        """Forward LENGTH body bytes (None: chunked); stall at STALL_AT bytes."""
+    def hang(self, request_line):
+        log("hang", conn=self.number, request=request_line)
+        while True:
+            time.sleep(1)  # read nothing, answer nothing, until --lifetime
+
+    def cut(self, request_line, sent):
+        log("cut", conn=self.number, request=request_line, bytes=sent)
+        reset(self.client)
+        close(self.upstream)
+        raise EOFError
+
+    def body(self, length, stall_at, request_line, reset_at=None):
+        """Forward LENGTH body bytes (None: chunked); stall at STALL_AT bytes,
+        reset both sides at RESET_AT."""
         me = object()
         if ARGS.overload:
             with UPLOADS:
                 ACTIVE.append(me)
         try:
-            self._body(length, stall_at, request_line, me)
+            self._body(length, stall_at, request_line, me, reset_at)
         finally:
             if ARGS.overload:
                 with UPLOADS:
                     ACTIVE.remove(me)
                     UPLOADS.notify_all()
 
-    def _body(self, length, stall_at, request_line, me):
+    def _body(self, length, stall_at, request_line, me, reset_at):
         sent = 0
 
         def send(data):
@@ -176,6 +208,9 @@ class Conn:
             if stall_at is not None and sent + len(data) >= stall_at:
                 self.forward(data[:max(0, stall_at - sent)])
                 self.stall(request_line)
+            if reset_at is not None and sent + len(data) >= reset_at:
+                self.forward(data[:max(0, reset_at - sent)])
+                self.cut(request_line, reset_at)
             self.forward(data)
             sent += len(data)
 
@@ -254,7 +289,23 @@ class Conn:
                     log("reset", conn=self.number, request=request_line)
                     reset(self.client)
                     return
+                if first and chance(ARGS.hang_fraction):
+                    self.hang(request_line)
+                if first and chance(ARGS.reset_fraction):
+                    log("reset", conn=self.number, request=request_line)
+                    reset(self.client)
+                    return
                 first = False
+                reset_at = None
+                if (ARGS.reset_match
+                        and re.search(ARGS.reset_match, head.decode("latin-1"), re.M | re.I)
+                        and not take("reset_matches", ARGS.reset_skip)
+                        and take("resets", ARGS.reset_count)):
+                    reset_at = ARGS.reset_after
+                    if reset_at == 0:
+                        log("cut", conn=self.number, request=request_line, bytes=0)
+                        reset(self.client)
+                        return
                 if (re.search(ARGS.status_match, request_line)
                         and take("statuses", ARGS.status_first)):
                     log("status", conn=self.number, request=request_line, status=ARGS.status)
@@ -286,7 +337,7 @@ class Conn:
                         with LOCK:
                             STATE["stalls"] -= 1  # too small to stall: give it back
                         stall_at = None
-                    self.body(n, stall_at, request_line)
+                    self.body(n, stall_at, request_line, reset_at)
                 elif stall_at is not None:
                     with LOCK:
                         STATE["stalls"] -= 1
@@ -299,7 +350,7 @@ class Conn:
 
 
 def main():
-    global ARGS, LOGF
+    global ARGS, LOGF, RNG
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", required=True, help="HOST:PORT of the real server")
@@ -311,6 +362,13 @@ def main():
     ap.add_argument("--stall-hold", type=float, default=None,
                     help="seconds a stalled connection is held (default: lifetime)")
     ap.add_argument("--reset-first", type=int, default=0)
+    ap.add_argument("--hang-fraction", type=float, default=0)
+    ap.add_argument("--reset-fraction", type=float, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--reset-match", default=None)
+    ap.add_argument("--reset-count", type=int, default=1)
+    ap.add_argument("--reset-after", type=int, default=0)
+    ap.add_argument("--reset-skip", type=int, default=0)
     ap.add_argument("--status-first", type=int, default=0)
     ap.add_argument("--status", type=int, default=503)
     ap.add_argument("--retry-after", type=int, default=1)
@@ -320,6 +378,7 @@ def main():
     ap.add_argument("--log", default=None)
     ARGS = ap.parse_args()
     LINK.rate = ARGS.rate
+    RNG = random.Random(ARGS.seed)
     if ARGS.stall_hold is None:
         ARGS.stall_hold = ARGS.lifetime
     if ARGS.log:

@@ -92,7 +92,7 @@ static void test_environment(void **state)
   assert_int_equal(err->apr_err, DRAY_ERR_USAGE);
   msg = dray_error_format(err, pool);
   assert_non_null(strstr(msg, "DRAY_PUSHERS needs auto or a whole number from 1 to 256, not '0'"));
-  assert_non_null(strstr(msg, "DRAY_PUSH_DRIVER takes auto, engine or cli, not 'fast'"));
+  assert_non_null(strstr(msg, "DRAY_PUSH_DRIVER takes auto, engine, cli or registry, not 'fast'"));
   assert_non_null(strstr(msg, "DRAY_TAGS: invalid tag '.x'"));
   dray_error_clear(err);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <apr_atomic.h>
+#include <apr_cstr.h>
 #include <apr_network_io.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -27,6 +28,22 @@ typedef struct testhttpd_route_t {
   const char *body;           /* sent after the headers (not for HEAD), or NULL */
 } testhttpd_route_t;
 
+/* A request as a handler sees it (the handler mode reads whole bodies). */
+typedef struct testhttpd_request_t {
+  const char *method;
+  const char *path;           /* with the query */
+  const char *head;           /* the request line and headers */
+  const char *body;
+  apr_size_t body_len;
+} testhttpd_request_t;
+
+/* Answers REQ: the whole response (status line, headers, body), *LEN bytes
+ * of it (0: up to its NUL), or NULL to close the connection without an
+ * answer (a reset, as the client sees it). Called on the server's thread;
+ * P is cleared after the answer. */
+typedef const char *(*testhttpd_handler_fn)(void *baton, const testhttpd_request_t *req,
+                                            apr_size_t *len, apr_pool_t *p);
+
 typedef struct testhttpd_t {
   apr_pool_t *pool;           /* the server thread's */
   apr_pool_t *parent;         /* the test's: used only by the test's thread */
@@ -38,7 +55,84 @@ typedef struct testhttpd_t {
   volatile apr_uint32_t stop;
   volatile apr_uint32_t requests;
   char last_request[512];     /* "METHOD PATH" of the last request */
+  testhttpd_handler_fn handler; /* instead of ROUTES, when set */
+  void *handler_baton;
 } testhttpd_t;
+
+/* The value of header NAME in HEAD (case-insensitive), or NULL. */
+static const char *testhttpd_header(const char *head, const char *name, apr_pool_t *p)
+{
+  apr_size_t n = strlen(name);
+  const char *line = strstr(head, "\r\n");
+  while (line && line[2] != '\r') {
+    const char *start = line + 2, *end = strstr(start, "\r\n");
+    if (!end)
+      return NULL;
+    if ((apr_size_t)(end - start) > n && start[n] == ':' && !apr_cstr_casecmpn(start, name, n)) {
+      start += n + 1;
+      while (*start == ' ')
+        start++;
+      return apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+    }
+    line = end;
+  }
+  return NULL;
+}
+
+/* The handler mode: read the head and the Content-Length body, then ask. */
+static void testhttpd_handle(testhttpd_t *h, apr_socket_t *conn, apr_pool_t *p)
+{
+  apr_size_t cap = 8192, got = 0, n;
+  char *buf = apr_palloc(p, cap + 1), *end = NULL;
+  char method[16] = "", path[1024] = "";
+  testhttpd_request_t req;
+  const char *cl, *answer;
+  apr_size_t head_len, want;
+
+  while (!end) {
+    n = cap - got;
+    if (n == 0 || apr_socket_recv(conn, buf + got, &n) != APR_SUCCESS || n == 0)
+      return;
+    got += n;
+    buf[got] = '\0';
+    end = strstr(buf, "\r\n\r\n");
+  }
+  head_len = (apr_size_t)(end - buf) + 4;
+  if (sscanf(buf, "%15s %1023s", method, path) != 2)
+    return;
+  req.method = method;
+  req.path = path;
+  req.head = apr_pstrmemdup(p, buf, head_len);
+  cl = testhttpd_header(req.head, "Content-Length", p);
+  want = cl ? (apr_size_t)apr_atoi64(cl) : 0;
+  {
+    char *body = apr_palloc(p, want + 1);
+    apr_size_t have = got - head_len < want ? got - head_len : want;
+    memcpy(body, buf + head_len, have);
+    while (have < want) {
+      n = want - have;
+      if (apr_socket_recv(conn, body + have, &n) != APR_SUCCESS || n == 0)
+        break;
+      have += n;
+    }
+    body[have] = '\0';
+    req.body = body;
+    req.body_len = have;
+  }
+  apr_snprintf(h->last_request, sizeof(h->last_request), "%s %s", method, path);
+  apr_atomic_inc32(&h->requests);
+  n = 0;
+  answer = h->handler(h->handler_baton, &req, &n, p);
+  if (answer && n == 0)
+    n = strlen(answer);
+  while (answer && n > 0) { /* a large answer may take several sends */
+    apr_size_t sent = n;
+    if (apr_socket_send(conn, answer, &sent) != APR_SUCCESS)
+      break;
+    answer += sent;
+    n -= sent;
+  }
+}
 
 static void testhttpd_answer(testhttpd_t *h, apr_socket_t *conn, apr_pool_t *p)
 {
@@ -91,7 +185,9 @@ static void *APR_THREAD_FUNC testhttpd_main(apr_thread_t *thd, void *data)
     apr_pool_clear(iterpool);
     if (apr_socket_accept(&conn, h->listener, iterpool) != APR_SUCCESS)
       continue;
-    if (!apr_atomic_read32(&h->stop))
+    if (!apr_atomic_read32(&h->stop) && h->handler)
+      testhttpd_handle(h, conn, iterpool);
+    else if (!apr_atomic_read32(&h->stop))
       testhttpd_answer(h, conn, iterpool);
     apr_socket_close(conn);
   }
@@ -100,15 +196,17 @@ static void *APR_THREAD_FUNC testhttpd_main(apr_thread_t *thd, void *data)
   return NULL;
 }
 
-/* Listen on 127.0.0.1 at a free port (H->port) and answer with ROUTES. */
-static inline apr_status_t testhttpd_start(testhttpd_t *h, const testhttpd_route_t *routes,
-                                           int nroutes, apr_pool_t *parent)
+static inline apr_status_t testhttpd_start_ex(testhttpd_t *h, const testhttpd_route_t *routes,
+                                              int nroutes, testhttpd_handler_fn handler,
+                                              void *baton, apr_pool_t *parent)
 {
   apr_sockaddr_t *sa;
   apr_status_t st;
   memset(h, 0, sizeof(*h));
   h->routes = routes;
   h->nroutes = nroutes;
+  h->handler = handler;
+  h->handler_baton = baton;
   h->parent = parent;
   /* An allocator of its own: the two threads never share one. */
   if ((st = dray_pool_create_threadsafe(&h->pool, parent)))
@@ -121,6 +219,20 @@ static inline apr_status_t testhttpd_start(testhttpd_t *h, const testhttpd_route
     return st;
   h->port = sa->port;
   return apr_thread_create(&h->thread, NULL, testhttpd_main, h, h->pool);
+}
+
+/* Listen on 127.0.0.1 at a free port (H->port) and answer with ROUTES. */
+static inline apr_status_t testhttpd_start(testhttpd_t *h, const testhttpd_route_t *routes,
+                                           int nroutes, apr_pool_t *parent)
+{
+  return testhttpd_start_ex(h, routes, nroutes, NULL, NULL, parent);
+}
+
+/* Listen as testhttpd_start does, answering every request with HANDLER. */
+static inline apr_status_t testhttpd_start_handler(testhttpd_t *h, testhttpd_handler_fn handler,
+                                                   void *baton, apr_pool_t *parent)
+{
+  return testhttpd_start_ex(h, NULL, 0, handler, baton, parent);
 }
 
 /* Stop the thread (a last connection wakes its accept) and free it all. */

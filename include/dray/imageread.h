@@ -1,0 +1,100 @@
+/* imageread.h — reading a built image out of the engine as registry blobs.
+ *
+ * GET /images/{name}/json gives the image ID (the config's digest) and
+ * RootFS.Layers (each layer's diff ID: the SHA-256 of its uncompressed tar).
+ * GET /images/get ("docker save") streams a tar holding the config and each
+ * layer's tar. The stream is read as it arrives and never kept: a first pass
+ * (dray_image_read) compresses every layer (blob.h) to learn its blob's
+ * digest and size and keeps only the config's bytes; a layer that is to be
+ * uploaded is streamed once more (dray_layer_reader_*), compressed again
+ * to the same bytes, from any offset, so that an upload cut off midway
+ * resumes where the registry says it stopped. Entries are matched to layers
+ * by diff ID, whatever their names in the stream's format.
+ */
+#ifndef DRAY_IMAGEREAD_H
+#define DRAY_IMAGEREAD_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "dray/cancel.h"
+#include "dray/engine.h"
+#include "dray/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A config larger than this is refused (real ones are a few KiB). */
+#define DRAY_IMAGEREAD_CONFIG_MAX (8 * 1024 * 1024)
+
+typedef struct dray_image_layer_t {
+  const char *diff_id;        /* "sha256:…" of the uncompressed tar */
+  const char *digest;         /* "sha256:…" of the gzip blob */
+  apr_int64_t size;           /* the blob's size */
+  const char *entry;          /* its entry in the engine's tar stream */
+} dray_image_layer_t;
+
+typedef struct dray_image_blobs_t {
+  const char *id;             /* the image ID: the config's digest */
+  const char *config;         /* the config's bytes, as the engine keeps them */
+  apr_size_t config_len;
+  apr_array_header_t *layers; /* dray_image_layer_t, base first (RootFS order) */
+  apr_int64_t bytes_read;     /* bytes of the engine's stream read */
+} dray_image_blobs_t;
+
+/* The ID and diff IDs of IMAGE (a name or ID), from GET /images/{name}/json:
+ * *BLOBS has no config and no layer digests yet. DRAY_ERR_NOT_FOUND for no
+ * such image. */
+dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
+                                 const dray_engine_t *engine,
+                                 const char *image,
+                                 dray_cancel_t *cancel,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool);
+
+/* Complete BLOBS (from dray_image_inspect) from the save stream: each
+ * layer's blob digest, size and entry, and the config (in RESULT_POOL).
+ * DRAY_ERR_PROTOCOL when the stream lacks a layer or the config. */
+dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
+                                    const dray_engine_t *engine,
+                                    dray_cancel_t *cancel,
+                                    apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool);
+
+/* Both: IMAGE read whole. */
+dray_error_t *dray_image_read(dray_image_blobs_t **blobs,
+                              const dray_engine_t *engine,
+                              const char *image,
+                              dray_cancel_t *cancel,
+                              apr_pool_t *result_pool,
+                              apr_pool_t *scratch_pool);
+
+/* A copy of BLOBS, all of it in RESULT_POOL. */
+dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
+                                         apr_pool_t *result_pool);
+
+typedef struct dray_layer_reader_t dray_layer_reader_t;
+
+/* Stream LAYER of image ID (from dray_image_read) compressed, starting at
+ * byte OFFSET of the blob. Everything lives in POOL. */
+dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
+                                     const dray_engine_t *engine,
+                                     const char *id,
+                                     const dray_image_layer_t *layer,
+                                     apr_int64_t offset,
+                                     dray_cancel_t *cancel,
+                                     apr_pool_t *pool);
+
+/* Up to LEN bytes of the blob into BUF; *GOT 0 at its end, where the blob's
+ * digest has been checked (DRAY_ERR_PROTOCOL if the engine's layer changed). */
+dray_error_t *dray_layer_reader_read(dray_layer_reader_t *reader, char *buf, apr_size_t len,
+                                     apr_size_t *got);
+
+/* Close the engine's stream now rather than with the pool. */
+void dray_layer_reader_close(dray_layer_reader_t *reader);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_IMAGEREAD_H */

@@ -1,0 +1,44 @@
+/* push_registry.h — the registry push driver: dray itself is the registry
+ * client (as skopeo's docker-daemon: transport and go-containerregistry's
+ * daemon + remote are).
+ *
+ * The image is read from the engine (imageread.h), its layers compressed
+ * deterministically; its blobs go up through upload.h (HEAD, mount, chunked
+ * upload that resumes), several at once up to the driver's per-push limit,
+ * each unique blob once per run (blobtrack.h: a blob another push is
+ * uploading is waited for, then mounted); then the Docker v2 schema 2
+ * manifest by tag (manifest.h). Nothing waits forever: every request has a
+ * connect timeout and the request's stall timeout as its no-progress
+ * watchdog, and is retried alone.
+ */
+#ifndef DRAY_PUSH_REGISTRY_H
+#define DRAY_PUSH_REGISTRY_H
+
+#include <apr_pools.h>
+
+#include "dray/engine.h"
+#include "dray/error.h"
+#include "dray/push.h"
+#include "dray/registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Blobs of one image uploaded at once. */
+#define DRAY_PUSH_REGISTRY_BLOB_JOBS 3
+
+/* A driver reading images from ENGINE and pushing with REGISTRY's auth and
+ * plain-HTTP rules, BLOB_JOBS (0: the default) blobs of an image at once.
+ * ENGINE and REGISTRY must outlive it; it may be used from several threads
+ * at once, and tracks blobs for its whole life (one run). */
+dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver,
+                                               const dray_engine_t *engine,
+                                               dray_registry_t *registry,
+                                               int blob_jobs,
+                                               apr_pool_t *result_pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAY_PUSH_REGISTRY_H */

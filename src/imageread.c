@@ -1,0 +1,418 @@
+/* imageread.c — an image's blobs from the engine's save stream. */
+#include "dray/imageread.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "dray/blob.h"
+#include "dray/http.h"
+#include "dray/pools.h"
+#include "dray/ref.h"
+#include "dray/strbuf.h"
+#include "dray/tarstream.h"
+
+/* ---- the save stream: GET /images/get, driven a step at a time -------- */
+
+typedef struct save_stream_t {
+  CURLM *multi;
+  dray_http_t *h;
+  CURL *curl;
+  dray_tarstream_t *tar;
+  const char *what;
+  dray_error_t *err;          /* the tar handler's */
+  long status;
+  char errbody[1024];
+  apr_size_t errlen;
+  int running;
+  int done;                   /* the transfer has ended */
+  CURLcode result;
+  int stop;                   /* the reader has what it wants */
+  apr_int64_t bytes;
+} save_stream_t;
+
+static size_t save_write(char *data, size_t size, size_t nmemb, void *baton)
+{
+  save_stream_t *ss = baton;
+  apr_size_t n = size * nmemb;
+
+  if (ss->stop)
+    return 0;
+  if (!ss->status)
+    curl_easy_getinfo(ss->curl, CURLINFO_RESPONSE_CODE, &ss->status);
+  if (ss->status != 200) {
+    apr_size_t room = sizeof(ss->errbody) - 1 - ss->errlen;
+    apr_size_t take = n < room ? n : room;
+    memcpy(ss->errbody + ss->errlen, data, take);
+    ss->errlen += take;
+    ss->errbody[ss->errlen] = '\0';
+    return n;
+  }
+  ss->bytes += (apr_int64_t)n;
+  ss->err = dray_tarstream_feed(ss->tar, data, n);
+  return ss->err || ss->stop ? 0 : n;
+}
+
+static apr_status_t save_cleanup(void *baton)
+{
+  save_stream_t *ss = baton;
+  if (ss->multi) {
+    if (ss->curl)
+      curl_multi_remove_handle(ss->multi, ss->curl);
+    curl_multi_cleanup(ss->multi);
+  }
+  ss->multi = NULL;
+  return APR_SUCCESS;
+}
+
+static dray_error_t *save_open(save_stream_t **ss_p, const dray_engine_t *engine, const char *id,
+                               const dray_tar_handler_t *handler, dray_cancel_t *cancel,
+                               apr_pool_t *pool)
+{
+  save_stream_t *ss = apr_pcalloc(pool, sizeof(*ss));
+  const char *path = apr_pstrcat(pool, "/images/get?names=",
+                                 dray_engine_escape_name(id, pool), NULL);
+  dray_http_options_t o;
+
+  ss->what = apr_psprintf(pool, "engine %s: GET %s", dray_engine_endpoint(engine)->host, path);
+  ss->tar = dray_tarstream_create(handler, pool);
+  DRAY_ERR(dray_engine_http_options(&o, engine, path, cancel, pool));
+  DRAY_ERR(dray_http_handle_create(&ss->h, &o, pool));
+  DRAY_ERR(dray_http_set_write(ss->h, save_write, ss));
+  ss->curl = dray_http_curl(ss->h);
+  /* Registered after the handle's: runs first, so the handle leaves the
+   * multi before it is freed. */
+  ss->multi = curl_multi_init();
+  if (!ss->multi)
+    return dray_error_create(APR_ENOMEM, NULL, "cannot create a curl multi handle");
+  apr_pool_cleanup_register(pool, ss, save_cleanup, apr_pool_cleanup_null);
+  if (curl_multi_add_handle(ss->multi, ss->curl) != CURLM_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: cannot start", ss->what);
+  ss->running = 1;
+  *ss_p = ss;
+  return DRAY_NO_ERROR;
+}
+
+/* Move the transfer on: whatever arrives within a second goes through the
+ * tar handler. Sets SS->done when it has ended. */
+static dray_error_t *save_step(save_stream_t *ss)
+{
+  CURLMcode mc = curl_multi_perform(ss->multi, &ss->running);
+  if (mc != CURLM_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", ss->what, curl_multi_strerror(mc));
+  if (!ss->running) {
+    int left;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(ss->multi, &left)) != NULL)
+      if (msg->msg == CURLMSG_DONE)
+        ss->result = msg->data.result;
+    ss->done = 1;
+    return DRAY_NO_ERROR;
+  }
+  mc = curl_multi_poll(ss->multi, NULL, 0, 1000, NULL);
+  if (mc != CURLM_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", ss->what, curl_multi_strerror(mc));
+  return DRAY_NO_ERROR;
+}
+
+/* How the ended transfer went: the handler's error, the engine's answer,
+ * the transport's failure, in that order. */
+static dray_error_t *save_result(save_stream_t *ss, apr_pool_t *pool)
+{
+  if (ss->err) {
+    dray_error_t *err = ss->err;
+    ss->err = NULL;
+    return dray_error_quick_wrapf(err, "%s", ss->what);
+  }
+  if (ss->status && ss->status != 200)
+    return dray_error_createf(ss->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
+                              "%s: HTTP %ld: %s", ss->what, ss->status,
+                              dray_engine_error_message(ss->errbody, ss->errlen, pool));
+  if (ss->stop)
+    return DRAY_NO_ERROR;
+  if (ss->result == CURLE_ABORTED_BY_CALLBACK)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", ss->what);
+  if (ss->result != CURLE_OK)
+    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", ss->what,
+                              curl_easy_strerror(ss->result));
+  return DRAY_NO_ERROR;
+}
+
+/* ---- the first pass: every layer's blob digest, and the config -------- */
+
+typedef struct scan_t {
+  dray_image_blobs_t *blobs;
+  apr_pool_t *result_pool;
+  apr_pool_t *entry_pool;     /* cleared per entry */
+  const char *name;           /* the current entry */
+  dray_sha256_t *raw;
+  dray_blob_writer_t *gz;
+  dray_strbuf_t small;        /* the entry's bytes while it may be the config */
+  int keep;
+  int layers_left;
+} scan_t;
+
+static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size, int *want)
+{
+  scan_t *s = baton;
+  apr_pool_clear(s->entry_pool);
+  s->name = apr_pstrdup(s->entry_pool, name);
+  s->raw = dray_sha256_create(s->entry_pool);
+  DRAY_ERR(dray_blob_writer_create(&s->gz, NULL, NULL, s->entry_pool));
+  s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
+  dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
+  *want = 1;
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *scan_data(void *baton, const char *data, apr_size_t len)
+{
+  scan_t *s = baton;
+  dray_sha256_add(s->raw, data, len);
+  if (s->keep)
+    dray_strbuf_append(&s->small, data, len);
+  return dray_blob_writer_write(s->gz, data, len);
+}
+
+static dray_error_t *scan_end(void *baton)
+{
+  scan_t *s = baton;
+  const char *raw = dray_sha256_digest(s->raw, s->entry_pool);
+  const char *digest = NULL;
+  apr_int64_t size = 0;
+
+  if (s->keep && !s->blobs->config && !strcmp(raw, s->blobs->id)) {
+    s->blobs->config = apr_pmemdup(s->result_pool, s->small.data, s->small.len);
+    s->blobs->config_len = s->small.len;
+  }
+  for (int i = 0; i < s->blobs->layers->nelts; i++) {
+    dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
+    if (l->digest || strcmp(l->diff_id, raw))
+      continue;
+    if (!digest)
+      DRAY_ERR(dray_blob_writer_finish(s->gz, &digest, &size, s->result_pool));
+    l->digest = digest;
+    l->size = size;
+    l->entry = apr_pstrdup(s->result_pool, s->name);
+    s->layers_left--;
+  }
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
+                                 const dray_engine_t *engine,
+                                 const char *image,
+                                 dray_cancel_t *cancel,
+                                 apr_pool_t *result_pool,
+                                 apr_pool_t *scratch_pool)
+{
+  dray_image_blobs_t *blobs = apr_pcalloc(result_pool, sizeof(*blobs));
+  json_t *info, *layers, *v;
+  size_t i;
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  DRAY_ERR(dray_engine_inspect_image(&info, engine, image, cancel, scratch_pool));
+  v = json_object_get(info, "Id");
+  layers = json_object_get(json_object_get(info, "RootFS"), "Layers");
+  if (!json_is_string(v) || !dray_digest_is_valid(json_string_value(v)) || !json_is_array(layers))
+    err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                             "engine: image %s has no usable Id or RootFS.Layers", image);
+  else
+    blobs->id = apr_pstrdup(result_pool, json_string_value(v));
+  blobs->layers = apr_array_make(result_pool, (int)json_array_size(layers) + 1,
+                                 sizeof(dray_image_layer_t));
+  json_array_foreach(layers, i, v) {
+    dray_image_layer_t *l = apr_array_push(blobs->layers);
+    memset(l, 0, sizeof(*l));
+    if (!err && (!json_is_string(v) || !dray_digest_is_valid(json_string_value(v))))
+      err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                               "engine: image %s has a layer without a valid diff ID", image);
+    l->diff_id = err ? "" : apr_pstrdup(result_pool, json_string_value(v));
+  }
+  json_decref(info);
+  *blobs_p = blobs;
+  return err;
+}
+
+dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
+                                         apr_pool_t *result_pool)
+{
+  dray_image_blobs_t *copy = apr_pmemdup(result_pool, blobs, sizeof(*blobs));
+  copy->id = apr_pstrdup(result_pool, blobs->id);
+  copy->config = blobs->config ? apr_pmemdup(result_pool, blobs->config, blobs->config_len)
+                               : NULL;
+  copy->layers = apr_array_copy(result_pool, blobs->layers);
+  for (int i = 0; i < copy->layers->nelts; i++) {
+    dray_image_layer_t *l = &APR_ARRAY_IDX(copy->layers, i, dray_image_layer_t);
+    l->diff_id = apr_pstrdup(result_pool, l->diff_id);
+    l->digest = l->digest ? apr_pstrdup(result_pool, l->digest) : NULL;
+    l->entry = l->entry ? apr_pstrdup(result_pool, l->entry) : NULL;
+  }
+  return copy;
+}
+
+dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
+                              const dray_engine_t *engine,
+                              const char *image,
+                              dray_cancel_t *cancel,
+                              apr_pool_t *result_pool,
+                              apr_pool_t *scratch_pool)
+{
+  DRAY_ERR(dray_image_inspect(blobs_p, engine, image, cancel, result_pool, scratch_pool));
+  return dray_image_read_blobs(*blobs_p, engine, cancel, result_pool, scratch_pool);
+}
+
+dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
+                                    const dray_engine_t *engine,
+                                    dray_cancel_t *cancel,
+                                    apr_pool_t *result_pool,
+                                    apr_pool_t *scratch_pool)
+{
+  dray_tar_handler_t handler = {scan_begin, scan_data, scan_end, NULL};
+  scan_t scan;
+  save_stream_t *ss;
+  apr_pool_t *pool = dray_pool_create_sub(scratch_pool);
+  const char *image = blobs->id;
+  dray_error_t *err;
+
+  memset(&scan, 0, sizeof(scan));
+  scan.blobs = blobs;
+  scan.result_pool = result_pool;
+  scan.entry_pool = dray_pool_create_sub(pool);
+  scan.layers_left = blobs->layers->nelts;
+  handler.baton = &scan;
+  err = save_open(&ss, engine, blobs->id, &handler, cancel, pool);
+  while (!err && !ss->done)
+    err = save_step(ss);
+  if (!err)
+    err = save_result(ss, scratch_pool);
+  if (!err && scan.layers_left > 0)
+    err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                             "engine: the saved image %s lacks %d of its %d layers", image,
+                             scan.layers_left, blobs->layers->nelts);
+  if (!err && !blobs->config)
+    err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                             "engine: the saved image %s has no config with digest %s", image,
+                             blobs->id);
+  if (!err)
+    blobs->bytes_read = ss->bytes;
+  apr_pool_destroy(pool);
+  return err;
+}
+
+/* ---- the second pass: one layer's blob, from an offset ---------------- */
+
+struct dray_layer_reader_t {
+  save_stream_t *ss;
+  apr_pool_t *pool;
+  const dray_image_layer_t *layer;
+  dray_blob_writer_t *gz;
+  apr_int64_t skip;           /* compressed bytes still to drop */
+  dray_strbuf_t out;          /* compressed bytes not yet read */
+  apr_size_t out_pos;
+  int in_entry;
+  int seen;                   /* the entry has begun */
+  int ended;                  /* the blob is complete and checked */
+};
+
+static dray_error_t *reader_sink(void *baton, const char *data, apr_size_t len)
+{
+  dray_layer_reader_t *r = baton;
+  if (r->skip >= (apr_int64_t)len) {
+    r->skip -= (apr_int64_t)len;
+    return DRAY_NO_ERROR;
+  }
+  data += r->skip;
+  len -= (apr_size_t)r->skip;
+  r->skip = 0;
+  dray_strbuf_append(&r->out, data, len);
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *reader_begin(void *baton, const char *name, apr_int64_t size, int *want)
+{
+  dray_layer_reader_t *r = baton;
+  *want = !r->seen && !strcmp(name, r->layer->entry);
+  r->seen |= *want;
+  r->in_entry = *want;
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *reader_data(void *baton, const char *data, apr_size_t len)
+{
+  dray_layer_reader_t *r = baton;
+  return dray_blob_writer_write(r->gz, data, len);
+}
+
+static dray_error_t *reader_end(void *baton)
+{
+  dray_layer_reader_t *r = baton;
+  const char *digest;
+  apr_int64_t size;
+  DRAY_ERR(dray_blob_writer_finish(r->gz, &digest, &size, r->pool));
+  if (strcmp(digest, r->layer->digest) || size != r->layer->size)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                              "layer %s compressed to %s (%" APR_INT64_T_FMT " bytes) on the "
+                              "first read and to %s (%" APR_INT64_T_FMT " bytes) now",
+                              r->layer->diff_id, r->layer->digest, r->layer->size, digest,
+                              size);
+  r->ended = 1;
+  r->ss->stop = 1; /* nothing more is needed from the stream */
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
+                                     const dray_engine_t *engine,
+                                     const char *id,
+                                     const dray_image_layer_t *layer,
+                                     apr_int64_t offset,
+                                     dray_cancel_t *cancel,
+                                     apr_pool_t *pool)
+{
+  dray_layer_reader_t *r = apr_pcalloc(pool, sizeof(*r));
+  dray_tar_handler_t handler = {reader_begin, reader_data, reader_end, NULL};
+
+  r->pool = pool;
+  r->layer = layer;
+  r->skip = offset;
+  dray_strbuf_init(&r->out, 128 * 1024, pool);
+  DRAY_ERR(dray_blob_writer_create(&r->gz, reader_sink, r, pool));
+  handler.baton = r;
+  DRAY_ERR(save_open(&r->ss, engine, id, &handler, cancel, pool));
+  *reader = r;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_layer_reader_read(dray_layer_reader_t *r, char *buf, apr_size_t len,
+                                     apr_size_t *got)
+{
+  /* The stream is moved on only while nothing is buffered: the buffer
+   * holds at most what one piece of the stream compresses to. */
+  while (r->out_pos == r->out.len && !r->ended) {
+    dray_strbuf_clear(&r->out);
+    r->out_pos = 0;
+    if (r->ss->done) {
+      DRAY_ERR(save_result(r->ss, r->pool));
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                                "%s: the stream ended before layer %s (%s) did",
+                                r->ss->what, r->layer->diff_id, r->layer->entry);
+    }
+    DRAY_ERR(save_step(r->ss));
+    if (r->ss->err) /* the handler failed: that is the answer */
+      return save_result(r->ss, r->pool);
+  }
+  *got = r->out.len - r->out_pos < len ? r->out.len - r->out_pos : len;
+  memcpy(buf, r->out.data + r->out_pos, *got);
+  r->out_pos += *got;
+  if (r->ended && r->out_pos == r->out.len)
+    dray_layer_reader_close(r);
+  return DRAY_NO_ERROR;
+}
+
+void dray_layer_reader_close(dray_layer_reader_t *r)
+{
+  if (r->ss && r->ss->multi)
+    apr_pool_cleanup_run(r->pool, r->ss, save_cleanup);
+}

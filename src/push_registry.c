@@ -1,0 +1,402 @@
+/* push_registry.c — push by uploading the image's blobs ourselves. */
+#include "dray/push_registry.h"
+
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "dray/blobtrack.h"
+#include "dray/imageread.h"
+#include "dray/manifest.h"
+#include "dray/pools.h"
+#include "dray/ref.h"
+#include "dray/upload.h"
+
+typedef struct registry_driver_t {
+  const dray_engine_t *engine;
+  dray_registry_t *registry;
+  dray_blobtrack_t *track;
+  int blob_jobs;
+  /* Images read this run, by ID: another tag or a retry of the same image
+   * need not compress every layer again. */
+  apr_thread_mutex_t *lock;
+  apr_pool_t *cache_pool;     /* only under LOCK */
+  apr_hash_t *images;         /* image ID -> dray_image_blobs_t */
+} registry_driver_t;
+
+/* One blob of the image being pushed. */
+typedef struct blob_job_t {
+  const char *digest;
+  apr_int64_t size;
+  const dray_image_layer_t *layer; /* NULL: the config */
+  dray_upload_stats_t stats;
+  dray_error_t *err;
+} blob_job_t;
+
+/* One image's push, shared by its blob threads: each takes the next blob. */
+typedef struct image_push_t {
+  const registry_driver_t *d;
+  const dray_push_request_t *req;
+  const char *domain;         /* as in the reference; NULL: Docker Hub */
+  const char *registry_key;   /* the API host, for the blob tracker */
+  const char *repo;
+  const char *base_url;
+  const dray_image_blobs_t *blobs;
+  blob_job_t *jobs;
+  int njobs;
+  volatile apr_uint32_t next;
+  volatile apr_uint32_t failed;
+  volatile apr_uint32_t finished; /* threads done */
+  volatile apr_uint32_t blobs_done;
+  volatile apr_uint64_t sent;     /* blob bytes into requests (progress) */
+} image_push_t;
+
+/* ---- a layer as an upload source --------------------------------------- */
+
+typedef struct layer_source_t {
+  const image_push_t *ip;
+  const dray_image_layer_t *layer;
+  dray_layer_reader_t *reader;
+} layer_source_t;
+
+static dray_error_t *layer_open(void *baton, apr_int64_t offset, apr_pool_t *pool)
+{
+  layer_source_t *ls = baton;
+  return dray_layer_reader_open(&ls->reader, ls->ip->d->engine, ls->ip->blobs->id, ls->layer,
+                                offset, ls->ip->req->cancel, pool);
+}
+
+static dray_error_t *layer_read(void *baton, char *buf, apr_size_t len, apr_size_t *got)
+{
+  layer_source_t *ls = baton;
+  return dray_layer_reader_read(ls->reader, buf, len, got);
+}
+
+/* ---- authorization ------------------------------------------------------ */
+
+/* What a push to one repository asks of the registry client: pull and push
+ * there, pull from FROM (a mount's source) if any. */
+typedef struct auth_ask_t {
+  const image_push_t *ip;
+  apr_array_header_t *from;   /* const char *, or NULL */
+} auth_ask_t;
+
+static dray_error_t *authorize(void *baton, const char **authorization, apr_pool_t *result_pool)
+{
+  auth_ask_t *a = baton;
+  apr_pool_t *scratch = dray_pool_create_sub(result_pool);
+  dray_error_t *err = dray_registry_push_auth(authorization, a->ip->d->registry, a->ip->domain,
+                                              a->ip->repo, a->from, a->ip->req->cancel,
+                                              result_pool, scratch);
+  apr_pool_destroy(scratch);
+  return err;
+}
+
+/* The target every request of IP goes to; A gets its authorization. */
+static void target(dray_upload_target_t *t, image_push_t *ip, auth_ask_t *a)
+{
+  memset(t, 0, sizeof(*t));
+  t->base_url = ip->base_url;
+  t->repo = ip->repo;
+  t->cancel = ip->req->cancel;
+  t->stall_timeout = ip->req->stall_timeout;
+  t->log = ip->req->log;
+  t->sent = &ip->sent;
+  t->authorize = authorize;
+  t->authorize_baton = a;
+  a->ip = ip;
+}
+
+/* ---- one blob ---------------------------------------------------------- */
+
+/* Upload JOB unless this run has it already: claimed, it is ours to upload;
+ * held by another repository of the registry, it is mounted from there. */
+static dray_error_t *push_blob(image_push_t *ip, blob_job_t *job, apr_pool_t *pool)
+{
+  const dray_push_request_t *req = ip->req;
+  const char *holder;
+  apr_array_header_t *from = apr_array_make(pool, 1, sizeof(const char *));
+  dray_upload_target_t t;
+  auth_ask_t ask;
+  dray_blob_source_t source;
+  layer_source_t ls;
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  DRAY_ERR(dray_blobtrack_claim(&holder, ip->d->track, ip->registry_key, job->digest,
+                                req->cancel, pool));
+  if (holder && strcmp(holder, ip->repo))
+    APR_ARRAY_PUSH(from, const char *) = holder;
+  target(&t, ip, &ask);
+  ask.from = from;
+  if (job->layer) {
+    ls.ip = ip;
+    ls.layer = job->layer;
+    ls.reader = NULL;
+    source.open = layer_open;
+    source.read = layer_read;
+    source.baton = &ls;
+  }
+  else
+    dray_blob_source_memory(&source, ip->blobs->config, ip->blobs->config_len, pool);
+  err = dray_upload_blob(&job->stats, &t, job->digest, job->size,
+                           from->nelts ? APR_ARRAY_IDX(from, 0, const char *) : NULL, &source,
+                           pool);
+  /* Held already: nothing of ours to report either way. */
+  if (!holder && err)
+    dray_blobtrack_failed(ip->d->track, ip->registry_key, job->digest);
+  else if (!holder || !err)
+    dray_blobtrack_done(ip->d->track, ip->registry_key, job->digest, ip->repo);
+  return err;
+}
+
+static void *APR_THREAD_FUNC blob_thread(apr_thread_t *thread, void *baton)
+{
+  image_push_t *ip = baton;
+  apr_pool_t *pool = apr_thread_pool_get(thread);
+  apr_pool_t *iterpool = dray_pool_create_sub(pool);
+
+  for (;;) {
+    apr_uint32_t i = apr_atomic_inc32(&ip->next);
+    blob_job_t *job;
+    if ((int)i >= ip->njobs || apr_atomic_read32(&ip->failed))
+      break;
+    job = &ip->jobs[i];
+    apr_pool_clear(iterpool);
+    job->err = push_blob(ip, job, iterpool);
+    if (job->err)
+      apr_atomic_set32(&ip->failed, 1);
+    else
+      apr_atomic_inc32(&ip->blobs_done);
+  }
+  apr_pool_destroy(iterpool);
+  apr_atomic_inc32(&ip->finished);
+  apr_thread_exit(thread, APR_SUCCESS);
+  return NULL;
+}
+
+static void report(image_push_t *ip, apr_int64_t total, const char *status)
+{
+  dray_push_progress_t p;
+  if (!ip->req->progress)
+    return;
+  memset(&p, 0, sizeof(p));
+  p.bytes_done = (apr_int64_t)apr_atomic_read64(&ip->sent);
+  p.bytes_total = total;
+  p.layers_done = (int)apr_atomic_read32(&ip->blobs_done);
+  p.layers_total = ip->njobs;
+  p.status = status;
+  ip->req->progress(ip->req->progress_baton, &p);
+}
+
+/* Every blob, BLOB_JOBS at once, on threads of their own; this thread
+ * reports progress meanwhile. The first failure stops new blobs. */
+static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
+{
+  int n = ip->njobs < ip->d->blob_jobs ? ip->njobs : ip->d->blob_jobs;
+  apr_thread_t **threads = apr_pcalloc(scratch_pool, sizeof(*threads) * (apr_size_t)(n + 1));
+  apr_int64_t total = 0;
+  int started = 0;
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  for (int i = 0; i < ip->njobs; i++)
+    total += ip->jobs[i].size;
+  for (int i = 0; i < n; i++) {
+    /* Each thread's pool has an allocator of its own. */
+    apr_pool_t *tpool;
+    if (dray_pool_create_threadsafe(&tpool, scratch_pool) != APR_SUCCESS
+        || apr_thread_create(&threads[i], NULL, blob_thread, ip, tpool) != APR_SUCCESS) {
+      apr_atomic_set32(&ip->failed, 1);
+      err = dray_error_create(APR_ENOMEM, NULL, "cannot start the blob upload threads");
+      break;
+    }
+    started++;
+  }
+  while ((int)apr_atomic_read32(&ip->finished) < started) {
+    report(ip, total, "pushing");
+    apr_sleep(apr_time_from_msec(200));
+  }
+  for (int i = 0; i < started; i++) {
+    apr_status_t rv;
+    apr_thread_join(&rv, threads[i]);
+  }
+  report(ip, total, "pushing");
+  for (int i = 0; i < ip->njobs && !err; i++)
+    if (ip->jobs[i].err) {
+      err = ip->jobs[i].err;
+      ip->jobs[i].err = NULL;
+    }
+  for (int i = 0; i < ip->njobs; i++)
+    dray_error_clear(ip->jobs[i].err);
+  return err;
+}
+
+/* ---- the driver --------------------------------------------------------- */
+
+/* IMAGE's blobs: read from the engine, unless this run read the same image
+ * (by ID) before. */
+static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const registry_driver_t *d,
+                                 const char *image, dray_cancel_t *cancel,
+                                 apr_pool_t *scratch_pool)
+{
+  dray_image_blobs_t *blobs;
+  const dray_image_blobs_t *known;
+
+  DRAY_ERR(dray_image_inspect(&blobs, d->engine, image, cancel, scratch_pool, scratch_pool));
+  apr_thread_mutex_lock(d->lock);
+  known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  apr_thread_mutex_unlock(d->lock);
+  if (known) {
+    *blobs_p = known;
+    return DRAY_NO_ERROR;
+  }
+  DRAY_ERR(dray_image_read_blobs(blobs, d->engine, cancel, scratch_pool, scratch_pool));
+  apr_thread_mutex_lock(d->lock);
+  known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  if (!known) {
+    known = dray_image_blobs_dup(blobs, d->cache_pool);
+    apr_hash_set(d->images, known->id, APR_HASH_KEY_STRING, known);
+  }
+  apr_thread_mutex_unlock(d->lock);
+  *blobs_p = known;
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *registry_push(const dray_push_driver_t *driver,
+                                   const dray_push_request_t *req,
+                                   dray_push_result_t *result,
+                                   apr_pool_t *result_pool,
+                                   apr_pool_t *scratch_pool)
+{
+  const registry_driver_t *d = driver->baton;
+  const char *ref_s = req->reference, *repo;
+  image_push_t *ip = apr_pcalloc(scratch_pool, sizeof(*ip));
+  const dray_image_blobs_t *blobs;
+  dray_upload_target_t t;
+  auth_ask_t ask;
+  dray_upload_stats_t mstats;
+  dray_manifest_t manifest;
+  dray_ref_t *ref;
+  dray_error_t *err;
+  long status = 0;
+
+  memset(result, 0, sizeof(*result));
+  result->size = -1;
+  err = dray_ref_parse(&ref, ref_s, scratch_pool);
+  if (err)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
+  if (!ref->tag && ref->digest)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
+                                   ref_s));
+  repo = dray_ref_normalized_name(ref, scratch_pool);
+  repo = strchr(repo, '/') + 1; /* without the domain */
+
+  err = image_blobs(&blobs, d, ref_s, req->cancel, scratch_pool);
+  if (err)
+    return dray_push_fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
+                dray_error_quick_wrapf(err, "push %s: reading the image from the engine",
+                                       ref_s));
+  if (req->log)
+    apr_file_printf(req->log, "# registry push %s: image %s, %d layers, config %lu bytes\n",
+                    ref_s, blobs->id, blobs->layers->nelts, (unsigned long)blobs->config_len);
+
+  ip->d = d;
+  ip->req = req;
+  ip->domain = dray_ref_domain_is_docker_hub(ref->domain) ? NULL : ref->domain;
+  ip->registry_key = ip->domain ? ip->domain : DRAY_REGISTRY_HUB_HOST;
+  ip->repo = repo;
+  ip->base_url = dray_registry_base_url(d->registry, ip->domain, scratch_pool);
+  ip->blobs = blobs;
+  /* The config first (small), then the layers, largest first so that the
+   * longest uploads start early. */
+  ip->jobs = apr_pcalloc(scratch_pool, sizeof(blob_job_t) * (apr_size_t)(blobs->layers->nelts + 1));
+  ip->jobs[0].digest = blobs->id;
+  ip->jobs[0].size = (apr_int64_t)blobs->config_len;
+  ip->njobs = 1;
+  for (int i = 0; i < blobs->layers->nelts; i++) {
+    const dray_image_layer_t *l = &APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t);
+    int j, dup = 0;
+    for (j = 1; j < ip->njobs && !dup; j++)
+      dup = !strcmp(ip->jobs[j].digest, l->digest); /* a layer twice: one upload */
+    if (dup)
+      continue;
+    for (j = ip->njobs; j > 1 && ip->jobs[j - 1].size < l->size; j--)
+      ip->jobs[j] = ip->jobs[j - 1];
+    memset(&ip->jobs[j], 0, sizeof(ip->jobs[j]));
+    ip->jobs[j].digest = l->digest;
+    ip->jobs[j].size = l->size;
+    ip->jobs[j].layer = l;
+    ip->njobs++;
+  }
+
+  err = push_blobs(ip, scratch_pool);
+  for (int i = 0; i < ip->njobs; i++) {
+    const dray_upload_stats_t *st = &ip->jobs[i].stats;
+    result->bytes_sent += st->bytes_sent;
+    result->resumed += st->resumes;
+    result->bytes_saved += st->bytes_saved;
+    if (st->http_status)
+      status = st->http_status;
+    if (st->retry_after > result->retry_after)
+      result->retry_after = st->retry_after;
+  }
+  if (err) /* no manifest: nothing half-pushed is named by a tag */
+    return dray_push_fail(result, dray_outcome_from_error(err, status, DRAY_OUTCOME_NETWORK, scratch_pool),
+                dray_error_quick_wrapf(err, "push %s", ref_s));
+
+  dray_manifest_build(&manifest, blobs, scratch_pool);
+  target(&t, ip, &ask);
+  ask.from = NULL;
+  err = dray_upload_manifest(&mstats, &t, ref->tag ? ref->tag : "latest",
+                               DRAY_MANIFEST_MEDIA_TYPE, manifest.body, manifest.len,
+                               manifest.digest, scratch_pool);
+  result->bytes_sent += mstats.bytes_sent;
+  if (err)
+    return dray_push_fail(result, dray_outcome_from_error(err, mstats.http_status, DRAY_OUTCOME_NETWORK,
+                                                scratch_pool),
+                dray_error_quick_wrapf(err, "push %s", ref_s));
+  if (req->log)
+    apr_file_printf(req->log, "%s: digest: %s size: %lu\n", ref->tag ? ref->tag : "latest",
+                    manifest.digest, (unsigned long)manifest.len);
+  result->digest = apr_pstrdup(result_pool, manifest.digest);
+  result->size = (apr_int64_t)manifest.len;
+  result->outcome = DRAY_OUTCOME_OK;
+  return DRAY_NO_ERROR;
+}
+
+static const char *registry_describe(const dray_push_driver_t *driver, const char *reference,
+                                     apr_pool_t *result_pool)
+{
+  (void)driver;
+  return apr_pstrcat(result_pool, "# read ", reference,
+                     " from the engine (GET /images/get); upload its blobs and manifest to the "
+                     "registry (OCI distribution API)", NULL);
+}
+
+dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver_p,
+                                               const dray_engine_t *engine,
+                                               dray_registry_t *registry,
+                                               int blob_jobs,
+                                               apr_pool_t *result_pool)
+{
+  dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
+  registry_driver_t *d = apr_pcalloc(result_pool, sizeof(*d));
+  d->engine = engine;
+  d->registry = registry;
+  d->blob_jobs = blob_jobs > 0 ? blob_jobs : DRAY_PUSH_REGISTRY_BLOB_JOBS;
+  DRAY_ERR(dray_blobtrack_create(&d->track, result_pool));
+  if (apr_thread_mutex_create(&d->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
+      || dray_pool_create_threadsafe(&d->cache_pool, result_pool))
+    return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry push driver");
+  d->images = apr_hash_make(d->cache_pool);
+  driver->name = "registry";
+  driver->push = registry_push;
+  driver->describe = registry_describe;
+  driver->baton = d;
+  *driver_p = driver;
+  return DRAY_NO_ERROR;
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""--push-driver registry: dray reads each image from the real engine and
+uploads its blobs to a real docker-registry itself.
+
+- Pushed images are served by the registry with the digests dray reported,
+  and an image pulled back by another engine (podman) has the local image ID;
+  --skip-existing then pushes nothing.
+- A base layer shared by 10 images reaches the registry once (the bytes the
+  proxy forwarded are the unique blob bytes, not one byte more).
+- A front end that hangs 15% of connections for good and resets 5%: every
+  image pushed and verified, exit 0.
+- A connection reset at the start of a chunk: the upload resumes from the
+  registry's offset (counted in the report); reset in the middle of one:
+  fewer than twice the blob's bytes reach the registry.
+- A registry killed (SIGKILL) after the first image is pushed and restarted
+  3 s later on the same port and storage: every image pushed and verified.
+- A registry that answers 507: a clear error per image, exit 1, no manifest.
+- A registry that wants Basic auth (config.json "auths"): pushed and
+  verified, and the password is nowhere dray writes.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+import types
+import unittest
+
+import drayt
+
+STALL = 3
+
+
+class RegistryPushTest(drayt.FaultTestCase):
+    def push(self, *args, timeout=300):
+        return self.run_dray("run", "--push-driver", "registry", "--network", "none",
+                             "--stall-timeout", str(STALL), *args, ".", timeout=timeout)
+
+    def write_blob_image(self, name, nbytes):
+        """An image with a layer of NBYTES random (incompressible) bytes."""
+        d = drayt.write_image(self.tmp, name, ["FROM scratch", "COPY busybox /bin/busybox",
+                                               "COPY blob.bin /blob.bin"])
+        with open(os.path.join(d, "blob.bin"), "wb") as f:
+            f.write(os.urandom(nbytes))
+
+    def forwarded(self, proxy, method="PATCH"):
+        """Request body bytes the proxy forwarded to the registry."""
+        return sum(e["bytes"] for e in proxy.events("body")
+                   if e["request"].startswith(method + " "))
+
+    def manifest(self, reg, ref):
+        _, rest = ref.split("/", 1)
+        repo, tag = rest.rsplit(":", 1)
+        c = drayt.http.client.HTTPConnection(reg.addr, timeout=10)
+        c.request("GET", f"/v2/{repo}/manifests/{tag}",
+                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        self.assertEqual(r.status, 200, ref)
+        return json.loads(body)
+
+    def test_pushed_images_pull_with_the_same_id(self):
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        names = self.write_images(3, blob=64 * 1024)
+        p = self.push("-p", "2")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
+        self.check_report(report, reg)
+        for img in report["images"]:
+            m = self.manifest(reg, img["references"][0])
+            self.assertEqual(m["mediaType"], "application/vnd.docker.distribution.manifest.v2+json")
+            self.assertEqual(m["config"]["digest"], img["image_id"])  # the image ID survives
+            self.assertEqual(len(m["layers"]), 3)
+
+        # Again with --skip-existing: the registry's manifest has each local
+        # image's config, so nothing is pushed (the engine's RepoDigests know
+        # nothing of dray's own uploads).
+        first = report
+        p = self.push("-p", "2", "--skip-existing")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        for img in report["images"]:
+            self.assertIs(img["up_to_date"], True, img["name"])
+            before = [i for i in first["images"] if i["name"] == img["name"]][0]
+            self.assertEqual(img["digest"], before["digest"])
+
+        # Another engine pulls one back: the same image ID.
+        podman = shutil.which("podman")
+        if not podman:
+            self.skipTest("podman is not installed: no second engine to pull with")
+        ref = report["images"][0]["references"][0]
+        root = os.path.join(self.tmp, "podman")
+        base = [podman, "--root", os.path.join(root, "store"), "--runroot",
+                os.path.join(root, "run"), "--storage-driver", "vfs"]
+        pull = subprocess.run(base + ["pull", "--tls-verify=false", "-q", ref],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(pull.returncode, 0, pull.stderr)
+        got = subprocess.run(base + ["image", "inspect", "--format", "{{.Id}}", ref],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual("sha256:" + got.stdout.strip(), report["images"][0]["image_id"])
+        subprocess.run(base + ["rmi", "-a", "-f"], capture_output=True, timeout=60)
+
+    def test_shared_base_is_uploaded_once(self):
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr)  # no faults: it counts what reaches the registry
+        self.use_registry(proxy.addr)
+        self.write_images(10)  # busybox (shared) and a small layer each
+        p = self.push("-p", "4")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg)
+        unique = {}
+        for img in report["images"]:
+            m = self.manifest(reg, img["references"][0])
+            for blob in [m["config"]] + m["layers"]:
+                unique[blob["digest"]] = blob["size"]
+        base = max(unique.values())  # the busybox layer
+        self.assertGreater(base, 500 * 1024)
+        self.assertEqual(self.forwarded(proxy), sum(unique.values()))
+        # Mounted where another repository had it: 9 mounts of the base at least.
+        mounts = [e for e in proxy.events("request") if "mount=" in e["request"]]
+        self.assertGreaterEqual(len(mounts), 9)
+
+    def test_hanging_and_resetting_front_end(self):
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--hang-fraction", 0.15, "--reset-fraction", 0.05,
+                                 "--seed", 8, lifetime=400)
+        self.use_registry(proxy.addr)
+        names = self.write_images(12, blob=256 * 1024)
+        p = self.push("-p", "3", "--retries", "3", "--retry-delay", "1", timeout=400)
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
+        self.check_report(report, reg)
+        # The proxy really hung and reset connections.
+        self.assertGreater(len(proxy.events("hang")), 0)
+        self.assertGreater(len(proxy.events("reset")), 0)
+
+    def push_cut(self, reset_after):
+        """A 20 MiB blob whose second 8 MiB chunk has its connection reset
+        after RESET_AFTER of its bytes reached the registry: the image is
+        pushed all the same. Returns the proxy, the report and the size."""
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--reset-match", r"^Content-Range: 8388608-",
+                                 "--reset-after", reset_after)
+        self.use_registry(proxy.addr)
+        size = 20 * 1024 * 1024
+        self.write_blob_image("big", size)
+        p = self.push()
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg)
+        self.assertEqual(len(proxy.events("cut")), 1)
+        return proxy, report, size
+
+    def test_reset_at_a_chunk_resumes(self):
+        # Reset before the chunk reaches the registry: the session keeps
+        # the first chunk, and the upload goes on from there.
+        proxy, report, size = self.push_cut(0)
+        self.assertGreaterEqual(report["resumed_uploads"], 1)
+        self.assertGreaterEqual(report["bytes_saved_by_resume"], 8 * 1024 * 1024)
+        self.assertEqual(report["images"][0]["resumed_uploads"], report["resumed_uploads"])
+        self.assertIn("resumed where the registry had stopped", self.last.stdout)
+        self.assertLess(self.forwarded(proxy), size + size // 10)
+
+    def test_reset_mid_chunk_sends_less_than_twice(self):
+        # Cut 4 MiB into the chunk: docker's registry then drops the session
+        # (its state no longer matches what it holds), the upload starts
+        # again, and still less than twice the blob reaches the registry.
+        proxy, _, size = self.push_cut(4 * 1024 * 1024)
+        self.assertLess(self.forwarded(proxy), 2 * size)
+
+    def test_registry_killed_and_restarted(self):
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        names = self.write_images(6, blob=512 * 1024)
+        proc = self.start_dray("run", "--push-driver", "registry", "-j", "2", "-p", "2",
+                               "--network", "none", "--stall-timeout", str(STALL),
+                               "--retries", "4", "--retry-delay", "1", ".")
+        lines = []
+        try:
+            first = drayt.read_lines_until(proc, r"\bpushed\s+(\S+)", 120, lines)
+            self.assertTrue(first, "".join(lines))
+            reg.kill()
+            time.sleep(3)
+            reg.start()
+            out, err = proc.communicate(timeout=180)
+        finally:
+            drayt.stop_process(proc)
+        self.last = types.SimpleNamespace(stdout=out, stderr="".join(lines) + err)
+        self.assertEqual(proc.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
+        self.check_report(report, reg)
+
+    def test_basic_auth(self):
+        user, password = "dtest-user", "Pw-" + os.urandom(8).hex()
+        reg = self.start_registry(users={user: password})
+        self.use_registry(reg.addr)
+        self.write_docker_config({"auths": {reg.addr: {
+            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+        self.write_images(2)
+        p = self.push("-p", "2")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg)
+        for where, text in self.outputs().items():
+            self.assertNotIn(password, text, where)
+
+    def test_insufficient_storage_fails_without_a_manifest(self):
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--status-first", 1000, "--status", 507,
+                                 "--status-match", r"^POST .*/blobs/uploads/")
+        self.use_registry(proxy.addr)
+        self.write_images(2)
+        p = self.push("--retries", "1", "--retry-delay", "1")
+        self.assertEqual(p.returncode, 1, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg, expect_pushed=False)
+        for img in report["images"]:
+            self.assertIn("HTTP 507", img["error"])
+            self.assertIn("insufficient storage", img["error"])
+        self.assertFalse([e for e in proxy.events("request") if "/manifests/" in e["request"]
+                          and e["request"].startswith("PUT ")])
+
+
+if __name__ == "__main__":
+    unittest.main()
