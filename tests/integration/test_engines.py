@@ -104,6 +104,18 @@ class EnginesTest(drayt.DrayTestCase):
         # The lines say where each attempt runs.
         self.assertRegex(p.stderr, r"build-started\s+\S+\s+on " + re.escape(self.b.host))
 
+    def test_registry_driver_reads_from_each_engine(self):
+        """With --push-driver registry, each image is read from the engine
+        that built it; the blobs they share go up once."""
+        n = self.write_tree(bases=1, children=5, singles=2)
+        p = self.run_dray("run", "--push-driver", "registry", "--engine-host", self.b.host,
+                          "--engine-host", self.c.host, "-j", "2", "-p", "2", ".", timeout=600)
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assert_pushed_and_verified(report, n)
+        used = {e["name"] for e in report["engines"] if e["pushes"] > 0}
+        self.assertEqual(used, {self.b.host, self.c.host})
+
     def test_engine_killed_mid_run_loses_nothing(self):
         n = self.write_tree(bases=1, children=10, singles=10)
         proc = self.start_dray("run", "--engine-host", self.b.host, "--engine-host", self.c.host,
