@@ -5,6 +5,9 @@ real engine and a real registry behind an uplink model. Figures, not tests.
     bench/compare.py [--workload push-heavy|build-heavy|overloaded] [-n N]
                      [--methods dray,seq,xargs,compose,build-only] [--dray PATH]
 
+Methods dray-registry / dray-engine choose dray's push driver, dray-pN its
+pushers (e.g. dray-registry-p3); dray alone runs its defaults.
+
 Starts a private dockerd and docker-registry (tests/integration/services.py)
 and tests/tools/faultproxy.py in front of the registry: --rate caps the bytes
 all uploads together may send a second (an uplink), and for the overloaded
@@ -154,16 +157,31 @@ class Watch:
             time.sleep(0.1)
 
 
+def dray_options(name):
+    """dray's options for a method: "dray" (the defaults), "dray-registry" /
+    "dray-engine" (--push-driver), any of them with "-pN" (--pushers N)."""
+    opts = []
+    for part in name.split("-")[1:]:
+        if part in ("registry", "engine", "cli"):
+            opts += ["--push-driver", part]
+        elif part.startswith("p") and part[1:].isdigit():
+            opts += ["--pushers", part[1:]]
+        else:
+            raise SystemExit(f"compare.py: unknown method {name}")
+    return opts
+
+
 def run_method(name, root, names, reg_ns, dray, env):
     """Build and push (or only build) every image of ROOT; wall seconds."""
     refs = {n: f"{reg_ns}/{n}:latest" for n in names}
     stats = {}
     t0 = time.time()
-    if name == "dray":
+    if name.startswith("dray"):
         p = subprocess.Popen([dray, "run", root, "--engine-cmd", DOCKER, "--registry", reg_ns,
                               "--network", "none", "--progress", "quiet",
                               "--log-dir", os.path.join(root, ".logs"),
-                              "--report", os.path.join(root, "report.json")],
+                              "--report", os.path.join(root, "report.json"),
+                              *dray_options(name)],
                              env=env, stdout=subprocess.DEVNULL)
         w = Watch(p.pid)
         p.wait()
@@ -234,7 +252,7 @@ def main():
         build_only = None
         for m in a.methods.split(","):
             if m == "compose" and not shutil.which("docker-compose"):
-                print(f"{m:11s} skipped: docker-compose is not installed "
+                print(f"{m:16s} skipped: docker-compose is not installed "
                       "(apt-get install docker-compose)")
                 continue
             clear_engine()
@@ -246,14 +264,14 @@ def main():
             try:
                 wall, stats = run_method(m, root, names, ns, a.dray, env)
             except (subprocess.CalledProcessError, RuntimeError) as e:
-                print(f"{m:11s} FAILED: {e}")
+                print(f"{m:16s} FAILED: {e}")
                 proxy.stop()
                 continue
             sent = proxy.blob_bytes()
             proxy.stop()
             if m == "build-only":
                 build_only = wall
-                print(f"{m:11s} {wall:7.1f} s  (the engine's floor for these builds)")
+                print(f"{m:16s} {wall:7.1f} s  (the engine's floor for these builds)")
                 continue
             missing = [n for n in names if not registry_has(svc["registry"], f"{m}/{n}")]
             floor = max(build_only or 0, floor_push)
@@ -261,7 +279,7 @@ def main():
             if stats:
                 extra = (f"  dray CPU {stats['cpu']:.2f} s, peak RSS {stats['rss'] / 2**20:.1f} MiB"
                          f", limits {[(l['builders'], l['pushers']) for l in stats['limits'] or []]}")
-            print(f"{m:11s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
+            print(f"{m:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
                   f"to registry {sent / MB:7.0f} MB ({sent / unique:5.2f}x unique)"
                   + (f"  MISSING {len(missing)}" if missing else "  all verified") + extra)
     finally:
