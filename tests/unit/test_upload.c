@@ -658,7 +658,8 @@ static void test_registry_driver(void **state)
                                          NULL, NULL, pool, pool));
   dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
   dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
-  dray_test_no_error(dray_push_registry_driver_create(&driver, engine, registry, 2, pool));
+  dray_test_no_error(dray_push_registry_driver_create(&driver, dray_image_source_engine(engine, pool),
+                                                      registry, 2, pool));
   assert_string_equal(driver->name, "registry");
 
   for (int i = 0; i < 2; i++) {
