@@ -40,6 +40,11 @@ dray_image_source_t *dray_image_source_command(const char *engine_cmd, const cha
   return src;
 }
 
+int dray_image_source_keeps_lists(const dray_image_source_t *src)
+{
+  return !src->engine;
+}
+
 const char *dray_image_source_describe(const dray_image_source_t *src, const char *image,
                                        apr_pool_t *result_pool)
 {

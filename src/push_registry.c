@@ -292,6 +292,12 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
     return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
                                    ref_s));
+  if (req->manifest_list && dray_image_source_keeps_lists(d->source))
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                   "push %s: the registry driver pushes one image, not a "
+                                   "manifest list (several platforms); use --push-driver cli",
+                                   ref_s));
   repo = dray_ref_normalized_name(ref, scratch_pool);
   repo = strchr(repo, '/') + 1; /* without the domain */
 

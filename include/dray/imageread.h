@@ -52,6 +52,11 @@ dray_error_t *dray_image_source_id(const char **id, const dray_image_source_t *s
                                    const char *image, dray_cancel_t *cancel,
                                    apr_pool_t *result_pool, apr_pool_t *scratch_pool);
 
+/* Whether an image built for several platforms stays a manifest list
+ * under its reference (podman's "build --manifest"), which is not read
+ * here: only its CLI pushes it. (docker's engine keeps one image.) */
+int dray_image_source_keeps_lists(const dray_image_source_t *source);
+
 /* A comment line for --dry-run: how IMAGE is read and pushed. */
 const char *dray_image_source_describe(const dray_image_source_t *source, const char *image,
                                        apr_pool_t *result_pool);

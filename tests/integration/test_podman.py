@@ -217,6 +217,19 @@ class PodmanRegistryPushTest(PodmanEnv, drayt.FaultTestCase):
             self.assertIs(img["up_to_date"], True, img["name"])
             self.assertEqual(img["digest"], first[img["name"]], img["name"])
 
+    def test_registry_driver_refuses_a_manifest_list(self):
+        """podman keeps an image for several platforms as a list, which only
+        its CLI pushes: refused with a word on what to use, nothing pushed."""
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        drayt.write_image(self.tmp, "multi")
+        p = self.run_dray("run", "--push-driver", "registry", "--retries", "0", "--no-cache",
+                          "--platform", "linux/amd64,linux/arm64", ".")
+        self.assertEqual(p.returncode, 1, self.explain())
+        self.assertIn("not a manifest list", p.stdout + p.stderr)
+        self.assertIn("--push-driver cli", p.stdout + p.stderr)
+        self.check_report(self.load_report(), reg, expect_pushed=False)
+
     def test_registry_driver_missing_image(self):
         """An image podman does not have: a clear error, the push fails."""
         reg = self.start_registry()
