@@ -90,7 +90,7 @@ static dray_error_t *start_child(child_state_t *st, apr_file_t **out, apr_file_t
   sp.argv = spec->argv;
   sp.cwd = spec->cwd;
   sp.env = spec->env;
-  sp.want_stdin = spec->stdin_data != NULL;
+  sp.want_stdin = in && spec->stdin_data != NULL;
   sp.stderr_file = stderr_file;
   st->cancelled = &result->cancelled;
   status = dray_platform_spawn(&st->proc, out, in, &errmsg, &sp, run_pool);

@@ -214,8 +214,6 @@ static dray_error_t *save_open(save_stream_t **ss_p, const dray_image_source_t *
   return DRAY_NO_ERROR;
 }
 
-/* Move the transfer on: whatever arrives within a second goes through the
- * tar handler. Sets SS->done when it has ended. */
 /* The command's next piece of output through the tar handler. */
 static dray_error_t *save_step_command(save_stream_t *ss)
 {
@@ -231,6 +229,8 @@ static dray_error_t *save_step_command(save_stream_t *ss)
   return DRAY_NO_ERROR;
 }
 
+/* Move the source on: whatever arrives within a second (the command's next
+ * piece) goes through the tar handler. Sets SS->done when it has ended. */
 static dray_error_t *save_step(save_stream_t *ss)
 {
   CURLMcode mc;
