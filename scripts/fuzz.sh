@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${DRAY_FUZZ_BUILD:-$src/build-fuzz}
 secs=${1:-20}
 [ $# -gt 0 ] && shift
-names=${*:-"dockerfile compose ref subst progress registry config cli"}
+names=${*:-"dockerfile compose ref subst progress registry config cli tarstream"}
 command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: clang not found (apt-get install clang)" >&2; exit 1; }
 CC=clang cmake -S "$src" -B "$build" -DDRAY_FUZZ=ON -DDRAY_WERROR=ON -DDRAY_INTEGRATION_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=Debug >/dev/null

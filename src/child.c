@@ -75,6 +75,37 @@ static void tail_add(tail_t *t, const char *buf, apr_size_t n)
   t->len += n;
 }
 
+/* Spawn SPEC's child (its stderr to STDERR_FILE, or merged when NULL) and
+ * register it with the cancel token until RUN_POOL goes, i.e. until the
+ * child is reaped: a child may close its output and go on. */
+static dray_error_t *start_child(child_state_t *st, apr_file_t **out, apr_file_t **in,
+                                 dray_child_result_t *result, const dray_child_spec_t *spec,
+                                 apr_file_t *stderr_file, apr_pool_t *run_pool)
+{
+  const char *errmsg = NULL;
+  apr_status_t status;
+  dray_spawn_t sp;
+
+  memset(&sp, 0, sizeof(sp));
+  sp.argv = spec->argv;
+  sp.cwd = spec->cwd;
+  sp.env = spec->env;
+  sp.want_stdin = in && spec->stdin_data != NULL;
+  sp.stderr_file = stderr_file;
+  st->cancelled = &result->cancelled;
+  status = dray_platform_spawn(&st->proc, out, in, &errmsg, &sp, run_pool);
+  if (status != APR_SUCCESS)
+    return dray_error_create(status, NULL, errmsg ? errmsg : spec->argv[0]);
+  result->pid = dray_platform_proc_pid(st->proc);
+  if (spec->cancel
+      && dray_cancel_register(NULL, spec->cancel, on_cancel, st, run_pool) == DRAY_ERR_CANCELLED) {
+    /* Cancelled between the check and the spawn: stop it at once. */
+    result->cancelled = 1;
+    dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
+  }
+  return DRAY_NO_ERROR;
+}
+
 /* Run and wait for the child, everything in RUN_POOL: the process, its
  * pipes, the cancel registration (undone by RUN_POOL's cleanup, which the
  * caller runs on every path by destroying RUN_POOL). */
@@ -84,36 +115,16 @@ static dray_error_t *run_child(dray_child_result_t *result,
                                apr_pool_t *run_pool)
 {
   apr_file_t *out = NULL, *in = NULL;
-  const char *errmsg = NULL;
   child_state_t *st = apr_pcalloc(run_pool, sizeof(*st));
   line_buf_t *lb;
   tail_t tail = {0};
   apr_status_t status;
-  dray_spawn_t sp;
   char buf[16384];
   apr_time_t started, last_output, exited_at = 0;
   apr_interval_time_t pipe_wait = 0;
   int can_poll;
 
-  memset(&sp, 0, sizeof(sp));
-  sp.argv = spec->argv;
-  sp.cwd = spec->cwd;
-  sp.env = spec->env;
-  sp.want_stdin = spec->stdin_data != NULL;
-  st->cancelled = &result->cancelled;
-  status = dray_platform_spawn(&st->proc, &out, &in, &errmsg, &sp, run_pool);
-  if (status != APR_SUCCESS)
-    return dray_error_create(status, NULL, errmsg ? errmsg : spec->argv[0]);
-  result->pid = dray_platform_proc_pid(st->proc);
-
-  /* Registered until RUN_POOL goes, i.e. until the child is reaped: a child
-   * may close its output and go on. */
-  if (spec->cancel
-      && dray_cancel_register(NULL, spec->cancel, on_cancel, st, run_pool) == DRAY_ERR_CANCELLED) {
-    /* Cancelled between the check and the spawn: stop it at once. */
-    result->cancelled = 1;
-    dray_platform_proc_signal(st->proc, DRAY_PROC_KILL);
-  }
+  DRAY_ERR(start_child(st, &out, &in, result, spec, NULL, run_pool));
 
   if (in) {
     apr_size_t written;
@@ -217,6 +228,170 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
    * on_cancel is running or will run, so RESULT->cancelled is final and the
    * child's state can go. */
   apr_pool_destroy(run_pool);
+  return err;
+}
+
+/* ---- a child's stdout as a stream ------------------------------------- */
+
+struct dray_child_stream_t {
+  const char *program;
+  apr_pool_t *run_pool;       /* the process, its pipes, its registration */
+  child_state_t *st;
+  apr_file_t *out;
+  apr_file_t *err;            /* the child's stderr */
+  apr_interval_time_t idle_timeout, deadline;
+  apr_size_t capture_max;
+  apr_time_t started, last_output;
+  dray_child_result_t result;
+  int eof;
+  int reaped;
+};
+
+/* End the child if it runs still, and reap it. */
+static apr_status_t stream_reap(void *baton)
+{
+  dray_child_stream_t *cs = baton;
+  apr_status_t status;
+  if (cs->reaped)
+    return APR_SUCCESS;
+  cs->reaped = 1;
+  if (!cs->eof) /* the reader stopped early: what is left is not wanted */
+    dray_platform_proc_signal(cs->st->proc, DRAY_PROC_KILL);
+  status = dray_platform_proc_wait(cs->st->proc, &cs->result.exit_code, &cs->result.signaled);
+  return status;
+}
+
+dray_error_t *dray_child_stream_open(dray_child_stream_t **cs_p,
+                                     const dray_child_spec_t *spec,
+                                     apr_pool_t *pool)
+{
+  dray_child_stream_t *cs = apr_pcalloc(pool, sizeof(*cs));
+  const char *dir, *tmpl;
+  apr_status_t status;
+
+  if (spec->cancel && dray_cancel_level(spec->cancel) > 0)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: not started, cancelled",
+                              spec->argv[0]);
+  cs->program = apr_pstrdup(pool, spec->argv[0]);
+  cs->idle_timeout = spec->idle_timeout;
+  cs->deadline = spec->deadline;
+  cs->capture_max = spec->capture_max;
+  cs->result.output = "";
+  cs->run_pool = dray_pool_create_sub(pool);
+  cs->st = apr_pcalloc(cs->run_pool, sizeof(*cs->st));
+  /* stderr goes to a file of its own, deleted when closed: the child's
+   * messages are never mixed into its data, and it cannot block on them. */
+  status = apr_temp_dir_get(&dir, cs->run_pool);
+  if (status == APR_SUCCESS) {
+    tmpl = apr_pstrcat(cs->run_pool, dir, "/dray-stderr-XXXXXX", NULL);
+    status = apr_file_mktemp(&cs->err, (char *)tmpl,
+                             APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE
+                                 | APR_FOPEN_EXCL | APR_FOPEN_BINARY | APR_FOPEN_DELONCLOSE,
+                             cs->run_pool);
+  }
+  if (status != APR_SUCCESS) {
+    apr_pool_destroy(cs->run_pool);
+    return dray_error_wrap_apr(status, "%s: cannot create a file for its messages",
+                               spec->argv[0]);
+  }
+  {
+    dray_error_t *err = start_child(cs->st, &cs->out, NULL, &cs->result, spec, cs->err,
+                                    cs->run_pool);
+    if (err) {
+      apr_pool_destroy(cs->run_pool);
+      return err;
+    }
+  }
+  /* Registered after the cancel registration, so it runs first: the
+   * child is reaped, then unregistered (a signal to a reaped child is a
+   * no-op). */
+  apr_pool_cleanup_register(cs->run_pool, cs, stream_reap, apr_pool_cleanup_null);
+  apr_file_pipe_timeout_set(cs->out, READ_POLL);
+  cs->started = cs->last_output = apr_time_now();
+  *cs_p = cs;
+  return DRAY_NO_ERROR;
+}
+
+dray_error_t *dray_child_stream_read(dray_child_stream_t *cs, char *buf, apr_size_t len,
+                                     apr_size_t *got)
+{
+  apr_time_t exited_at = 0;
+
+  *got = 0;
+  while (!cs->eof) {
+    apr_size_t n = len;
+    apr_status_t status;
+    apr_time_t now = apr_time_now();
+    if (cs->deadline > 0 && now - cs->started >= cs->deadline) {
+      cs->result.deadline_exceeded = 1;
+      dray_platform_proc_signal(cs->st->proc, DRAY_PROC_KILL);
+      return dray_error_createf(DRAY_ERR_STALLED, NULL, "%s (pid %d): still running after "
+                                "%" APR_TIME_T_FMT " s; stopped", cs->program, cs->result.pid,
+                                apr_time_sec(cs->deadline));
+    }
+    if (cs->idle_timeout > 0 && now - cs->last_output >= cs->idle_timeout) {
+      cs->result.idle_timed_out = 1;
+      dray_platform_proc_signal(cs->st->proc, DRAY_PROC_KILL);
+      return dray_error_createf(DRAY_ERR_STALLED, NULL, "%s (pid %d): no output for "
+                                "%" APR_TIME_T_FMT " s; stopped", cs->program, cs->result.pid,
+                                apr_time_sec(cs->idle_timeout));
+    }
+    status = apr_file_read(cs->out, buf, &n);
+    if (n > 0) {
+      cs->last_output = apr_time_now();
+      *got = n;
+      return DRAY_NO_ERROR;
+    }
+    if (APR_STATUS_IS_TIMEUP(status) || APR_STATUS_IS_EAGAIN(status)) {
+      /* The child is gone and something it left behind holds the pipe:
+       * its output is complete. */
+      if (!exited_at && dray_platform_proc_exited(cs->st->proc))
+        exited_at = now;
+      if (exited_at && now - exited_at >= LEFTOVER_GRACE)
+        cs->eof = 1;
+      continue;
+    }
+    cs->eof = 1; /* EOF, or a pipe that cannot be read: the end either way */
+  }
+  if (cs->result.cancelled)
+    return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s (pid %d): cancelled", cs->program,
+                              cs->result.pid);
+  return DRAY_NO_ERROR;
+}
+
+/* The last CAP bytes of FILE, in POOL. */
+static const char *file_tail(apr_file_t *file, apr_size_t cap, apr_pool_t *pool)
+{
+  apr_off_t end = 0, start;
+  apr_size_t n;
+  char *buf;
+  if (cap == 0 || apr_file_seek(file, APR_END, &end) != APR_SUCCESS)
+    return "";
+  start = end > (apr_off_t)cap ? end - (apr_off_t)cap : 0;
+  if (apr_file_seek(file, APR_SET, &start) != APR_SUCCESS)
+    return "";
+  n = (apr_size_t)(end - start);
+  buf = apr_palloc(pool, n + 1);
+  if (apr_file_read_full(file, buf, n, &n) != APR_SUCCESS && n == 0)
+    return "";
+  buf[n] = '\0';
+  return buf;
+}
+
+dray_error_t *dray_child_stream_close(dray_child_result_t *result, dray_child_stream_t *cs,
+                                      apr_pool_t *result_pool)
+{
+  apr_status_t status = apr_pool_cleanup_run(cs->run_pool, cs, stream_reap);
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  if (status != APR_SUCCESS)
+    err = dray_error_wrap_apr(status, "waiting for %s (pid %d)", cs->program, cs->result.pid);
+  cs->result.output = apr_pstrdup(result_pool, file_tail(cs->err, cs->capture_max,
+                                                          cs->run_pool));
+  /* The registration goes with the pool, after the child is reaped. */
+  apr_pool_destroy(cs->run_pool);
+  if (result)
+    *result = cs->result;
   return err;
 }
 

@@ -8,18 +8,108 @@
 #include <jansson.h>
 
 #include "dray/blob.h"
+#include "dray/child.h"
 #include "dray/http.h"
 #include "dray/pools.h"
 #include "dray/ref.h"
 #include "dray/strbuf.h"
 #include "dray/tarstream.h"
 
-/* ---- the save stream: GET /images/get, driven a step at a time -------- */
+/* ---- where images come from ------------------------------------------- */
+
+struct dray_image_source_t {
+  const dray_engine_t *engine;    /* the Engine API, or NULL: */
+  const char *engine_cmd;         /* podman's CLI */
+  const char *const *env;
+};
+
+dray_image_source_t *dray_image_source_engine(const dray_engine_t *engine,
+                                              apr_pool_t *result_pool)
+{
+  dray_image_source_t *src = apr_pcalloc(result_pool, sizeof(*src));
+  src->engine = engine;
+  return src;
+}
+
+dray_image_source_t *dray_image_source_command(const char *engine_cmd, const char *const *env,
+                                               apr_pool_t *result_pool)
+{
+  dray_image_source_t *src = apr_pcalloc(result_pool, sizeof(*src));
+  src->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
+  src->env = env;
+  return src;
+}
+
+int dray_image_source_keeps_lists(const dray_image_source_t *src)
+{
+  return !src->engine;
+}
+
+const char *dray_image_source_describe(const dray_image_source_t *src, const char *image,
+                                       apr_pool_t *result_pool)
+{
+  if (src->engine)
+    return apr_pstrcat(result_pool, "# read ", image,
+                       " from the engine (GET /images/get); upload its blobs and manifest to "
+                       "the registry (OCI distribution API)", NULL);
+  return apr_pstrcat(result_pool, "# read ", image, " with '", src->engine_cmd,
+                     " save --format docker-archive'; upload its blobs and manifest to the "
+                     "registry (OCI distribution API)", NULL);
+}
+
+/* The engine command's child for ARGS (after the command itself), its
+ * stdout a stream. */
+static dray_error_t *command_open(dray_child_stream_t **cs, const char **what,
+                                  const dray_image_source_t *src, const char *const *args,
+                                  dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  int n = 0;
+  const char **argv;
+  dray_child_spec_t spec;
+
+  while (args[n])
+    n++;
+  argv = apr_pcalloc(pool, sizeof(*argv) * (apr_size_t)(n + 2));
+  argv[0] = src->engine_cmd;
+  memcpy(argv + 1, args, sizeof(*argv) * (apr_size_t)n);
+  memset(&spec, 0, sizeof(spec));
+  spec.argv = argv;
+  spec.env = src->env;
+  spec.cancel = cancel;
+  spec.idle_timeout = apr_time_from_sec(DRAY_IMAGEREAD_COMMAND_IDLE);
+  spec.capture_max = 4096;
+  *what = dray_child_argv_string(argv, pool);
+  return dray_child_stream_open(cs, &spec, pool);
+}
+
+/* How the closed child went: an error naming WHAT for a failure. */
+static dray_error_t *command_result(const dray_child_result_t *r, const char *what,
+                                    apr_pool_t *pool)
+{
+  const char *last;
+  if (r->exit_code == 0)
+    return DRAY_NO_ERROR;
+  last = dray_child_last_line(r, pool);
+  /* podman: "Error: ...: image not known" */
+  return dray_error_createf(strstr(last, "image not known") ? DRAY_ERR_NOT_FOUND
+                                                            : DRAY_ERR_CHILD,
+                            NULL, "%s: exit %d%s%s", what, r->exit_code, *last ? ": " : "",
+                            last);
+}
+
+/* ---- the save stream: GET /images/get or "podman save", a step at a time */
 
 typedef struct save_stream_t {
+  /* The engine's answer, */
   CURLM *multi;
   dray_http_t *h;
   CURL *curl;
+  /* or the command's output. */
+  dray_child_stream_t *child;
+  char *chunk;
+  dray_child_result_t child_result;
+  int child_closed;
+  apr_pool_t *pool;
   dray_tarstream_t *tar;
   const char *what;
   dray_error_t *err;          /* the tar handler's */
@@ -67,17 +157,46 @@ static apr_status_t save_cleanup(void *baton)
   return APR_SUCCESS;
 }
 
-static dray_error_t *save_open(save_stream_t **ss_p, const dray_engine_t *engine, const char *id,
-                               const dray_tar_handler_t *handler, dray_cancel_t *cancel,
-                               apr_pool_t *pool)
+/* End the source now rather than with its pool: the command is stopped
+ * (unless it has ended) and waited for, the transfer taken down. */
+static void save_close(save_stream_t *ss)
+{
+  if (ss->child && !ss->child_closed) {
+    ss->child_closed = 1;
+    dray_error_clear(dray_child_stream_close(&ss->child_result, ss->child, ss->pool));
+  }
+  if (ss->multi)
+    apr_pool_cleanup_run(ss->pool, ss, save_cleanup);
+}
+
+#define SAVE_CHUNK (64 * 1024)
+
+static dray_error_t *save_open_command(save_stream_t *ss, const dray_image_source_t *src,
+                                       const char *id, dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  const char *args[] = {"save", "--format", "docker-archive", id, NULL};
+  ss->chunk = apr_palloc(pool, SAVE_CHUNK);
+  return command_open(&ss->child, &ss->what, src, args, cancel, pool);
+}
+
+static dray_error_t *save_open(save_stream_t **ss_p, const dray_image_source_t *src,
+                               const char *id, const dray_tar_handler_t *handler,
+                               dray_cancel_t *cancel, apr_pool_t *pool)
 {
   save_stream_t *ss = apr_pcalloc(pool, sizeof(*ss));
-  const char *path = apr_pstrcat(pool, "/images/get?names=",
-                                 dray_engine_escape_name(id, pool), NULL);
+  const dray_engine_t *engine = src->engine;
+  const char *path;
   dray_http_options_t o;
 
-  ss->what = apr_psprintf(pool, "engine %s: GET %s", dray_engine_endpoint(engine)->host, path);
+  ss->pool = pool;
   ss->tar = dray_tarstream_create(handler, pool);
+  if (!engine) {
+    DRAY_ERR(save_open_command(ss, src, id, cancel, pool));
+    *ss_p = ss;
+    return DRAY_NO_ERROR;
+  }
+  path = apr_pstrcat(pool, "/images/get?names=", dray_engine_escape_name(id, pool), NULL);
+  ss->what = apr_psprintf(pool, "engine %s: GET %s", dray_engine_endpoint(engine)->host, path);
   DRAY_ERR(dray_engine_http_options(&o, engine, path, cancel, pool));
   DRAY_ERR(dray_http_handle_create(&ss->h, &o, pool));
   DRAY_ERR(dray_http_set_write(ss->h, save_write, ss));
@@ -95,11 +214,29 @@ static dray_error_t *save_open(save_stream_t **ss_p, const dray_engine_t *engine
   return DRAY_NO_ERROR;
 }
 
-/* Move the transfer on: whatever arrives within a second goes through the
- * tar handler. Sets SS->done when it has ended. */
+/* The command's next piece of output through the tar handler. */
+static dray_error_t *save_step_command(save_stream_t *ss)
+{
+  apr_size_t got;
+  DRAY_ERR(dray_child_stream_read(ss->child, ss->chunk, SAVE_CHUNK, &got));
+  ss->bytes += (apr_int64_t)got;
+  if (got)
+    ss->err = dray_tarstream_feed(ss->tar, ss->chunk, got);
+  if (!got || ss->err || ss->stop) {
+    ss->done = 1;
+    save_close(ss);
+  }
+  return DRAY_NO_ERROR;
+}
+
+/* Move the source on: whatever arrives within a second (the command's next
+ * piece) goes through the tar handler. Sets SS->done when it has ended. */
 static dray_error_t *save_step(save_stream_t *ss)
 {
-  CURLMcode mc = curl_multi_perform(ss->multi, &ss->running);
+  CURLMcode mc;
+  if (ss->child)
+    return save_step_command(ss);
+  mc = curl_multi_perform(ss->multi, &ss->running);
   if (mc != CURLM_OK)
     return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", ss->what, curl_multi_strerror(mc));
   if (!ss->running) {
@@ -126,6 +263,8 @@ static dray_error_t *save_result(save_stream_t *ss, apr_pool_t *pool)
     ss->err = NULL;
     return dray_error_quick_wrapf(err, "%s", ss->what);
   }
+  if (ss->child)
+    return ss->stop ? DRAY_NO_ERROR : command_result(&ss->child_result, ss->what, pool);
   if (ss->status && ss->status != 200)
     return dray_error_createf(ss->status == 404 ? DRAY_ERR_NOT_FOUND : DRAY_ERR_HTTP, NULL,
                               "%s: HTTP %ld: %s", ss->what, ss->status,
@@ -201,8 +340,82 @@ static dray_error_t *scan_end(void *baton)
   return DRAY_NO_ERROR;
 }
 
+/* The command's whole output, at most MAX bytes of it. */
+static dray_error_t *command_output(dray_strbuf_t *out, const dray_image_source_t *src,
+                                    const char *const *args, apr_size_t max,
+                                    dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  dray_child_stream_t *cs;
+  dray_child_result_t r;
+  const char *what;
+  char buf[16384];
+  apr_size_t got = 1;
+  dray_error_t *err = DRAY_NO_ERROR;
+
+  DRAY_ERR(command_open(&cs, &what, src, args, cancel, pool));
+  dray_strbuf_init(out, sizeof(buf), pool);
+  while (!err && got) {
+    err = dray_child_stream_read(cs, buf, sizeof(buf), &got);
+    if (!err && out->len + got > max)
+      err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "%s: more than %lu bytes of output",
+                               what, (unsigned long)max);
+    else if (!err)
+      dray_strbuf_append(out, buf, got);
+  }
+  err = dray_error_compose(err, dray_child_stream_close(&r, cs, pool));
+  return err ? err : command_result(&r, what, pool);
+}
+
+/* What the engine knows of IMAGE: the Engine API's inspect object, or the
+ * one element of podman's "image inspect" array (the same keys). */
+static dray_error_t *inspect_object(json_t **info, const dray_image_source_t *src,
+                                    const char *image, dray_cancel_t *cancel, apr_pool_t *pool)
+{
+  const char *args[] = {"image", "inspect", "--format", "json", "--", image, NULL};
+  dray_strbuf_t out;
+  json_t *all;
+
+  if (src->engine)
+    return dray_engine_inspect_image(info, src->engine, image, cancel, pool);
+  DRAY_ERR(command_output(&out, src, args, DRAY_IMAGEREAD_CONFIG_MAX, cancel, pool));
+  all = json_loadb(out.data, out.len, 0, NULL);
+  if (!json_is_array(all) || json_array_size(all) != 1
+      || !json_is_object(json_array_get(all, 0))) {
+    json_decref(all);
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
+                              "%s image inspect %s: not one image's description",
+                              src->engine_cmd, image);
+  }
+  *info = json_incref(json_array_get(all, 0));
+  json_decref(all);
+  return DRAY_NO_ERROR;
+}
+
+/* IMAGE's ID in INFO as a digest ("sha256:…"; podman gives the hex
+ * alone), or NULL. */
+static const char *info_id(json_t *info, apr_pool_t *pool)
+{
+  const char *id = json_string_value(json_object_get(info, "Id"));
+  if (id && !strchr(id, ':'))
+    id = apr_pstrcat(pool, "sha256:", id, NULL);
+  return id && dray_digest_is_valid(id) ? apr_pstrdup(pool, id) : NULL;
+}
+
+dray_error_t *dray_image_source_id(const char **id, const dray_image_source_t *src,
+                                   const char *image, dray_cancel_t *cancel,
+                                   apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  json_t *info;
+  DRAY_ERR(inspect_object(&info, src, image, cancel, scratch_pool));
+  *id = info_id(info, result_pool);
+  json_decref(info);
+  if (!*id)
+    return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "image %s has no usable Id", image);
+  return DRAY_NO_ERROR;
+}
+
 dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
-                                 const dray_engine_t *engine,
+                                 const dray_image_source_t *src,
                                  const char *image,
                                  dray_cancel_t *cancel,
                                  apr_pool_t *result_pool,
@@ -213,14 +426,12 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
   size_t i;
   dray_error_t *err = DRAY_NO_ERROR;
 
-  DRAY_ERR(dray_engine_inspect_image(&info, engine, image, cancel, scratch_pool));
-  v = json_object_get(info, "Id");
+  DRAY_ERR(inspect_object(&info, src, image, cancel, scratch_pool));
+  blobs->id = info_id(info, result_pool);
   layers = json_object_get(json_object_get(info, "RootFS"), "Layers");
-  if (!json_is_string(v) || !dray_digest_is_valid(json_string_value(v)) || !json_is_array(layers))
+  if (!blobs->id || !json_is_array(layers))
     err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                              "engine: image %s has no usable Id or RootFS.Layers", image);
-  else
-    blobs->id = apr_pstrdup(result_pool, json_string_value(v));
   blobs->layers = apr_array_make(result_pool, (int)json_array_size(layers) + 1,
                                  sizeof(dray_image_layer_t));
   json_array_foreach(layers, i, v) {
@@ -254,18 +465,18 @@ dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
 }
 
 dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
-                              const dray_engine_t *engine,
+                              const dray_image_source_t *src,
                               const char *image,
                               dray_cancel_t *cancel,
                               apr_pool_t *result_pool,
                               apr_pool_t *scratch_pool)
 {
-  DRAY_ERR(dray_image_inspect(blobs_p, engine, image, cancel, result_pool, scratch_pool));
-  return dray_image_read_blobs(*blobs_p, engine, cancel, result_pool, scratch_pool);
+  DRAY_ERR(dray_image_inspect(blobs_p, src, image, cancel, result_pool, scratch_pool));
+  return dray_image_read_blobs(*blobs_p, src, cancel, result_pool, scratch_pool);
 }
 
 dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
-                                    const dray_engine_t *engine,
+                                    const dray_image_source_t *src,
                                     dray_cancel_t *cancel,
                                     apr_pool_t *result_pool,
                                     apr_pool_t *scratch_pool)
@@ -283,7 +494,7 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
   scan.entry_pool = dray_pool_create_sub(pool);
   scan.layers_left = blobs->layers->nelts;
   handler.baton = &scan;
-  err = save_open(&ss, engine, blobs->id, &handler, cancel, pool);
+  err = save_open(&ss, src, blobs->id, &handler, cancel, pool);
   while (!err && !ss->done)
     err = save_step(ss);
   if (!err)
@@ -364,7 +575,7 @@ static dray_error_t *reader_end(void *baton)
 }
 
 dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
-                                     const dray_engine_t *engine,
+                                     const dray_image_source_t *src,
                                      const char *id,
                                      const dray_image_layer_t *layer,
                                      apr_int64_t offset,
@@ -380,7 +591,7 @@ dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
   dray_strbuf_init(&r->out, 128 * 1024, pool);
   DRAY_ERR(dray_blob_writer_create(&r->gz, reader_sink, r, pool));
   handler.baton = r;
-  DRAY_ERR(save_open(&r->ss, engine, id, &handler, cancel, pool));
+  DRAY_ERR(save_open(&r->ss, src, id, &handler, cancel, pool));
   *reader = r;
   return DRAY_NO_ERROR;
 }
@@ -413,6 +624,6 @@ dray_error_t *dray_layer_reader_read(dray_layer_reader_t *r, char *buf, apr_size
 
 void dray_layer_reader_close(dray_layer_reader_t *r)
 {
-  if (r->ss && r->ss->multi)
-    apr_pool_cleanup_run(r->pool, r->ss, save_cleanup);
+  if (r->ss)
+    save_close(r->ss);
 }

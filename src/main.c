@@ -179,6 +179,20 @@ static dray_error_t *nothing_to_build(const dray_cli_t *cli, const dray_plan_t *
   return DRAY_NO_ERROR;
 }
 
+/* The registry driver, reading images from IMAGES. */
+static dray_error_t *registry_driver(dray_pusher_t *pusher, const dray_image_source_t *images,
+                                     const dray_settings_t *settings, apr_pool_t *pool)
+{
+  dray_push_driver_t *driver;
+  /* dray is the registry's client for the whole push: a hung or cut
+   * request is retried alone, verification and tokens too. */
+  dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
+                                   DRAY_UPLOAD_ATTEMPTS);
+  DRAY_ERR(dray_push_registry_driver_create(&driver, images, pusher->registry, 0, pool));
+  pusher->driver = driver;
+  return DRAY_NO_ERROR;
+}
+
 /* The push side: the engine (when it speaks HTTP here), credentials, the
  * registry client for verification, and the driver. */
 static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
@@ -202,12 +216,17 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   pusher->skip_existing = cli->skip_existing;
   pusher->stall_timeout = settings->stall_timeout;
 
-  /* podman builds into its own store, which only its CLI can push. */
+  /* podman builds into its own store, which the Engine API does not
+   * reach: its CLI pushes, or dray reads the image with "podman save" and
+   * uploads it (the registry driver). Its image IDs come from its CLI. */
   if (dray_engine_cmd_kind(settings->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
-    if (must_engine)
+    if (kind == DRAY_PUSH_DRIVER_ENGINE)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
-                                "--push-driver %s cannot push what %s built; use cli",
-                                settings->push_driver, settings->engine_cmd);
+                                "--push-driver %s cannot push what %s built; use cli or "
+                                "registry", settings->push_driver, settings->engine_cmd);
+    pusher->images = dray_image_source_command(settings->engine_cmd, env, pool);
+    if (kind == DRAY_PUSH_DRIVER_REGISTRY)
+      return registry_driver(pusher, pusher->images, settings, pool);
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
     pusher->driver = driver;
     return DRAY_NO_ERROR;
@@ -231,14 +250,10 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     dray_error_clear(err);
   }
   pusher->engine = engine;
-  if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine) {
-    /* dray is the registry's client for the whole push: a hung or cut
-     * request is retried alone, verification and tokens too. */
-    dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
-                                     DRAY_UPLOAD_ATTEMPTS);
-    DRAY_ERR(dray_push_registry_driver_create(&driver, engine, pusher->registry, 0, pool));
-  }
-  else if (want_engine && engine)
+  pusher->images = engine ? dray_image_source_engine(engine, pool) : NULL;
+  if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine)
+    return registry_driver(pusher, pusher->images, settings, pool);
+  if (want_engine && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));

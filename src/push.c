@@ -90,7 +90,8 @@ static dray_error_t *push_tag(dray_push_image_result_t *result, const char **dig
 
   *up_to_date = 0;
   if (pusher->skip_existing) {
-    DRAY_ERR(dray_verify_up_to_date(up_to_date, digest, pusher->registry, pusher->engine, ref,
+    DRAY_ERR(dray_verify_up_to_date(up_to_date, digest, pusher->registry, pusher->engine,
+                                    pusher->images, ref,
                                     cancel, result_pool, scratch_pool));
     if (*up_to_date) {
       if (log)

@@ -17,7 +17,7 @@
 #include "dray/upload.h"
 
 typedef struct registry_driver_t {
-  const dray_engine_t *engine;
+  const dray_image_source_t *source;
   dray_registry_t *registry;
   dray_blobtrack_t *track;
   int blob_jobs;
@@ -66,7 +66,7 @@ typedef struct layer_source_t {
 static dray_error_t *layer_open(void *baton, apr_int64_t offset, apr_pool_t *pool)
 {
   layer_source_t *ls = baton;
-  return dray_layer_reader_open(&ls->reader, ls->ip->d->engine, ls->ip->blobs->id, ls->layer,
+  return dray_layer_reader_open(&ls->reader, ls->ip->d->source, ls->ip->blobs->id, ls->layer,
                                 offset, ls->ip->req->cancel, pool);
 }
 
@@ -174,7 +174,8 @@ static void *APR_THREAD_FUNC blob_thread(apr_thread_t *thread, void *baton)
   }
   apr_pool_destroy(iterpool);
   apr_atomic_inc32(&ip->finished);
-  apr_thread_exit(thread, APR_SUCCESS);
+  /* A plain return, not apr_thread_exit: pthread_exit unwinding trips ASan.
+   * The thread's pool goes with the push's scratch pool. */
   return NULL;
 }
 
@@ -245,7 +246,7 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
   dray_image_blobs_t *blobs;
   const dray_image_blobs_t *known;
 
-  DRAY_ERR(dray_image_inspect(&blobs, d->engine, image, cancel, scratch_pool, scratch_pool));
+  DRAY_ERR(dray_image_inspect(&blobs, d->source, image, cancel, scratch_pool, scratch_pool));
   apr_thread_mutex_lock(d->lock);
   known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
   apr_thread_mutex_unlock(d->lock);
@@ -253,7 +254,7 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
     *blobs_p = known;
     return DRAY_NO_ERROR;
   }
-  DRAY_ERR(dray_image_read_blobs(blobs, d->engine, cancel, scratch_pool, scratch_pool));
+  DRAY_ERR(dray_image_read_blobs(blobs, d->source, cancel, scratch_pool, scratch_pool));
   apr_thread_mutex_lock(d->lock);
   known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
   if (!known) {
@@ -291,6 +292,12 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   if (!ref->tag && ref->digest)
     return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
+                                   ref_s));
+  if (req->manifest_list && dray_image_source_keeps_lists(d->source))
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                   "push %s: the registry driver pushes one image, not a "
+                                   "manifest list (several platforms); use --push-driver cli",
                                    ref_s));
   repo = dray_ref_normalized_name(ref, scratch_pool);
   repo = strchr(repo, '/') + 1; /* without the domain */
@@ -371,21 +378,19 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
 static const char *registry_describe(const dray_push_driver_t *driver, const char *reference,
                                      apr_pool_t *result_pool)
 {
-  (void)driver;
-  return apr_pstrcat(result_pool, "# read ", reference,
-                     " from the engine (GET /images/get); upload its blobs and manifest to the "
-                     "registry (OCI distribution API)", NULL);
+  const registry_driver_t *d = driver->baton;
+  return dray_image_source_describe(d->source, reference, result_pool);
 }
 
 dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver_p,
-                                               const dray_engine_t *engine,
+                                               const dray_image_source_t *source,
                                                dray_registry_t *registry,
                                                int blob_jobs,
                                                apr_pool_t *result_pool)
 {
   dray_push_driver_t *driver = apr_pcalloc(result_pool, sizeof(*driver));
   registry_driver_t *d = apr_pcalloc(result_pool, sizeof(*d));
-  d->engine = engine;
+  d->source = source;
   d->registry = registry;
   d->blob_jobs = blob_jobs > 0 ? blob_jobs : DRAY_PUSH_REGISTRY_BLOB_JOBS;
   DRAY_ERR(dray_blobtrack_create(&d->track, result_pool));

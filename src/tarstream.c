@@ -91,7 +91,8 @@ static void set_pad(dray_tarstream_t *ts, apr_int64_t size)
   ts->pad = (apr_size_t)((512 - size % 512) % 512);
 }
 
-/* The "path" record of a pax header, if any, becomes the next name. */
+/* The "path" record of a pax header, if any, becomes the next name.
+ * Records are "LEN path=VALUE\n", LEN counting the whole record. */
 static void pax_path(dray_tarstream_t *ts)
 {
   const char *p = ts->meta, *end = ts->meta + ts->meta_len;
@@ -99,14 +100,21 @@ static void pax_path(dray_tarstream_t *ts)
     const char *sp = memchr(p, ' ', (apr_size_t)(end - p));
     apr_int64_t reclen = 0;
     const char *rec_end, *eq;
-    for (const char *q = p; q < (sp ? sp : end) && *q >= '0' && *q <= '9'; q++)
-      reclen = reclen * 10 + (*q - '0');
-    if (!sp || reclen <= 0 || reclen > end - p)
+    if (!sp)
       return;
+    for (const char *q = p; q < sp; q++) {
+      if (*q < '0' || *q > '9')
+        return;
+      reclen = reclen * 10 + (*q - '0');
+      if (reclen > end - p)
+        return; /* longer than what is there (and no overflow) */
+    }
     rec_end = p + reclen;
+    if (rec_end <= sp + 1 || rec_end[-1] != '\n')
+      return;
     eq = memchr(sp + 1, '=', (apr_size_t)(rec_end - sp - 1));
     if (eq && eq - sp - 1 == 4 && !memcmp(sp + 1, "path", 4)) {
-      apr_size_t n = (apr_size_t)(rec_end - eq - 2); /* without the '\n' */
+      apr_size_t n = (apr_size_t)(rec_end - 1 - (eq + 1)); /* without the '\n' */
       if (n > DRAY_TAR_NAME_MAX)
         n = DRAY_TAR_NAME_MAX;
       memcpy(ts->next_name, eq + 1, n);

@@ -66,19 +66,15 @@ int dray_verify_repo_digest_matches(const char *repo_digest, const char *referen
 }
 
 /* The local image ID of REFERENCE, or NULL if it cannot be had. */
-static const char *local_image_id(const dray_engine_t *engine, const char *reference,
+static const char *local_image_id(const dray_image_source_t *images, const char *reference,
                                   dray_cancel_t *cancel, apr_pool_t *pool)
 {
-  json_t *info;
   const char *id = NULL;
-  dray_error_t *err = dray_engine_inspect_image(&info, engine, reference, cancel, pool);
+  dray_error_t *err = dray_image_source_id(&id, images, reference, cancel, pool, pool);
   if (err) {
     dray_error_clear(err);
     return NULL;
   }
-  if (json_is_string(json_object_get(info, "Id")))
-    id = apr_pstrdup(pool, json_string_value(json_object_get(info, "Id")));
-  json_decref(info);
   return id;
 }
 
@@ -86,20 +82,21 @@ dray_error_t *dray_verify_up_to_date(int *up_to_date,
                                      const char **digest,
                                      dray_registry_t *registry,
                                      const dray_engine_t *engine,
+                                     const dray_image_source_t *images,
                                      const char *reference,
                                      dray_cancel_t *cancel,
                                      apr_pool_t *result_pool,
                                      apr_pool_t *scratch_pool)
 {
   dray_registry_manifest_t m;
-  apr_array_header_t *repo_digests;
+  apr_array_header_t *repo_digests = NULL;
   const char *config, *id;
   dray_error_t *err;
   int i;
 
   *up_to_date = 0;
   *digest = NULL;
-  if (!engine || !registry)
+  if ((!engine && !images) || !registry)
     return DRAY_NO_ERROR;
   memset(&m, 0, sizeof(m));
   err = dray_registry_head_manifest(&m, registry, reference, cancel, scratch_pool, scratch_pool);
@@ -108,13 +105,14 @@ dray_error_t *dray_verify_up_to_date(int *up_to_date,
     dray_error_clear(err);
     return DRAY_NO_ERROR;
   }
-  err = dray_engine_repo_digests(&repo_digests, engine, reference, cancel, scratch_pool,
-                                 scratch_pool);
+  err = engine ? dray_engine_repo_digests(&repo_digests, engine, reference, cancel, scratch_pool,
+                                          scratch_pool)
+               : DRAY_NO_ERROR;
   if (err) {
     dray_error_clear(err);
     return DRAY_NO_ERROR;
   }
-  for (i = 0; i < repo_digests->nelts; i++)
+  for (i = 0; engine && i < repo_digests->nelts; i++)
     if (dray_verify_repo_digest_matches(APR_ARRAY_IDX(repo_digests, i, const char *), reference,
                                         m.digest, scratch_pool)) {
       *up_to_date = 1;
@@ -123,7 +121,7 @@ dray_error_t *dray_verify_up_to_date(int *up_to_date,
     }
   /* An image that dray uploaded itself (the registry driver) is not in the
    * engine's RepoDigests: the manifest's config is the image then. */
-  id = local_image_id(engine, reference, cancel, scratch_pool);
+  id = images ? local_image_id(images, reference, cancel, scratch_pool) : NULL;
   err = id ? dray_registry_manifest_config(&config, &m, registry, reference, cancel,
                                            scratch_pool, scratch_pool)
            : DRAY_NO_ERROR;

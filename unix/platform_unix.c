@@ -256,8 +256,8 @@ static char **build_env(const char *const *extra, apr_pool_t *pool)
  * changes nothing but its own process state, and calls no library function
  * that could take a lock or allocate. */
 static void child_exec(const char *program, char *const *argv, char *const *envp,
-                       const char *cwd, int in_fd, int out_fd, int err_pipe,
-                       pid_t parent)
+                       const char *cwd, int in_fd, int out_fd, int stderr_fd,
+                       int err_pipe, pid_t parent)
 {
   struct sigaction sa, old;
   sigset_t none;
@@ -286,7 +286,7 @@ static void child_exec(const char *program, char *const *argv, char *const *envp
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
-  if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+  if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(stderr_fd, 2) < 0)
     goto fail;
   if (cwd && chdir(cwd) != 0)
     goto fail;
@@ -333,6 +333,7 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
   pid_t pid, parent = getpid();
   apr_status_t status;
   int child_errno = 0, e;
+  volatile int stderr_fd = -1; /* in memory: vfork's child reads it */
   ssize_t n;
 
   *errmsg = NULL;
@@ -347,6 +348,11 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
     return APR_ENOENT;
   }
   envp = build_env(spec->env, pool);
+  if (spec->stderr_file) {
+    apr_os_file_t os;
+    apr_os_file_get(&os, spec->stderr_file);
+    stderr_fd = os;
+  }
 
   /* Every descriptor is close-on-exec from birth: no other thread's child
    * can inherit it, with no lock needed around the spawn. */
@@ -370,7 +376,7 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_p,
     pid = vfork();
     if (pid == 0)
       child_exec(program, (char *const *)spec->argv, envp, spec->cwd, in[0], out[1],
-                 errp[1], parent);
+                 stderr_fd >= 0 ? stderr_fd : out[1], errp[1], parent);
     e = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     errno = e;

@@ -523,8 +523,9 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_out,
   dray_platform_proc_t *proc;
   apr_file_t *out_r = NULL, *out_w = NULL, *in_r = NULL, *in_w = NULL;
   apr_os_file_t os_h;
-  HANDLE child_out = NULL, child_in = NULL, job = NULL;
-  HANDLE handles[2];
+  HANDLE child_out = NULL, child_in = NULL, child_err = NULL, job = NULL;
+  HANDLE handles[3];
+  DWORD nhandles = 2;
   int argc = 0, i;
   wchar_t **wargv, *program, *cmdline, *wcwd = NULL, *envblock = NULL;
   SIZE_T attr_size = 0;
@@ -627,15 +628,21 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_out,
     if (child_in == INVALID_HANDLE_VALUE)
       child_in = NULL;
   }
-  if (!child_out || !child_in) {
+  if (spec->stderr_file) {
+    apr_os_file_get(&os_h, spec->stderr_file);
+    child_err = inheritable_copy(os_h);
+  }
+  if (!child_out || !child_in || (spec->stderr_file && !child_err)) {
     status = APR_FROM_OS_ERROR(GetLastError());
     *errmsg = "cannot prepare the child's standard handles";
     goto unlock;
   }
 
-  /* Only these two handles are inherited, whatever else is inheritable. */
+  /* Only these handles are inherited, whatever else is inheritable. */
   handles[0] = child_in;
   handles[1] = child_out;
+  if (child_err)
+    handles[nhandles++] = child_err;
   InitializeProcThreadAttributeList(NULL, 1, 0, &attr_size);
   attrs = apr_palloc(scratch, attr_size);
   if (!InitializeProcThreadAttributeList(attrs, 1, 0, &attr_size)) {
@@ -645,7 +652,7 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_out,
     goto unlock;
   }
   if (!UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
-                                 handles, sizeof(handles), NULL, NULL)) {
+                                 handles, nhandles * sizeof(HANDLE), NULL, NULL)) {
     status = APR_FROM_OS_ERROR(GetLastError());
     *errmsg = "cannot set the inherited handle list";
     goto unlock;
@@ -656,7 +663,7 @@ apr_status_t dray_platform_spawn(dray_platform_proc_t **proc_out,
   si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
   si.StartupInfo.hStdInput = child_in;
   si.StartupInfo.hStdOutput = child_out;
-  si.StartupInfo.hStdError = child_out;
+  si.StartupInfo.hStdError = child_err ? child_err : child_out;
   si.lpAttributeList = attrs;
 
   /* Suspended until it is in its job, so that nothing it starts escapes. */
@@ -691,6 +698,8 @@ unlock:
     CloseHandle(child_out);
   if (child_in)
     CloseHandle(child_in);
+  if (child_err)
+    CloseHandle(child_err);
   /* The child's ends in this process: closed so that EOF comes when the
    * child (and everything that inherited its output) is gone. */
   if (out_w)

@@ -58,6 +58,36 @@ dray_error_t *dray_child_run(dray_child_result_t *result,
                              apr_pool_t *result_pool,
                              apr_pool_t *scratch_pool);
 
+/* ---- a child's stdout as a stream ---------------------------------------
+ *
+ * For a child whose stdout is data (an archive) read as it comes: its
+ * stderr is kept apart (in a file deleted on close), so that no message
+ * ends up in the data. SPEC's argv, env, cwd, cancel, idle_timeout,
+ * deadline and capture_max count (the captured tail is of stderr);
+ * stdin_data, log and on_line do not. */
+typedef struct dray_child_stream_t dray_child_stream_t;
+
+/* Start SPEC's child. Everything lives in POOL; destroying POOL without
+ * dray_child_stream_close kills and reaps the child. */
+dray_error_t *dray_child_stream_open(dray_child_stream_t **stream,
+                                     const dray_child_spec_t *spec,
+                                     apr_pool_t *pool);
+
+/* Up to LEN bytes of the child's stdout into BUF, waiting for some; *GOT 0
+ * at its end. DRAY_ERR_STALLED when the child was silent for idle_timeout or
+ * ran past its deadline (it is killed), DRAY_ERR_CANCELLED when the cancel
+ * token stopped it. */
+dray_error_t *dray_child_stream_read(dray_child_stream_t *stream, char *buf, apr_size_t len,
+                                     apr_size_t *got);
+
+/* Once: kill the child if its output was not read to the end (the reader
+ * wants no more), wait for it, and describe it in *RESULT (or NULL): its
+ * exit and the tail of its stderr, in RESULT_POOL. An error only when it
+ * could not be waited for. */
+dray_error_t *dray_child_stream_close(dray_child_result_t *result,
+                                      dray_child_stream_t *stream,
+                                      apr_pool_t *result_pool);
+
 /* The last non-empty line of RESULT's captured output (usually the error a
  * failed command printed last), or "". */
 const char *dray_child_last_line(const dray_child_result_t *result, apr_pool_t *result_pool);

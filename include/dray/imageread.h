@@ -1,5 +1,6 @@
 /* imageread.h — reading a built image out of the engine as registry blobs.
  *
+ * (Or the same from podman's CLI: see dray_image_source_t.)
  * GET /images/{name}/json gives the image ID (the config's digest) and
  * RootFS.Layers (each layer's diff ID: the SHA-256 of its uncompressed tar).
  * GET /images/get ("docker save") streams a tar holding the config and each
@@ -28,6 +29,38 @@ extern "C" {
 /* A config larger than this is refused (real ones are a few KiB). */
 #define DRAY_IMAGEREAD_CONFIG_MAX (8 * 1024 * 1024)
 
+/* Seconds an engine command (podman save) may go without output before it
+ * is taken for hung and stopped. */
+#define DRAY_IMAGEREAD_COMMAND_IDLE 300
+
+/* Where images are read from: the Engine API (dockerd), or an engine
+ * command's CLI (podman: "podman image inspect", "podman save --format
+ * docker-archive", its stdout read as it comes). Both give the same save
+ * stream, read by the same code. */
+typedef struct dray_image_source_t dray_image_source_t;
+
+dray_image_source_t *dray_image_source_engine(const dray_engine_t *engine,
+                                              apr_pool_t *result_pool);
+
+/* ENGINE_CMD (podman) with ENV ("K=V", NULL-ended, or NULL; kept, not
+ * copied) added to its environment. */
+dray_image_source_t *dray_image_source_command(const char *engine_cmd, const char *const *env,
+                                               apr_pool_t *result_pool);
+
+/* The local ID ("sha256:…", the config's digest) of IMAGE. */
+dray_error_t *dray_image_source_id(const char **id, const dray_image_source_t *source,
+                                   const char *image, dray_cancel_t *cancel,
+                                   apr_pool_t *result_pool, apr_pool_t *scratch_pool);
+
+/* Whether an image built for several platforms stays a manifest list
+ * under its reference (podman's "build --manifest"), which is not read
+ * here: only its CLI pushes it. (docker's engine keeps one image.) */
+int dray_image_source_keeps_lists(const dray_image_source_t *source);
+
+/* A comment line for --dry-run: how IMAGE is read and pushed. */
+const char *dray_image_source_describe(const dray_image_source_t *source, const char *image,
+                                       apr_pool_t *result_pool);
+
 typedef struct dray_image_layer_t {
   const char *diff_id;        /* "sha256:…" of the uncompressed tar */
   const char *digest;         /* "sha256:…" of the gzip blob */
@@ -47,7 +80,7 @@ typedef struct dray_image_blobs_t {
  * *BLOBS has no config and no layer digests yet. DRAY_ERR_NOT_FOUND for no
  * such image. */
 dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
-                                 const dray_engine_t *engine,
+                                 const dray_image_source_t *source,
                                  const char *image,
                                  dray_cancel_t *cancel,
                                  apr_pool_t *result_pool,
@@ -57,14 +90,14 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
  * layer's blob digest, size and entry, and the config (in RESULT_POOL).
  * DRAY_ERR_PROTOCOL when the stream lacks a layer or the config. */
 dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
-                                    const dray_engine_t *engine,
+                                    const dray_image_source_t *source,
                                     dray_cancel_t *cancel,
                                     apr_pool_t *result_pool,
                                     apr_pool_t *scratch_pool);
 
 /* Both: IMAGE read whole. */
 dray_error_t *dray_image_read(dray_image_blobs_t **blobs,
-                              const dray_engine_t *engine,
+                              const dray_image_source_t *source,
                               const char *image,
                               dray_cancel_t *cancel,
                               apr_pool_t *result_pool,
@@ -79,7 +112,7 @@ typedef struct dray_layer_reader_t dray_layer_reader_t;
 /* Stream LAYER of image ID (from dray_image_read) compressed, starting at
  * byte OFFSET of the blob. Everything lives in POOL. */
 dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
-                                     const dray_engine_t *engine,
+                                     const dray_image_source_t *source,
                                      const char *id,
                                      const dray_image_layer_t *layer,
                                      apr_int64_t offset,

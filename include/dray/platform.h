@@ -85,10 +85,14 @@ typedef struct dray_spawn_t {
   /* Non-zero: give the child a stdin pipe (returned in *STDIN_WRITE);
    * zero: stdin is the null device. */
   int want_stdin;
+  /* Non-NULL: the child's stderr goes to this file, apart from its stdout
+   * (whose bytes are then data, e.g. an archive); NULL: merged into the
+   * output pipe. */
+  apr_file_t *stderr_file;
 } dray_spawn_t;
 
 /* Start a child in its own process group / job, its stdout and stderr merged
- * into one pipe whose read end is returned in *OUTPUT_READ (blocking reads).
+ * (unless SPEC->stderr_file) into one pipe whose read end is returned in *OUTPUT_READ (blocking reads).
  * Pipe creation and spawning are serialized so that no child inherits another
  * child's pipe ends. On failure to start (e.g. program not found) returns an
  * error status and a message in *ERRMSG. Everything lives in POOL. */

@@ -15,6 +15,7 @@
 
 #include "dray/cancel.h"
 #include "dray/error.h"
+#include "dray/imageread.h"
 #include "dray/outcome.h"
 #include "dray/plan.h"
 
@@ -122,6 +123,7 @@ typedef struct dray_pusher_t {
   const dray_push_driver_t *driver;
   dray_registry_t *registry;  /* for verification and --skip-existing, or NULL */
   const dray_engine_t *engine;/* for RepoDigests (--skip-existing), or NULL */
+  const dray_image_source_t *images; /* local image IDs (--skip-existing), or NULL */
   int verify;                 /* HEAD each pushed tag; the digest must match */
   int skip_existing;          /* no push for tags the registry already serves */
   int stall_timeout;          /* seconds, 0 = none */

@@ -2,7 +2,8 @@
  * client (as skopeo's docker-daemon: transport and go-containerregistry's
  * daemon + remote are).
  *
- * The image is read from the engine (imageread.h), its layers compressed
+ * The image is read from the engine (imageread.h: dockerd's API, or
+ * podman's "podman save"), its layers compressed
  * deterministically; its blobs go up through upload.h (HEAD, mount, chunked
  * upload that resumes), several at once up to the driver's per-push limit,
  * each unique blob once per run (blobtrack.h: a blob another push is
@@ -16,8 +17,8 @@
 
 #include <apr_pools.h>
 
-#include "dray/engine.h"
 #include "dray/error.h"
+#include "dray/imageread.h"
 #include "dray/push.h"
 #include "dray/registry.h"
 
@@ -28,12 +29,12 @@ extern "C" {
 /* Blobs of one image uploaded at once. */
 #define DRAY_PUSH_REGISTRY_BLOB_JOBS 3
 
-/* A driver reading images from ENGINE and pushing with REGISTRY's auth and
+/* A driver reading images from SOURCE and pushing with REGISTRY's auth and
  * plain-HTTP rules, BLOB_JOBS (0: the default) blobs of an image at once.
- * ENGINE and REGISTRY must outlive it; it may be used from several threads
+ * SOURCE and REGISTRY must outlive it; it may be used from several threads
  * at once, and tracks blobs for its whole life (one run). */
 dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver,
-                                               const dray_engine_t *engine,
+                                               const dray_image_source_t *source,
                                                dray_registry_t *registry,
                                                int blob_jobs,
                                                apr_pool_t *result_pool);

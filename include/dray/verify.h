@@ -14,6 +14,7 @@
 #include "dray/cancel.h"
 #include "dray/engine.h"
 #include "dray/error.h"
+#include "dray/imageread.h"
 #include "dray/outcome.h"
 #include "dray/registry.h"
 
@@ -40,12 +41,16 @@ int dray_verify_repo_digest_matches(const char *repo_digest, const char *referen
                                     const char *digest, apr_pool_t *scratch_pool);
 
 /* *UP_TO_DATE is set when the registry serves REFERENCE with a digest that the
- * local image REFERENCE lists in its RepoDigests (asked through ENGINE); then
- * *DIGEST is that digest. Anything that cannot be asked means "push". */
+ * local image REFERENCE lists in its RepoDigests (asked through ENGINE, when
+ * not NULL), or with a manifest whose config is the local image (its ID
+ * asked through IMAGES, when not NULL: what the registry driver pushed, or
+ * podman); then *DIGEST is that digest. Anything that cannot be asked means
+ * "push". */
 dray_error_t *dray_verify_up_to_date(int *up_to_date,
                                      const char **digest,
                                      dray_registry_t *registry,
                                      const dray_engine_t *engine,
+                                     const dray_image_source_t *images,
                                      const char *reference,
                                      dray_cancel_t *cancel,
                                      apr_pool_t *result_pool,

@@ -2,18 +2,25 @@
 """--engine-cmd podman: the CLI paths work with podman too. podman builds into
 its own store (vfs, in this test's folder), so dray pushes with
 "podman push --digestfile" whatever the Docker engine says; the registry must
-then serve the digests dray reports."""
+then serve the digests dray reports.
+
+With --push-driver registry dray reads each image with "podman save
+--format docker-archive" and uploads its blobs itself: the registry's config
+digest is podman's image ID, a base shared by several images reaches the
+registry once, and --skip-existing then pushes nothing."""
 import http.client
 import json
 import os
 import shutil
+import subprocess
 import unittest
 
 import drayt
 
 
-@unittest.skipIf(shutil.which("podman") is None, "podman not installed")
-class PodmanTest(drayt.DrayTestCase):
+class PodmanEnv:
+    """podman with a vfs store and a registries.conf of the test's own."""
+
     def env(self):
         env = super().env()
         store = os.path.join(self.tmp, "podman")
@@ -43,6 +50,15 @@ class PodmanTest(drayt.DrayTestCase):
                     pass
         super().tearDown()
 
+    def podman(self, *args):
+        p = subprocess.run(["podman", *args], env=self.env(), capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+
+@unittest.skipIf(shutil.which("podman") is None, "podman not installed")
+class PodmanTest(PodmanEnv, drayt.DrayTestCase):
     def test_build_and_push_with_podman(self):
         drayt.write_image(self.tmp, "base", [
             "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
@@ -63,6 +79,15 @@ class PodmanTest(drayt.DrayTestCase):
             log = f.read()
         self.assertIn("podman build", log)
         self.assertIn("podman push --digestfile", log)
+
+        # Again with --skip-existing: podman pushed each image's config as it
+        # is, so the registry's manifests have podman's image IDs: no push.
+        # (push: a rebuild may miss podman's cache and make a new image ID)
+        p = self.run_dray("push", "-p", "2", "--skip-existing", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        for img in self.load_report()["images"]:
+            self.assertIs(img["up_to_date"], True, img["name"])
+            self.assertEqual(img["digest"], images[img["name"]]["digest"], img["name"])
 
     def registry_index(self, reference):
         """The manifest list / OCI index the registry serves for REFERENCE,
@@ -131,6 +156,97 @@ class PodmanTest(drayt.DrayTestCase):
         p = self.run_dray("run", "--push-driver", "engine", ".")
         self.assertEqual(p.returncode, 2)
         self.assertIn("podman", p.stderr)
+
+
+@unittest.skipIf(shutil.which("podman") is None, "podman not installed")
+class PodmanRegistryPushTest(PodmanEnv, drayt.FaultTestCase):
+    def manifest(self, reg, ref):
+        _, rest = ref.split("/", 1)
+        repo, tag = rest.rsplit(":", 1)
+        c = http.client.HTTPConnection(reg.addr, timeout=10)
+        c.request("GET", f"/v2/{repo}/manifests/{tag}",
+                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        self.assertEqual(r.status, 200, ref)
+        return json.loads(body)
+
+    def test_registry_driver_pushes_podman_images(self):
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr)  # no faults: it counts what reaches the registry
+        self.use_registry(proxy.addr)
+        drayt.write_image(self.tmp, "base", [
+            "FROM scratch", "COPY busybox /bin/busybox", "COPY id.txt /id.txt",
+            'RUN ["/bin/busybox", "sh", "-c", "echo podman > /built-by"]'])
+        for name in ("child1", "child2", "child3"):
+            drayt.write_child_image(self.tmp, name, f"{self.registry}/base:latest")
+        p = self.run_dray("run", "--push-driver", "registry", "-j", "2", "-p", "3",
+                          "--network", "none", "--stall-timeout", "10", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(len(report["images"]), 4)
+        self.check_report(report, reg)
+        unique = {}
+        base_layers = None
+        for img in report["images"]:
+            ref = img["references"][0]
+            m = self.manifest(reg, ref)
+            self.assertEqual(m["mediaType"],
+                             "application/vnd.docker.distribution.manifest.v2+json")
+            # The config went up byte for byte: its digest is podman's image ID.
+            local = "sha256:" + self.podman("image", "inspect", "--format", "{{.Id}}",
+                                            ref).strip()
+            self.assertEqual(m["config"]["digest"], local, ref)
+            self.assertEqual(img["image_id"], local, ref)
+            layers = [b["digest"] for b in m["layers"]]
+            if img["name"] == "base":
+                base_layers = layers
+            for blob in [m["config"]] + m["layers"]:
+                unique[blob["digest"]] = blob["size"]
+            with open(img["log"]) as f:
+                log = f.read()
+            self.assertIn("podman build", log)
+            self.assertNotIn("podman push", log)
+        for img in report["images"]:  # every child holds the base's layers
+            m = self.manifest(reg, img["references"][0])
+            self.assertEqual([b["digest"] for b in m["layers"]][:len(base_layers)], base_layers)
+        # Each unique blob reached the registry once: the shared base too.
+        self.assertGreater(max(unique.values()), 500 * 1024)  # busybox
+        self.assertEqual(sum(e["bytes"] for e in proxy.events("body")
+                             if e["request"].startswith("PATCH ")), sum(unique.values()))
+
+        # Again with --skip-existing: the registry's manifests have podman's
+        # image IDs as their configs, so nothing is pushed.
+        first = {i["name"]: i["digest"] for i in report["images"]}
+        # (push: a rebuild may miss podman's cache and make a new image ID)
+        p = self.run_dray("push", "--push-driver", "registry", "--skip-existing", "-p", "3", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        for img in self.load_report()["images"]:
+            self.assertIs(img["up_to_date"], True, img["name"])
+            self.assertEqual(img["digest"], first[img["name"]], img["name"])
+
+    def test_registry_driver_refuses_a_manifest_list(self):
+        """podman keeps an image for several platforms as a list, which only
+        its CLI pushes: refused with a word on what to use, nothing pushed."""
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        drayt.write_image(self.tmp, "multi")
+        p = self.run_dray("run", "--push-driver", "registry", "--retries", "0", "--no-cache",
+                          "--platform", "linux/amd64,linux/arm64", ".")
+        self.assertEqual(p.returncode, 1, self.explain())
+        self.assertIn("not a manifest list", p.stdout + p.stderr)
+        self.assertIn("--push-driver cli", p.stdout + p.stderr)
+        self.check_report(self.load_report(), reg, expect_pushed=False)
+
+    def test_registry_driver_missing_image(self):
+        """An image podman does not have: a clear error, the push fails."""
+        reg = self.start_registry()
+        self.use_registry(reg.addr)
+        drayt.write_image(self.tmp, "x")
+        p = self.run_dray("push", "--push-driver", "registry", ".")
+        self.assertNotEqual(p.returncode, 0, self.explain())
+        self.assertIn("image not known", p.stdout + p.stderr)
 
 
 if __name__ == "__main__":

@@ -285,6 +285,146 @@ static void test_idle_timeout(void **state)
   assert_true(apr_time_now() - start < apr_time_from_sec(5));
 }
 
+/* ---- a child's stdout as a stream ---------------------------------------- */
+
+/* All of STREAM's stdout (at most CAP bytes kept), then its close. */
+static apr_size_t stream_all(dray_child_stream_t *cs, char *out, apr_size_t cap,
+                             dray_child_result_t *res)
+{
+  apr_size_t total = 0, got = 1;
+  char buf[4096];
+  while (got) {
+    dray_test_no_error(dray_child_stream_read(cs, buf, sizeof(buf), &got));
+    if (total + got <= cap)
+      memcpy(out + total, buf, got);
+    total += got;
+  }
+  dray_test_no_error(dray_child_stream_close(res, cs, pool));
+  return total;
+}
+
+static void test_stream_keeps_stderr_apart(void **state)
+{
+  /* Data on stdout, messages on stderr before, amid and after it. */
+  const char *argv[] = {"sh", "-c",
+                        "echo first >&2; head -c 300000 /dev/zero | tr '\\0' a; "
+                        "echo second >&2; printf b; echo last >&2; exit 3", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  dray_child_stream_t *cs;
+  char *out = apr_palloc(pool, 300001);
+  (void)state;
+  spec.argv = argv;
+  spec.capture_max = 12;
+  dray_test_no_error(dray_child_stream_open(&cs, &spec, pool));
+  assert_int_equal(stream_all(cs, out, 300001, &res), 300001);
+  for (int i = 0; i < 300000; i++)
+    if (out[i] != 'a')
+      fail_msg("byte %d is %d", i, out[i]);
+  assert_int_equal(out[300000], 'b');
+  assert_int_equal(res.exit_code, 3);
+  assert_false(res.signaled);
+  assert_string_equal(res.output, "second\nlast\n"); /* the tail of stderr */
+  assert_string_equal(dray_child_last_line(&res, pool), "last");
+}
+
+static void test_stream_closed_early_kills_the_child(void **state)
+{
+  /* A reader that has what it wants stops an endless writer. */
+  const char *argv[] = {"sh", "-c", "echo $$; exec yes", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  dray_child_stream_t *cs;
+  char buf[64];
+  apr_size_t got;
+  apr_time_t start = apr_time_now();
+  (void)state;
+  spec.argv = argv;
+  dray_test_no_error(dray_child_stream_open(&cs, &spec, pool));
+  dray_test_no_error(dray_child_stream_read(cs, buf, sizeof(buf) - 1, &got));
+  assert_true(got > 0);
+  buf[got] = '\0';
+  dray_test_no_error(dray_child_stream_close(&res, cs, pool));
+  assert_true(res.signaled);
+  assert_true(dies_soon(atoi(buf)));
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+}
+
+static void test_stream_pool_kills_the_child(void **state)
+{
+  /* Never closed: its pool's end stops and reaps it all the same. */
+  const char *argv[] = {"sh", "-c", "echo $$; exec sleep 30", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_stream_t *cs;
+  apr_pool_t *sub;
+  char buf[64];
+  apr_size_t got;
+  (void)state;
+  spec.argv = argv;
+  apr_pool_create(&sub, pool);
+  dray_test_no_error(dray_child_stream_open(&cs, &spec, sub));
+  dray_test_no_error(dray_child_stream_read(cs, buf, sizeof(buf) - 1, &got));
+  buf[got] = '\0';
+  apr_pool_destroy(sub);
+  assert_true(atoi(buf) > 0);
+  assert_true(dies_soon(atoi(buf)));
+}
+
+static void test_stream_idle_and_cancel(void **state)
+{
+  const char *argv[] = {"sh", "-c", "echo begin; exec sleep 20", NULL};
+  dray_child_spec_t spec = {0};
+  dray_child_result_t res;
+  dray_child_stream_t *cs;
+  dray_error_t *err;
+  char buf[64];
+  apr_size_t got;
+  canceller_t c;
+  apr_thread_t *t;
+  apr_status_t rv;
+  apr_time_t start = apr_time_now();
+  (void)state;
+
+  /* Silent for idle_timeout: stopped, and the read says so. */
+  spec.argv = argv;
+  spec.idle_timeout = apr_time_from_msec(400);
+  dray_test_no_error(dray_child_stream_open(&cs, &spec, pool));
+  dray_test_no_error(dray_child_stream_read(cs, buf, sizeof(buf), &got));
+  assert_int_equal(got, 6);
+  err = dray_child_stream_read(cs, buf, sizeof(buf), &got);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_STALLED);
+  dray_error_clear(err);
+  dray_test_no_error(dray_child_stream_close(&res, cs, pool));
+  assert_true(res.idle_timed_out);
+  assert_true(res.signaled);
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+
+  /* Cancelled while it is read: the read ends with DRAY_ERR_CANCELLED. */
+  spec.idle_timeout = 0;
+  assert_int_equal(dray_cancel_create(&c.token, pool), APR_SUCCESS);
+  c.force = 1;
+  spec.cancel = c.token;
+  start = apr_time_now();
+  dray_test_no_error(dray_child_stream_open(&cs, &spec, pool));
+  apr_thread_create(&t, NULL, cancel_later, &c, pool);
+  do
+    err = dray_child_stream_read(cs, buf, sizeof(buf), &got);
+  while (!err && got);
+  apr_thread_join(&rv, t);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_CANCELLED);
+  dray_error_clear(err);
+  dray_test_no_error(dray_child_stream_close(&res, cs, pool));
+  assert_true(res.cancelled);
+  assert_true(apr_time_now() - start < apr_time_from_sec(5));
+  /* and nothing new starts once cancelled */
+  err = dray_child_stream_open(&cs, &spec, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_CANCELLED);
+  dray_error_clear(err);
+}
+
 static void test_argv_string(void **state)
 {
   const char *argv[] = {"docker", "build", "--tag", "a b", "", "x", NULL};
@@ -325,6 +465,10 @@ int main(void)
     cmocka_unit_test(test_leftovers_killed_after_exit),
     cmocka_unit_test(test_leftover_holding_the_pipe),
     cmocka_unit_test(test_idle_timeout),
+    cmocka_unit_test(test_stream_keeps_stderr_apart),
+    cmocka_unit_test(test_stream_closed_early_kills_the_child),
+    cmocka_unit_test(test_stream_pool_kills_the_child),
+    cmocka_unit_test(test_stream_idle_and_cancel),
     cmocka_unit_test(test_argv_string),
   };
   int rc;

@@ -302,6 +302,55 @@ static void test_digest_header(void **state)
   testhttpd_stop(&srv);
 }
 
+/* A push's authorization: the challenge from GET /v2/, one token for pull
+ * and push on the repository and pull on each mount source (one scope
+ * parameter each), cached per scopes; an anonymous registry needs none. */
+static void test_push_auth(void **state)
+{
+  testhttpd_route_t routes[] = {
+    {"GET", "/v2/", 401, NULL, NULL},
+    {"GET", "/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull%2Cpush"
+            "&scope=repository%3Ateam%2Fbase%3Apull", 200, NULL, "{\"token\":\"T1\"}"},
+    {"GET", "/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull%2Cpush", 200, NULL,
+     "{\"token\":\"T0\",\"expires_in\":300}"},
+  };
+  testhttpd_t reg_httpd, anon_httpd;
+  testhttpd_route_t anon_routes[] = {{"GET", "/v2/", 200, NULL, "{}"}};
+  dray_registry_t *reg;
+  apr_array_header_t *from = apr_array_make(pool, 1, sizeof(const char *));
+  const char *authz, *host;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&reg_httpd, routes, 3, pool), APR_SUCCESS);
+  host = testhttpd_host(&reg_httpd, pool);
+  routes[0].headers = apr_psprintf(pool, "WWW-Authenticate: Bearer realm=\"http://%s/token\","
+                                   "service=\"reg\"\r\n", host);
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  assert_string_equal(dray_registry_base_url(reg, host, pool),
+                      apr_pstrcat(pool, "http://", host, NULL));
+
+  APR_ARRAY_PUSH(from, const char *) = "team/base";
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", from, NULL, pool,
+                                             pool));
+  assert_string_equal(authz, "Bearer T1");
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 2);
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, NULL, pool,
+                                             pool));
+  assert_string_equal(authz, "Bearer T0");
+  /* Cached: no request at all the second time. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, NULL, pool,
+                                             pool));
+  assert_string_equal(authz, "Bearer T0");
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 4);
+  testhttpd_stop(&reg_httpd);
+
+  assert_int_equal(testhttpd_start(&anon_httpd, anon_routes, 1, pool), APR_SUCCESS);
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, testhttpd_host(&anon_httpd, pool),
+                                             "team/app", NULL, NULL, pool, pool));
+  assert_null(authz);
+  testhttpd_stop(&anon_httpd);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -310,6 +359,7 @@ int main(void)
     cmocka_unit_test(test_plain_http),
     cmocka_unit_test(test_realm_credentials),
     cmocka_unit_test(test_digest_header),
+    cmocka_unit_test(test_push_auth),
     cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fake_registry),
   };

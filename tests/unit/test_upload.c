@@ -629,36 +629,37 @@ static const char *gzip_digest(const char *data, apr_size_t len, apr_int64_t *si
   return digest;
 }
 
-static void test_registry_driver(void **state)
+/* Two images sharing a base layer, made in the fake (the engine's answers
+ * there); their references in REFS. Returns the base. */
+static const char *fake_two_images(fixture_t *fx, const char **refs, apr_size_t base_len,
+                                   apr_size_t top_len)
 {
-  fixture_t *fx = start(1);
-  testhttpd_t engine_httpd;
-  apr_size_t base_len = 300000, top_len = 20000;
+  const char *host = testhttpd_host(&fx->httpd, pool);
   char *base = bytes(base_len, 1, pool);
-  const char *host = testhttpd_host(&fx->httpd, pool), *refs[2];
-  const dray_engine_endpoint_t *ep;
-  dray_engine_t *engine;
-  dray_registry_t *registry;
-  dray_push_driver_t *driver;
-  apr_int64_t base_size, sent = 0;
-  const char *base_digest = gzip_digest(base, base_len, &base_size);
-  (void)state;
-
   for (int i = 0; i < 2; i++) {
     char *top = bytes(top_len, 7 + (unsigned)i, pool);
     refs[i] = apr_psprintf(pool, "%s/team/app%d:v1", host, i);
     fake_image(&fx->fake, i, refs[i], base, base_len, top, top_len);
   }
-  /* The engine is another server (an upload reads from it while the
-   * registry reads the upload), answering from the same fake. */
-  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, &fx->fake, pool),
-                   APR_SUCCESS);
-  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
-                                                          testhttpd_host(&engine_httpd, pool), NULL),
-                                         NULL, NULL, pool, pool));
-  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  return base;
+}
+
+/* The registry driver reading the two images of fake_two_images from
+ * SOURCE: each pushed, its config the image, the base uploaded once and
+ * mounted once; each image read once to learn its blobs, each layer once
+ * more (*IMAGE_GETS counts the reads: the engine's or the command's). */
+static void check_registry_driver(fixture_t *fx, const dray_image_source_t *source,
+                                  const char *const *refs, const char *base,
+                                  apr_size_t base_len, apr_size_t top_len,
+                                  int (*image_gets)(fixture_t *fx))
+{
+  dray_registry_t *registry;
+  dray_push_driver_t *driver;
+  apr_int64_t base_size, sent = 0;
+  const char *base_digest = gzip_digest(base, base_len, &base_size);
+
   dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
-  dray_test_no_error(dray_push_registry_driver_create(&driver, engine, registry, 2, pool));
+  dray_test_no_error(dray_push_registry_driver_create(&driver, source, registry, 2, pool));
   assert_string_equal(driver->name, "registry");
 
   for (int i = 0; i < 2; i++) {
@@ -722,7 +723,7 @@ static void test_registry_driver(void **state)
     assert_int_equal(sent, fx->fake.body_bytes + manifest_bytes(&fx->fake));
   }
   /* Each image read once to learn its blobs, each layer sent once more. */
-  assert_int_equal(fx->fake.image_gets, 2 + 3);
+  assert_int_equal(image_gets(fx), 2 + 3);
 
   /* Again (a retry, another tag): the run knows the image's blobs, the
    * registry has them all: no read of the image, no byte of a blob. */
@@ -734,12 +735,126 @@ static void test_registry_driver(void **state)
     req.reference = refs[0];
     req.stall_timeout = 5;
     dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
-    assert_int_equal(fx->fake.image_gets, 2 + 3);
+    assert_int_equal(image_gets(fx), 2 + 3);
     assert_int_equal(fx->fake.body_bytes, before);
   }
+}
+
+static int engine_gets(fixture_t *fx)
+{
+  return fx->fake.image_gets;
+}
+
+static void test_registry_driver(void **state)
+{
+  fixture_t *fx = start(1);
+  testhttpd_t engine_httpd;
+  apr_size_t base_len = 300000, top_len = 20000;
+  const char *refs[2], *base = fake_two_images(fx, refs, base_len, top_len);
+  const dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  (void)state;
+
+  /* The engine is another server (an upload reads from it while the
+   * registry reads the upload), answering from the same fake. */
+  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, &fx->fake, pool),
+                   APR_SUCCESS);
+  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
+                                                          testhttpd_host(&engine_httpd, pool), NULL),
+                                         NULL, NULL, pool, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  check_registry_driver(fx, dray_image_source_engine(engine, pool), refs, base, base_len, top_len,
+                        engine_gets);
   testhttpd_stop(&engine_httpd);
   testhttpd_stop(&fx->httpd);
 }
+
+#ifndef _WIN32
+/* ---- podman: the same images through its CLI ("podman save") -------------- */
+
+static const char *fake_cli_dir;
+
+static void put_bytes(const char *path, const char *data, apr_size_t len, apr_fileperms_t perms)
+{
+  apr_file_t *f;
+  assert_int_equal(apr_file_open(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE
+                                               | APR_FOPEN_BINARY, perms, pool), APR_SUCCESS);
+  assert_int_equal(apr_file_write_full(f, data, len, NULL), APR_SUCCESS);
+  apr_file_close(f);
+}
+
+/* "podman save" runs the fake CLI logged. */
+static int command_gets(fixture_t *fx)
+{
+  apr_file_t *f;
+  char line[4096];
+  int n = 0;
+  (void)fx;
+  assert_int_equal(apr_file_open(&f, apr_pstrcat(pool, fake_cli_dir, "/calls", NULL),
+                                 APR_FOPEN_READ, 0, pool), APR_SUCCESS);
+  while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS)
+    n += !strncmp(line, "save --format docker-archive ", 29);
+  apr_file_close(f);
+  return n;
+}
+
+/* A fake podman (a shell script) answering "image inspect" as podman does
+ * (an array; the ID without "sha256:") and "save" with the fake's streams,
+ * saying something on stderr each time (never part of the stream). */
+static const char *fake_podman(fixture_t *fx, const char *const *refs)
+{
+  const char *dir = fake_cli_dir = dray_test_make_root("dray-fake-podman", pool);
+  const char *cases = "", *script;
+  for (int i = 0; i < 2; i++) {
+    const char *id = fx->fake.ids[i];
+    const char *rest = fx->fake.inspect[i] + strlen("{\"Id\":\"") + strlen(id);
+    const char *inspect = apr_pstrcat(pool, "[{\"Id\":\"", id + 7, rest, "]\n", NULL);
+    const char *ipath = apr_psprintf(pool, "%s/inspect%d", dir, i);
+    const char *spath = apr_psprintf(pool, "%s/save%d", dir, i);
+    put_bytes(ipath, inspect, strlen(inspect), APR_FPROT_OS_DEFAULT);
+    put_bytes(spath, fx->fake.saves[i].data, fx->fake.saves[i].len, APR_FPROT_OS_DEFAULT);
+    cases = apr_psprintf(pool, "%s\"image:%s\") cat '%s' ;;\n\"save:%s\") cat '%s' ;;\n", cases,
+                         refs[i], ipath, id, spath);
+  }
+  script = apr_psprintf(pool,
+                        "#!/bin/sh\n"
+                        "echo \"$*\" >> '%s/calls'\n"
+                        "echo 'WARN[0000] a message on stderr' >&2\n"
+                        "for a; do last=$a; done\n"
+                        "case \"$1:$last\" in\n%s"
+                        "*) echo \"Error: $last: image not known\" >&2; exit 125 ;;\n"
+                        "esac\n",
+                        dir, cases);
+  put_bytes(apr_pstrcat(pool, dir, "/podman", NULL), script, strlen(script),
+            APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE);
+  return apr_pstrcat(pool, dir, "/podman", NULL);
+}
+
+static void test_registry_driver_from_podman(void **state)
+{
+  fixture_t *fx = start(1);
+  apr_size_t base_len = 300000, top_len = 20000;
+  const char *refs[2], *base = fake_two_images(fx, refs, base_len, top_len);
+  const dray_image_source_t *source = dray_image_source_command(fake_podman(fx, refs), NULL, pool);
+  const char *id;
+  dray_image_blobs_t *blobs;
+  dray_error_t *err;
+  (void)state;
+
+  check_registry_driver(fx, source, refs, base, base_len, top_len, command_gets);
+  /* podman's ID as a digest; an image it does not know: not found, with
+   * its own words. */
+  dray_test_no_error(dray_image_source_id(&id, source, refs[1], NULL, pool, pool));
+  assert_string_equal(id, fx->fake.ids[1]);
+  err = dray_image_inspect(&blobs, source, "nosuch", NULL, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_NOT_FOUND);
+  assert_non_null(strstr(dray_error_format(err, pool), "nosuch: image not known"));
+  dray_error_clear(err);
+  testhttpd_stop(&fx->httpd);
+  dray_test_remove_tree(fake_cli_dir, pool);
+}
+#endif
 
 int main(void)
 {
@@ -755,6 +870,9 @@ int main(void)
       cmocka_unit_test(test_manifest_put),
       cmocka_unit_test(test_blobtrack),
       cmocka_unit_test(test_registry_driver),
+#ifndef _WIN32
+      cmocka_unit_test(test_registry_driver_from_podman),
+#endif
   };
   apr_initialize();
   return cmocka_run_group_tests(tests, dray_test_setup, dray_test_teardown);
