@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -291,6 +292,12 @@ typedef struct scan_t {
   dray_strbuf_t small;        /* the entry's bytes while it may be the config */
   int keep;
   int layers_left;
+  /* With layers known before the scan (their digests given), a first pass
+   * only hashes, to find each layer's entry; a second one compresses the
+   * entries of the layers still unknown (NEEDED). Compressing costs ten
+   * times what hashing does. */
+  int hash_only;
+  apr_hash_t *needed;         /* entry names to compress, or NULL: every one */
 } scan_t;
 
 static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size, int *want)
@@ -298,8 +305,14 @@ static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size,
   scan_t *s = baton;
   apr_pool_clear(s->entry_pool);
   s->name = apr_pstrdup(s->entry_pool, name);
+  if (!s->hash_only && s->needed && !apr_hash_get(s->needed, name, APR_HASH_KEY_STRING)) {
+    *want = 0; /* the second pass: only the entries still unknown */
+    return DRAY_NO_ERROR;
+  }
   s->raw = dray_sha256_create(s->entry_pool);
-  DRAY_ERR(dray_blob_writer_create(&s->gz, NULL, NULL, s->entry_pool));
+  s->gz = NULL;
+  if (!s->hash_only)
+    DRAY_ERR(dray_blob_writer_create(&s->gz, NULL, NULL, s->entry_pool));
   s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
   dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
   *want = 1;
@@ -312,7 +325,7 @@ static dray_error_t *scan_data(void *baton, const char *data, apr_size_t len)
   dray_sha256_add(s->raw, data, len);
   if (s->keep)
     dray_strbuf_append(&s->small, data, len);
-  return dray_blob_writer_write(s->gz, data, len);
+  return s->gz ? dray_blob_writer_write(s->gz, data, len) : DRAY_NO_ERROR;
 }
 
 static dray_error_t *scan_end(void *baton)
@@ -328,8 +341,18 @@ static dray_error_t *scan_end(void *baton)
   }
   for (int i = 0; i < s->blobs->layers->nelts; i++) {
     dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
-    if (l->digest || strcmp(l->diff_id, raw))
+    if (l->entry || strcmp(l->diff_id, raw))
       continue;
+    if (s->hash_only) {
+      /* Its entry is known now; its digest, or it is compressed next. */
+      if (l->digest) {
+        l->entry = apr_pstrdup(s->result_pool, s->name);
+        s->layers_left--;
+      } else {
+        apr_hash_set(s->needed, apr_pstrdup(s->result_pool, s->name), APR_HASH_KEY_STRING, "");
+      }
+      continue;
+    }
     if (!digest)
       DRAY_ERR(dray_blob_writer_finish(s->gz, &digest, &size, s->result_pool));
     l->digest = digest;
@@ -494,11 +517,28 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
   scan.entry_pool = dray_pool_create_sub(pool);
   scan.layers_left = blobs->layers->nelts;
   handler.baton = &scan;
+  for (int i = 0; i < blobs->layers->nelts; i++)
+    if (APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t).digest)
+      scan.hash_only = 1; /* some are known: find the entries first */
+  if (scan.hash_only)
+    scan.needed = apr_hash_make(pool);
   err = save_open(&ss, src, blobs->id, &handler, cancel, pool);
   while (!err && !ss->done)
     err = save_step(ss);
   if (!err)
     err = save_result(ss, scratch_pool);
+  blobs->bytes_read = err ? 0 : ss->bytes;
+  if (!err && scan.hash_only && apr_hash_count(scan.needed) > 0) {
+    /* The second pass compresses what the first did not know. */
+    scan.hash_only = 0;
+    err = save_open(&ss, src, blobs->id, &handler, cancel, pool);
+    while (!err && !ss->done)
+      err = save_step(ss);
+    if (!err)
+      err = save_result(ss, scratch_pool);
+    if (!err)
+      blobs->bytes_read += ss->bytes;
+  }
   if (!err && scan.layers_left > 0)
     err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                              "engine: the saved image %s lacks %d of its %d layers", image,
@@ -507,8 +547,6 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
     err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                              "engine: the saved image %s has no config with digest %s", image,
                              blobs->id);
-  if (!err)
-    blobs->bytes_read = ss->bytes;
   apr_pool_destroy(pool);
   return err;
 }

@@ -26,6 +26,9 @@ typedef struct registry_driver_t {
   apr_thread_mutex_t *lock;
   apr_pool_t *cache_pool;     /* only under LOCK */
   apr_hash_t *images;         /* image ID -> dray_image_blobs_t */
+  /* Layers this run compressed, by diff_id: images that share a base read
+   * it without compressing it again (as the engine keeps diffID -> digest). */
+  apr_hash_t *layers;         /* diff_id -> dray_image_layer_t */
 } registry_driver_t;
 
 /* One blob of the image being pushed. */
@@ -238,7 +241,8 @@ static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
 /* ---- the driver --------------------------------------------------------- */
 
 /* IMAGE's blobs: read from the engine, unless this run read the same image
- * (by ID) before. */
+ * (by ID) before; layers this run compressed for another image are not
+ * compressed again. */
 static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const registry_driver_t *d,
                                  const char *image, dray_cancel_t *cancel,
                                  apr_pool_t *scratch_pool)
@@ -249,6 +253,16 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
   DRAY_ERR(dray_image_inspect(&blobs, d->source, image, cancel, scratch_pool, scratch_pool));
   apr_thread_mutex_lock(d->lock);
   known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  if (!known) {
+    for (int i = 0; i < blobs->layers->nelts; i++) {
+      dray_image_layer_t *l = &APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t);
+      const dray_image_layer_t *seen = apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING);
+      if (seen) {
+        l->digest = apr_pstrdup(scratch_pool, seen->digest);
+        l->size = seen->size;
+      }
+    }
+  }
   apr_thread_mutex_unlock(d->lock);
   if (known) {
     *blobs_p = known;
@@ -260,6 +274,11 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
   if (!known) {
     known = dray_image_blobs_dup(blobs, d->cache_pool);
     apr_hash_set(d->images, known->id, APR_HASH_KEY_STRING, known);
+    for (int i = 0; i < known->layers->nelts; i++) {
+      const dray_image_layer_t *l = &APR_ARRAY_IDX(known->layers, i, dray_image_layer_t);
+      if (!apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING))
+        apr_hash_set(d->layers, l->diff_id, APR_HASH_KEY_STRING, l);
+    }
   }
   apr_thread_mutex_unlock(d->lock);
   *blobs_p = known;
@@ -398,6 +417,7 @@ dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver_p,
       || dray_pool_create_threadsafe(&d->cache_pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry push driver");
   d->images = apr_hash_make(d->cache_pool);
+  d->layers = apr_hash_make(d->cache_pool);
   driver->name = "registry";
   driver->push = registry_push;
   driver->describe = registry_describe;

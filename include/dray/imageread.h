@@ -88,7 +88,10 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
 
 /* Complete BLOBS (from dray_image_inspect) from the save stream: each
  * layer's blob digest, size and entry, and the config (in RESULT_POOL).
- * DRAY_ERR_PROTOCOL when the stream lacks a layer or the config. */
+ * A layer whose digest and size the caller filled in already (known from
+ * another image of the run, by diff_id) is not compressed again: the
+ * stream is then read twice, first only hashed. DRAY_ERR_PROTOCOL when the
+ * stream lacks a layer or the config. */
 dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
                                     const dray_image_source_t *source,
                                     dray_cancel_t *cancel,
