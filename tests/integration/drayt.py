@@ -277,6 +277,22 @@ class Registry:
         user, password = next(iter(self.users.items()))
         return {"Authorization": basic_auth(user, password)}
 
+    def manifest(self, reference):
+        """The Docker v2 manifest (parsed JSON) this registry serves for
+        REFERENCE's repository and tag, whatever host REFERENCE names."""
+        _, rest = reference.split("/", 1)
+        repo, tag = rest.rsplit(":", 1)
+        c = http.client.HTTPConnection(self.addr, timeout=10)
+        c.request("GET", f"/v2/{repo}/manifests/{tag}",
+                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json",
+                           **self._auth_header()})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        if r.status != 200:
+            raise AssertionError(f"{reference}: HTTP {r.status}")
+        return json.loads(body)
+
     def digest(self, reference):
         """Docker-Content-Digest this registry serves for REFERENCE's repository
         and tag (whatever host REFERENCE names: a proxy's, say), or None."""

@@ -160,17 +160,6 @@ class PodmanTest(PodmanEnv, drayt.DrayTestCase):
 
 @unittest.skipIf(shutil.which("podman") is None, "podman not installed")
 class PodmanRegistryPushTest(PodmanEnv, drayt.FaultTestCase):
-    def manifest(self, reg, ref):
-        _, rest = ref.split("/", 1)
-        repo, tag = rest.rsplit(":", 1)
-        c = http.client.HTTPConnection(reg.addr, timeout=10)
-        c.request("GET", f"/v2/{repo}/manifests/{tag}",
-                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        self.assertEqual(r.status, 200, ref)
-        return json.loads(body)
 
     def test_registry_driver_pushes_podman_images(self):
         reg = self.start_registry()
@@ -191,7 +180,7 @@ class PodmanRegistryPushTest(PodmanEnv, drayt.FaultTestCase):
         base_layers = None
         for img in report["images"]:
             ref = img["references"][0]
-            m = self.manifest(reg, ref)
+            m = reg.manifest(ref)
             self.assertEqual(m["mediaType"],
                              "application/vnd.docker.distribution.manifest.v2+json")
             # The config went up byte for byte: its digest is podman's image ID.
@@ -209,7 +198,7 @@ class PodmanRegistryPushTest(PodmanEnv, drayt.FaultTestCase):
             self.assertIn("podman build", log)
             self.assertNotIn("podman push", log)
         for img in report["images"]:  # every child holds the base's layers
-            m = self.manifest(reg, img["references"][0])
+            m = reg.manifest(img["references"][0])
             self.assertEqual([b["digest"] for b in m["layers"]][:len(base_layers)], base_layers)
         # Each unique blob reached the registry once: the shared base too.
         self.assertGreater(max(unique.values()), 500 * 1024)  # busybox

@@ -49,17 +49,6 @@ class RegistryPushTest(drayt.FaultTestCase):
         return sum(e["bytes"] for e in proxy.events("body")
                    if e["request"].startswith(method + " "))
 
-    def manifest(self, reg, ref):
-        _, rest = ref.split("/", 1)
-        repo, tag = rest.rsplit(":", 1)
-        c = drayt.http.client.HTTPConnection(reg.addr, timeout=10)
-        c.request("GET", f"/v2/{repo}/manifests/{tag}",
-                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        self.assertEqual(r.status, 200, ref)
-        return json.loads(body)
 
     def test_pushed_images_pull_with_the_same_id(self):
         reg = self.start_registry()
@@ -71,7 +60,7 @@ class RegistryPushTest(drayt.FaultTestCase):
         self.assertEqual(sorted(i["name"] for i in report["images"]), sorted(names))
         self.check_report(report, reg)
         for img in report["images"]:
-            m = self.manifest(reg, img["references"][0])
+            m = reg.manifest(img["references"][0])
             self.assertEqual(m["mediaType"], "application/vnd.docker.distribution.manifest.v2+json")
             self.assertEqual(m["config"]["digest"], img["image_id"])  # the image ID survives
             self.assertEqual(len(m["layers"]), 3)
@@ -116,7 +105,7 @@ class RegistryPushTest(drayt.FaultTestCase):
         self.check_report(report, reg)
         unique = {}
         for img in report["images"]:
-            m = self.manifest(reg, img["references"][0])
+            m = reg.manifest(img["references"][0])
             for blob in [m["config"]] + m["layers"]:
                 unique[blob["digest"]] = blob["size"]
         base = max(unique.values())  # the busybox layer
