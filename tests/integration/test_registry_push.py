@@ -19,7 +19,6 @@ uploads its blobs to a real docker-registry itself.
   verified, and the password is nowhere dray writes.
 """
 import base64
-import json
 import os
 import shutil
 import subprocess
