@@ -7,6 +7,7 @@
  * dockerfile is relative to.
  */
 #include "dray/compose.h"
+#include "dray/ref.h"
 
 #include <string.h>
 
@@ -376,7 +377,8 @@ dray_error_t *dray_compose_load_project(dray_compose_t **compose_p,
       err = dray_error_compose(err, e);
       continue;
     }
-    svc->default_image = apr_pstrcat(result_pool, compose->name, "-", svc->name, NULL);
+    svc->default_image = dray_ref_path_component(
+        apr_pstrcat(result_pool, compose->name, "-", svc->name, NULL), result_pool);
     APR_ARRAY_PUSH(compose->services, dray_compose_service_t *) = svc;
   }
   if (err)

@@ -402,3 +402,41 @@ const char *dray_ref_string(const dray_ref_t *ref, apr_pool_t *result_pool)
   return apr_pstrcat(result_pool, ref->name, ref->tag ? ":" : "", ref->tag ? ref->tag : "",
                      ref->digest ? "@" : "", ref->digest ? ref->digest : "", NULL);
 }
+
+const char *dray_ref_path_component(const char *text, apr_pool_t *result_pool)
+{
+  apr_size_t n = strlen(text), i = 0, o = 0;
+  char *out = apr_palloc(result_pool, n + 1);
+
+  while (i < n) {
+    char c = text[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      out[o++] = c;
+      i++;
+    } else if (c == '.' || c == '_' || c == '-') {
+      /* A run of separators: kept when the grammar allows it ("." "_"
+       * "__" or dashes), else one "-"; dropped at the start and end. */
+      apr_size_t j = i, dashes = 0;
+      while (j < n && (text[j] == '.' || text[j] == '_' || text[j] == '-'))
+        dashes += text[j++] == '-';
+      if (o > 0 && j < n) {
+        apr_size_t len = j - i;
+        int keep = dashes == len || (len == 1) || (len == 2 && text[i] == '_' && text[i + 1] == '_');
+        if (keep) {
+          memcpy(out + o, text + i, len);
+          o += len;
+        } else {
+          out[o++] = '-';
+        }
+      }
+      i = j;
+    } else {
+      i++; /* not allowed anywhere */
+    }
+  }
+  /* A run cut before a dropped character may end the name: trim it. */
+  while (o > 0 && (out[o - 1] == '.' || out[o - 1] == '_' || out[o - 1] == '-'))
+    o--;
+  out[o] = '\0';
+  return out;
+}

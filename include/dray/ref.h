@@ -56,6 +56,13 @@ const char *dray_ref_path_problem(const char *path, apr_pool_t *result_pool);
 
 int dray_ref_is_valid_tag(const char *tag);
 
+/* TEXT made into one path component: characters outside A-Z a-z 0-9 . _ -
+ * dropped, a run of separators that the grammar does not allow ("-_", "._",
+ * "___") made one "-", none at either end; "" if nothing is left. Capitals
+ * are kept: a name with them is still refused, by the grammar's own words.
+ * For names dray makes up ("<project>-<service>"). */
+const char *dray_ref_path_component(const char *text, apr_pool_t *result_pool);
+
 /* Validate a registry prefix HOST[:PORT][/NAMESPACE] (a trailing "/" is
  * allowed and dropped). On success *NORMALIZED (may be NULL) is the prefix
  * without trailing "/", in RESULT_POOL. A first component that docker would

@@ -354,9 +354,31 @@ static void test_docker_hub(void **state)
                       "docker.io/library/busybox");
 }
 
+/* Names dray makes up become valid path components, whatever the folder
+ * or project they come from (a temp folder "dray-it-_x9_" once made the
+ * invalid "dray-it-_x9_-app"). */
+static void test_path_component(void **state)
+{
+  static const char *const cases[][2] = {
+    {"dray-it-_x19pmc_-app", "dray-it-x19pmc-app"},
+    {"my.project-web", "my.project-web"}, {"Up-_per", "Up-per"},
+    {"a__b", "a__b"}, {"a___b", "a-b"}, {"a---b", "a---b"}, {"a._b", "a-b"},
+    {"_lead-", "lead"}, {"x!y", "xy"}, {"a_!_b", "a__b"}, {"!!!", ""},
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *got = dray_ref_path_component(cases[i][0], pool);
+    assert_string_equal(got, cases[i][1]);
+    if (*got && strcmp(got, "Up-per") != 0) /* capitals stay, and stay refused */
+      assert_true(dray_ref_is_valid_path(got, pool));
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_path_component),
     cmocka_unit_test(test_valid),
     cmocka_unit_test(test_invalid),
     cmocka_unit_test(test_lengths),
