@@ -60,8 +60,12 @@ class StallTest(drayt.FaultTestCase):
                     took = a["end"] - a["start"]
                     self.assertGreaterEqual(took, STALL_TIMEOUT - 0.5, a)
                     self.assertLess(took, STALL_TIMEOUT + 20, a)
-                else:
-                    self.assertEqual(a["result"], "ok", (img["name"], a))
+                elif a["result"] != "ok":
+                    # The proxy's stalled connections sometimes cost a
+                    # neighbour its keep-alive connection (the engine sees
+                    # EOF): a reset, retried like any other (seen 1 run in
+                    # ~12); the image is still pushed (check_report above).
+                    self.assertEqual(a["result"], "reset", (img["name"], a))
         self.assertGreaterEqual(len(stalled), 1, report)
         # Stalls are reported on the event lines too.
         self.assertIn("stalled", p.stderr)
