@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git ca-certificates
-  libapr1-dev libaprutil1-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libcmocka-dev zlib1g-dev
+  libapr1-dev libaprutil1-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libcmocka-dev zlib1g-dev libssl-dev
   docker.io docker-registry busybox-static python3 procps valgrind apache2-utils podman
   groff-base lintian debootstrap zsh fish clang"
 

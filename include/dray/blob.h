@@ -2,10 +2,15 @@
  * in one streaming pass, deterministically.
  *
  * The same input always gives the same bytes (no time, no file name, the
- * operating system byte fixed to "unknown", one compression level), so a
- * layer pushed again, or shared by several images, is the same blob with the
- * same digest and the registry keeps it once. The hashing state also serves
- * plain digests (a config blob, a manifest, a layer's diff ID).
+ * operating system byte fixed to "unknown", fixed zlib parameters, and
+ * every choice made from the input's bytes alone), so a layer pushed again,
+ * or shared by several images, is the same blob with the same digest and
+ * the registry keeps it once. The input is taken in segments of
+ * DRAY_BLOB_SEGMENT bytes at fixed offsets; a segment whose samples deflate
+ * cannot shrink (compressed files, packages, random data) is stored in
+ * deflate's stored blocks instead of compressed: still gzip, about as
+ * large, and some thirty times cheaper to make. The hashing state also
+ * serves plain digests (a config blob, a manifest, a layer's diff ID).
  */
 #ifndef DRAY_BLOB_H
 #define DRAY_BLOB_H
@@ -20,6 +25,10 @@ extern "C" {
 
 /* zlib's default level: what "docker push" gets close to in size. */
 #define DRAY_BLOB_GZIP_LEVEL 6
+
+/* Input bytes per compress-or-store decision. Part of the format: a
+ * different size gives other blobs for the same layers. */
+#define DRAY_BLOB_SEGMENT (1024 * 1024)
 
 /* "sha256:" and 64 lowercase hex digits. */
 #define DRAY_BLOB_DIGEST_LEN 71
@@ -56,6 +65,9 @@ dray_error_t *dray_blob_writer_finish(dray_blob_writer_t *writer, const char **d
 
 /* Uncompressed bytes written so far. */
 apr_int64_t dray_blob_writer_bytes_in(const dray_blob_writer_t *writer);
+
+/* Of those, the bytes of segments stored rather than compressed. */
+apr_int64_t dray_blob_writer_bytes_stored(const dray_blob_writer_t *writer);
 
 #ifdef __cplusplus
 }

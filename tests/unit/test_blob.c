@@ -20,6 +20,8 @@
 #include "testutil.h"
 #include "testtar.h"
 
+#define PINNED_DIGEST "sha256:b995f813f7f3cb16fa5558cc3ff06c053ec5fe9af75870d14df5e909cadbc4ad"
+
 static dray_error_t *collect(void *baton, const char *data, apr_size_t len)
 {
   dray_strbuf_append(baton, data, len);
@@ -121,6 +123,93 @@ static void test_empty_input_and_known_digest(void **state)
   compress_all(&out, &d, &s, "", 0, 1);
   assert_int_equal(s, 20); /* header, an empty block, CRC and length */
   assert_string_equal(d, dray_sha256_of(out.data, out.len, pool));
+}
+
+/* Bytes deflate cannot shrink (an LCG's high bits). */
+static void fill_random(char *buf, apr_size_t n, apr_uint32_t seed)
+{
+  for (apr_size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    buf[i] = (char)(seed >> 24);
+  }
+}
+
+/* Inflate a gzip blob: the whole input back. */
+static void assert_gunzips_to(const dray_strbuf_t *blob, const char *in, apr_size_t n)
+{
+  char *back = apr_palloc(pool, n + 16);
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+  z.next_in = (Bytef *)blob->data;
+  z.avail_in = (uInt)blob->len;
+  z.next_out = (Bytef *)back;
+  z.avail_out = (uInt)n + 16;
+  assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+  assert_int_equal(z.total_out, n);
+  inflateEnd(&z);
+  assert_memory_equal(back, in, n);
+}
+
+static void test_incompressible_segments_stored(void **state)
+{
+  /* Segments 0, 2 and 4 compress; 1 and 3 are random; a random tail. */
+  apr_size_t seg = DRAY_BLOB_SEGMENT, n = 5 * seg + seg / 3;
+  char *in = make_input(n, pool);
+  dray_strbuf_t a, b, c;
+  const char *da, *db, *dc;
+  apr_int64_t sa, sb, sc;
+  dray_blob_writer_t *w;
+  dray_strbuf_t out;
+  const char *d;
+  apr_int64_t s;
+  (void)state;
+
+  fill_random(in + seg, seg, 1);
+  fill_random(in + 3 * seg, seg, 2);
+  fill_random(in + 5 * seg, n - 5 * seg, 3);
+
+  /* Which segments are stored depends on the bytes, not on the pieces. */
+  compress_all(&a, &da, &sa, in, n, n);
+  compress_all(&b, &db, &sb, in, n, 4093);
+  compress_all(&c, &dc, &sc, in, n, seg);
+  assert_string_equal(da, db);
+  assert_string_equal(da, dc);
+  assert_memory_equal(a.data, b.data, a.len);
+  assert_gunzips_to(&a, in, n);
+
+  dray_strbuf_init(&out, 0, pool);
+  dray_test_no_error(dray_blob_writer_create(&w, collect, &out, pool));
+  dray_test_no_error(dray_blob_writer_write(w, in, n));
+  dray_test_no_error(dray_blob_writer_finish(w, &d, &s, pool));
+  assert_string_equal(d, da);
+  /* The random segments and the random tail were stored... */
+  assert_int_equal(dray_blob_writer_bytes_stored(w), (apr_int64_t)(2 * seg + (n - 5 * seg)));
+  /* ... at a few bytes per 64 KiB block; the others shrank. */
+  assert_true(s < (apr_int64_t)(2 * seg + (n - 5 * seg)) + (apr_int64_t)(3 * seg) * 3 / 4);
+
+  /* All random: stored whole, barely larger than the input. */
+  fill_random(in, n, 4);
+  compress_all(&a, &da, &sa, in, n, 65536);
+  assert_true(sa >= (apr_int64_t)n && sa < (apr_int64_t)n + (apr_int64_t)(n / 1000) + 64);
+  assert_gunzips_to(&a, in, n);
+}
+
+static void test_blob_format_pinned(void **state)
+{
+  /* The blob format is what makes reruns and other images dedupe against
+   * the registry: a change of segment size, output buffer, level or
+   * sampling shows here (change the digest on purpose, with a note). */
+  apr_size_t seg = DRAY_BLOB_SEGMENT, n = 2 * seg + 1000;
+  char *in = make_input(n, pool);
+  dray_strbuf_t a;
+  const char *da;
+  apr_int64_t sa;
+  (void)state;
+  fill_random(in + seg, seg, 7);
+  compress_all(&a, &da, &sa, in, n, 100000);
+  assert_string_equal(da, PINNED_DIGEST);
+  assert_int_equal(sa, 1364925);
 }
 
 /* ---- tar ---------------------------------------------------------------- */
@@ -285,6 +374,8 @@ int main(void)
       cmocka_unit_test(test_same_input_same_blob),
       cmocka_unit_test(test_blob_gunzips_to_input),
       cmocka_unit_test(test_empty_input_and_known_digest),
+      cmocka_unit_test(test_incompressible_segments_stored),
+      cmocka_unit_test(test_blob_format_pinned),
       cmocka_unit_test(test_tar_stream),
       cmocka_unit_test(test_tar_bad_header),
       cmocka_unit_test(test_manifest),
