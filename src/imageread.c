@@ -280,39 +280,128 @@ static dray_error_t *save_result(save_stream_t *ss, apr_pool_t *pool)
   return DRAY_NO_ERROR;
 }
 
-/* ---- the first pass: every layer's blob digest, and the config -------- */
+/* ---- the read: every layer's blob digest, and the config --------------- */
+
+/* A blob written to a private file while it is made: the upload reads it
+ * from there (and resumes at any offset) instead of asking the engine for
+ * the image again and compressing the layer a second time. */
+typedef struct spill_t {
+  apr_file_t *file;           /* open while the blob is written */
+  const char *path;
+} spill_t;
+
+static apr_status_t spill_remove(void *baton)
+{
+  spill_t *sp = baton;
+  if (sp->file)
+    apr_file_close(sp->file); /* first: Windows removes no open file */
+  sp->file = NULL;
+  if (sp->path)
+    apr_file_remove(sp->path, NULL);
+  sp->path = NULL;
+  return APR_SUCCESS;
+}
+
+static dray_error_t *spill_create(spill_t **sp_p, apr_pool_t *pool)
+{
+  spill_t *sp = apr_pcalloc(pool, sizeof(*sp));
+  const char *dir;
+  char *tmpl;
+  apr_status_t rv = apr_temp_dir_get(&dir, pool);
+  if (rv)
+    return dray_error_create(rv, NULL, "no folder for temporary files (set TMPDIR)");
+  tmpl = apr_pstrcat(pool, dir, "/dray-blob-XXXXXX", NULL);
+  rv = apr_file_mktemp(&sp->file, tmpl,
+                       APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE | APR_FOPEN_EXCL
+                           | APR_FOPEN_BINARY,
+                       pool);
+  if (rv)
+    return dray_error_createf(rv, NULL, "cannot create a temporary file in %s", dir);
+  sp->path = tmpl; /* mktemp filled in the X's */
+  apr_pool_cleanup_register(pool, sp, spill_remove, apr_pool_cleanup_null);
+  *sp_p = sp;
+  return DRAY_NO_ERROR;
+}
+
+static dray_error_t *spill_sink(void *baton, const char *data, apr_size_t len)
+{
+  spill_t *sp = baton;
+  apr_status_t rv = apr_file_write_full(sp->file, data, len, NULL);
+  return rv ? dray_error_createf(rv, NULL, "cannot write the temporary file %s", sp->path)
+            : DRAY_NO_ERROR;
+}
+
+/* Keep SP's file, closed, as long as POOL lives: *PATH (in POOL) names it. */
+static dray_error_t *spill_keep(const char **path, spill_t *sp, apr_pool_t *owner,
+                                apr_pool_t *pool)
+{
+  spill_t *kept = apr_pcalloc(pool, sizeof(*kept));
+  apr_status_t rv = apr_file_close(sp->file);
+  sp->file = NULL;
+  if (rv)
+    return dray_error_createf(rv, NULL, "cannot write the temporary file %s", sp->path);
+  kept->path = apr_pstrdup(pool, sp->path);
+  apr_pool_cleanup_kill(owner, sp, spill_remove);
+  apr_pool_cleanup_register(pool, kept, spill_remove, apr_pool_cleanup_null);
+  *path = kept->path;
+  return DRAY_NO_ERROR;
+}
 
 typedef struct scan_t {
   dray_image_blobs_t *blobs;
   apr_pool_t *result_pool;
   apr_pool_t *entry_pool;     /* cleared per entry */
   const char *name;           /* the current entry */
+  apr_int64_t entry_size;
   dray_sha256_t *raw;
-  dray_blob_writer_t *gz;
+  dray_blob_writer_t *gz;     /* NULL: the entry is only hashed */
+  spill_t *spill;
   dray_strbuf_t small;        /* the entry's bytes while it may be the config */
   int keep;
   int layers_left;
-  /* With layers known before the scan (their digests given), a first pass
-   * only hashes, to find each layer's entry; a second one compresses the
-   * entries of the layers still unknown (NEEDED). Compressing costs ten
-   * times what hashing does. */
-  int hash_only;
-  apr_hash_t *needed;         /* entry names to compress, or NULL: every one */
+  /* An entry is only hashed when it looks like a layer the caller knows
+   * already (its digest given, from another image of the run; its size
+   * that of its tar): compressing costs many times what hashing does.
+   * If the guess was wrong (an unknown layer of the same size), a second
+   * pass compresses just the entries still NEEDED. */
+  apr_hash_t *needed;         /* entry names to compress in a second pass */
+  int second;                 /* this is that pass */
 } scan_t;
+
+/* Whether an entry of SIZE bytes is likely a layer whose blob is known. */
+static int looks_known(const scan_t *s, apr_int64_t size)
+{
+  for (int i = 0; i < s->blobs->layers->nelts; i++) {
+    const dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
+    if (!l->entry && l->digest && l->raw_size == size)
+      return 1;
+  }
+  return 0;
+}
 
 static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size, int *want)
 {
   scan_t *s = baton;
+  int compress;
   apr_pool_clear(s->entry_pool);
   s->name = apr_pstrdup(s->entry_pool, name);
-  if (!s->hash_only && s->needed && !apr_hash_get(s->needed, name, APR_HASH_KEY_STRING)) {
-    *want = 0; /* the second pass: only the entries still unknown */
-    return DRAY_NO_ERROR;
+  s->entry_size = size;
+  if (s->second) {
+    compress = apr_hash_get(s->needed, name, APR_HASH_KEY_STRING) != NULL;
+    if (!compress) {
+      *want = 0; /* the second pass: only the entries still unknown */
+      return DRAY_NO_ERROR;
+    }
+  } else {
+    compress = !looks_known(s, size);
   }
   s->raw = dray_sha256_create(s->entry_pool);
   s->gz = NULL;
-  if (!s->hash_only)
-    DRAY_ERR(dray_blob_writer_create(&s->gz, NULL, NULL, s->entry_pool));
+  s->spill = NULL;
+  if (compress) {
+    DRAY_ERR(spill_create(&s->spill, s->entry_pool));
+    DRAY_ERR(dray_blob_writer_create(&s->gz, spill_sink, s->spill, s->entry_pool));
+  }
   s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
   dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
   *want = 1;
@@ -332,7 +421,7 @@ static dray_error_t *scan_end(void *baton)
 {
   scan_t *s = baton;
   const char *raw = dray_sha256_digest(s->raw, s->entry_pool);
-  const char *digest = NULL;
+  const char *digest = NULL, *spill = NULL;
   apr_int64_t size = 0;
 
   if (s->keep && !s->blobs->config && !strcmp(raw, s->blobs->id)) {
@@ -343,20 +432,26 @@ static dray_error_t *scan_end(void *baton)
     dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
     if (l->entry || strcmp(l->diff_id, raw))
       continue;
-    if (s->hash_only) {
-      /* Its entry is known now; its digest, or it is compressed next. */
+    if (!s->gz) {
+      /* Only hashed: its entry is known now; its digest, or it is
+       * compressed in a second pass. */
       if (l->digest) {
         l->entry = apr_pstrdup(s->result_pool, s->name);
+        l->raw_size = s->entry_size;
         s->layers_left--;
       } else {
         apr_hash_set(s->needed, apr_pstrdup(s->result_pool, s->name), APR_HASH_KEY_STRING, "");
       }
       continue;
     }
-    if (!digest)
+    if (!digest) {
       DRAY_ERR(dray_blob_writer_finish(s->gz, &digest, &size, s->result_pool));
+      DRAY_ERR(spill_keep(&spill, s->spill, s->entry_pool, s->result_pool));
+    }
     l->digest = digest;
     l->size = size;
+    l->raw_size = s->entry_size;
+    l->spill = spill;
     l->entry = apr_pstrdup(s->result_pool, s->name);
     s->layers_left--;
   }
@@ -483,6 +578,7 @@ dray_image_blobs_t *dray_image_blobs_dup(const dray_image_blobs_t *blobs,
     l->diff_id = apr_pstrdup(result_pool, l->diff_id);
     l->digest = l->digest ? apr_pstrdup(result_pool, l->digest) : NULL;
     l->entry = l->entry ? apr_pstrdup(result_pool, l->entry) : NULL;
+    l->spill = NULL; /* the file goes with the read's pool, not this copy */
   }
   return copy;
 }
@@ -498,6 +594,24 @@ dray_error_t *dray_image_read(dray_image_blobs_t **blobs_p,
   return dray_image_read_blobs(*blobs_p, src, cancel, result_pool, scratch_pool);
 }
 
+/* One read of the save stream through HANDLER. */
+static dray_error_t *save_read(apr_int64_t *bytes, const dray_image_source_t *src,
+                               const char *id, const dray_tar_handler_t *handler,
+                               dray_cancel_t *cancel, apr_pool_t *scratch_pool)
+{
+  save_stream_t *ss;
+  apr_pool_t *pool = dray_pool_create_sub(scratch_pool);
+  dray_error_t *err = save_open(&ss, src, id, handler, cancel, pool);
+  while (!err && !ss->done)
+    err = save_step(ss);
+  if (!err)
+    err = save_result(ss, scratch_pool);
+  if (!err)
+    *bytes += ss->bytes;
+  apr_pool_destroy(pool);
+  return err;
+}
+
 dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
                                     const dray_image_source_t *src,
                                     dray_cancel_t *cancel,
@@ -506,7 +620,6 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
 {
   dray_tar_handler_t handler = {scan_begin, scan_data, scan_end, NULL};
   scan_t scan;
-  save_stream_t *ss;
   apr_pool_t *pool = dray_pool_create_sub(scratch_pool);
   const char *image = blobs->id;
   dray_error_t *err;
@@ -516,28 +629,14 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
   scan.result_pool = result_pool;
   scan.entry_pool = dray_pool_create_sub(pool);
   scan.layers_left = blobs->layers->nelts;
+  scan.needed = apr_hash_make(pool);
   handler.baton = &scan;
-  for (int i = 0; i < blobs->layers->nelts; i++)
-    if (APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t).digest)
-      scan.hash_only = 1; /* some are known: find the entries first */
-  if (scan.hash_only)
-    scan.needed = apr_hash_make(pool);
-  err = save_open(&ss, src, blobs->id, &handler, cancel, pool);
-  while (!err && !ss->done)
-    err = save_step(ss);
-  if (!err)
-    err = save_result(ss, scratch_pool);
-  blobs->bytes_read = err ? 0 : ss->bytes;
-  if (!err && scan.hash_only && apr_hash_count(scan.needed) > 0) {
-    /* The second pass compresses what the first did not know. */
-    scan.hash_only = 0;
-    err = save_open(&ss, src, blobs->id, &handler, cancel, pool);
-    while (!err && !ss->done)
-      err = save_step(ss);
-    if (!err)
-      err = save_result(ss, scratch_pool);
-    if (!err)
-      blobs->bytes_read += ss->bytes;
+  blobs->bytes_read = 0;
+  err = save_read(&blobs->bytes_read, src, blobs->id, &handler, cancel, pool);
+  if (!err && apr_hash_count(scan.needed) > 0) {
+    /* A layer was taken for a known one of its size: compress it now. */
+    scan.second = 1;
+    err = save_read(&blobs->bytes_read, src, blobs->id, &handler, cancel, pool);
   }
   if (!err && scan.layers_left > 0)
     err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,

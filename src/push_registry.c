@@ -60,23 +60,50 @@ typedef struct image_push_t {
 
 /* ---- a layer as an upload source --------------------------------------- */
 
+/* The blob's bytes from the file the image's read made of it (its spill),
+ * or, without one, from the engine once more. */
 typedef struct layer_source_t {
   const image_push_t *ip;
   const dray_image_layer_t *layer;
   dray_layer_reader_t *reader;
+  apr_file_t *spill;
 } layer_source_t;
 
 static dray_error_t *layer_open(void *baton, apr_int64_t offset, apr_pool_t *pool)
 {
   layer_source_t *ls = baton;
-  return dray_layer_reader_open(&ls->reader, ls->ip->d->source, ls->ip->blobs->id, ls->layer,
-                                offset, ls->ip->req->cancel, pool);
+  apr_off_t at = (apr_off_t)offset;
+  apr_status_t rv;
+
+  ls->spill = NULL;
+  ls->reader = NULL;
+  if (!ls->layer->spill)
+    return dray_layer_reader_open(&ls->reader, ls->ip->d->source, ls->ip->blobs->id,
+                                  ls->layer, offset, ls->ip->req->cancel, pool);
+  rv = apr_file_open(&ls->spill, ls->layer->spill, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                     APR_FPROT_OS_DEFAULT, pool);
+  if (!rv)
+    rv = apr_file_seek(ls->spill, APR_SET, &at);
+  if (rv)
+    return dray_error_createf(rv, NULL, "cannot read the temporary file %s", ls->layer->spill);
+  return DRAY_NO_ERROR;
 }
 
 static dray_error_t *layer_read(void *baton, char *buf, apr_size_t len, apr_size_t *got)
 {
   layer_source_t *ls = baton;
-  return dray_layer_reader_read(ls->reader, buf, len, got);
+  apr_status_t rv;
+  if (!ls->spill)
+    return dray_layer_reader_read(ls->reader, buf, len, got);
+  *got = len;
+  rv = apr_file_read(ls->spill, buf, got);
+  if (rv == APR_EOF) {
+    *got = 0;
+    return DRAY_NO_ERROR;
+  }
+  return rv ? dray_error_createf(rv, NULL, "cannot read the temporary file %s",
+                                 ls->layer->spill)
+            : DRAY_NO_ERROR;
 }
 
 /* ---- authorization ------------------------------------------------------ */
@@ -139,6 +166,7 @@ static dray_error_t *push_blob(image_push_t *ip, blob_job_t *job, apr_pool_t *po
     ls.ip = ip;
     ls.layer = job->layer;
     ls.reader = NULL;
+    ls.spill = NULL;
     source.open = layer_open;
     source.read = layer_read;
     source.baton = &ls;
@@ -242,7 +270,8 @@ static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
 
 /* IMAGE's blobs: read from the engine, unless this run read the same image
  * (by ID) before; layers this run compressed for another image are not
- * compressed again. */
+ * compressed again. Read now, the layers it compressed have spills (in
+ * SCRATCH_POOL); from the cache, none. */
 static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const registry_driver_t *d,
                                  const char *image, dray_cancel_t *cancel,
                                  apr_pool_t *scratch_pool)
@@ -260,6 +289,7 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
       if (seen) {
         l->digest = apr_pstrdup(scratch_pool, seen->digest);
         l->size = seen->size;
+        l->raw_size = seen->raw_size;
       }
     }
   }
@@ -281,7 +311,7 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const regis
     }
   }
   apr_thread_mutex_unlock(d->lock);
-  *blobs_p = known;
+  *blobs_p = blobs; /* with its spills */
   return DRAY_NO_ERROR;
 }
 

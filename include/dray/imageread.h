@@ -4,13 +4,19 @@
  * GET /images/{name}/json gives the image ID (the config's digest) and
  * RootFS.Layers (each layer's diff ID: the SHA-256 of its uncompressed tar).
  * GET /images/get ("docker save") streams a tar holding the config and each
- * layer's tar. The stream is read as it arrives and never kept: a first pass
- * (dray_image_read) compresses every layer (blob.h) to learn its blob's
- * digest and size and keeps only the config's bytes; a layer that is to be
- * uploaded is streamed once more (dray_layer_reader_*), compressed again
- * to the same bytes, from any offset, so that an upload cut off midway
- * resumes where the registry says it stopped. Entries are matched to layers
- * by diff ID, whatever their names in the stream's format.
+ * layer's tar. The stream is read once, as it arrives, never held whole in
+ * memory: each layer is compressed (blob.h) into a private temporary file
+ * (its "spill") while it is hashed, which gives its blob's digest and size
+ * and the bytes an upload sends, from any offset, so that an upload cut off
+ * midway resumes where the registry says it stopped; the config's bytes are
+ * kept. A layer the caller already knows (its digest, from another image of
+ * the run that shares it) is only hashed: no second compression of a shared
+ * base. Without a spill (a layer known from another image whose upload
+ * failed) a layer is streamed once more (dray_layer_reader_*) and
+ * compressed again to the same bytes. Entries are matched to layers by diff
+ * ID, whatever their names in the stream's format. Spills live in the
+ * temporary folder (TMPDIR; TEMP on Windows), one image's new layers at a
+ * time per pusher.
  */
 #ifndef DRAY_IMAGEREAD_H
 #define DRAY_IMAGEREAD_H
@@ -66,6 +72,11 @@ typedef struct dray_image_layer_t {
   const char *digest;         /* "sha256:…" of the gzip blob */
   apr_int64_t size;           /* the blob's size */
   const char *entry;          /* its entry in the engine's tar stream */
+  apr_int64_t raw_size;       /* the size of that entry (its tar); 0: unknown */
+  /* A private file holding the blob, made by the read that filled this in
+   * and removed with that read's RESULT_POOL; NULL: none (read the layer
+   * again with dray_layer_reader_open). */
+  const char *spill;
 } dray_image_layer_t;
 
 typedef struct dray_image_blobs_t {
@@ -87,11 +98,11 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs,
                                  apr_pool_t *scratch_pool);
 
 /* Complete BLOBS (from dray_image_inspect) from the save stream: each
- * layer's blob digest, size and entry, and the config (in RESULT_POOL).
- * A layer whose digest and size the caller filled in already (known from
- * another image of the run, by diff_id) is not compressed again: the
- * stream is then read twice, first only hashed. DRAY_ERR_PROTOCOL when the
- * stream lacks a layer or the config. */
+ * layer's blob digest, size, entry and spill, and the config (in
+ * RESULT_POOL; the spills are removed with it). A layer whose digest, size
+ * and raw_size the caller filled in already (known from another image of
+ * the run, by diff_id) is not compressed again, and has no spill.
+ * DRAY_ERR_PROTOCOL when the stream lacks a layer or the config. */
 dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
                                     const dray_image_source_t *source,
                                     dray_cancel_t *cancel,
