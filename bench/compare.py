@@ -114,6 +114,19 @@ class Proxy:
                     total += e["bytes"]
         return total
 
+    def uplink(self, t0, rate):
+        """When the uplink carried bytes: (first second, last second, seconds
+        of transfer at the full rate), counted from T0."""
+        secs = {}
+        with open(self.log) as f:
+            for line in f:
+                e = json.loads(line)
+                if e["event"] == "uplink":
+                    secs[e["second"]] = secs.get(e["second"], 0) + e["bytes"]
+        if not secs:
+            return None
+        return (min(secs) - t0, max(secs) + 1 - t0, sum(secs.values()) / rate)
+
     def stop(self):
         self.p.terminate()
         self.p.wait()
@@ -230,6 +243,9 @@ def main():
     ap.add_argument("-n", type=int, default=30)
     ap.add_argument("--methods", default="build-only,dray,seq,xargs,compose")
     ap.add_argument("--dray", default=os.path.join(SRC, "build", "dray"))
+    ap.add_argument("--keep", metavar="DIR",
+                    help="copy each dray method's report (METHOD.json) and the proxy's log "
+                         "(METHOD.proxy.log) into DIR")
     a = ap.parse_args()
     w = WORKLOADS[a.workload]
     if os.geteuid() != 0:
@@ -261,6 +277,7 @@ def main():
             root = os.path.join(state, m)
             ns = f"{proxy.addr}/{m}"
             names = write_tree(root, a.n, w, zeros, f"{ns}/base:latest")
+            t0 = time.time()
             try:
                 wall, stats = run_method(m, root, names, ns, a.dray, env)
             except (subprocess.CalledProcessError, RuntimeError) as e:
@@ -269,6 +286,12 @@ def main():
                 continue
             sent = proxy.blob_bytes()
             proxy.stop()
+            link = proxy.uplink(t0, w["rate"] * MB)
+            if a.keep:
+                os.makedirs(a.keep, exist_ok=True)
+                shutil.copy(log, os.path.join(a.keep, m + ".proxy.log"))
+                if os.path.exists(os.path.join(root, "report.json")):
+                    shutil.copy(os.path.join(root, "report.json"), os.path.join(a.keep, m + ".json"))
             if m == "build-only":
                 build_only = wall
                 print(f"{m:16s} {wall:7.1f} s  (the engine's floor for these builds)")
@@ -282,6 +305,11 @@ def main():
             print(f"{m:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
                   f"to registry {sent / MB:7.0f} MB ({sent / unique:5.2f}x unique)"
                   + (f"  MISSING {len(missing)}" if missing else "  all verified") + extra)
+            if link:
+                first, last, busy = link
+                print(f"{'':16s} uplink: first byte at {first:.0f} s, last at {last:.0f} s; "
+                      f"busy {busy:.1f} s of the {last - first:.0f} s between "
+                      f"({busy / max(last - first, 1):.0%})")
     finally:
         subprocess.run([sys.executable, SERVICES, "stop"], env=env, stdout=subprocess.DEVNULL)
         shutil.rmtree(state, ignore_errors=True)

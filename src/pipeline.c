@@ -83,6 +83,7 @@ typedef struct pipeline_t {
   dray_cancel_t **engine_cancel;
   volatile apr_uint32_t *engine_down; /* set once an engine is known down */
   dray_cancel_t *watch_cancel;    /* ends a probe of the watcher when the run ends */
+  int pushes;                     /* the run pushes what it builds */
 } pipeline_t;
 
 /* Every ENGINE_WATCH_INTERVAL the watcher asks each live engine whether it
@@ -202,6 +203,10 @@ static dray_error_t *build_work(pipeline_t *p, dray_job_t *job, apr_file_t *log,
                                        cancel_of(p, job), m->pool, scratch_pool);
   m->result.outcome = err ? res.outcome : DRAY_OUTCOME_OK;
   m->result.image_id = res.image_id;
+  /* The image's read for its push costs CPU and no uplink: done here, on
+   * the builder's slot, it leaves the push slot to the upload alone. */
+  if (!err && p->pushes)
+    dray_push_prepare(pusher_of(p, job), job->image, log, cancel_of(p, job), scratch_pool);
   return err;
 }
 
@@ -467,6 +472,7 @@ dray_error_t *dray_pipeline_run(dray_run_t *run, const dray_pipeline_options_t *
 {
   pipeline_t *p = apr_pcalloc(scratch_pool, sizeof(*p));
   unsigned n = (unsigned)run->jobs->nelts + 1;
+  p->pushes = run->mode != DRAY_MODE_BUILD;
   /* With auto limits, as many threads as the limits may grow to. */
   int nbuild = run->mode == DRAY_MODE_PUSH ? 0
              : opts->sched.adapt.adapt_builders ? opts->sched.adapt.builders_max

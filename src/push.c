@@ -129,6 +129,18 @@ static dray_error_t *push_tag(dray_push_image_result_t *result, const char **dig
   return DRAY_NO_ERROR;
 }
 
+void dray_push_prepare(const dray_pusher_t *pusher, const dray_image_t *image, apr_file_t *log,
+                       dray_cancel_t *cancel, apr_pool_t *scratch_pool)
+{
+  if (!pusher || !pusher->driver->prepare || pusher->skip_existing
+      || dray_image_is_list(image))
+    return;
+  pusher->driver->prepare(pusher->driver,
+                          dray_image_ref(image, APR_ARRAY_IDX(image->tags, 0, const char *),
+                                         scratch_pool),
+                          cancel, log, scratch_pool);
+}
+
 dray_error_t *dray_push_image(dray_push_image_result_t *result,
                               const dray_pusher_t *pusher,
                               const dray_image_t *image,

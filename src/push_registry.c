@@ -5,6 +5,7 @@
 
 #include <apr_atomic.h>
 #include <apr_hash.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -16,6 +17,17 @@
 #include "dray/ref.h"
 #include "dray/upload.h"
 
+/* One read of an image (by ID) whose spills are kept until the image is
+ * pushed: read ahead by the builder that built it (prepare), or by the
+ * first push, whose retries then need not read it again. */
+typedef struct kept_read_t {
+  apr_pool_t *pool;           /* the read's, spills included; NULL: gone */
+  const dray_image_blobs_t *blobs; /* in POOL */
+  apr_int64_t spill_bytes;
+  int reading;                /* a read is under way: wait for it */
+  int users;                  /* pushes using its spills now */
+} kept_read_t;
+
 typedef struct registry_driver_t {
   const dray_image_source_t *source;
   dray_registry_t *registry;
@@ -24,11 +36,14 @@ typedef struct registry_driver_t {
   /* Images read this run, by ID: another tag or a retry of the same image
    * need not compress every layer again. */
   apr_thread_mutex_t *lock;
+  apr_thread_cond_t *read_done; /* a kept read stopped "reading" */
   apr_pool_t *cache_pool;     /* only under LOCK */
   apr_hash_t *images;         /* image ID -> dray_image_blobs_t */
   /* Layers this run compressed, by diff_id: images that share a base read
    * it without compressing it again (as the engine keeps diffID -> digest). */
   apr_hash_t *layers;         /* diff_id -> dray_image_layer_t */
+  apr_hash_t *kept;           /* image ID -> kept_read_t */
+  apr_int64_t kept_bytes;     /* spills of kept reads not in use by a push */
 } registry_driver_t;
 
 /* One blob of the image being pushed. */
@@ -268,97 +283,159 @@ static dray_error_t *push_blobs(image_push_t *ip, apr_pool_t *scratch_pool)
 
 /* ---- the driver --------------------------------------------------------- */
 
-/* IMAGE's blobs: read from the engine, unless this run read the same image
- * (by ID) before; layers this run compressed for another image are not
- * compressed again. Read now, the layers it compressed have spills (in
- * SCRATCH_POOL); from the cache, none. */
-static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, const registry_driver_t *d,
-                                 const char *image, dray_cancel_t *cancel,
-                                 apr_pool_t *scratch_pool)
+/* Forget K's spills (under D->lock). */
+static void kept_free(registry_driver_t *d, kept_read_t *k)
+{
+  if (!k->pool)
+    return;
+  d->kept_bytes -= k->spill_bytes;
+  apr_pool_destroy(k->pool);
+  k->pool = NULL;
+  k->blobs = NULL;
+}
+
+/* Learn of BLOBS (read now) in the run's caches (under D->lock). */
+static void remember(registry_driver_t *d, const dray_image_blobs_t *blobs)
+{
+  const dray_image_blobs_t *known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
+  if (known)
+    return;
+  known = dray_image_blobs_dup(blobs, d->cache_pool);
+  apr_hash_set(d->images, known->id, APR_HASH_KEY_STRING, known);
+  for (int i = 0; i < known->layers->nelts; i++) {
+    const dray_image_layer_t *l = &APR_ARRAY_IDX(known->layers, i, dray_image_layer_t);
+    if (!apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING))
+      apr_hash_set(d->layers, l->diff_id, APR_HASH_KEY_STRING, l);
+  }
+}
+
+/* IMAGE's blobs, for a push (USE) or to have them ready for one (!USE).
+ * Read from the engine unless this run has a kept read of the same image
+ * (by ID: used, with its spills; one under way is waited for) or knows its
+ * blobs (*BLOBS without spills: a layer the registry lacks is read again).
+ * Layers this run compressed for another image are not compressed again.
+ * A read is kept, spills and all, in *KEPT (NULL: none) until
+ * kept_release; a read ahead is kept only while the spills waiting for
+ * their pushes stay under DRAY_PUSH_REGISTRY_READ_AHEAD_BYTES. */
+static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, kept_read_t **kept_p,
+                                 int *read_now, registry_driver_t *d, const char *image,
+                                 int use, dray_cancel_t *cancel, apr_pool_t *scratch_pool)
 {
   dray_image_blobs_t *blobs;
   const dray_image_blobs_t *known;
+  kept_read_t *k;
+  apr_pool_t *pool;
+  dray_error_t *err;
 
+  *blobs_p = NULL;
+  *kept_p = NULL;
+  *read_now = 0;
   DRAY_ERR(dray_image_inspect(&blobs, d->source, image, cancel, scratch_pool, scratch_pool));
   apr_thread_mutex_lock(d->lock);
-  known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
-  if (!known) {
-    for (int i = 0; i < blobs->layers->nelts; i++) {
-      dray_image_layer_t *l = &APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t);
-      const dray_image_layer_t *seen = apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING);
-      if (seen) {
-        l->digest = apr_pstrdup(scratch_pool, seen->digest);
-        l->size = seen->size;
-        l->raw_size = seen->raw_size;
-      }
+  while ((k = apr_hash_get(d->kept, blobs->id, APR_HASH_KEY_STRING)) != NULL && k->reading) {
+    if (!use) {
+      apr_thread_mutex_unlock(d->lock);
+      return DRAY_NO_ERROR; /* someone reads it already */
     }
+    apr_thread_cond_wait(d->read_done, d->lock);
   }
-  apr_thread_mutex_unlock(d->lock);
-  if (known) {
-    *blobs_p = known;
+  if (k && k->pool) {
+    if (use) {
+      if (k->users++ == 0)
+        d->kept_bytes -= k->spill_bytes; /* no longer waiting */
+      *kept_p = k;
+      *blobs_p = k->blobs;
+    }
+    apr_thread_mutex_unlock(d->lock);
     return DRAY_NO_ERROR;
   }
-  DRAY_ERR(dray_image_read_blobs(blobs, d->source, cancel, scratch_pool, scratch_pool));
-  apr_thread_mutex_lock(d->lock);
   known = apr_hash_get(d->images, blobs->id, APR_HASH_KEY_STRING);
-  if (!known) {
-    known = dray_image_blobs_dup(blobs, d->cache_pool);
-    apr_hash_set(d->images, known->id, APR_HASH_KEY_STRING, known);
-    for (int i = 0; i < known->layers->nelts; i++) {
-      const dray_image_layer_t *l = &APR_ARRAY_IDX(known->layers, i, dray_image_layer_t);
-      if (!apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING))
-        apr_hash_set(d->layers, l->diff_id, APR_HASH_KEY_STRING, l);
+  if (known || (!use && d->kept_bytes >= DRAY_PUSH_REGISTRY_READ_AHEAD_BYTES)) {
+    apr_thread_mutex_unlock(d->lock);
+    *blobs_p = use ? known : NULL;
+    return DRAY_NO_ERROR;
+  }
+  for (int i = 0; i < blobs->layers->nelts; i++) {
+    dray_image_layer_t *l = &APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t);
+    const dray_image_layer_t *seen = apr_hash_get(d->layers, l->diff_id, APR_HASH_KEY_STRING);
+    if (seen) {
+      l->digest = apr_pstrdup(scratch_pool, seen->digest);
+      l->size = seen->size;
+      l->raw_size = seen->raw_size;
     }
   }
+  if (!k) {
+    k = apr_pcalloc(d->cache_pool, sizeof(*k));
+    apr_hash_set(d->kept, apr_pstrdup(d->cache_pool, blobs->id), APR_HASH_KEY_STRING, k);
+  }
+  if (dray_pool_create_threadsafe(&pool, d->cache_pool) != APR_SUCCESS) {
+    apr_thread_mutex_unlock(d->lock);
+    return dray_error_create(APR_ENOMEM, NULL, "cannot read the image: out of memory");
+  }
+  k->reading = 1;
   apr_thread_mutex_unlock(d->lock);
-  *blobs_p = blobs; /* with its spills */
-  return DRAY_NO_ERROR;
+
+  blobs = dray_image_blobs_dup(blobs, pool);
+  err = dray_image_read_blobs(blobs, d->source, cancel, pool, scratch_pool);
+
+  apr_thread_mutex_lock(d->lock);
+  k->reading = 0;
+  if (err) {
+    apr_pool_destroy(pool);
+  } else {
+    k->pool = pool;
+    k->blobs = blobs;
+    k->spill_bytes = 0;
+    for (int i = 0; i < blobs->layers->nelts; i++) {
+      const dray_image_layer_t *l = &APR_ARRAY_IDX(blobs->layers, i, dray_image_layer_t);
+      if (l->spill)
+        k->spill_bytes += l->size;
+    }
+    remember(d, blobs);
+    if (use) {
+      k->users++;
+      *kept_p = k;
+      *blobs_p = blobs;
+    } else {
+      d->kept_bytes += k->spill_bytes;
+    }
+    *read_now = 1;
+  }
+  apr_thread_cond_broadcast(d->read_done);
+  apr_thread_mutex_unlock(d->lock);
+  return err;
 }
 
-static dray_error_t *registry_push(const dray_push_driver_t *driver,
-                                   const dray_push_request_t *req,
-                                   dray_push_result_t *result,
-                                   apr_pool_t *result_pool,
-                                   apr_pool_t *scratch_pool)
+/* A push is done with K: PUSHED, its spills go; else they stay for the
+ * retry, while the spills waiting stay under the read-ahead bound. */
+static void kept_release(registry_driver_t *d, kept_read_t *k, int pushed)
 {
-  const registry_driver_t *d = driver->baton;
-  const char *ref_s = req->reference, *repo;
-  image_push_t *ip = apr_pcalloc(scratch_pool, sizeof(*ip));
-  const dray_image_blobs_t *blobs;
+  if (!k)
+    return;
+  apr_thread_mutex_lock(d->lock);
+  if (--k->users == 0) {
+    d->kept_bytes += k->spill_bytes; /* waiting again */
+    if (pushed || d->kept_bytes > DRAY_PUSH_REGISTRY_READ_AHEAD_BYTES)
+      kept_free(d, k);
+  }
+  apr_thread_mutex_unlock(d->lock);
+}
+
+/* The rest of a push of REF, whose blobs are BLOBS. */
+static dray_error_t *push_blobs_and_manifest(dray_push_result_t *result, image_push_t *ip,
+                                             const registry_driver_t *d,
+                                             const dray_push_request_t *req,
+                                             const dray_ref_t *ref, const char *repo,
+                                             const dray_image_blobs_t *blobs,
+                                             apr_pool_t *result_pool, apr_pool_t *scratch_pool)
+{
+  const char *ref_s = req->reference;
   dray_upload_target_t t;
   auth_ask_t ask;
   dray_upload_stats_t mstats;
   dray_manifest_t manifest;
-  dray_ref_t *ref;
   dray_error_t *err;
   long status = 0;
-
-  memset(result, 0, sizeof(*result));
-  result->size = -1;
-  err = dray_ref_parse(&ref, ref_s, scratch_pool);
-  if (err)
-    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
-  if (!ref->tag && ref->digest)
-    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
-                dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
-                                   ref_s));
-  if (req->manifest_list && dray_image_source_keeps_lists(d->source))
-    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
-                dray_error_createf(DRAY_ERR_INPUT, NULL,
-                                   "push %s: the registry driver pushes one image, not a "
-                                   "manifest list (several platforms); use --push-driver cli",
-                                   ref_s));
-  repo = dray_ref_normalized_name(ref, scratch_pool);
-  repo = strchr(repo, '/') + 1; /* without the domain */
-
-  err = image_blobs(&blobs, d, ref_s, req->cancel, scratch_pool);
-  if (err)
-    return dray_push_fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
-                dray_error_quick_wrapf(err, "push %s: reading the image from the engine",
-                                       ref_s));
-  if (req->log)
-    apr_file_printf(req->log, "# registry push %s: image %s, %d layers, config %lu bytes\n",
-                    ref_s, blobs->id, blobs->layers->nelts, (unsigned long)blobs->config_len);
 
   ip->d = d;
   ip->req = req;
@@ -424,6 +501,74 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
   return DRAY_NO_ERROR;
 }
 
+static dray_error_t *registry_push(const dray_push_driver_t *driver,
+                                   const dray_push_request_t *req,
+                                   dray_push_result_t *result,
+                                   apr_pool_t *result_pool,
+                                   apr_pool_t *scratch_pool)
+{
+  registry_driver_t *d = driver->baton;
+  const char *ref_s = req->reference, *repo;
+  kept_read_t *kept;
+  int read_now;
+  image_push_t *ip = apr_pcalloc(scratch_pool, sizeof(*ip));
+  const dray_image_blobs_t *blobs;
+  dray_ref_t *ref;
+  dray_error_t *err;
+
+  memset(result, 0, sizeof(*result));
+  result->size = -1;
+  err = dray_ref_parse(&ref, ref_s, scratch_pool);
+  if (err)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
+  if (!ref->tag && ref->digest)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
+                                   ref_s));
+  if (req->manifest_list && dray_image_source_keeps_lists(d->source))
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                   "push %s: the registry driver pushes one image, not a "
+                                   "manifest list (several platforms); use --push-driver cli",
+                                   ref_s));
+  repo = dray_ref_normalized_name(ref, scratch_pool);
+  repo = strchr(repo, '/') + 1; /* without the domain */
+
+  err = image_blobs(&blobs, &kept, &read_now, d, ref_s, 1, req->cancel, scratch_pool);
+  if (err)
+    return dray_push_fail(result, dray_outcome_from_error(err, 0, DRAY_OUTCOME_PROTOCOL, scratch_pool),
+                dray_error_quick_wrapf(err, "push %s: reading the image from the engine",
+                                       ref_s));
+  if (req->log)
+    apr_file_printf(req->log, "# registry push %s: image %s, %d layers, config %lu bytes (%s)\n",
+                    ref_s, blobs->id, blobs->layers->nelts, (unsigned long)blobs->config_len,
+                    read_now ? "read now" : kept ? "read ahead" : "known to this run");
+  err = push_blobs_and_manifest(result, ip, d, req, ref, repo, blobs, result_pool, scratch_pool);
+  kept_release(d, kept, !err);
+  return err;
+}
+
+/* Read REFERENCE ahead of its push, on the builder's thread: the push then
+ * only uploads, and holds its slot (the uplink) only for that. */
+static void registry_prepare(const dray_push_driver_t *driver, const char *reference,
+                             dray_cancel_t *cancel, apr_file_t *log, apr_pool_t *scratch_pool)
+{
+  registry_driver_t *d = driver->baton;
+  const dray_image_blobs_t *blobs;
+  kept_read_t *kept;
+  int read_now;
+  apr_time_t t0 = apr_time_now();
+  dray_error_t *err = image_blobs(&blobs, &kept, &read_now, d, reference, 0, cancel,
+                                  scratch_pool);
+  if (log && err)
+    apr_file_printf(log, "dray: could not read %s ahead of its push (its push reads it): %s\n",
+                    reference, dray_error_format(err, scratch_pool));
+  else if (log && read_now)
+    apr_file_printf(log, "dray: read %s ahead of its push in %.1f s\n", reference,
+                    (double)(apr_time_now() - t0) / APR_USEC_PER_SEC);
+  dray_error_clear(err);
+}
+
 static const char *registry_describe(const dray_push_driver_t *driver, const char *reference,
                                      apr_pool_t *result_pool)
 {
@@ -444,13 +589,16 @@ dray_error_t *dray_push_registry_driver_create(dray_push_driver_t **driver_p,
   d->blob_jobs = blob_jobs > 0 ? blob_jobs : DRAY_PUSH_REGISTRY_BLOB_JOBS;
   DRAY_ERR(dray_blobtrack_create(&d->track, result_pool));
   if (apr_thread_mutex_create(&d->lock, APR_THREAD_MUTEX_DEFAULT, result_pool)
+      || apr_thread_cond_create(&d->read_done, result_pool)
       || dray_pool_create_threadsafe(&d->cache_pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry push driver");
   d->images = apr_hash_make(d->cache_pool);
   d->layers = apr_hash_make(d->cache_pool);
+  d->kept = apr_hash_make(d->cache_pool);
   driver->name = "registry";
   driver->push = registry_push;
   driver->describe = registry_describe;
+  driver->prepare = registry_prepare;
   driver->baton = d;
   *driver_p = driver;
   return DRAY_NO_ERROR;

@@ -82,6 +82,12 @@ struct dray_push_driver_t {
    * "$ " and a command line, or an Engine API request. */
   const char *(*describe)(const dray_push_driver_t *driver, const char *reference,
                           apr_pool_t *result_pool);
+  /* Optional (NULL: none): make REFERENCE, just built, ready for its push
+   * where that costs no push slot (the registry driver reads the image
+   * from the engine). A failure is only noted in LOG: the push does the
+   * work itself then. */
+  void (*prepare)(const dray_push_driver_t *driver, const char *reference,
+                  dray_cancel_t *cancel, apr_file_t *log, apr_pool_t *scratch_pool);
   /* The same for the manifest list LIST pushed as REFERENCE, or NULL when
    * a list is pushed as any image. */
   const char *(*describe_list)(const dray_push_driver_t *driver, const char *list,
@@ -139,6 +145,12 @@ typedef struct dray_push_image_result_t {
   int resumed;                /* uploads resumed (registry driver), every tag */
   apr_int64_t bytes_saved;    /* bytes the resumes did not send again */
 } dray_push_image_result_t;
+
+/* IMAGE is built: let the driver make it ready for its push (see
+ * dray_push_driver_t.prepare), unless it has no such step or the push may
+ * well be skipped (skip_existing). */
+void dray_push_prepare(const dray_pusher_t *pusher, const dray_image_t *image, apr_file_t *log,
+                       dray_cancel_t *cancel, apr_pool_t *scratch_pool);
 
 /* Push every tag of IMAGE, one after another (after the first, the layers
  * are there): with skip_existing, a tag the registry serves with a digest the

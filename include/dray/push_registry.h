@@ -3,8 +3,9 @@
  * daemon + remote are).
  *
  * The image is read from the engine (imageread.h: dockerd's API, or
- * podman's "podman save"), its layers compressed
- * deterministically; its blobs go up through upload.h (HEAD, mount, chunked
+ * podman's "podman save"), its new layers compressed deterministically
+ * into temporary files, by the builder that built it while the read-ahead
+ * bound allows (prepare), else by its push; its blobs go up through upload.h (HEAD, mount, chunked
  * upload that resumes), several at once up to the driver's per-push limit,
  * each unique blob once per run (blobtrack.h: a blob another push is
  * uploading is waited for, then mounted); then the Docker v2 schema 2
@@ -28,6 +29,13 @@ extern "C" {
 
 /* Blobs of one image uploaded at once. */
 #define DRAY_PUSH_REGISTRY_BLOB_JOBS 3
+
+/* Images are read ahead of their pushes (prepare: by the builder, right
+ * after the build) while the new layers waiting in temporary files for
+ * their pushes stay under this many bytes; past it, a push reads its image
+ * itself. A read is kept until its image is pushed, so that a retry need
+ * not read it again. */
+#define DRAY_PUSH_REGISTRY_READ_AHEAD_BYTES ((apr_int64_t)2 * 1024 * 1024 * 1024)
 
 /* A driver reading images from SOURCE and pushing with REGISTRY's auth and
  * plain-HTTP rules, BLOB_JOBS (0: the default) blobs of an image at once.

@@ -58,6 +58,7 @@ class Link:
         self.rate = rate
         self.lock = threading.Lock()
         self.next_free = time.monotonic()
+        self.second, self.second_bytes = None, 0
 
     def send(self, n):
         if not self.rate:
@@ -67,6 +68,14 @@ class Link:
             start = max(now, self.next_free)
             self.next_free = start + n / self.rate
             wait = self.next_free - now
+            # Bytes granted per wall-clock second, logged as each second
+            # ends ("uplink" events): how busy the link was, and when.
+            sec = int(time.time() + wait)
+            if sec != self.second:
+                if self.second is not None:
+                    log("uplink", second=self.second, bytes=self.second_bytes)
+                self.second, self.second_bytes = sec, 0
+            self.second_bytes += n
         if wait > 0:
             time.sleep(wait)
 

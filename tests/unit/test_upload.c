@@ -838,7 +838,7 @@ static void test_registry_driver(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
-static void test_registry_driver_retry_reads_again(void **state)
+static void test_registry_driver_keeps_reads_until_pushed(void **state)
 {
   fixture_t *fx = start(1);
   testhttpd_t engine_httpd;
@@ -867,19 +867,40 @@ static void test_registry_driver_retry_reads_again(void **state)
   req.reference = refs[0];
   req.stall_timeout = 5;
 
-  /* The first attempt fails (507): its spills went with it. */
+  /* The first attempt fails (507): its read is kept, spills and all, */
   fx->fake.post_507 = 1;
   err = driver->push(driver, &req, &res, pool, pool);
   assert_non_null(err);
   dray_error_clear(err);
   assert_int_equal(fx->fake.image_gets, 1);
-  /* The retry knows the image's blobs but has no spill: each layer is
-   * read from the engine again, compressed to the same blob. */
+  /* so that the retry only uploads. */
   fx->fake.post_507 = 0;
   dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
   assert_int_equal(res.outcome, DRAY_OUTCOME_OK);
-  assert_int_equal(fx->fake.image_gets, 1 + 2);
+  assert_int_equal(fx->fake.image_gets, 1);
   assert_non_null(apr_hash_get(fx->fake.stored_manifests, "team/app0:v1", APR_HASH_KEY_STRING));
+
+  /* Pushed, the spills are gone. The registry loses the blobs: the run
+   * knows the image's blobs but has no spill, so each layer is read from
+   * the engine again, compressed to the same blob. */
+  apr_hash_clear(fx->fake.blobs);
+  dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+  assert_int_equal(res.outcome, DRAY_OUTCOME_OK);
+  assert_int_equal(fx->fake.image_gets, 1 + 2);
+  assert_int_equal(apr_hash_count(fx->fake.blobs), 3);
+
+  /* Read ahead (the builder, right after the build): the push then reads
+   * nothing more from the engine; a second read ahead does nothing. */
+  assert_non_null(driver->prepare);
+  driver->prepare(driver, refs[1], NULL, NULL, pool);
+  assert_int_equal(fx->fake.image_gets, 4);
+  driver->prepare(driver, refs[1], NULL, NULL, pool);
+  assert_int_equal(fx->fake.image_gets, 4);
+  req.reference = refs[1];
+  dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+  assert_int_equal(res.outcome, DRAY_OUTCOME_OK);
+  assert_int_equal(fx->fake.image_gets, 4);
+  assert_non_null(apr_hash_get(fx->fake.stored_manifests, "team/app1:v1", APR_HASH_KEY_STRING));
   testhttpd_stop(&engine_httpd);
   testhttpd_stop(&fx->httpd);
 }
@@ -985,7 +1006,7 @@ int main(void)
       cmocka_unit_test(test_unreachable_gives_up),
       cmocka_unit_test(test_manifest_put),
       cmocka_unit_test(test_blobtrack),
-      cmocka_unit_test(test_registry_driver_retry_reads_again),
+      cmocka_unit_test(test_registry_driver_keeps_reads_until_pushed),
       cmocka_unit_test(test_registry_driver),
 #ifndef _WIN32
       cmocka_unit_test(test_registry_driver_from_podman),
