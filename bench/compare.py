@@ -170,6 +170,40 @@ class Watch:
             time.sleep(0.1)
 
 
+def cpu_snapshot():
+    """(machine busy and total jiffies, {process name: CPU jiffies of the
+    processes alive now})."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    total, idle = sum(v[:8]), v[3] + v[4]
+    procs = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+            name = head.split("(", 1)[1]
+            fields = rest.split()
+            procs[(pid, name)] = int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total - idle, total, procs
+
+
+def cpu_report(before, after):
+    """Where the CPU went between two snapshots: machine use, and CPU
+    seconds by process name (processes alive at the end; for those that
+    ended, their parent's share is lost)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = (after[0] - before[0]) / max(after[1] - before[1], 1)
+    by = {}
+    for key, t in after[2].items():
+        by[key[1]] = by.get(key[1], 0) + (t - before[2].get(key, 0)) / tick
+    top = sorted(by.items(), key=lambda kv: -kv[1])[:6]
+    return f"CPU busy {busy:.0%}; " + ", ".join(f"{n} {t:.1f} s" for n, t in top if t >= 0.1)
+
+
 def dray_options(name):
     """dray's options for a method: "dray" (the defaults), "dray-registry" /
     "dray-engine" (--push-driver), any of them with "-pN" (--pushers N)."""
@@ -278,12 +312,14 @@ def main():
             ns = f"{proxy.addr}/{m}"
             names = write_tree(root, a.n, w, zeros, f"{ns}/base:latest")
             t0 = time.time()
+            cpu0 = cpu_snapshot()
             try:
                 wall, stats = run_method(m, root, names, ns, a.dray, env)
             except (subprocess.CalledProcessError, RuntimeError) as e:
                 print(f"{m:16s} FAILED: {e}")
                 proxy.stop()
                 continue
+            cpu = cpu_report(cpu0, cpu_snapshot())
             sent = proxy.blob_bytes()
             proxy.stop()
             link = proxy.uplink(t0, w["rate"] * MB)
@@ -305,6 +341,7 @@ def main():
             print(f"{m:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
                   f"to registry {sent / MB:7.0f} MB ({sent / unique:5.2f}x unique)"
                   + (f"  MISSING {len(missing)}" if missing else "  all verified") + extra)
+            print(f"{'':16s} {cpu}")
             if link:
                 first, last, busy = link
                 print(f"{'':16s} uplink: first byte at {first:.0f} s, last at {last:.0f} s; "

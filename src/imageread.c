@@ -11,6 +11,7 @@
 #include "dray/blob.h"
 #include "dray/child.h"
 #include "dray/http.h"
+#include "dray/manifest.h"
 #include "dray/pools.h"
 #include "dray/ref.h"
 #include "dray/strbuf.h"
@@ -546,6 +547,11 @@ dray_error_t *dray_image_inspect(dray_image_blobs_t **blobs_p,
 
   DRAY_ERR(inspect_object(&info, src, image, cancel, scratch_pool));
   blobs->id = info_id(info, result_pool);
+  /* podman says which manifest it keeps for the image (and pushes);
+   * dockerd's legacy store says nothing and pushes Docker's. */
+  v = json_object_get(info, "ManifestType");
+  if (json_is_string(v) && !strcmp(json_string_value(v), DRAY_MANIFEST_OCI_MEDIA_TYPE))
+    blobs->manifest_kind = DRAY_IMAGE_MANIFEST_OCI;
   layers = json_object_get(json_object_get(info, "RootFS"), "Layers");
   if (!blobs->id || !json_is_array(layers))
     err = dray_error_createf(DRAY_ERR_PROTOCOL, NULL,

@@ -485,7 +485,7 @@ static dray_error_t *push_blobs_and_manifest(dray_push_result_t *result, image_p
   target(&t, ip, &ask);
   ask.from = NULL;
   err = dray_upload_manifest(&mstats, &t, ref->tag ? ref->tag : "latest",
-                               DRAY_MANIFEST_MEDIA_TYPE, manifest.body, manifest.len,
+                               manifest.media_type, manifest.body, manifest.len,
                                manifest.digest, scratch_pool);
   result->bytes_sent += mstats.bytes_sent;
   if (err)

@@ -79,8 +79,15 @@ typedef struct dray_image_layer_t {
   const char *spill;
 } dray_image_layer_t;
 
+/* The manifest the engine's own push would send for the image. */
+typedef enum dray_image_manifest_kind_t {
+  DRAY_IMAGE_MANIFEST_DOCKER = 0, /* Docker v2 schema 2 (dockerd; podman's "docker" format) */
+  DRAY_IMAGE_MANIFEST_OCI         /* OCI (podman's images by default) */
+} dray_image_manifest_kind_t;
+
 typedef struct dray_image_blobs_t {
   const char *id;             /* the image ID: the config's digest */
+  dray_image_manifest_kind_t manifest_kind;
   const char *config;         /* the config's bytes, as the engine keeps them */
   apr_size_t config_len;
   apr_array_header_t *layers; /* dray_image_layer_t, base first (RootFS order) */

@@ -278,13 +278,15 @@ class Registry:
         return {"Authorization": basic_auth(user, password)}
 
     def manifest(self, reference):
-        """The Docker v2 manifest (parsed JSON) this registry serves for
-        REFERENCE's repository and tag, whatever host REFERENCE names."""
+        """The image manifest (parsed JSON: Docker v2 schema 2 or OCI) this
+        registry serves for REFERENCE's repository and tag, whatever host
+        REFERENCE names."""
         _, rest = reference.split("/", 1)
         repo, tag = rest.rsplit(":", 1)
         c = http.client.HTTPConnection(self.addr, timeout=10)
         c.request("GET", f"/v2/{repo}/manifests/{tag}",
-                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json",
+                  headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                                     "application/vnd.oci.image.manifest.v1+json",
                            **self._auth_header()})
         r = c.getresponse()
         body = r.read()

@@ -357,7 +357,27 @@ static void test_manifest(void **state)
                       l->digest);
   assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 1), "mediaType")),
                       "application/vnd.docker.image.rootfs.diff.tar.gzip");
+  assert_string_equal(m.media_type, "application/vnd.docker.distribution.manifest.v2+json");
   json_decref(root);
+
+  /* An OCI image (podman's): the same manifest but for its media types. */
+  blobs.manifest_kind = DRAY_IMAGE_MANIFEST_OCI;
+  dray_manifest_build(&again, &blobs, pool);
+  assert_string_equal(again.media_type, "application/vnd.oci.image.manifest.v1+json");
+  assert_string_not_equal(again.digest, m.digest);
+  root = json_loadb(again.body, again.len, 0, NULL);
+  assert_non_null(root);
+  assert_string_equal(json_string_value(json_object_get(root, "mediaType")),
+                      "application/vnd.oci.image.manifest.v1+json");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(root, "config"), "mediaType")),
+                      "application/vnd.oci.image.config.v1+json");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(root, "layers"), 0),
+                                                        "mediaType")),
+                      "application/vnd.oci.image.layer.v1.tar+gzip");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(root, "config"), "digest")),
+                      blobs.id);
+  json_decref(root);
+  blobs.manifest_kind = DRAY_IMAGE_MANIFEST_DOCKER;
 
   /* No layers: still valid JSON. */
   blobs.layers->nelts = 0;
