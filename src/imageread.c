@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "dray/blob.h"
 #include "dray/child.h"
@@ -348,6 +349,75 @@ static dray_error_t *spill_keep(const char **path, spill_t *sp, apr_pool_t *owne
   return DRAY_NO_ERROR;
 }
 
+/* ---- an entry that is a gzip blob already ------------------------------ */
+
+/* docker 25+ with the containerd image store exports each layer as the
+ * compressed blob it keeps ("blobs/sha256/…", gzip), not as its tar. Such
+ * an entry is pushed as it is (its digest is the entry's hash; nothing is
+ * compressed), and its diff ID is the hash of what it inflates to. */
+typedef struct packed_t {
+  unsigned char head[3];      /* the entry's first bytes, until decided */
+  apr_size_t head_len;
+  int decided;
+  int gzip;
+  z_stream z;
+  int z_open;
+  dray_sha256_t *blob;        /* of the bytes as they are */
+  dray_sha256_t *inflated;    /* of what they inflate to (the diff ID) */
+  unsigned char out[65536];
+} packed_t;
+
+static apr_status_t packed_end(void *baton)
+{
+  packed_t *pk = baton;
+  if (pk->z_open)
+    inflateEnd(&pk->z);
+  pk->z_open = 0;
+  return APR_SUCCESS;
+}
+
+/* Whether HEAD begins a gzip member (deflate). */
+static int is_gzip(const unsigned char *head, apr_size_t len)
+{
+  return len >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8;
+}
+
+static dray_error_t *packed_start(packed_t *pk, const char *name, apr_pool_t *pool)
+{
+  memset(&pk->z, 0, sizeof(pk->z));
+  if (inflateInit2(&pk->z, 15 + 16) != Z_OK)
+    return dray_error_createf(APR_ENOMEM, NULL, "%s: cannot start gunzip", name);
+  pk->z_open = 1;
+  apr_pool_cleanup_register(pool, pk, packed_end, apr_pool_cleanup_null);
+  pk->blob = dray_sha256_create(pool);
+  pk->inflated = dray_sha256_create(pool);
+  return DRAY_NO_ERROR;
+}
+
+/* Hash DATA as it is and as it inflates (gzip members one after another,
+ * as parallel compressors write them). */
+static dray_error_t *packed_add(packed_t *pk, const char *name, const char *data, apr_size_t len)
+{
+  dray_sha256_add(pk->blob, data, len);
+  pk->z.next_in = (Bytef *)data;
+  pk->z.avail_in = (uInt)len;
+  while (pk->z.avail_in) {
+    int rc;
+    pk->z.next_out = pk->out;
+    pk->z.avail_out = sizeof(pk->out);
+    rc = inflate(&pk->z, Z_NO_FLUSH);
+    dray_sha256_add(pk->inflated, pk->out, sizeof(pk->out) - pk->z.avail_out);
+    if (rc == Z_STREAM_END)
+      inflateReset(&pk->z);
+    else if (rc != Z_OK && !(rc == Z_BUF_ERROR && pk->z.avail_out == 0))
+      return dray_error_createf(DRAY_ERR_PROTOCOL, NULL, "%s: not a valid gzip stream (%s)",
+                                name, pk->z.msg ? pk->z.msg : "zlib error");
+  }
+  return DRAY_NO_ERROR;
+}
+
+/* ---- the read's tar handler --------------------------------------------- */
+
 typedef struct scan_t {
   dray_image_blobs_t *blobs;
   apr_pool_t *result_pool;
@@ -355,14 +425,16 @@ typedef struct scan_t {
   const char *name;           /* the current entry */
   apr_int64_t entry_size;
   dray_sha256_t *raw;
-  dray_blob_writer_t *gz;     /* NULL: the entry is only hashed */
+  int compress;               /* the entry's blob is made (0: only hashed) */
+  dray_blob_writer_t *gz;     /* making it from a tar */
+  packed_t *packed;           /* the entry as it began */
   spill_t *spill;
   dray_strbuf_t small;        /* the entry's bytes while it may be the config */
   int keep;
   int layers_left;
   /* An entry is only hashed when it looks like a layer the caller knows
    * already (its digest given, from another image of the run; its size
-   * that of its tar): compressing costs many times what hashing does.
+   * that of its entry): compressing costs many times what hashing does.
    * If the guess was wrong (an unknown layer of the same size), a second
    * pass compresses just the entries still NEEDED. */
   apr_hash_t *needed;         /* entry names to compress in a second pass */
@@ -383,49 +455,87 @@ static int looks_known(const scan_t *s, apr_int64_t size)
 static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size, int *want)
 {
   scan_t *s = baton;
-  int compress;
   apr_pool_clear(s->entry_pool);
   s->name = apr_pstrdup(s->entry_pool, name);
   s->entry_size = size;
   if (s->second) {
-    compress = apr_hash_get(s->needed, name, APR_HASH_KEY_STRING) != NULL;
-    if (!compress) {
+    s->compress = apr_hash_get(s->needed, name, APR_HASH_KEY_STRING) != NULL;
+    if (!s->compress) {
       *want = 0; /* the second pass: only the entries still unknown */
       return DRAY_NO_ERROR;
     }
   } else {
-    compress = !looks_known(s, size);
+    s->compress = !looks_known(s, size);
   }
   s->raw = dray_sha256_create(s->entry_pool);
   s->gz = NULL;
   s->spill = NULL;
-  if (compress) {
+  s->packed = apr_pcalloc(s->entry_pool, sizeof(*s->packed));
+  if (s->compress)
     DRAY_ERR(spill_create(&s->spill, s->entry_pool));
-    DRAY_ERR(dray_blob_writer_create(&s->gz, spill_sink, s->spill, s->entry_pool));
-  }
   s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
   dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
   *want = 1;
   return DRAY_NO_ERROR;
 }
 
-static dray_error_t *scan_data(void *baton, const char *data, apr_size_t len)
+/* DATA of the entry, once it is known whether it is gzip. */
+static dray_error_t *scan_take(scan_t *s, const char *data, apr_size_t len)
 {
-  scan_t *s = baton;
+  if (s->packed->gzip) {
+    DRAY_ERR(packed_add(s->packed, s->name, data, len));
+    return s->spill ? spill_sink(s->spill, data, len) : DRAY_NO_ERROR;
+  }
   dray_sha256_add(s->raw, data, len);
   if (s->keep)
     dray_strbuf_append(&s->small, data, len);
   return s->gz ? dray_blob_writer_write(s->gz, data, len) : DRAY_NO_ERROR;
 }
 
+/* The entry's first bytes (fewer at its end) say what it is. */
+static dray_error_t *scan_decide(scan_t *s)
+{
+  packed_t *pk = s->packed;
+  pk->decided = 1;
+  pk->gzip = is_gzip(pk->head, pk->head_len);
+  if (pk->gzip)
+    DRAY_ERR(packed_start(pk, s->name, s->entry_pool));
+  else if (s->compress)
+    DRAY_ERR(dray_blob_writer_create(&s->gz, spill_sink, s->spill, s->entry_pool));
+  return scan_take(s, (const char *)pk->head, pk->head_len);
+}
+
+static dray_error_t *scan_data(void *baton, const char *data, apr_size_t len)
+{
+  scan_t *s = baton;
+  packed_t *pk = s->packed;
+  if (!pk->decided) {
+    apr_size_t take = sizeof(pk->head) - pk->head_len;
+    if (take > len)
+      take = len;
+    memcpy(pk->head + pk->head_len, data, take);
+    pk->head_len += take;
+    data += take;
+    len -= take;
+    if (pk->head_len < sizeof(pk->head))
+      return DRAY_NO_ERROR;
+    DRAY_ERR(scan_decide(s));
+  }
+  return len ? scan_take(s, data, len) : DRAY_NO_ERROR;
+}
+
 static dray_error_t *scan_end(void *baton)
 {
   scan_t *s = baton;
-  const char *raw = dray_sha256_digest(s->raw, s->entry_pool);
-  const char *digest = NULL, *spill = NULL;
+  const char *raw, *digest = NULL, *spill = NULL;
   apr_int64_t size = 0;
+  int as_is;
 
-  if (s->keep && !s->blobs->config && !strcmp(raw, s->blobs->id)) {
+  if (!s->packed->decided)
+    DRAY_ERR(scan_decide(s));
+  as_is = s->packed->gzip;
+  raw = dray_sha256_digest(as_is ? s->packed->inflated : s->raw, s->entry_pool);
+  if (s->keep && !as_is && !s->blobs->config && !strcmp(raw, s->blobs->id)) {
     s->blobs->config = apr_pmemdup(s->result_pool, s->small.data, s->small.len);
     s->blobs->config_len = s->small.len;
   }
@@ -433,12 +543,13 @@ static dray_error_t *scan_end(void *baton)
     dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
     if (l->entry || strcmp(l->diff_id, raw))
       continue;
-    if (!s->gz) {
+    if (!s->compress) {
       /* Only hashed: its entry is known now; its digest, or it is
        * compressed in a second pass. */
       if (l->digest) {
         l->entry = apr_pstrdup(s->result_pool, s->name);
         l->raw_size = s->entry_size;
+        l->as_is = as_is;
         s->layers_left--;
       } else {
         apr_hash_set(s->needed, apr_pstrdup(s->result_pool, s->name), APR_HASH_KEY_STRING, "");
@@ -446,12 +557,18 @@ static dray_error_t *scan_end(void *baton)
       continue;
     }
     if (!digest) {
-      DRAY_ERR(dray_blob_writer_finish(s->gz, &digest, &size, s->result_pool));
+      if (as_is) {
+        digest = dray_sha256_digest(s->packed->blob, s->result_pool);
+        size = s->entry_size;
+      } else {
+        DRAY_ERR(dray_blob_writer_finish(s->gz, &digest, &size, s->result_pool));
+      }
       DRAY_ERR(spill_keep(&spill, s->spill, s->entry_pool, s->result_pool));
     }
     l->digest = digest;
     l->size = size;
     l->raw_size = s->entry_size;
+    l->as_is = as_is;
     l->spill = spill;
     l->entry = apr_pstrdup(s->result_pool, s->name);
     s->layers_left--;
@@ -662,7 +779,9 @@ struct dray_layer_reader_t {
   save_stream_t *ss;
   apr_pool_t *pool;
   const dray_image_layer_t *layer;
-  dray_blob_writer_t *gz;
+  dray_blob_writer_t *gz;     /* or, for a layer pushed as it is: */
+  dray_sha256_t *as_is;       /* the hash of its bytes */
+  apr_int64_t as_is_size;
   apr_int64_t skip;           /* compressed bytes still to drop */
   dray_strbuf_t out;          /* compressed bytes not yet read */
   apr_size_t out_pos;
@@ -697,7 +816,11 @@ static dray_error_t *reader_begin(void *baton, const char *name, apr_int64_t siz
 static dray_error_t *reader_data(void *baton, const char *data, apr_size_t len)
 {
   dray_layer_reader_t *r = baton;
-  return dray_blob_writer_write(r->gz, data, len);
+  if (!r->as_is)
+    return dray_blob_writer_write(r->gz, data, len);
+  dray_sha256_add(r->as_is, data, len);
+  r->as_is_size += (apr_int64_t)len;
+  return reader_sink(r, data, len);
 }
 
 static dray_error_t *reader_end(void *baton)
@@ -705,7 +828,12 @@ static dray_error_t *reader_end(void *baton)
   dray_layer_reader_t *r = baton;
   const char *digest;
   apr_int64_t size;
-  DRAY_ERR(dray_blob_writer_finish(r->gz, &digest, &size, r->pool));
+  if (r->as_is) {
+    digest = dray_sha256_digest(r->as_is, r->pool);
+    size = r->as_is_size;
+  } else {
+    DRAY_ERR(dray_blob_writer_finish(r->gz, &digest, &size, r->pool));
+  }
   if (strcmp(digest, r->layer->digest) || size != r->layer->size)
     return dray_error_createf(DRAY_ERR_PROTOCOL, NULL,
                               "layer %s compressed to %s (%" APR_INT64_T_FMT " bytes) on the "
@@ -732,7 +860,10 @@ dray_error_t *dray_layer_reader_open(dray_layer_reader_t **reader,
   r->layer = layer;
   r->skip = offset;
   dray_strbuf_init(&r->out, 128 * 1024, pool);
-  DRAY_ERR(dray_blob_writer_create(&r->gz, reader_sink, r, pool));
+  if (layer->as_is)
+    r->as_is = dray_sha256_create(pool);
+  else
+    DRAY_ERR(dray_blob_writer_create(&r->gz, reader_sink, r, pool));
   handler.baton = r;
   DRAY_ERR(save_open(&r->ss, src, id, &handler, cancel, pool));
   *reader = r;

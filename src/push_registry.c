@@ -362,6 +362,7 @@ static dray_error_t *image_blobs(const dray_image_blobs_t **blobs_p, kept_read_t
       l->digest = apr_pstrdup(scratch_pool, seen->digest);
       l->size = seen->size;
       l->raw_size = seen->raw_size;
+      l->as_is = seen->as_is;
     }
   }
   if (!k) {

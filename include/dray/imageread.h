@@ -14,7 +14,10 @@
  * base. Without a spill (a layer known from another image whose upload
  * failed) a layer is streamed once more (dray_layer_reader_*) and
  * compressed again to the same bytes. Entries are matched to layers by diff
- * ID, whatever their names in the stream's format. Spills live in the
+ * ID, whatever their names in the stream's format. A layer the engine
+ * exports compressed already (gzip: dockerd 25+ with the containerd image
+ * store) is pushed as it is; its diff ID is checked on what it inflates
+ * to. Spills live in the
  * temporary folder (TMPDIR; TEMP on Windows), one image's new layers at a
  * time per pusher.
  */
@@ -72,7 +75,10 @@ typedef struct dray_image_layer_t {
   const char *digest;         /* "sha256:…" of the gzip blob */
   apr_int64_t size;           /* the blob's size */
   const char *entry;          /* its entry in the engine's tar stream */
-  apr_int64_t raw_size;       /* the size of that entry (its tar); 0: unknown */
+  apr_int64_t raw_size;       /* the size of that entry; 0: unknown */
+  /* The entry is a gzip blob already (the containerd image store of
+   * docker 25+ exports layers so): pushed as it is, not compressed. */
+  int as_is;
   /* A private file holding the blob, made by the read that filled this in
    * and removed with that read's RESULT_POOL; NULL: none (read the layer
    * again with dray_layer_reader_open). */

@@ -838,6 +838,112 @@ static void test_registry_driver(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
+/* DATA gzipped as another compressor would (level 9, a name in the
+ * header), in two members when TWO (as parallel compressors write). */
+static const char *other_gzip(apr_size_t *out_len, const char *data, apr_size_t len, int two)
+{
+  apr_size_t cap = len + len / 10 + 1024, at = 0;
+  char *out = apr_palloc(pool, cap);
+  for (int m = 0; m < (two ? 2 : 1); m++) {
+    apr_size_t from = two && m ? len / 2 : 0, to = two && !m ? len / 2 : len;
+    z_stream z;
+    gz_header h;
+    memset(&z, 0, sizeof(z));
+    memset(&h, 0, sizeof(h));
+    h.name = (Bytef *)"layer.tar";
+    h.os = 3;
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    assert_int_equal(deflateSetHeader(&z, &h), Z_OK);
+    z.next_in = (Bytef *)data + from;
+    z.avail_in = (uInt)(to - from);
+    z.next_out = (Bytef *)out + at;
+    z.avail_out = (uInt)(cap - at);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    at += z.total_out;
+    deflateEnd(&z);
+  }
+  *out_len = at;
+  return out;
+}
+
+static void test_registry_driver_pushes_engine_blobs_as_they_are(void **state)
+{
+  /* The containerd image store (docker 25+) exports an image as an OCI
+   * layout whose layers are the gzip blobs it keeps: pushed byte for
+   * byte (their digests are the engine's), their diff IDs checked on
+   * what they inflate to. */
+  fixture_t *fx = start(1);
+  testhttpd_t engine_httpd;
+  apr_size_t base_len = 300000, top_len = 20000, gbase_len, gtop_len;
+  char *base = bytes(base_len, 1, pool), *top = bytes(top_len, 9, pool);
+  const char *gbase = other_gzip(&gbase_len, base, base_len, 0);
+  const char *gtop = other_gzip(&gtop_len, top, top_len, 1); /* two members */
+  const char *gbase_d = dray_sha256_of(gbase, gbase_len, pool);
+  const char *gtop_d = dray_sha256_of(gtop, gtop_len, pool);
+  const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+  const char *ref = apr_psprintf(pool, "%s/team/packed:v1", testhttpd_host(&fx->httpd, pool));
+  const dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  dray_registry_t *registry;
+  dray_push_driver_t *driver;
+  dray_push_request_t req;
+  dray_push_result_t res;
+  dray_strbuf_t *b;
+  fake_t *f = &fx->fake;
+  (void)state;
+
+  f->ids[0] = dray_sha256_of(config, strlen(config), pool);
+  f->names[0] = ref;
+  f->inspect[0] = apr_psprintf(pool, "{\"Id\":\"%s\",\"RootFS\":{\"Type\":\"layers\","
+                               "\"Layers\":[\"%s\",\"%s\"]}}", f->ids[0],
+                               dray_sha256_of(base, base_len, pool),
+                               dray_sha256_of(top, top_len, pool));
+  dray_strbuf_init(&f->saves[0], 0, pool);
+  testtar_file(&f->saves[0], "blobs/sha256/", '5', "", 0, NULL);
+  testtar_file(&f->saves[0], apr_pstrcat(pool, "blobs/sha256/", gtop_d + 7, NULL), '0', gtop,
+               gtop_len, NULL);
+  testtar_file(&f->saves[0], apr_pstrcat(pool, "blobs/sha256/", f->ids[0] + 7, NULL), '0',
+               config, strlen(config), NULL);
+  testtar_file(&f->saves[0], apr_pstrcat(pool, "blobs/sha256/", gbase_d + 7, NULL), '0', gbase,
+               gbase_len, NULL);
+  testtar_file(&f->saves[0], "index.json", '0', "{}", 2, NULL);
+  testtar_file(&f->saves[0], "oci-layout", '0', "{}", 2, NULL);
+  testtar_end(&f->saves[0]);
+
+  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, f, pool), APR_SUCCESS);
+  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
+                                                          testhttpd_host(&engine_httpd, pool), NULL),
+                                         NULL, NULL, pool, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
+  dray_test_no_error(dray_push_registry_driver_create(&driver, dray_image_source_engine(engine, pool),
+                                                     registry, 2, pool));
+  memset(&req, 0, sizeof(req));
+  req.reference = ref;
+  req.stall_timeout = 5;
+  dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+  assert_int_equal(res.outcome, DRAY_OUTCOME_OK);
+  b = apr_hash_get(f->blobs, apr_pstrcat(pool, "team/packed ", gbase_d, NULL), APR_HASH_KEY_STRING);
+  assert_non_null(b);
+  assert_int_equal(b->len, gbase_len);
+  assert_memory_equal(b->data, gbase, gbase_len);
+  b = apr_hash_get(f->blobs, apr_pstrcat(pool, "team/packed ", gtop_d, NULL), APR_HASH_KEY_STRING);
+  assert_non_null(b);
+  assert_memory_equal(b->data, gtop, gtop_len);
+  assert_int_equal(f->image_gets, 1);
+
+  /* The registry loses them: the run reads them from the engine again,
+   * still as they are. */
+  apr_hash_clear(f->blobs);
+  dray_test_no_error(driver->push(driver, &req, &res, pool, pool));
+  b = apr_hash_get(f->blobs, apr_pstrcat(pool, "team/packed ", gbase_d, NULL), APR_HASH_KEY_STRING);
+  assert_non_null(b);
+  assert_memory_equal(b->data, gbase, gbase_len);
+  assert_int_equal(f->image_gets, 3);
+  testhttpd_stop(&engine_httpd);
+  testhttpd_stop(&fx->httpd);
+}
+
 static void test_registry_driver_keeps_reads_until_pushed(void **state)
 {
   fixture_t *fx = start(1);
@@ -1007,6 +1113,7 @@ int main(void)
       cmocka_unit_test(test_manifest_put),
       cmocka_unit_test(test_blobtrack),
       cmocka_unit_test(test_registry_driver_keeps_reads_until_pushed),
+      cmocka_unit_test(test_registry_driver_pushes_engine_blobs_as_they_are),
       cmocka_unit_test(test_registry_driver),
 #ifndef _WIN32
       cmocka_unit_test(test_registry_driver_from_podman),
