@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "dray/auth.h"
+#include "dray/backoff.h"
 #include "dray/build.h"
 #include "dray/cli.h"
 #include "dray/compose.h"
@@ -33,7 +34,6 @@
 #include "dray/push.h"
 #include "dray/push_engine.h"
 #include "dray/push_registry.h"
-#include "dray/upload.h"
 #include "dray/registry.h"
 #include "dray/report.h"
 #include "dray/slots.h"
@@ -184,10 +184,11 @@ static dray_error_t *registry_driver(dray_pusher_t *pusher, const dray_image_sou
                                      const dray_settings_t *settings, apr_pool_t *pool)
 {
   dray_push_driver_t *driver;
-  /* dray is the registry's client for the whole push: a hung or cut
-   * request is retried alone, verification and tokens too. */
+  /* dray is the registry's client for the whole push: the uploads retry
+   * their requests (tokens too) by the failure streak rule (upload.h); the
+   * verification, which has no loop of its own, by the same rule here. */
   dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
-                                   DRAY_UPLOAD_ATTEMPTS);
+                                   DRAY_RETRY_STREAK);
   DRAY_ERR(dray_push_registry_driver_create(&driver, images, pusher->registry, 0, pool));
   pusher->driver = driver;
   return DRAY_NO_ERROR;
