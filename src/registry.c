@@ -101,8 +101,7 @@ int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
   int plain;
 
   host_name(host, &name, &len);
-  plain = name_is(name, len, "localhost") || name_is(name, len, "::1")
-          || (len >= 4 && memcmp(name, "127.", 4) == 0);
+  plain = dray_http_host_is_loopback(host);
   for (int i = 0; !plain && reg && i < reg->insecure->nelts; i++) {
     const char *entry = APR_ARRAY_IDX(reg->insecure, i, const char *);
     plain = !strcmp(entry, host) || name_is(name, len, entry);
