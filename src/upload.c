@@ -351,8 +351,13 @@ static dray_error_t *failed(upload_t *u, dray_error_t *err, const response_t *r,
   u->stats->http_status = r->status;
   u->stats->retry_after = r->retry_after > 0 ? apr_time_from_sec(r->retry_after) : 0;
   text = dray_registry_error_text(r->body, r->body_len, pool);
+  /* A HEAD's answer has no body: the status alone must say what it means. */
   return dray_error_createf(r->status == 401 || r->status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
-                            NULL, "%s: %s: HTTP %ld%s%s%s", what, doing, r->status, r->status == 507 ? " (insufficient storage)" : "",
+                            NULL, "%s: %s: HTTP %ld%s%s%s", what, doing, r->status,
+                            r->status == 507   ? " (insufficient storage)"
+                            : r->status == 401 ? " (unauthorized: credentials missing or refused)"
+                            : r->status == 403 ? " (denied)"
+                                               : "",
                             text ? ": " : "", text ? text : "");
 }
 

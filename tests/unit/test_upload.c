@@ -61,6 +61,7 @@ typedef struct fake_t {
   int patch_500_every;        /* every Nth PATCH answers 500, keeping nothing */
   long cut_from;              /* every PATCH from this offset (> 0) is cut as cut_patch's */
   int hang_ms;                /* every request: no answer for HANG_MS, then closed */
+  int head_401;               /* every HEAD answers 401 (no body: a HEAD's) */
   int hangs;
   const char *manifest_digest; /* the Docker-Content-Digest the manifest PUT sends */
   apr_hash_t *stored_manifests; /* "repo:tag" -> dray_strbuf_t * */
@@ -135,6 +136,8 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
 
   if (!strcmp(m, "HEAD")) {
     f->heads++;
+    if (f->head_401)
+      return answer(p, 401, "WWW-Authenticate: Basic realm=\"x\"\r\n", NULL);
     return answer(p, apr_hash_get(f->blobs, apr_pstrcat(p, repo, " ", rest, NULL),
                                   APR_HASH_KEY_STRING) ? 200 : 404, NULL, NULL);
   }
@@ -460,7 +463,7 @@ static void test_stall_is_cut_and_resumed(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
-static void test_507_fails_at_once(void **state)
+static void test_507_and_401_fail_at_once(void **state)
 {
   fixture_t *fx = start(1000);
   dray_upload_stats_t st;
@@ -474,6 +477,18 @@ static void test_507_fails_at_once(void **state)
   assert_int_equal(fx->fake.posts, 1); /* no retry: a full disk stays full */
   assert_non_null(strstr(dray_error_format(err, pool), "insufficient storage"));
   assert_non_null(strstr(dray_error_format(err, pool), "disk full"));
+  dray_error_clear(err);
+
+  /* A 401 to a HEAD (no body to quote): an auth error, not tried again,
+   * whose words say so. */
+  fx->fake.post_507 = 0;
+  fx->fake.head_401 = 1;
+  fx->fake.heads = 0;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_AUTH);
+  assert_int_equal(fx->fake.heads, 1);
+  assert_non_null(strstr(dray_error_format(err, pool), "HTTP 401 (unauthorized"));
   dray_error_clear(err);
   testhttpd_stop(&fx->httpd);
 }
@@ -1147,7 +1162,7 @@ int main(void)
       cmocka_unit_test(test_416_and_500_resume),
       cmocka_unit_test(test_forgotten_session_starts_again),
       cmocka_unit_test(test_stall_is_cut_and_resumed),
-      cmocka_unit_test(test_507_fails_at_once),
+      cmocka_unit_test(test_507_and_401_fail_at_once),
       cmocka_unit_test(test_unreachable_gives_up),
       cmocka_unit_test(test_streak_without_progress_ends_upload),
       cmocka_unit_test(test_progress_resets_streak),
