@@ -17,6 +17,8 @@ uploads its blobs to a real docker-registry itself.
 - A registry that answers 507: a clear error per image, exit 1, no manifest.
 - A registry that wants Basic auth (config.json "auths"): pushed and
   verified, and the password is nowhere dray writes.
+- Every layer upload stalls for good: each attempt ends "stalled" after two
+  stall timeouts (one stalled request is tried again, not more).
 - A registry that is dead: nothing listens on its port, or every connection
   is reset. With the default retries and retry delay, each push attempt
   ends within seconds (the upload's failure streak, upload.h; no retry
@@ -221,6 +223,36 @@ class RegistryPushTest(drayt.FaultTestCase):
             self.assertIn("insufficient storage", img["error"])
         self.assertFalse([e for e in proxy.events("request") if "/manifests/" in e["request"]
                           and e["request"].startswith("PUT ")])
+
+    def test_permanent_stall_ends_each_attempt(self):
+        # Every layer upload stops after 64 KiB for good (held, not read):
+        # the first stalled request is cut by the watchdog and tried again,
+        # the second ends the attempt (the streak has lasted the stall
+        # timeout): reason "stalled", each attempt about two stall timeouts.
+        # One push at a time: two pushes sharing the busybox layer would
+        # wait for each other's upload of it (blobtrack) before their own.
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--stall-after", 65536, "--stall-count", 1000,
+                                 "--stall-match", r"^PATCH ")
+        self.use_registry(proxy.addr)
+        self.write_images(2, blob=256 * 1024)
+        t0 = time.time()
+        p = self.push("-p", "1", "--retries", "1", "--retry-delay", "1", timeout=180)
+        elapsed = time.time() - t0
+        self.assertEqual(p.returncode, 1, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg, expect_pushed=False)
+        for img in report["images"]:
+            self.assertEqual(img["reason"], "stalled", img)
+            pushes = self.push_attempts(img)
+            self.assertEqual(len(pushes), 2, img)
+            for a in pushes:
+                self.assertEqual(a["result"], "stalled", a)
+                self.assertIn(f"no progress for {STALL} s", a["error"])
+                took = a["end"] - a["start"]
+                self.assertGreaterEqual(took, 2 * STALL - 0.5, a)
+                self.assertLess(took, 2 * STALL + 4, a)
+        self.assertLess(elapsed, 30 + 4 * (2 * STALL + 4) + 3)
 
     def push_to_dead(self, addr, reason, text, registry=None):
         """Two images pushed to ADDR, which never takes anything, with the
