@@ -1,4 +1,4 @@
-/* backoff.c — exponential backoff with equal jitter. */
+/* backoff.c — exponential backoff with equal jitter; the failure streak. */
 #include "dray/backoff.h"
 
 apr_interval_time_t dray_backoff_delay(int attempt, apr_interval_time_t base,
@@ -19,6 +19,34 @@ apr_interval_time_t dray_backoff_delay(int attempt, apr_interval_time_t base,
   if (d > max)
     d = max;
   return d / 2 + (apr_interval_time_t)(unit_random * (double)(d / 2));
+}
+
+void dray_streak_reset(dray_streak_t *streak)
+{
+  streak->failures = 0;
+  streak->first = 0;
+}
+
+int dray_streak_again(dray_streak_t *streak, apr_time_t now, int limit,
+                      apr_interval_time_t window, apr_interval_time_t base,
+                      apr_interval_time_t max, apr_interval_time_t at_least,
+                      double unit_random, apr_interval_time_t *delay)
+{
+  apr_interval_time_t d;
+
+  if (streak->failures++ == 0)
+    streak->first = now;
+  if (streak->failures >= (limit > 0 ? limit : DRAY_RETRY_STREAK))
+    return 0;
+  d = dray_backoff_delay(streak->failures, base, max, unit_random);
+  if (at_least > d)
+    d = at_least;
+  /* Waiting out the window only to give up then helps no one: give up now
+   * (the attempt's outcome carries any Retry-After to the scheduler). */
+  if (window > 0 && now + d - streak->first >= window)
+    return 0;
+  *delay = d;
+  return 1;
 }
 
 void dray_random_seed(dray_random_t *rng, apr_uint64_t seed)

@@ -141,6 +141,17 @@ int dray_engine_http_capable(const dray_engine_endpoint_t *ep)
   return ep->scheme == DRAY_ENGINE_UNIX || ep->scheme == DRAY_ENGINE_TCP;
 }
 
+int dray_engine_is_local(const dray_engine_endpoint_t *ep)
+{
+  const char *hostport;
+  if (ep->scheme == DRAY_ENGINE_UNIX || ep->scheme == DRAY_ENGINE_NPIPE)
+    return 1;
+  if (ep->scheme != DRAY_ENGINE_TCP || !ep->base_url || !strstr(ep->base_url, "://"))
+    return 0;
+  hostport = strstr(ep->base_url, "://") + 3; /* finish_tcp's "http(s)://host:port" */
+  return dray_http_host_is_loopback(hostport);
+}
+
 /* Parse a JSON file; *JSON is NULL when the file does not exist. */
 static dray_error_t *load_json_file(json_t **json, const char *path,
                                     apr_pool_t *pool)

@@ -203,6 +203,24 @@ void dray_http_handle_destroy(dray_http_t *h)
     apr_pool_cleanup_run(h->pool, h, cleanup_handle);
 }
 
+int dray_http_host_is_loopback(const char *host)
+{
+  const char *name = host, *colon;
+  apr_size_t len = strlen(host);
+
+  if (host[0] == '[') {
+    const char *end = strchr(host, ']');
+    if (end) {
+      name = host + 1;
+      len = (apr_size_t)(end - host - 1);
+    }
+  }
+  else if ((colon = strchr(host, ':')) != NULL && !strchr(colon + 1, ':'))
+    len = (apr_size_t)(colon - host); /* one colon: a port (more: a bare v6 address) */
+  return (len == 9 && !apr_cstr_casecmpn(name, "localhost", 9))
+         || (len == 3 && !memcmp(name, "::1", 3)) || (len >= 4 && !memcmp(name, "127.", 4));
+}
+
 const char *dray_http_header_value(const char *line, apr_size_t len, const char *name,
                                    apr_pool_t *result_pool)
 {

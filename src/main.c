@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "dray/auth.h"
+#include "dray/backoff.h"
 #include "dray/build.h"
 #include "dray/cli.h"
 #include "dray/compose.h"
@@ -33,7 +34,6 @@
 #include "dray/push.h"
 #include "dray/push_engine.h"
 #include "dray/push_registry.h"
-#include "dray/upload.h"
 #include "dray/registry.h"
 #include "dray/report.h"
 #include "dray/slots.h"
@@ -184,17 +184,19 @@ static dray_error_t *registry_driver(dray_pusher_t *pusher, const dray_image_sou
                                      const dray_settings_t *settings, apr_pool_t *pool)
 {
   dray_push_driver_t *driver;
-  /* dray is the registry's client for the whole push: a hung or cut
-   * request is retried alone, verification and tokens too. */
+  /* dray is the registry's client for the whole push: the uploads retry
+   * their requests (tokens too) by the failure streak rule (upload.h); the
+   * verification, which has no loop of its own, by the same rule here. */
   dray_registry_set_request_policy(pusher->registry, settings->stall_timeout,
-                                   DRAY_UPLOAD_ATTEMPTS);
+                                   DRAY_RETRY_STREAK);
   DRAY_ERR(dray_push_registry_driver_create(&driver, images, pusher->registry, 0, pool));
   pusher->driver = driver;
   return DRAY_NO_ERROR;
 }
 
 /* The push side: the engine (when it speaks HTTP here), credentials, the
- * registry client for verification, and the driver. */
+ * registry client for verification, and the driver (dray_push_driver_choose
+ * decides what auto means). */
 static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
                                 const char *host, const char *context,
                                 const dray_settings_t *settings, apr_pool_t *pool)
@@ -204,10 +206,12 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   dray_auth_config_t *auth;
   dray_push_driver_t *driver;
   dray_error_t *err;
-  int kind = dray_push_driver_kind_from_word(settings->push_driver);
-  int want_engine = kind != DRAY_PUSH_DRIVER_CLI;
+  dray_engine_cmd_kind_t cmd = dray_engine_cmd_kind(settings->engine_cmd);
+  int asked = dray_push_driver_kind_from_word(settings->push_driver);
+  dray_push_driver_kind_t kind;
+  int want_engine;
   /* Asked for by name: what cannot be had is an error, not a fallback. */
-  int must_engine = kind == DRAY_PUSH_DRIVER_ENGINE || kind == DRAY_PUSH_DRIVER_REGISTRY;
+  int must_engine = asked == DRAY_PUSH_DRIVER_ENGINE || asked == DRAY_PUSH_DRIVER_REGISTRY;
 
   memset(pusher, 0, sizeof(*pusher));
   DRAY_ERR(dray_auth_config_load(&auth, NULL, pool, pool));
@@ -219,7 +223,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   /* podman builds into its own store, which the Engine API does not
    * reach: its CLI pushes, or dray reads the image with "podman save" and
    * uploads it (the registry driver). Its image IDs come from its CLI. */
-  if (dray_engine_cmd_kind(settings->engine_cmd) == DRAY_ENGINE_CMD_PODMAN) {
+  if (cmd == DRAY_ENGINE_CMD_PODMAN) {
+    kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, NULL);
     if (kind == DRAY_PUSH_DRIVER_ENGINE)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver %s cannot push what %s built; use cli or "
@@ -232,6 +237,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     return DRAY_NO_ERROR;
   }
   DRAY_ERR(dray_engine_resolve(&ep, host, context, NULL, pool, pool));
+  kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, ep);
+  want_engine = kind == DRAY_PUSH_DRIVER_ENGINE || kind == DRAY_PUSH_DRIVER_REGISTRY;
   if (!dray_engine_http_capable(ep)) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
@@ -253,7 +260,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   pusher->images = engine ? dray_image_source_engine(engine, pool) : NULL;
   if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine)
     return registry_driver(pusher, pusher->images, settings, pool);
-  if (want_engine && engine)
+  if (kind == DRAY_PUSH_DRIVER_ENGINE && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));

@@ -28,7 +28,8 @@ struct dray_registry_t {
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
   long low_speed_sec;         /* each request's no-progress limit */
-  int attempts;               /* tries of a request whose connection fails */
+  int attempts;               /* the streak's limit for callers without a retry
+                                 policy of their own (manifest_call) */
 };
 
 static apr_status_t free_tokens(void *baton)
@@ -100,8 +101,7 @@ int dray_registry_is_plain_http(const dray_registry_t *reg, const char *host)
   int plain;
 
   host_name(host, &name, &len);
-  plain = name_is(name, len, "localhost") || name_is(name, len, "::1")
-          || (len >= 4 && memcmp(name, "127.", 4) == 0);
+  plain = dray_http_host_is_loopback(host);
   for (int i = 0; !plain && reg && i < reg->insecure->nelts; i++) {
     const char *entry = APR_ARRAY_IDX(reg->insecure, i, const char *);
     plain = !strcmp(entry, host) || name_is(name, len, entry);
@@ -296,7 +296,8 @@ typedef struct call_t {
   const char *what;           /* "registry H: repository R" for messages */
   dray_cancel_t *cancel;
   long low_speed_sec;         /* 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC */
-  int attempts;               /* tries when the connection fails; 0: one */
+  int attempts;               /* the failure streak's limit when the connection
+                                 fails (backoff.h); 0 or 1: one try */
 } call_t;
 
 /* The request's own options on top of dray_http's common ones. */
@@ -350,20 +351,25 @@ static dray_error_t *perform_once(response_t *r, const call_t *call, apr_pool_t 
 }
 
 /* One request; when the connection fails (a reset, a hang the watchdog
- * cut), again up to CALL->attempts times with backoff: the requests here
- * are idempotent. An HTTP answer is no failure here. */
+ * cut), again while the failure streak rule allows (backoff.h: up to
+ * CALL->attempts tries, within the no-progress time): the requests here are
+ * idempotent. An HTTP answer is no failure here. */
 static dray_error_t *perform(response_t *r, const call_t *call, apr_pool_t *pool)
 {
   dray_random_t rng;
+  dray_streak_t streak = {0};
+  long window = call->low_speed_sec > 0 ? call->low_speed_sec : DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
   dray_random_seed(&rng, (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)r);
-  for (int attempt = 1;; attempt++) {
+  for (;;) {
+    apr_interval_time_t delay = 0;
     dray_error_t *err = perform_once(r, call, pool);
-    if (!err || attempt >= call->attempts || dray_error_has(err, DRAY_ERR_CANCELLED))
+    if (!err || call->attempts <= 1 || dray_error_has(err, DRAY_ERR_CANCELLED)
+        || !dray_streak_again(&streak, apr_time_now(), call->attempts, apr_time_from_sec(window),
+                              apr_time_from_msec(250), apr_time_from_sec(5), 0,
+                              dray_random_unit(&rng), &delay))
       return err;
     dray_error_clear(err);
-    if (dray_cancel_sleep(call->cancel,
-                          dray_backoff_delay(attempt, apr_time_from_msec(250),
-                                             apr_time_from_sec(5), dray_random_unit(&rng))))
+    if (dray_cancel_sleep(call->cancel, delay))
       return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", call->what);
   }
 }
@@ -421,8 +427,8 @@ static char *escape(const char *s, apr_pool_t *pool)
 static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
                                  const dray_auth_challenge_t *ch, const char *scope,
                                  const dray_credentials_t *creds, const char *what,
-                                 const dray_registry_t *reg, dray_cancel_t *cancel,
-                                 apr_pool_t *pool)
+                                 const dray_registry_t *reg, int attempts,
+                                 dray_cancel_t *cancel, apr_pool_t *pool)
 {
   call_t call = {0};
   response_t r;
@@ -441,7 +447,7 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
   call.what = what;
   call.cancel = cancel;
   call.low_speed_sec = reg->low_speed_sec;
-  call.attempts = reg->attempts;
+  call.attempts = attempts;
   if (creds && creds->identitytoken) {
     /* OAuth2 refresh-token grant, as the docker daemon does. */
     call.method = "POST";
@@ -487,12 +493,13 @@ static dray_error_t *fetch_token(const char **token, apr_int64_t *expires_in,
 
 /* The Authorization header value that answers the 401 in R: a token for
  * SCOPE (or, with CHALLENGE_SCOPE, the scope the challenge names) from a
- * Bearer challenge's realm, cached under KEY; or Basic credentials. */
+ * Bearer challenge's realm, cached under KEY; or Basic credentials. The
+ * token request is tried as the caller's (ATTEMPTS). */
 static dray_error_t *answer_challenge(const char **authorization, dray_registry_t *reg,
                                       const response_t *r, const char *host,
                                       const char *scope, int challenge_scope, const char *key,
                                       const dray_credentials_t *creds, const char *what,
-                                      dray_cancel_t *cancel, apr_pool_t *pool)
+                                      int attempts, dray_cancel_t *cancel, apr_pool_t *pool)
 {
   if (r->bearer) {
     dray_auth_challenge_t ch;
@@ -513,7 +520,7 @@ static dray_error_t *answer_challenge(const char **authorization, dray_registry_
                                 "HOST allows it)", what, ch.realm);
     DRAY_ERR(fetch_token(&token, &expires_in, &ch,
                          challenge_scope && ch.scope ? ch.scope : scope, creds, what,
-                         reg, cancel, pool));
+                         reg, attempts, cancel, pool));
     store_token(reg, key, token, expires_in);
     *authorization = apr_pstrcat(pool, "Bearer ", token, NULL);
     return DRAY_NO_ERROR;
@@ -579,15 +586,15 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
   call.what = what;
   call.cancel = cancel;
   call.low_speed_sec = reg->low_speed_sec;
-  call.attempts = reg->attempts;
+  call.attempts = 1; /* the upload's request: its streak decides (upload.h) */
   DRAY_ERR(perform(&r, &call, scratch_pool));
   if (r.status != 401)
     return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
   if (reg->auth)
     DRAY_ERR(dray_auth_get(&creds, reg->auth, api_host(domain) == domain ? domain : NULL,
                            cancel, scratch_pool, scratch_pool));
-  DRAY_ERR(answer_challenge(authorization, reg, &r, host, scope, 0, key, creds, what, cancel,
-                            scratch_pool));
+  DRAY_ERR(answer_challenge(authorization, reg, &r, host, scope, 0, key, creds, what,
+                            call.attempts, cancel, scratch_pool));
   *authorization = apr_pstrdup(result_pool, *authorization);
   return DRAY_NO_ERROR;
 }
@@ -649,7 +656,7 @@ static dray_error_t *manifest_call(dray_registry_manifest_t *out, const char **b
       creds_loaded = 1;
     }
     DRAY_ERR(answer_challenge(&call.authorization, reg, &r, host, scope, 1, key, creds, what,
-                              cancel, scratch_pool));
+                              call.attempts, cancel, scratch_pool));
   }
 
   if (r.status == 200) {

@@ -271,7 +271,9 @@ typedef struct upload_t {
   const char *location;       /* the session's URL */
   apr_int64_t offset;         /* bytes the registry has confirmed */
   apr_int64_t source_at;      /* where the open source is; -1: not open */
-  int fails;                  /* failures since the offset last grew */
+  apr_int64_t mark;           /* the furthest point reached (MARK_*): passing it
+                                 is progress */
+  dray_streak_t streak;       /* failed requests since the last progress */
   dray_random_t rng;
   const char *authorization;  /* in POOL; a secret */
   int reauthorized;           /* after a 401, once in a row */
@@ -349,32 +351,61 @@ static dray_error_t *failed(upload_t *u, dray_error_t *err, const response_t *r,
   u->stats->http_status = r->status;
   u->stats->retry_after = r->retry_after > 0 ? apr_time_from_sec(r->retry_after) : 0;
   text = dray_registry_error_text(r->body, r->body_len, pool);
+  /* A HEAD's answer has no body: the status alone must say what it means. */
   return dray_error_createf(r->status == 401 || r->status == 403 ? DRAY_ERR_AUTH : DRAY_ERR_HTTP,
-                            NULL, "%s: %s: HTTP %ld%s%s%s", what, doing, r->status, r->status == 507 ? " (insufficient storage)" : "",
+                            NULL, "%s: %s: HTTP %ld%s%s%s", what, doing, r->status,
+                            r->status == 507   ? " (insufficient storage)"
+                            : r->status == 401 ? " (unauthorized: credentials missing or refused)"
+                            : r->status == 403 ? " (denied)"
+                                               : "",
                             text ? ": " : "", text ? text : "");
 }
 
-/* One more failure: wait (backoff) and go on in state NEXT, or give up
- * when it is not WORTH_IT or there have been too many in a row. ERR is
+/* How far an upload got (upload_t.mark): each step once, then the bytes
+ * the registry confirmed (MARK_SESSION + bytes). */
+#define MARK_AUTHORIZED 1
+#define MARK_ANSWERED 2             /* HEAD said: not in the repository */
+#define MARK_SESSION 3              /* an upload session opened */
+
+/* The upload reached POINT: further than ever before, that is progress,
+ * and the failure streak is over. Going round again (a session started
+ * again, fresh authorization) does not pass the mark, so no loop of
+ * failures and partial successes can go on for ever. */
+static void reached(upload_t *u, apr_int64_t point)
+{
+  if (point <= u->mark)
+    return;
+  u->mark = point;
+  dray_streak_reset(&u->streak);
+  u->reauthorized = 0;
+}
+
+/* One more failed request: wait (backoff) and go on in state NEXT, or give
+ * up when it is not WORTH_IT or the streak rule says so (upload.h). ERR is
  * consumed. */
 static dray_error_t *again(upload_t *u, dray_error_t *err, const response_t *r, const char *doing,
                            up_state_t next, int worth_it, apr_pool_t *pool)
 {
-  int limit = u->t->attempts > 0 ? u->t->attempts : DRAY_UPLOAD_ATTEMPTS;
   apr_interval_time_t base = u->t->retry_base > 0 ? u->t->retry_base : apr_time_from_msec(250);
-  apr_time_t until;
+  apr_interval_time_t at_least = r->retry_after > 0
+                                     ? apr_time_from_sec(r->retry_after > 60 ? 60 : r->retry_after)
+                                     : 0;
+  apr_interval_time_t delay = 0;
 
-  if (++u->fails >= limit || !worth_it)
+  if (!worth_it
+      || !dray_streak_again(&u->streak, apr_time_now(), u->t->failures,
+                            apr_time_from_sec(stall_sec(u->t)), base, apr_time_from_sec(10),
+                            at_least, dray_random_unit(&u->rng), &delay)) {
+    if (worth_it)
+      note(u, "%s failed; %d failed requests in a row without progress: giving up", doing,
+           u->streak.failures);
     return failed(u, err, r, doing, pool);
+  }
   note(u, "%s failed (%s); retrying", doing,
        err ? dray_error_format(err, pool) : apr_psprintf(pool, "HTTP %ld", r->status));
   dray_error_clear(err);
   u->stats->retries++;
-  until = apr_time_now() + dray_backoff_delay(u->fails, base, apr_time_from_sec(10),
-                                              dray_random_unit(&u->rng));
-  if (r->retry_after > 0 && apr_time_now() + apr_time_from_sec(r->retry_after) > until)
-    until = apr_time_now() + apr_time_from_sec(r->retry_after > 60 ? 60 : r->retry_after);
-  if (dray_cancel_sleep(u->t->cancel, until - apr_time_now()))
+  if (dray_cancel_sleep(u->t->cancel, delay))
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "blob %s to %s: cancelled", u->digest,
                               u->t->repo);
   u->source_at = -1; /* what was read ahead is lost */
@@ -408,6 +439,7 @@ static dray_error_t *step_auth(upload_t *u, apr_pool_t *pool)
   }
   err = u->t->authorize(u->t->authorize_baton, &u->authorization, u->pool);
   if (!err) {
+    reached(u, MARK_AUTHORIZED);
     u->state = u->after_auth;
     return DRAY_NO_ERROR;
   }
@@ -423,12 +455,11 @@ static dray_error_t *restart(upload_t *u, const response_t *r, const char *doing
   return again(u, NULL, r, doing, UP_START, 1, pool);
 }
 
-/* The registry confirmed NEXT bytes: progress resets the failure count. */
+/* The registry confirmed NEXT bytes of the session. */
 static void confirmed(upload_t *u, apr_int64_t next)
 {
-  if (next > u->offset)
-    u->fails = u->reauthorized = 0;
   u->offset = next;
+  reached(u, MARK_SESSION + next);
 }
 
 /* HEAD the blob: first (does the repository have it?) or, with AFTER_COMMIT,
@@ -449,6 +480,7 @@ static dray_error_t *step_head(upload_t *u, int after_commit, apr_pool_t *pool)
     return DRAY_NO_ERROR;
   }
   if (!err && r.status == 404) {
+    reached(u, MARK_ANSWERED);
     u->state = after_commit ? UP_STATUS : u->mount_from ? UP_MOUNT : UP_START;
     return DRAY_NO_ERROR;
   }
@@ -481,6 +513,7 @@ static dray_error_t *step_post(upload_t *u, int mount, apr_pool_t *pool)
     u->location = resolve(u->t, r.location, u->pool);
     u->offset = 0;
     u->source_at = -1;
+    reached(u, MARK_SESSION);
     u->state = UP_PATCH;
     return DRAY_NO_ERROR;
   }
@@ -536,14 +569,13 @@ static dray_error_t *step_patch(upload_t *u, apr_pool_t *pool)
   if (err && !transient(err, 0))
     return failed(u, err, &r, "PATCH", pool);
   /* 416: the registry holds another offset; 404: the session is gone; a
-   * reset, a stall, a 5xx: ask the session where it is. */
+   * reset, a stall, a 5xx: ask the session where it is. A 416 is a failed
+   * request too (the chunk was not taken): a registry that answers 416
+   * to every offset it names itself must not keep the upload going round. */
   if (!err && r.status == 404)
     return restart(u, &r, "PATCH", pool);
-  if (!err && r.status == 416) {
-    u->source_at = -1;
-    u->state = UP_STATUS;
-    return DRAY_NO_ERROR;
-  }
+  if (!err && r.status == 416)
+    return again(u, NULL, &r, "PATCH", UP_STATUS, 1, pool);
   return retry(u, err, &r, "PATCH", UP_STATUS, pool);
 }
 

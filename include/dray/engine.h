@@ -80,6 +80,10 @@ dray_error_t *dray_engine_resolve(const dray_engine_endpoint_t **ep,
 /* Whether EP can be spoken to over HTTP here (unix and tcp). */
 int dray_engine_http_capable(const dray_engine_endpoint_t *ep);
 
+/* Whether EP is an engine on this machine: a unix socket, a named pipe, or
+ * tcp to a loopback address (dray_http_host_is_loopback). */
+int dray_engine_is_local(const dray_engine_endpoint_t *ep);
+
 /* Lowercase hex SHA-256 of DATA (a context's folder name). */
 const char *dray_engine_sha256_hex(const void *data, apr_size_t len,
                                    apr_pool_t *result_pool);

@@ -94,6 +94,10 @@ long dray_http_status(dray_http_t *h);
 const char *dray_http_header_value(const char *line, apr_size_t len, const char *name,
                                    apr_pool_t *result_pool);
 
+/* Whether HOST ("name", "name:port", "[v6]:port", a bare v6 address)
+ * names this machine over loopback: localhost, 127.0.0.0/8, ::1. */
+int dray_http_host_is_loopback(const char *host);
+
 /* Free the curl handle now rather than with the pool. */
 void dray_http_handle_destroy(dray_http_t *h);
 

@@ -49,9 +49,13 @@ dray_error_t *dray_registry_create(dray_registry_t **reg,
                                    apr_pool_t *result_pool);
 
 /* From now on, each request's no-progress limit is STALL_SECONDS (the run's
- * stall timeout; 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC), and a request whose
- * connection fails is made again, with backoff, up to ATTEMPTS times in all
- * (default 1). Set before threads share REG. */
+ * stall timeout; 0: DRAY_REGISTRY_LOW_SPEED_TIME_SEC), and a manifest
+ * request (dray_registry_head_manifest, dray_registry_manifest_config: for
+ * callers that have no retry policy of their own, such as verification)
+ * whose connection fails is made again, with backoff, by the failure streak
+ * rule of backoff.h with ATTEMPTS as its limit (default 1: one try).
+ * dray_registry_push_auth always makes one try: its caller retries. Set
+ * before threads share REG. */
 void dray_registry_set_request_policy(dray_registry_t *reg, int stall_seconds, int attempts);
 
 /* Whether HOST (host[:port]) is spoken to over plain HTTP. */
@@ -88,7 +92,9 @@ const char *dray_registry_base_url(const dray_registry_t *reg, const char *domai
  * MOUNT_FROM (repository names of the same registry, or NULL): *AUTHORIZATION
  * is NULL when the registry asks for none. The challenge comes from GET /v2/;
  * tokens are cached per registry and scopes like the HEAD's. The value is a
- * secret: it goes to curl and nowhere else. */
+ * secret: it goes to curl and nowhere else. Each request is tried once,
+ * whatever the request policy: the caller is the upload state machine
+ * (upload.h), whose failure streak decides whether to ask again. */
 dray_error_t *dray_registry_push_auth(const char **authorization,
                                       dray_registry_t *reg,
                                       const char *domain,

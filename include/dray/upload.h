@@ -9,9 +9,26 @@
  * 416), the session's offset is asked (GET on the upload URL: Range) and
  * the upload goes on from there, reading the source again from that offset;
  * a session the registry no longer knows (404) is started again. Every
- * request has a connect timeout and a no-progress watchdog, and is retried
- * alone, with backoff, a bounded number of times in a row without progress,
- * so nothing waits forever and nothing already sent is sent again.
+ * request has a connect timeout and a no-progress watchdog (the stall
+ * timeout), so nothing waits forever and nothing already sent is sent again.
+ *
+ * How long an upload keeps trying: while it makes progress. Progress is
+ * getting further than the upload ever got: a step done for the first time
+ * (authorized, HEAD answered, a session opened) or bytes the registry
+ * confirms beyond any it confirmed before (going round again, a restarted
+ * session or fresh authorization, is none). A failed request is tried
+ * again, with backoff, while the failures since the last progress (the
+ * streak) are fewer than DRAY_RETRY_STREAK (backoff.h: 3) and the streak
+ * has lasted less than the stall timeout (dray_streak_again: the one rule,
+ * also the registry client's). Then the upload fails with the last
+ * request's error, the push attempt ends with its outcome (network, reset,
+ * stalled, server-error, ...), and the scheduler's policy (--retries)
+ * decides the rest. So: nothing listening or every connection reset ends
+ * an attempt within a second or two; a registry that hangs every request,
+ * after two stall timeouts; a flaky registry is carried through its
+ * failures as long as each short streak ends in progress. The authorize
+ * callback is one of the upload's requests: it must not retry itself
+ * (dray_registry_push_auth does not).
  */
 #ifndef DRAY_UPLOAD_H
 #define DRAY_UPLOAD_H
@@ -30,8 +47,6 @@ extern "C" {
 /* Small enough that a cut-off chunk costs little, large enough that the
  * per-request cost does not show. */
 #define DRAY_UPLOAD_CHUNK (8 * 1024 * 1024)
-/* Failed requests in a row, without progress, before the upload fails. */
-#define DRAY_UPLOAD_ATTEMPTS 6
 /* The watchdog when the caller has no stall timeout. */
 #define DRAY_UPLOAD_STALL_SEC 30
 
@@ -55,14 +70,16 @@ typedef struct dray_upload_target_t {
   /* Sets *AUTHORIZATION (an Authorization header value, a secret: never
    * logged; NULL: none needed) for the requests that follow, in
    * RESULT_POOL. Called before the first request and again after a 401;
-   * its failures are retried as a request's are. NULL: no authorization. */
+   * it is one request of the upload's: one try, its failures in the
+   * upload's streak. NULL: no authorization. */
   dray_error_t *(*authorize)(void *baton, const char **authorization,
                              apr_pool_t *result_pool);
   void *authorize_baton;
   dray_cancel_t *cancel;      /* or NULL */
   int stall_timeout;          /* seconds without progress per request; 0: DRAY_UPLOAD_STALL_SEC */
   apr_int64_t chunk_size;     /* bytes per PATCH; 0: DRAY_UPLOAD_CHUNK */
-  int attempts;               /* 0: DRAY_UPLOAD_ATTEMPTS */
+  int failures;               /* failed requests in a row that end the upload
+                                 (the streak's limit); 0: DRAY_RETRY_STREAK */
   apr_interval_time_t retry_base; /* first backoff; 0: 250 ms */
   apr_file_t *log;            /* each request is noted here, or NULL */
   volatile apr_uint64_t *sent; /* blob bytes handed to requests are added here
@@ -82,7 +99,7 @@ typedef struct dray_upload_stats_t {
   apr_int64_t bytes_saved;    /* bytes those resumes did not send again */
   int restarts;               /* sessions the registry forgot, started again */
   int mount_refused;          /* a mount was asked for and refused */
-  int retries;                /* requests retried */
+  int retries;                /* requests tried again */
   long http_status;           /* the last failing answer's status, or 0 */
   apr_interval_time_t retry_after; /* its Retry-After, or 0 */
 } dray_upload_stats_t;

@@ -2,7 +2,9 @@
 """Fault (e): a registry that is broken for good. dray must exit 1 in
 bounded time, every image failed with a reason and an error, each retried
 exactly up to the budget (--retries), the waits between attempts within the
-backoff's bounds, and nothing reported pushed:
+backoff's bounds, and nothing reported pushed, whichever driver auto picks
+(one pusher per image: a wait between attempts is the backoff, not a wait
+for a pusher):
 
 - nothing listens on the port (connection refused);
 - every connection is reset;
@@ -27,7 +29,7 @@ class BrokenRegistryTest(drayt.FaultTestCase):
     def run_broken(self, registry, reason, text):
         self.write_images(IMAGES)
         t0 = time.time()
-        p = self.run_dray("run", "-j", "2", "-p", "2", "--network", "none",
+        p = self.run_dray("run", "-j", "2", "-p", str(IMAGES), "--network", "none",
                           "--retries", str(RETRIES), "--retry-delay", str(DELAY),
                           "--stall-timeout", "20", ".", timeout=180)
         elapsed = time.time() - t0
@@ -39,7 +41,7 @@ class BrokenRegistryTest(drayt.FaultTestCase):
         for img in report["images"]:
             name = img["name"]
             self.assertEqual(img["reason"], reason, img)
-            self.assertIn(text, img["error"], img)
+            self.assertIn(text, img["error"].lower(), img)  # Go and curl differ in case
             self.assertIn(f"{name}: ", p.stdout)  # the summary says why
             pushes = self.push_attempts(img)
             self.assertEqual(len(pushes), RETRIES + 1, img)  # the budget, no more
@@ -80,9 +82,10 @@ class BrokenRegistryTest(drayt.FaultTestCase):
                                  "--retry-after", 1, "--status-match", r"/manifests/")
         self.use_registry(proxy.addr)
         self.run_broken(reg, "server-error", "503")
-        # Every attempt reached the registry and was refused there.
+        # Every attempt reached the registry and was refused there (the
+        # registry driver asks again inside an attempt, after Retry-After).
         puts = [e for e in proxy.events("status") if e["request"].startswith("PUT ")]
-        self.assertEqual(len(puts), IMAGES * (RETRIES + 1))
+        self.assertGreaterEqual(len(puts), IMAGES * (RETRIES + 1))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Fault (a): stalls. faultproxy stops forwarding the body of large layer
 uploads (PATCH) after 64 KiB and holds those connections without reading:
-the engine's push makes no progress.
+the engine's push makes no progress. The engine driver's watchdog, by name
+(--push-driver engine); the registry driver's stalls are in
+test_registry_push.py.
 
 - The first two uploads stall for 9 s: dray's watchdog
   (--stall-timeout 5) must abort each such push, record a "stalled"
@@ -36,6 +38,7 @@ class StallTest(drayt.FaultTestCase):
         names = self.write_images(3, blob=256 * 1024)
 
         p = self.run_dray("run", "-j", "2", "-p", "2", "--network", "none",
+                          "--push-driver", "engine",
                           "--stall-timeout", str(STALL_TIMEOUT), "--retries", "3",
                           "--retry-delay", "1", ".", timeout=180)
         self.assertEqual(p.returncode, 0, self.explain())
@@ -82,6 +85,7 @@ class StallTest(drayt.FaultTestCase):
 
         t0 = time.time()
         p = self.run_dray("run", "-j", "2", "-p", str(pushers), "--network", "none",
+                          "--push-driver", "engine",
                           "--stall-timeout", str(STALL_TIMEOUT), "--retries", str(retries),
                           "--retry-delay", "1", ".", timeout=180)
         elapsed = time.time() - t0

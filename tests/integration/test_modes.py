@@ -53,18 +53,29 @@ class ModesTest(drayt.DrayTestCase):
         p = self.run_dray("run", "--dry-run", "--network", "none", ".")
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"$ {drayt.DOCKER} build --file", p.stdout)
-        # The default driver pushes through the Engine API: the dry run shows
-        # that request, not a "docker push" nobody would run.
-        self.assertIn("POST /v1.", p.stdout)
-        self.assertIn(f"/images/{self.registry}/base/push?tag=latest", p.stdout)
+        # The default driver (auto) pushes over HTTP, through the Engine API
+        # or, where a build prefers it (DRAY_AUTO_PREFERS_REGISTRY), as the
+        # registry's client: the dry run shows that, not a "docker push"
+        # nobody would run.
         self.assertNotIn(" push ", p.stdout)
+        push_word = "POST /v1." if "POST /v1." in p.stdout else "(GET /images/get)"
+        self.assertIn(push_word, p.stdout)
         # In the order a run starts them: base built before child, each
         # pushed after its build.
         lines = p.stdout.splitlines()
         def first(word, name):
             return next(i for i, l in enumerate(lines) if l.startswith(name + " ") and word in l)
         self.assertLess(first(" build ", "base"), first(" build ", "child"))
-        self.assertLess(first(" build ", "base"), first("POST", "base"))
+        self.assertLess(first(" build ", "base"), first(push_word, "base"))
+        # Each HTTP driver by name says what it would do.
+        p = self.run_dray("run", "--dry-run", "--push-driver", "engine", "--network", "none", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        self.assertIn("POST /v1.", p.stdout)
+        self.assertIn(f"/images/{self.registry}/base/push?tag=latest", p.stdout)
+        p = self.run_dray("run", "--dry-run", "--push-driver", "registry", "--network", "none", ".")
+        self.assertEqual(p.returncode, 0, self.explain())
+        self.assertIn(f"read {self.registry}/base:latest from the engine (GET /images/get)", p.stdout)
+        self.assertNotIn(" push ", p.stdout)
         p = self.run_dray("run", "--dry-run", "--push-driver", "cli", "--network", "none", ".")
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"$ {drayt.DOCKER} push {self.registry}/base:latest", p.stdout)

@@ -17,6 +17,13 @@ uploads its blobs to a real docker-registry itself.
 - A registry that answers 507: a clear error per image, exit 1, no manifest.
 - A registry that wants Basic auth (config.json "auths"): pushed and
   verified, and the password is nowhere dray writes.
+- Every layer upload stalls for good: each attempt ends "stalled" after two
+  stall timeouts (one stalled request is tried again, not more).
+- A registry that is dead: nothing listens on its port, or every connection
+  is reset. With the default retries and retry delay, each push attempt
+  ends within seconds (the upload's failure streak, upload.h; no retry
+  loop nested in another), every image fails with the typed reason and an
+  error naming the registry, exit 1, the whole run bounded.
 """
 import base64
 import os
@@ -27,6 +34,7 @@ import types
 import unittest
 
 import drayt
+import services
 
 STALL = 3
 
@@ -215,6 +223,81 @@ class RegistryPushTest(drayt.FaultTestCase):
             self.assertIn("insufficient storage", img["error"])
         self.assertFalse([e for e in proxy.events("request") if "/manifests/" in e["request"]
                           and e["request"].startswith("PUT ")])
+
+    def test_permanent_stall_ends_each_attempt(self):
+        # Every layer upload stops after 64 KiB for good (held, not read):
+        # the first stalled request is cut by the watchdog and tried again,
+        # the second ends the attempt (the streak has lasted the stall
+        # timeout): reason "stalled", each attempt about two stall timeouts.
+        # One push at a time: two pushes sharing the busybox layer would
+        # wait for each other's upload of it (blobtrack) before their own.
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--stall-after", 65536, "--stall-count", 1000,
+                                 "--stall-match", r"^PATCH ")
+        self.use_registry(proxy.addr)
+        self.write_images(2, blob=256 * 1024)
+        t0 = time.time()
+        p = self.push("-p", "1", "--retries", "1", "--retry-delay", "1", timeout=180)
+        elapsed = time.time() - t0
+        self.assertEqual(p.returncode, 1, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg, expect_pushed=False)
+        for img in report["images"]:
+            self.assertEqual(img["reason"], "stalled", img)
+            pushes = self.push_attempts(img)
+            self.assertEqual(len(pushes), 2, img)
+            for a in pushes:
+                self.assertEqual(a["result"], "stalled", a)
+                self.assertIn(f"no progress for {STALL} s", a["error"])
+                took = a["end"] - a["start"]
+                self.assertGreaterEqual(took, 2 * STALL - 0.5, a)
+                self.assertLess(took, 2 * STALL + 4, a)
+        self.assertLess(elapsed, 30 + 4 * (2 * STALL + 4) + 3)
+
+    def push_to_dead(self, addr, reason, text, registry=None):
+        """Two images pushed to ADDR, which never takes anything, with the
+        default --retries (2), --retry-delay (2 s) and --stall-timeout (60 s):
+        exit 1, each image failed with REASON after 3 attempts, its error
+        naming ADDR and saying TEXT. Returns the run's wall time."""
+        self.use_registry(addr)
+        names = self.write_images(2)
+        t0 = time.time()
+        p = self.run_dray("run", "--push-driver", "registry", "--network", "none", ".",
+                          timeout=600)
+        elapsed = time.time() - t0
+        self.assertEqual(p.returncode, 1, self.explain())
+        report = self.load_report()
+        self.assertEqual(report["exit_code"], 1)
+        self.assertEqual(sorted(i["name"] for i in report["images"]), names)
+        self.check_report(report, registry, expect_pushed=False)
+        for img in report["images"]:
+            self.assertEqual(img["reason"], reason, img)
+            self.assertIn(addr, img["error"], img)
+            self.assertIn(text, img["error"].lower(), img)
+            self.assertIn(f"{img['name']}: ", p.stdout)  # the summary says why
+            pushes = self.push_attempts(img)
+            self.assertEqual(len(pushes), 3, img)  # the default budget: 1 + 2 retries
+            for a in pushes:
+                self.assertEqual(a["result"], reason, a)
+                # A streak of fast failures: seconds, not the stall timeout.
+                self.assertLess(a["end"] - a["start"], 5, a)
+        # Builds (seconds), 3 short attempts per image, the scheduler's waits
+        # of [1, 2) and [2, 4) s: far from the minutes a nested retry took.
+        self.assertLess(elapsed, 45, report)
+        print(f"\n{self.id()}: {elapsed:.1f} s wall, report {report['seconds']:.1f} s")
+        return elapsed
+
+    def test_nothing_listening_fails_fast(self):
+        addr = f"127.0.0.1:{services.free_port()}"
+        self.push_to_dead(addr, "network", "connect")
+
+    def test_every_connection_reset_fails_fast(self):
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--reset-first", 1000000)
+        self.push_to_dead(proxy.addr, "reset", "connection reset", reg)
+        # Nothing got past the proxy: every connection was reset.
+        self.assertGreater(len(proxy.events("reset")), 0)
+        self.assertEqual(proxy.events("body"), [])
 
 
 if __name__ == "__main__":

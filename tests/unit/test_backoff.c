@@ -55,6 +55,50 @@ static void test_jitter_range(void **state)
   assert_true(hi > S(15));
 }
 
+/* The rule for retrying inside an attempt: LIMIT failures in a row, or a
+ * streak as long as the window, end it; progress starts a new one. */
+static void test_streak_limit_and_progress(void **state)
+{
+  dray_streak_t s = {0};
+  apr_interval_time_t d = -1;
+  apr_time_t t = S(100);
+  (void)state;
+  assert_true(dray_streak_again(&s, t, 3, S(60), S(1), S(10), 0, 0.0, &d));
+  assert_int_equal(d, apr_time_from_msec(500)); /* the backoff of failure 1 */
+  assert_true(dray_streak_again(&s, t + S(1), 3, S(60), S(1), S(10), 0, 0.0, &d));
+  assert_int_equal(d, S(1));
+  assert_false(dray_streak_again(&s, t + S(2), 3, S(60), S(1), S(10), 0, 0.0, &d));
+  /* Progress: a new streak, with its own count and the first backoff. */
+  dray_streak_reset(&s);
+  assert_true(dray_streak_again(&s, t + S(3), 3, S(60), S(1), S(10), 0, 0.0, &d));
+  assert_int_equal(d, apr_time_from_msec(500));
+  assert_int_equal(s.failures, 1);
+  /* LIMIT 0: DRAY_RETRY_STREAK. */
+  dray_streak_reset(&s);
+  for (int i = 1; i < DRAY_RETRY_STREAK; i++)
+    assert_true(dray_streak_again(&s, t, 0, 0, S(1), S(10), 0, 0.0, &d));
+  assert_false(dray_streak_again(&s, t, 0, 0, S(1), S(10), 0, 0.0, &d));
+}
+
+static void test_streak_window(void **state)
+{
+  dray_streak_t s = {0};
+  apr_interval_time_t d = -1;
+  apr_time_t t = S(100);
+  (void)state;
+  /* Two hung requests, each cut after the window (3 s): the first is
+   * tried again, the second ends the streak though the limit is far. */
+  assert_true(dray_streak_again(&s, t + S(3), 10, S(3), S(1), S(10), 0, 0.0, &d));
+  assert_false(dray_streak_again(&s, t + S(6), 10, S(3), S(1), S(10), 0, 0.0, &d));
+  /* A Retry-After longer than the window: give up at once, not after it. */
+  dray_streak_reset(&s);
+  assert_false(dray_streak_again(&s, t, 10, S(3), S(1), S(10), S(5), 0.0, &d));
+  /* within the window it lengthens the wait */
+  dray_streak_reset(&s);
+  assert_true(dray_streak_again(&s, t, 10, S(60), S(1), S(10), S(5), 0.0, &d));
+  assert_int_equal(d, S(5));
+}
+
 static void test_random_unit_interval(void **state)
 {
   dray_random_t rng;
@@ -84,6 +128,8 @@ int main(void)
     cmocka_unit_test(test_capped),
     cmocka_unit_test(test_jitter_range),
     cmocka_unit_test(test_random_unit_interval),
+    cmocka_unit_test(test_streak_limit_and_progress),
+    cmocka_unit_test(test_streak_window),
     cmocka_unit_test(test_attempt_below_one),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

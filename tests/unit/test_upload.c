@@ -2,7 +2,10 @@
  * registry that keeps what it is sent (testhttpd's handler mode): HEAD
  * first, mounts and refused mounts, chunks with Content-Range, resumes from
  * the registry's offset after a cut connection, a 416, a session the
- * registry forgot (404), a stall, 507, the manifest PUT. Then the registry
+ * registry forgot (404), a stall, 507, the manifest PUT; the failure streak
+ * (upload.h): failed requests in a row without progress end the upload,
+ * progress starts a new streak, going round again is no progress, a
+ * registry that hangs every request is given up after two stalls. Then the registry
  * push driver whole (push_registry.c, imageread.c) against the same fake
  * registry and a fake engine on the same port that serves two images
  * sharing a base layer as "docker save" would. */
@@ -20,6 +23,7 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "dray/backoff.h"
 #include "dray/blob.h"
 #include "dray/blobtrack.h"
 #include "dray/engine.h"
@@ -52,6 +56,13 @@ typedef struct fake_t {
   int stall_ms;
   int refuse_mount;
   int post_507;               /* every POST answers 507 */
+  int post_500;               /* every POST answers 500 */
+  int patch_416_all;          /* every PATCH answers 416 */
+  int patch_500_every;        /* every Nth PATCH answers 500, keeping nothing */
+  long cut_from;              /* every PATCH from this offset (> 0) is cut as cut_patch's */
+  int hang_ms;                /* every request: no answer for HANG_MS, then closed */
+  int head_401;               /* every HEAD answers 401 (no body: a HEAD's) */
+  int hangs;
   const char *manifest_digest; /* the Docker-Content-Digest the manifest PUT sends */
   apr_hash_t *stored_manifests; /* "repo:tag" -> dray_strbuf_t * */
   /* the fake engine: two images */
@@ -125,6 +136,8 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
 
   if (!strcmp(m, "HEAD")) {
     f->heads++;
+    if (f->head_401)
+      return answer(p, 401, "WWW-Authenticate: Basic realm=\"x\"\r\n", NULL);
     return answer(p, apr_hash_get(f->blobs, apr_pstrcat(p, repo, " ", rest, NULL),
                                   APR_HASH_KEY_STRING) ? 200 : 404, NULL, NULL);
   }
@@ -133,6 +146,8 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
     f->posts++;
     if (f->post_507)
       return answer(p, 507, NULL, "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"disk full\"}]}");
+    if (f->post_500)
+      return answer(p, 500, NULL, NULL);
     if (mount && from) {
       dray_strbuf_t *have = apr_hash_get(f->blobs, apr_pstrcat(p, from, " ", mount, NULL),
                                          APR_HASH_KEY_STRING);
@@ -160,13 +175,13 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
     const char *cr = testhttpd_header(req->head, "Content-Range", p);
     long start = cr ? (long)apr_atoi64(cr) : -1;
     int n = ++f->patches;
-    if (n == f->patch_500)
+    if (n == f->patch_500 || (f->patch_500_every && n % f->patch_500_every == 0))
       return answer(p, 500, NULL, NULL);
-    if (n == f->patch_416 || start != (long)b->len)
+    if (n == f->patch_416 || f->patch_416_all || start != (long)b->len)
       return answer(p, 416, range_of(b, p), NULL);
     if (n == f->stall_patch)
       apr_sleep(apr_time_from_msec(f->stall_ms));
-    if (n == f->cut_patch) {
+    if (n == f->cut_patch || (f->cut_from > 0 && start == f->cut_from)) {
       dray_strbuf_append(b, req->body, req->body_len / 2);
       f->body_bytes += (apr_int64_t)req->body_len / 2;
       if (f->forget_on_cut)
@@ -234,6 +249,12 @@ static const char *fake_handle(void *baton, const testhttpd_request_t *req, apr_
   fake_t *f = baton;
   const char *a;
   apr_thread_mutex_lock(f->lock);
+  if (f->hang_ms) {
+    f->hangs++;
+    apr_sleep(apr_time_from_msec(f->hang_ms));
+    apr_thread_mutex_unlock(f->lock);
+    return NULL;
+  }
   a = fake_answer(f, req, len, p);
   apr_thread_mutex_unlock(f->lock);
   return a;
@@ -396,7 +417,9 @@ static void test_416_and_500_resume(void **state)
   assert_int_equal(st.resumes, 2);
   assert_int_equal(st.bytes_saved, 80000);
   assert_int_equal(fx->fake.body_bytes, 100000);
-  assert_int_equal(st.retries, 1); /* the 500; a 416 is an answer, not a failure */
+  /* The 416 and the 500: each chunk not taken is a failed request, each
+   * followed by progress (the next chunk taken). */
+  assert_int_equal(st.retries, 2);
   testhttpd_stop(&fx->httpd);
 }
 
@@ -424,11 +447,13 @@ static void test_stall_is_cut_and_resumed(void **state)
   apr_time_t t0 = apr_time_now();
   (void)state;
 
-  /* The registry takes the first chunk but answers only after 2.5 s; the
-   * watchdog (1 s) gives up on the request, and the status shows the
-   * chunk arrived: nothing is sent again. */
+  /* The registry takes the first chunk but answers only after 1.5 s; the
+   * watchdog (1 s) gives up on the request, and the status (answered once
+   * the registry is back, within the stall timeout) shows the chunk
+   * arrived: nothing is sent again. (A registry silent for two stall
+   * timeouts in a row ends the upload: test_hung_registry_two_stalls.) */
   fx->fake.stall_patch = 1;
-  fx->fake.stall_ms = 2500;
+  fx->fake.stall_ms = 1500;
   dray_test_no_error(upload(fx, &st, NULL));
   assert_true(stored(fx, "team/app"));
   assert_int_equal(st.resumes, 1);
@@ -438,7 +463,7 @@ static void test_stall_is_cut_and_resumed(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
-static void test_507_fails_at_once(void **state)
+static void test_507_and_401_fail_at_once(void **state)
 {
   fixture_t *fx = start(1000);
   dray_upload_stats_t st;
@@ -452,6 +477,18 @@ static void test_507_fails_at_once(void **state)
   assert_int_equal(fx->fake.posts, 1); /* no retry: a full disk stays full */
   assert_non_null(strstr(dray_error_format(err, pool), "insufficient storage"));
   assert_non_null(strstr(dray_error_format(err, pool), "disk full"));
+  dray_error_clear(err);
+
+  /* A 401 to a HEAD (no body to quote): an auth error, not tried again,
+   * whose words say so. */
+  fx->fake.post_507 = 0;
+  fx->fake.head_401 = 1;
+  fx->fake.heads = 0;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_AUTH);
+  assert_int_equal(fx->fake.heads, 1);
+  assert_non_null(strstr(dray_error_format(err, pool), "HTTP 401 (unauthorized"));
   dray_error_clear(err);
   testhttpd_stop(&fx->httpd);
 }
@@ -471,14 +508,137 @@ static void test_unreachable_gives_up(void **state)
   t.base_url = apr_psprintf(pool, "http://%s", testhttpd_host(&dead, pool));
   testhttpd_stop(&dead);
   t.repo = "a/b";
-  t.attempts = 3;
   t.retry_base = apr_time_from_msec(1);
   dray_blob_source_memory(&src, "x", 1, pool);
   err = dray_upload_blob(&st, &t, dray_sha256_of("x", 1, pool), 1, NULL, &src, pool);
   assert_non_null(err);
   assert_int_equal(err->apr_err, DRAY_ERR_HTTP);
-  assert_int_equal(st.retries, 2);
+  assert_int_equal(st.retries, DRAY_RETRY_STREAK - 1);
   dray_error_clear(err);
+}
+
+/* The authorize callback that never gets through: how often it was asked. */
+static int auth_calls;
+
+static dray_error_t *refused_authorize(void *baton, const char **authorization,
+                                       apr_pool_t *result_pool)
+{
+  (void)baton;
+  (void)result_pool;
+  *authorization = NULL;
+  auth_calls++;
+  return dray_error_create(DRAY_ERR_HTTP, NULL,
+                           "registry r: GET http://r/v2/: Couldn't connect to server");
+}
+
+/* DRAY_RETRY_STREAK failed requests in a row, with no progress between
+ * them, end the upload at once (no backoff beyond the streak's), whatever
+ * fails: a request, or the authorization (one request of the upload's: it
+ * is not retried anywhere else). */
+static void test_streak_without_progress_ends_upload(void **state)
+{
+  fixture_t *fx = start(1000);
+  dray_upload_stats_t st;
+  dray_error_t *err;
+  apr_time_t t0 = apr_time_now();
+  (void)state;
+
+  fx->fake.post_500 = 1;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(fx->fake.heads, 1);  /* answered: progress, then the POSTs */
+  assert_int_equal(fx->fake.posts, DRAY_RETRY_STREAK);
+  assert_int_equal(st.retries, DRAY_RETRY_STREAK - 1);
+  assert_int_equal(st.http_status, 500);
+  assert_non_null(strstr(dray_error_format(err, pool), "HTTP 500"));
+  dray_error_clear(err);
+
+  /* The authorization fails (nothing listens where the token comes from):
+   * asked DRAY_RETRY_STREAK times, no request of the upload made. */
+  fx->fake.post_500 = 0;
+  fx->fake.heads = 0;
+  fx->t.authorize = refused_authorize;
+  auth_calls = 0;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(auth_calls, DRAY_RETRY_STREAK);
+  assert_int_equal(fx->fake.heads, 0);
+  assert_non_null(strstr(dray_error_format(err, pool), "authorization"));
+  assert_non_null(strstr(dray_error_format(err, pool), "Couldn't connect"));
+  dray_error_clear(err);
+  assert_true(apr_time_now() - t0 < apr_time_from_sec(2));
+  testhttpd_stop(&fx->httpd);
+}
+
+/* Progress (a chunk taken) ends the streak: failures separated by progress
+ * never end the upload, however many there are in all. */
+static void test_progress_resets_streak(void **state)
+{
+  fixture_t *fx = start(200000);
+  dray_upload_stats_t st;
+  (void)state;
+
+  fx->fake.patch_500_every = 2; /* 5 chunks: every second PATCH fails */
+  dray_test_no_error(upload(fx, &st, NULL));
+  assert_true(stored(fx, "team/app"));
+  assert_int_equal(st.retries, 4);
+  assert_true(st.retries > DRAY_RETRY_STREAK);
+  assert_int_equal(fx->fake.body_bytes, 200000);
+  testhttpd_stop(&fx->httpd);
+}
+
+/* Going round again is no progress: a registry that forgets the session
+ * whenever the second chunk is cut takes the first chunk again each time,
+ * which does not pass what the upload reached before: the streak ends it. */
+static void test_going_round_is_no_progress(void **state)
+{
+  fixture_t *fx = start(100000);
+  dray_upload_stats_t st;
+  dray_error_t *err;
+  (void)state;
+
+  fx->fake.cut_from = 40000;
+  fx->fake.forget_on_cut = 1;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  /* 0 ok, 40000 cut (1), session gone (2), 0 ok again, 40000 cut (3). */
+  assert_int_equal(fx->fake.patches, 4);
+  assert_int_equal(fx->fake.posts, 2);
+  assert_int_equal(st.restarts, 1);
+  dray_error_clear(err);
+
+  /* A registry that answers 416 to every chunk, whatever offset it names. */
+  fx->fake.cut_from = 0;
+  fx->fake.patches = 0;
+  fx->fake.patch_416_all = 1;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(fx->fake.patches, DRAY_RETRY_STREAK);
+  assert_int_equal(st.http_status, 416);
+  dray_error_clear(err);
+  testhttpd_stop(&fx->httpd);
+}
+
+/* A registry that takes connections and never answers: each request is cut
+ * by its watchdog after the stall timeout (1 s); the streak they make ends
+ * once it has lasted the stall timeout: after the second, not the third. */
+static void test_hung_registry_two_stalls(void **state)
+{
+  fixture_t *fx = start(1000);
+  dray_upload_stats_t st;
+  dray_error_t *err;
+  apr_time_t t0 = apr_time_now();
+  (void)state;
+
+  fx->fake.hang_ms = 1500;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_STALLED);
+  assert_int_equal(st.retries, 1);
+  assert_true(apr_time_now() - t0 < apr_time_from_msec(3500));
+  dray_error_clear(err);
+  testhttpd_stop(&fx->httpd);
+  assert_int_equal(fx->fake.hangs, 2);
 }
 
 static void test_manifest_put(void **state)
@@ -1108,8 +1268,12 @@ int main(void)
       cmocka_unit_test(test_416_and_500_resume),
       cmocka_unit_test(test_forgotten_session_starts_again),
       cmocka_unit_test(test_stall_is_cut_and_resumed),
-      cmocka_unit_test(test_507_fails_at_once),
+      cmocka_unit_test(test_507_and_401_fail_at_once),
       cmocka_unit_test(test_unreachable_gives_up),
+      cmocka_unit_test(test_streak_without_progress_ends_upload),
+      cmocka_unit_test(test_progress_resets_streak),
+      cmocka_unit_test(test_going_round_is_no_progress),
+      cmocka_unit_test(test_hung_registry_two_stalls),
       cmocka_unit_test(test_manifest_put),
       cmocka_unit_test(test_blobtrack),
       cmocka_unit_test(test_registry_driver_keeps_reads_until_pushed),
