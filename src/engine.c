@@ -507,6 +507,27 @@ dray_error_t *dray_engine_get_json(json_t **json, long *http_status,
                   scratch_pool);
 }
 
+dray_error_t *dray_engine_image_store(dray_engine_image_store_t *store,
+                                      const dray_engine_t *engine, dray_cancel_t *cancel,
+                                      apr_pool_t *scratch_pool)
+{
+  json_t *info, *pair;
+  size_t i;
+  *store = DRAY_ENGINE_STORE_UNKNOWN;
+  DRAY_ERR(dray_engine_get_json(&info, NULL, engine, "/info", cancel, scratch_pool));
+  if (json_is_object(info))
+    *store = DRAY_ENGINE_STORE_GRAPH;
+  /* [["driver-type", "io.containerd.snapshotter.v1"], ...] */
+  json_array_foreach(json_object_get(info, "DriverStatus"), i, pair) {
+    const char *k = json_string_value(json_array_get(pair, 0));
+    const char *v = json_string_value(json_array_get(pair, 1));
+    if (k && v && !strcmp(k, "driver-type") && strstr(v, "containerd.snapshotter"))
+      *store = DRAY_ENGINE_STORE_CONTAINERD;
+  }
+  json_decref(info);
+  return DRAY_NO_ERROR;
+}
+
 dray_error_t *dray_engine_inspect_image(json_t **info, const dray_engine_t *engine,
                                         const char *image, dray_cancel_t *cancel,
                                         apr_pool_t *scratch_pool)

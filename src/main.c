@@ -224,7 +224,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
    * reach: its CLI pushes, or dray reads the image with "podman save" and
    * uploads it (the registry driver). Its image IDs come from its CLI. */
   if (cmd == DRAY_ENGINE_CMD_PODMAN) {
-    kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, NULL);
+    kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, NULL,
+                                   DRAY_ENGINE_STORE_UNKNOWN);
     if (kind == DRAY_PUSH_DRIVER_ENGINE)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver %s cannot push what %s built; use cli or "
@@ -237,7 +238,8 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
     return DRAY_NO_ERROR;
   }
   DRAY_ERR(dray_engine_resolve(&ep, host, context, NULL, pool, pool));
-  kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, ep);
+  kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, ep,
+                                 DRAY_ENGINE_STORE_UNKNOWN);
   want_engine = kind == DRAY_PUSH_DRIVER_ENGINE || kind == DRAY_PUSH_DRIVER_REGISTRY;
   if (!dray_engine_http_capable(ep)) {
     if (must_engine)
@@ -255,6 +257,14 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
       fprintf(stderr, "dray: warning: %s; pushing through '%s push' instead\n",
               dray_error_format(err, pool), settings->engine_cmd);
     dray_error_clear(err);
+  }
+  if (engine && asked == DRAY_PUSH_DRIVER_AUTO && kind == DRAY_PUSH_DRIVER_REGISTRY) {
+    /* Auto's choice depends on the engine's image store too. */
+    dray_engine_image_store_t store;
+    err = dray_engine_image_store(&store, engine, NULL, pool);
+    dray_error_clear(err);
+    if (!err)
+      kind = dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, cmd, ep, store);
   }
   pusher->engine = engine;
   pusher->images = engine ? dray_image_source_engine(engine, pool) : NULL;

@@ -27,13 +27,14 @@ int dray_push_driver_kind_from_word(const char *word)
 
 dray_push_driver_kind_t dray_push_driver_choose(dray_push_driver_kind_t asked,
                                                 dray_engine_cmd_kind_t engine_cmd,
-                                                const dray_engine_endpoint_t *ep)
+                                                const dray_engine_endpoint_t *ep,
+                                                dray_engine_image_store_t store)
 {
   if (asked != DRAY_PUSH_DRIVER_AUTO)
     return asked;
   if (engine_cmd == DRAY_ENGINE_CMD_PODMAN || !ep || !dray_engine_http_capable(ep))
     return DRAY_PUSH_DRIVER_CLI;
-  if (DRAY_AUTO_PREFERS_REGISTRY && dray_engine_is_local(ep))
+  if (dray_engine_is_local(ep) && store != DRAY_ENGINE_STORE_CONTAINERD)
     return DRAY_PUSH_DRIVER_REGISTRY;
   return DRAY_PUSH_DRIVER_ENGINE;
 }

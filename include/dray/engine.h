@@ -113,6 +113,20 @@ dray_error_t *dray_engine_open(dray_engine_t **engine,
 dray_error_t *dray_engine_ping(const dray_engine_endpoint_t *ep, long seconds,
                                dray_cancel_t *cancel, apr_pool_t *scratch_pool);
 
+/* Where the engine keeps its images: its own layer store (the "graph
+ * driver": overlay2 and the like) or containerd's (the default of docker
+ * 29 and an option since 24), whose saved images hold compressed layers. */
+typedef enum dray_engine_image_store_t {
+  DRAY_ENGINE_STORE_UNKNOWN = 0,
+  DRAY_ENGINE_STORE_GRAPH,
+  DRAY_ENGINE_STORE_CONTAINERD
+} dray_engine_image_store_t;
+
+/* ENGINE's image store, from GET /info (DriverStatus "driver-type"). */
+dray_error_t *dray_engine_image_store(dray_engine_image_store_t *store,
+                                      const dray_engine_t *engine, dray_cancel_t *cancel,
+                                      apr_pool_t *scratch_pool);
+
 const char *dray_engine_api_version(const dray_engine_t *engine);
 const dray_engine_endpoint_t *dray_engine_endpoint(const dray_engine_t *engine);
 

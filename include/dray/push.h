@@ -117,23 +117,20 @@ typedef enum dray_push_driver_kind_t {
 /* The kind WORD names ("auto", "engine", "cli", "registry"), or -1. */
 int dray_push_driver_kind_from_word(const char *word);
 
-/* Whether auto picks the registry driver for an engine on this machine.
- * 0 until benchmark figures for both drivers side by side say so (bench/);
- * a build with -DDRAY_AUTO_PREFERS_REGISTRY=1 tries it. */
-#ifndef DRAY_AUTO_PREFERS_REGISTRY
-#define DRAY_AUTO_PREFERS_REGISTRY 0
-#endif
-
 /* The driver that pushes, the one place auto is decided. ASKED by name:
  * that one (whether it can be had is the caller's to say). Auto: the CLI
  * for podman (ENGINE_CMD) and for an engine not reachable over HTTP here
  * (EP NULL, npipe, ssh); the registry driver for a local engine
- * (dray_engine_is_local) when DRAY_AUTO_PREFERS_REGISTRY (the image comes
- * over the local socket, the blobs go straight to the registry); else the
- * Engine API. */
+ * (dray_engine_is_local: the image comes over the local socket, the blobs
+ * go straight to the registry, and no upload can hang the push) whose
+ * image store is not containerd's (STORE: unknown until the engine is
+ * asked; containerd's exports compressed layers, a format not measured
+ * here); else the Engine API (a remote engine pushes from where the image
+ * is). */
 dray_push_driver_kind_t dray_push_driver_choose(dray_push_driver_kind_t asked,
                                                 dray_engine_cmd_kind_t engine_cmd,
-                                                const dray_engine_endpoint_t *ep);
+                                                const dray_engine_endpoint_t *ep,
+                                                dray_engine_image_store_t store);
 
 /* The CLI driver: ENGINE_CMD push REF (podman: with --digestfile; a
  * manifest list: podman manifest push --all --digestfile F LIST

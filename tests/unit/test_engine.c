@@ -317,6 +317,42 @@ static void test_repo_digests(void **state)
                       "0123456789abcdef");
 }
 
+/* The image store from GET /info: dockerd 20.10's graph driver (what
+ * Debian's answers), or containerd's snapshotter (docker 24+ opt-in, 29's
+ * default; the answer as docker 27 gives it). */
+static void test_image_store(void **state)
+{
+  testhttpd_route_t graph[] = {
+    {"GET", "/version", 200, NULL, "{\"ApiVersion\":\"1.41\"}"},
+    {"GET", "/v1.41/info", 200, NULL,
+     "{\"Driver\":\"overlay2\",\"DriverStatus\":[[\"Backing Filesystem\",\"extfs\"],"
+     "[\"Supports d_type\",\"true\"],[\"Native Overlay Diff\",\"true\"]]}"},
+  };
+  testhttpd_route_t containerd[] = {
+    {"GET", "/version", 200, NULL, "{\"ApiVersion\":\"1.46\"}"},
+    {"GET", "/v1.46/info", 200, NULL,
+     "{\"Driver\":\"overlayfs\",\"DriverStatus\":[[\"driver-type\","
+     "\"io.containerd.snapshotter.v1\"]]}"},
+  };
+  testhttpd_route_t *routes[] = {graph, containerd};
+  dray_engine_image_store_t want[] = {DRAY_ENGINE_STORE_GRAPH, DRAY_ENGINE_STORE_CONTAINERD};
+  (void)state;
+
+  for (int i = 0; i < 2; i++) {
+    testhttpd_t srv;
+    dray_engine_endpoint_t *ep;
+    dray_engine_t *engine;
+    dray_engine_image_store_t store;
+    assert_int_equal(testhttpd_start(&srv, routes[i], 2, pool), APR_SUCCESS);
+    dray_test_no_error(dray_engine_parse_host(
+        &ep, apr_pstrcat(pool, "tcp://", testhttpd_host(&srv, pool), NULL), cfgdir, pool));
+    dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+    dray_test_no_error(dray_engine_image_store(&store, engine, NULL, pool));
+    testhttpd_stop(&srv);
+    assert_int_equal(store, want[i]);
+  }
+}
+
 /* Only with a real engine: DRAY_TEST_DOCKER_HOST=unix:///path/to/docker.sock */
 static void test_real_engine(void **state)
 {
@@ -353,6 +389,7 @@ int main(void)
     cmocka_unit_test(test_unreachable),
     cmocka_unit_test(test_http_options),
     cmocka_unit_test(test_repo_digests),
+    cmocka_unit_test(test_image_store),
     cmocka_unit_test(test_real_engine),
   };
   apr_initialize();

@@ -279,50 +279,53 @@ static void test_push_image(void **state)
 /* What --dry-run shows for each driver. */
 /* What auto means, decided in one place: the CLI for podman and for an
  * engine not reachable over HTTP; the registry driver for a local engine
- * when DRAY_AUTO_PREFERS_REGISTRY; else the Engine API. A driver asked for
- * by name is that driver. */
+ * unless its image store is containerd's; else the Engine API. A driver
+ * asked for by name is that driver. */
 static void test_driver_choice(void **state)
 {
   const char *local[] = {"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375",
                          "tcp://localhost", "tcp://[::1]:7777"};
   const char *remote[] = {"tcp://build.example:2376", "tcp://10.0.0.5"};
-  dray_push_driver_kind_t local_auto =
-      DRAY_AUTO_PREFERS_REGISTRY ? DRAY_PUSH_DRIVER_REGISTRY : DRAY_PUSH_DRIVER_ENGINE;
   dray_engine_endpoint_t *ep;
   (void)state;
 
   for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
     dray_test_no_error(dray_engine_parse_host(&ep, local[i], NULL, pool));
     assert_true(dray_engine_is_local(ep));
-    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep),
-                     local_auto);
-    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_ENGINE, DRAY_ENGINE_CMD_DOCKER, ep),
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
+                                             DRAY_ENGINE_STORE_UNKNOWN),
+                     DRAY_PUSH_DRIVER_REGISTRY);
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
+                                             DRAY_ENGINE_STORE_GRAPH),
+                     DRAY_PUSH_DRIVER_REGISTRY);
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
+                                             DRAY_ENGINE_STORE_CONTAINERD),
                      DRAY_PUSH_DRIVER_ENGINE);
-    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_CLI, DRAY_ENGINE_CMD_DOCKER, ep),
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_ENGINE, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN),
+                     DRAY_PUSH_DRIVER_ENGINE);
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_CLI, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN),
                      DRAY_PUSH_DRIVER_CLI);
   }
   for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
     dray_test_no_error(dray_engine_parse_host(&ep, remote[i], NULL, pool));
     assert_false(dray_engine_is_local(ep));
-    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep),
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN),
                      DRAY_PUSH_DRIVER_ENGINE);
-    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_REGISTRY, DRAY_ENGINE_CMD_DOCKER,
-                                             ep), DRAY_PUSH_DRIVER_REGISTRY);
+    assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_REGISTRY, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN), DRAY_PUSH_DRIVER_REGISTRY);
   }
   /* A named pipe is local but not HTTP here; ssh neither: the CLI. */
   dray_test_no_error(dray_engine_parse_host(&ep, "npipe:////./pipe/docker_engine", NULL, pool));
   assert_true(dray_engine_is_local(ep));
-  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep),
+  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN),
                    DRAY_PUSH_DRIVER_CLI);
   dray_test_no_error(dray_engine_parse_host(&ep, "ssh://me@build.example", NULL, pool));
   assert_false(dray_engine_is_local(ep));
-  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep),
+  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep, DRAY_ENGINE_STORE_UNKNOWN),
                    DRAY_PUSH_DRIVER_CLI);
   /* podman: its CLI, unless the registry driver is asked for. */
-  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_PODMAN, NULL),
+  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_PODMAN, NULL, DRAY_ENGINE_STORE_UNKNOWN),
                    DRAY_PUSH_DRIVER_CLI);
-  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_REGISTRY, DRAY_ENGINE_CMD_PODMAN,
-                                           NULL), DRAY_PUSH_DRIVER_REGISTRY);
+  assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_REGISTRY, DRAY_ENGINE_CMD_PODMAN, NULL, DRAY_ENGINE_STORE_UNKNOWN), DRAY_PUSH_DRIVER_REGISTRY);
 }
 
 static void test_describe(void **state)
