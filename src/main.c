@@ -33,6 +33,7 @@
 #include "dray/pools.h"
 #include "dray/push.h"
 #include "dray/push_engine.h"
+#include "dray/push_auto.h"
 #include "dray/push_registry.h"
 #include "dray/registry.h"
 #include "dray/report.h"
@@ -240,7 +241,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   DRAY_ERR(dray_engine_resolve(&ep, host, context, NULL, pool, pool));
   kind = dray_push_driver_choose((dray_push_driver_kind_t)asked, cmd, ep,
                                  DRAY_ENGINE_STORE_UNKNOWN);
-  want_engine = kind == DRAY_PUSH_DRIVER_ENGINE || kind == DRAY_PUSH_DRIVER_REGISTRY;
+  want_engine = kind != DRAY_PUSH_DRIVER_CLI;
   if (!dray_engine_http_capable(ep)) {
     if (must_engine)
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
@@ -258,7 +259,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
               dray_error_format(err, pool), settings->engine_cmd);
     dray_error_clear(err);
   }
-  if (engine && asked == DRAY_PUSH_DRIVER_AUTO && kind == DRAY_PUSH_DRIVER_REGISTRY) {
+  if (engine && kind == DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY) {
     /* Auto's choice depends on the engine's image store too. */
     dray_engine_image_store_t store;
     err = dray_engine_image_store(&store, engine, NULL, pool);
@@ -270,7 +271,15 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
   pusher->images = engine ? dray_image_source_engine(engine, pool) : NULL;
   if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine)
     return registry_driver(pusher, pusher->images, settings, pool);
-  if (kind == DRAY_PUSH_DRIVER_ENGINE && engine)
+  if (kind == DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY && engine) {
+    dray_push_driver_t *first;
+    DRAY_ERR(dray_push_engine_driver_create(&first, engine, auth, pool));
+    DRAY_ERR(registry_driver(pusher, pusher->images, settings, pool));
+    DRAY_ERR(dray_push_auto_driver_create(&driver, first, pusher->driver, pool));
+    pusher->driver = driver;
+    return DRAY_NO_ERROR;
+  }
+  if (kind != DRAY_PUSH_DRIVER_CLI && engine)
     DRAY_ERR(dray_push_engine_driver_create(&driver, engine, auth, pool));
   else
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));

@@ -35,7 +35,7 @@ dray_push_driver_kind_t dray_push_driver_choose(dray_push_driver_kind_t asked,
   if (engine_cmd == DRAY_ENGINE_CMD_PODMAN || !ep || !dray_engine_http_capable(ep))
     return DRAY_PUSH_DRIVER_CLI;
   if (dray_engine_is_local(ep) && store != DRAY_ENGINE_STORE_CONTAINERD)
-    return DRAY_PUSH_DRIVER_REGISTRY;
+    return DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY;
   return DRAY_PUSH_DRIVER_ENGINE;
 }
 

@@ -111,7 +111,10 @@ typedef enum dray_push_driver_kind_t {
   DRAY_PUSH_DRIVER_AUTO = 0,
   DRAY_PUSH_DRIVER_ENGINE,    /* the Engine API pushes */
   DRAY_PUSH_DRIVER_CLI,       /* "docker push" / "podman push" */
-  DRAY_PUSH_DRIVER_REGISTRY   /* dray uploads the blobs (push_registry.h) */
+  DRAY_PUSH_DRIVER_REGISTRY,  /* dray uploads the blobs (push_registry.h) */
+  /* No word: what auto means for an engine on this machine: the Engine
+   * API, and dray's registry client for what it failed (push_auto.h). */
+  DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY
 } dray_push_driver_kind_t;
 
 /* The kind WORD names ("auto", "engine", "cli", "registry"), or -1. */
@@ -120,13 +123,13 @@ int dray_push_driver_kind_from_word(const char *word);
 /* The driver that pushes, the one place auto is decided. ASKED by name:
  * that one (whether it can be had is the caller's to say). Auto: the CLI
  * for podman (ENGINE_CMD) and for an engine not reachable over HTTP here
- * (EP NULL, npipe, ssh); the registry driver for a local engine
- * (dray_engine_is_local: the image comes over the local socket, the blobs
- * go straight to the registry, and no upload can hang the push) whose
+ * (EP NULL, npipe, ssh); for a local engine (dray_engine_is_local) whose
  * image store is not containerd's (STORE: unknown until the engine is
- * asked; containerd's exports compressed layers, a format not measured
- * here); else the Engine API (a remote engine pushes from where the image
- * is). */
+ * asked), the Engine API and, for an image whose engine push failed,
+ * dray's registry client (push_auto.h: measured, the engine's push is the
+ * cheaper; dray's own is the one that cannot hang); else (a remote
+ * engine, which pushes from where the image is; containerd's store, whose
+ * compressed exports were not measured here) the Engine API. */
 dray_push_driver_kind_t dray_push_driver_choose(dray_push_driver_kind_t asked,
                                                 dray_engine_cmd_kind_t engine_cmd,
                                                 const dray_engine_endpoint_t *ep,

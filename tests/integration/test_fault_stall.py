@@ -74,6 +74,45 @@ class StallTest(drayt.FaultTestCase):
         self.assertIn("stalled", p.stderr)
 
 
+    def test_default_driver_pushes_past_a_hung_engine_upload(self):
+        """The issue's case: an upload the engine has under way hangs for
+        good (the proxy holds it for its whole life). Closing the push's
+        connection does not end it, and every retry of the engine's push
+        would join it. By default (auto, a local engine) the retry is
+        dray's own upload, on connections of its own: every image pushed."""
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--stall-after", 65536, "--stall-count", STALLS,
+                                 "--stall-match", r"^PATCH ")
+        self.use_registry(proxy.addr)
+        names = self.write_images(3, blob=256 * 1024)
+
+        t0 = time.time()
+        p = self.run_dray("run", "-j", "2", "-p", "2", "--network", "none",
+                          "--stall-timeout", str(STALL_TIMEOUT), "--retries", "2",
+                          "--retry-delay", "1", ".", timeout=180)
+        elapsed = time.time() - t0
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.assertEqual(sorted(i["name"] for i in report["images"]), names)
+        self.check_report(report, reg)
+        self.assertEqual(len(proxy.events("stall")), STALLS)
+        switched = 0
+        for img in report["images"]:
+            pushes = self.push_attempts(img)
+            with open(img["log"]) as f:
+                log = f.read()
+            if pushes[0]["result"] == "ok":
+                self.assertNotIn("dray uploads it itself", log)
+                continue
+            # The engine's push stalled; the next attempt was dray's own
+            # and went through, though the engine's upload still hangs.
+            self.assertIn(pushes[0]["result"], ("stalled", "reset"), pushes)
+            self.assertEqual(pushes[1]["result"], "ok", pushes)
+            self.assertIn("dray uploads it itself this time (registry driver)", log)
+            switched += 1
+        self.assertGreaterEqual(switched, 1, report)
+        self.assertLess(elapsed, 90)
+
     def test_permanent_stall_fails_in_bounded_time(self):
         images, retries, pushers = 4, 1, 2
         reg = self.start_registry()

@@ -54,10 +54,12 @@ class ModesTest(drayt.DrayTestCase):
         self.assertEqual(p.returncode, 0, self.explain())
         self.assertIn(f"$ {drayt.DOCKER} build --file", p.stdout)
         # The default driver (auto) pushes over HTTP: for this local engine
-        # (its own image store) as the registry's client: the dry run shows
-        # that, not a "docker push" nobody would run.
+        # (its own image store) through the Engine API, and a retry after a
+        # failed push as the registry's client: the dry run shows that, not
+        # a "docker push" nobody would run.
         self.assertNotIn(" push ", p.stdout)
-        push_word = "(GET /images/get)"
+        self.assertIn("(a retry after a failed push: dray uploads the image itself)", p.stdout)
+        push_word = "POST /v1."
         self.assertIn(push_word, p.stdout)
         # In the order a run starts them: base built before child, each
         # pushed after its build.

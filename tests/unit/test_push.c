@@ -15,6 +15,7 @@
 
 #include "dray/engine.h"
 #include "dray/push.h"
+#include "dray/push_auto.h"
 #include "dray/push_engine.h"
 #include "dray/registry.h"
 #include "dray/verify.h"
@@ -278,9 +279,10 @@ static void test_push_image(void **state)
 
 /* What --dry-run shows for each driver. */
 /* What auto means, decided in one place: the CLI for podman and for an
- * engine not reachable over HTTP; the registry driver for a local engine
- * unless its image store is containerd's; else the Engine API. A driver
- * asked for by name is that driver. */
+ * engine not reachable over HTTP; for a local engine, unless its image
+ * store is containerd's, the Engine API then the registry driver for what
+ * it failed; else the Engine API. A driver asked for by name is that
+ * driver. */
 static void test_driver_choice(void **state)
 {
   const char *local[] = {"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375",
@@ -294,10 +296,10 @@ static void test_driver_choice(void **state)
     assert_true(dray_engine_is_local(ep));
     assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
                                              DRAY_ENGINE_STORE_UNKNOWN),
-                     DRAY_PUSH_DRIVER_REGISTRY);
+                     DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY);
     assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
                                              DRAY_ENGINE_STORE_GRAPH),
-                     DRAY_PUSH_DRIVER_REGISTRY);
+                     DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY);
     assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_DOCKER, ep,
                                              DRAY_ENGINE_STORE_CONTAINERD),
                      DRAY_PUSH_DRIVER_ENGINE);
@@ -326,6 +328,91 @@ static void test_driver_choice(void **state)
   assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, DRAY_ENGINE_CMD_PODMAN, NULL, DRAY_ENGINE_STORE_UNKNOWN),
                    DRAY_PUSH_DRIVER_CLI);
   assert_int_equal(dray_push_driver_choose(DRAY_PUSH_DRIVER_REGISTRY, DRAY_ENGINE_CMD_PODMAN, NULL, DRAY_ENGINE_STORE_UNKNOWN), DRAY_PUSH_DRIVER_REGISTRY);
+}
+
+/* A fake driver: counts its pushes, fails with OUTCOME while FAIL. */
+typedef struct fake_driver_t {
+  int pushes;
+  int fail;
+  dray_outcome_t outcome;
+} fake_driver_t;
+
+static dray_error_t *fake_push(const dray_push_driver_t *driver, const dray_push_request_t *req,
+                               dray_push_result_t *result, apr_pool_t *result_pool,
+                               apr_pool_t *scratch_pool)
+{
+  fake_driver_t *f = driver->baton;
+  (void)req;
+  (void)result_pool;
+  (void)scratch_pool;
+  memset(result, 0, sizeof(*result));
+  f->pushes++;
+  if (f->fail)
+    return dray_push_fail(result, f->outcome,
+                          dray_error_create(DRAY_ERR_HTTP, NULL, "the fake failed"));
+  result->outcome = DRAY_OUTCOME_OK;
+  result->digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  return DRAY_NO_ERROR;
+}
+
+static const char *fake_describe(const dray_push_driver_t *driver, const char *reference,
+                                 apr_pool_t *result_pool)
+{
+  (void)driver;
+  return apr_pstrcat(result_pool, "# engine push ", reference, NULL);
+}
+
+/* auto for a local engine: the engine's push; once it failed for a
+ * reference (not cancelled), dray's registry client for that one. */
+static void test_auto_driver(void **state)
+{
+  fake_driver_t engine = {0, 0, DRAY_OUTCOME_OK}, registry = {0, 0, DRAY_OUTCOME_OK};
+  dray_push_driver_t first = {"engine", fake_push, fake_describe, NULL, NULL, &engine};
+  dray_push_driver_t then = {"registry", fake_push, fake_describe, NULL, NULL, &registry};
+  dray_push_driver_t *d;
+  dray_push_request_t req;
+  dray_push_result_t res;
+  dray_error_t *err;
+  (void)state;
+
+  dray_test_no_error(dray_push_auto_driver_create(&d, &first, &then, pool));
+  memset(&req, 0, sizeof(req));
+  req.reference = "r/a:1";
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  assert_int_equal(engine.pushes, 2);
+  assert_int_equal(registry.pushes, 0);
+
+  /* Cancelled: not the engine's fault; the engine again next time. */
+  engine.fail = 1;
+  engine.outcome = DRAY_OUTCOME_CANCELLED;
+  err = d->push(d, &req, &res, pool, pool);
+  assert_non_null(err);
+  dray_error_clear(err);
+  engine.fail = 0;
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  assert_int_equal(engine.pushes, 4);
+  assert_int_equal(registry.pushes, 0);
+
+  /* A stall: that reference is dray's to push from now on, others not. */
+  engine.fail = 1;
+  engine.outcome = DRAY_OUTCOME_STALLED;
+  err = d->push(d, &req, &res, pool, pool);
+  assert_non_null(err);
+  assert_int_equal(res.outcome, DRAY_OUTCOME_STALLED);
+  dray_error_clear(err);
+  engine.fail = 0;
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  assert_int_equal(engine.pushes, 5);
+  assert_int_equal(registry.pushes, 2);
+  req.reference = "r/b:1";
+  dray_test_no_error(d->push(d, &req, &res, pool, pool));
+  assert_int_equal(engine.pushes, 6);
+  assert_int_equal(registry.pushes, 2);
+  /* A dry run says both. */
+  assert_non_null(strstr(d->describe(d, "r/b:1", pool), "# engine push r/b:1"));
+  assert_non_null(strstr(d->describe(d, "r/b:1", pool), "dray uploads the image itself"));
 }
 
 static void test_describe(void **state)
@@ -374,6 +461,7 @@ int main(void)
     cmocka_unit_test(test_verify),
     cmocka_unit_test(test_push_image),
     cmocka_unit_test(test_driver_choice),
+    cmocka_unit_test(test_auto_driver),
     cmocka_unit_test(test_describe),
     cmocka_unit_test(test_describe_list),
   };
