@@ -206,13 +206,16 @@ def cpu_report(before, after):
 
 def dray_options(name):
     """dray's options for a method: "dray" (the defaults), "dray-registry" /
-    "dray-engine" (--push-driver), any of them with "-pN" (--pushers N)."""
+    "dray-engine" (--push-driver), any of them with "-pN" (--pushers N) and
+    "-jN" (--builders N)."""
     opts = []
     for part in name.split("-")[1:]:
         if part in ("registry", "engine", "cli"):
             opts += ["--push-driver", part]
         elif part.startswith("p") and part[1:].isdigit():
             opts += ["--pushers", part[1:]]
+        elif part.startswith("j") and part[1:].isdigit():
+            opts += ["--builders", part[1:]]
         else:
             raise SystemExit(f"compare.py: unknown method {name}")
     return opts

@@ -176,6 +176,32 @@ CURL *dray_http_curl(dray_http_t *h)
   return h->curl;
 }
 
+dray_error_t *dray_http_error(int rc, const char *what, const char *detail)
+{
+  apr_status_t how = 0;
+  switch ((CURLcode)rc) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    how = DRAY_ERR_NET_DOWN;
+    break;
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+    how = DRAY_ERR_NET_RESET;
+    break;
+  case CURLE_OPERATION_TIMEDOUT:
+    how = DRAY_ERR_NET_TIMEOUT;
+    break;
+  default:
+    break;
+  }
+  return dray_error_createf(DRAY_ERR_HTTP, how ? dray_error_create(how, NULL, NULL) : NULL,
+                            "%s: %s", what,
+                            detail && *detail ? detail : curl_easy_strerror((CURLcode)rc));
+}
+
 dray_error_t *dray_http_perform(dray_http_t *h, const char *what)
 {
   CURLcode rc;
@@ -185,8 +211,7 @@ dray_error_t *dray_http_perform(dray_http_t *h, const char *what)
     return DRAY_NO_ERROR;
   if (rc == CURLE_ABORTED_BY_CALLBACK)
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", what);
-  return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", what,
-                            h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  return dray_http_error(rc, what, h->errbuf);
 }
 
 long dray_http_status(dray_http_t *h)

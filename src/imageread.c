@@ -277,8 +277,7 @@ static dray_error_t *save_result(save_stream_t *ss, apr_pool_t *pool)
   if (ss->result == CURLE_ABORTED_BY_CALLBACK)
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "%s: cancelled", ss->what);
   if (ss->result != CURLE_OK)
-    return dray_error_createf(DRAY_ERR_HTTP, NULL, "%s: %s", ss->what,
-                              curl_easy_strerror(ss->result));
+    return dray_http_error(ss->result, ss->what, NULL);
   return DRAY_NO_ERROR;
 }
 

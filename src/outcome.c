@@ -157,5 +157,11 @@ dray_outcome_t dray_outcome_from_error(const dray_error_t *err, long http_status
     return dray_outcome_from_http_status(http_status);
   if (dray_error_has(err, DRAY_ERR_PROTOCOL))
     return DRAY_OUTCOME_PROTOCOL;
+  /* Our own transport says how it failed; only foreign words (an engine's
+   * or a CLI's messages) are read for what they say. */
+  if (dray_error_has(err, DRAY_ERR_NET_RESET))
+    return DRAY_OUTCOME_RESET;
+  if (dray_error_has(err, DRAY_ERR_NET_DOWN) || dray_error_has(err, DRAY_ERR_NET_TIMEOUT))
+    return DRAY_OUTCOME_NETWORK;
   return dray_outcome_from_message(dray_error_format(err, scratch_pool), fallback);
 }

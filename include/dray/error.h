@@ -26,6 +26,11 @@ extern "C" {
 #define DRAY_ERR_STALLED     (DRAY_ERR_BASE + 8) /* no progress for too long */
 #define DRAY_ERR_VERIFY      (DRAY_ERR_BASE + 9) /* registry does not serve what we pushed */
 #define DRAY_ERR_NOT_FOUND   (DRAY_ERR_BASE + 10)
+/* How a transfer failed, as its transport (curl) says: tags in the chain
+ * under a DRAY_ERR_HTTP error (they carry no message of their own). */
+#define DRAY_ERR_NET_DOWN    (DRAY_ERR_BASE + 11) /* no connection: refused, unreachable, unresolved */
+#define DRAY_ERR_NET_RESET   (DRAY_ERR_BASE + 12) /* the connection broke during the exchange */
+#define DRAY_ERR_NET_TIMEOUT (DRAY_ERR_BASE + 13) /* the transport's own time limit */
 
 typedef struct dray_error_t {
   apr_status_t apr_err;          /* APR or DRAY_ERR_* code */

@@ -82,9 +82,16 @@ dray_error_t *dray_http_add_header(dray_http_t *h, const char *line);
 /* Run the request. WHAT starts the messages ("engine H: GET /x"):
  * DRAY_ERR_CANCELLED "WHAT: cancelled" when the progress callback aborted
  * (a caller with its own callback knows better why, e.g. a stall),
- * DRAY_ERR_HTTP "WHAT: <curl's error>" for any other failure. An HTTP
- * status is no failure here: see dray_http_status. */
+ * DRAY_ERR_HTTP "WHAT: <curl's error>" for any other failure (see
+ * dray_http_error). An HTTP status is no failure here: see
+ * dray_http_status. */
 dray_error_t *dray_http_perform(dray_http_t *h, const char *what);
+
+/* The error for a transfer that ended with RC (not CURLE_OK): DRAY_ERR_HTTP
+ * "WHAT: DETAIL" (DETAIL NULL: curl's words for RC), with a DRAY_ERR_NET_*
+ * tag in its chain saying how the transport failed, where curl says:
+ * the one place curl's codes become dray's. */
+dray_error_t *dray_http_error(int rc, const char *what, const char *detail);
 
 /* The last response's HTTP status, 0 if none. */
 long dray_http_status(dray_http_t *h);

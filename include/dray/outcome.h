@@ -60,7 +60,8 @@ dray_outcome_t dray_outcome_from_message(const char *message, dray_outcome_t fal
 
 /* A dray_error_t chain: by its codes (cancelled, auth, stalled, verify,
  * not found, a child's exit), else by HTTP_STATUS when not 0, else by the
- * chain's text, else FALLBACK. */
+ * codes of dray's own transport (DRAY_ERR_NET_*: reset, down, timeout),
+ * else by the chain's text (what an engine or a CLI said), else FALLBACK. */
 dray_outcome_t dray_outcome_from_error(const dray_error_t *err, long http_status,
                                        dray_outcome_t fallback, apr_pool_t *scratch_pool);
 

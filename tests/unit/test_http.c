@@ -234,8 +234,20 @@ static void test_protocols(void **state)
   assert_non_null(err);
   assert_int_equal(err->apr_err, DRAY_ERR_HTTP);
   assert_int_equal(strncmp(err->message, "registry r: GET x: ", 19), 0);
+  assert_false(dray_error_has(err, DRAY_ERR_NET_DOWN)); /* not a transport failure */
   dray_error_clear(err);
   assert_int_equal(dray_http_status(h), 0);
+
+  /* Nothing listens (port 1 on loopback): the transport says so by code. */
+  memset(&o, 0, sizeof(o));
+  o.url = "http://127.0.0.1:1/v2/";
+  o.connect_timeout_sec = 5;
+  dray_test_no_error(dray_http_handle_create(&h, &o, pool));
+  err = dray_http_perform(h, "registry r: GET /v2/");
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_HTTP);
+  assert_true(dray_error_has(err, DRAY_ERR_NET_DOWN));
+  dray_error_clear(err);
 }
 
 static void test_cancel(void **state)
@@ -280,6 +292,7 @@ static void test_low_speed(void **state)
   err = dray_http_perform(h, "stall");
   assert_non_null(err);
   assert_int_equal(err->apr_err, DRAY_ERR_HTTP);
+  assert_true(dray_error_has(err, DRAY_ERR_NET_TIMEOUT)); /* curl's low-speed limit */
   dray_error_clear(err);
   dray_http_handle_destroy(h);
   server_stop(sv);

@@ -8,7 +8,10 @@
 
 #include "testutil.h"
 
+#include <curl/curl.h>
+
 #include "dray/event.h"
+#include "dray/http.h"
 #include "dray/outcome.h"
 
 /* Every outcome has one distinct word that maps back to it. */
@@ -132,6 +135,26 @@ static void test_errors(void **state)
   dray_error_clear(e);
   e = dray_error_create(DRAY_ERR_AUTH, NULL, "no");
   assert_int_equal(dray_outcome_from_error(e, 0, DRAY_OUTCOME_NETWORK, pool), DRAY_OUTCOME_AUTH);
+  dray_error_clear(e);
+
+  /* dray's own transport says how it failed by code, whatever its words:
+   * curl's codes become dray's in one place (dray_http_error). */
+  e = dray_http_error(CURLE_RECV_ERROR, "PATCH r", "some words curl chose");
+  assert_true(dray_error_has(e, DRAY_ERR_HTTP));
+  assert_true(dray_error_has(e, DRAY_ERR_NET_RESET));
+  assert_string_equal(dray_error_format(e, pool), "PATCH r: some words curl chose");
+  assert_int_equal(dray_outcome_from_error(e, 0, DRAY_OUTCOME_PROTOCOL, pool), DRAY_OUTCOME_RESET);
+  dray_error_clear(e);
+  e = dray_http_error(CURLE_COULDNT_CONNECT, "HEAD r", "connection reset, it says");
+  assert_int_equal(dray_outcome_from_error(e, 0, DRAY_OUTCOME_PROTOCOL, pool), DRAY_OUTCOME_NETWORK);
+  dray_error_clear(e);
+  e = dray_http_error(CURLE_OPERATION_TIMEDOUT, "GET r", NULL);
+  assert_true(dray_error_has(e, DRAY_ERR_NET_TIMEOUT));
+  assert_int_equal(dray_outcome_from_error(e, 0, DRAY_OUTCOME_PROTOCOL, pool), DRAY_OUTCOME_NETWORK);
+  dray_error_clear(e);
+  e = dray_http_error(CURLE_SSL_CONNECT_ERROR, "GET r", NULL); /* no tag: FALLBACK */
+  assert_false(dray_error_has(e, DRAY_ERR_NET_DOWN) || dray_error_has(e, DRAY_ERR_NET_RESET));
+  assert_int_equal(dray_outcome_from_error(e, 0, DRAY_OUTCOME_PROTOCOL, pool), DRAY_OUTCOME_PROTOCOL);
   dray_error_clear(e);
 }
 
