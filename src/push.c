@@ -16,6 +16,19 @@ dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,
   return err;
 }
 
+dray_error_t *dray_push_parse_reference(dray_ref_t **ref, dray_push_result_t *result,
+                                        const char *ref_s, apr_pool_t *result_pool)
+{
+  dray_error_t *err = dray_ref_parse(ref, ref_s, result_pool);
+  if (err)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
+  if (!(*ref)->tag && (*ref)->digest)
+    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
+                          dray_error_createf(DRAY_ERR_INPUT, NULL,
+                                             "push %s: a tag is needed to push", ref_s));
+  return DRAY_NO_ERROR;
+}
+
 int dray_push_driver_kind_from_word(const char *word)
 {
   static const char *const words[] = {"auto", "engine", "cli", "registry"};

@@ -519,13 +519,7 @@ static dray_error_t *registry_push(const dray_push_driver_t *driver,
 
   memset(result, 0, sizeof(*result));
   result->size = -1;
-  err = dray_ref_parse(&ref, ref_s, scratch_pool);
-  if (err)
-    return dray_push_fail(result, DRAY_OUTCOME_REJECTED, err);
-  if (!ref->tag && ref->digest)
-    return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
-                dray_error_createf(DRAY_ERR_INPUT, NULL, "push %s: a tag is needed to push",
-                                   ref_s));
+  DRAY_ERR(dray_push_parse_reference(&ref, result, ref_s, scratch_pool));
   if (req->manifest_list && dray_image_source_keeps_lists(d->source))
     return dray_push_fail(result, DRAY_OUTCOME_REJECTED,
                 dray_error_createf(DRAY_ERR_INPUT, NULL,

@@ -20,6 +20,7 @@
 #include "dray/imageread.h"
 #include "dray/outcome.h"
 #include "dray/plan.h"
+#include "dray/ref.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,6 +102,12 @@ struct dray_push_driver_t {
  * when IMAGE is one and the driver pushes lists its own way). */
 const char *dray_push_describe(const dray_push_driver_t *driver, const dray_image_t *image,
                                const char *reference, apr_pool_t *result_pool);
+
+/* REF_S parsed for a push by a driver that names the tag itself (engine,
+ * registry): a digest alone is refused. A failure is RESULT's too
+ * (rejected). */
+dray_error_t *dray_push_parse_reference(dray_ref_t **ref, dray_push_result_t *result,
+                                        const char *ref_s, apr_pool_t *result_pool);
 
 /* A driver's failure: RESULT->outcome is OUTCOME; returns ERR. */
 dray_error_t *dray_push_fail(dray_push_result_t *result, dray_outcome_t outcome,

@@ -969,6 +969,31 @@ static void check_registry_driver(fixture_t *fx, const dray_image_source_t *sour
   }
 }
 
+/* The fake's images served by an engine of their own (another server: an
+ * upload reads from it while the registry reads the upload). */
+static const dray_image_source_t *fake_engine(testhttpd_t *engine_httpd, fake_t *f)
+{
+  const dray_engine_endpoint_t *ep;
+  dray_engine_t *engine;
+  assert_int_equal(testhttpd_start_handler(engine_httpd, fake_handle, f, pool), APR_SUCCESS);
+  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
+                                                          testhttpd_host(engine_httpd, pool), NULL),
+                                         NULL, NULL, pool, pool));
+  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
+  return dray_image_source_engine(engine, pool);
+}
+
+/* A registry driver reading the fake's images from FAKE_ENGINE. */
+static dray_push_driver_t *fake_engine_driver(testhttpd_t *engine_httpd, fake_t *f)
+{
+  dray_registry_t *registry;
+  dray_push_driver_t *driver;
+  const dray_image_source_t *source = fake_engine(engine_httpd, f);
+  dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
+  dray_test_no_error(dray_push_registry_driver_create(&driver, source, registry, 2, pool));
+  return driver;
+}
+
 static int engine_gets(fixture_t *fx)
 {
   return fx->fake.image_gets;
@@ -980,20 +1005,10 @@ static void test_registry_driver(void **state)
   testhttpd_t engine_httpd;
   apr_size_t base_len = 300000, top_len = 20000;
   const char *refs[2], *base = fake_two_images(fx, refs, base_len, top_len);
-  const dray_engine_endpoint_t *ep;
-  dray_engine_t *engine;
   (void)state;
 
-  /* The engine is another server (an upload reads from it while the
-   * registry reads the upload), answering from the same fake. */
-  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, &fx->fake, pool),
-                   APR_SUCCESS);
-  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
-                                                          testhttpd_host(&engine_httpd, pool), NULL),
-                                         NULL, NULL, pool, pool));
-  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
-  check_registry_driver(fx, dray_image_source_engine(engine, pool), refs, base, base_len, top_len,
-                        engine_gets);
+  check_registry_driver(fx, fake_engine(&engine_httpd, &fx->fake), refs, base, base_len,
+                        top_len, engine_gets);
   testhttpd_stop(&engine_httpd);
   testhttpd_stop(&fx->httpd);
 }
@@ -1042,9 +1057,6 @@ static void test_registry_driver_pushes_engine_blobs_as_they_are(void **state)
   const char *gtop_d = dray_sha256_of(gtop, gtop_len, pool);
   const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
   const char *ref = apr_psprintf(pool, "%s/team/packed:v1", testhttpd_host(&fx->httpd, pool));
-  const dray_engine_endpoint_t *ep;
-  dray_engine_t *engine;
-  dray_registry_t *registry;
   dray_push_driver_t *driver;
   dray_push_request_t req;
   dray_push_result_t res;
@@ -1070,14 +1082,7 @@ static void test_registry_driver_pushes_engine_blobs_as_they_are(void **state)
   testtar_file(&f->saves[0], "oci-layout", '0', "{}", 2, NULL);
   testtar_end(&f->saves[0]);
 
-  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, f, pool), APR_SUCCESS);
-  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
-                                                          testhttpd_host(&engine_httpd, pool), NULL),
-                                         NULL, NULL, pool, pool));
-  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
-  dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
-  dray_test_no_error(dray_push_registry_driver_create(&driver, dray_image_source_engine(engine, pool),
-                                                     registry, 2, pool));
+  driver = fake_engine_driver(&engine_httpd, f);
   memset(&req, 0, sizeof(req));
   req.reference = ref;
   req.stall_timeout = 5;
@@ -1110,9 +1115,6 @@ static void test_registry_driver_keeps_reads_until_pushed(void **state)
   testhttpd_t engine_httpd;
   apr_size_t base_len = 300000, top_len = 20000;
   const char *refs[2];
-  const dray_engine_endpoint_t *ep;
-  dray_engine_t *engine;
-  dray_registry_t *registry;
   dray_push_driver_t *driver;
   dray_push_request_t req;
   dray_push_result_t res;
@@ -1120,15 +1122,7 @@ static void test_registry_driver_keeps_reads_until_pushed(void **state)
   (void)state;
 
   fake_two_images(fx, refs, base_len, top_len);
-  assert_int_equal(testhttpd_start_handler(&engine_httpd, fake_handle, &fx->fake, pool),
-                   APR_SUCCESS);
-  dray_test_no_error(dray_engine_resolve(&ep, apr_pstrcat(pool, "tcp://",
-                                                          testhttpd_host(&engine_httpd, pool), NULL),
-                                         NULL, NULL, pool, pool));
-  dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
-  dray_test_no_error(dray_registry_create(&registry, NULL, NULL, pool));
-  dray_test_no_error(dray_push_registry_driver_create(&driver, dray_image_source_engine(engine, pool),
-                                                     registry, 2, pool));
+  driver = fake_engine_driver(&engine_httpd, &fx->fake);
   memset(&req, 0, sizeof(req));
   req.reference = refs[0];
   req.stall_timeout = 5;
