@@ -424,10 +424,9 @@ typedef struct scan_t {
   const char *name;           /* the current entry */
   apr_int64_t entry_size;
   dray_sha256_t *raw;
-  int compress;               /* the entry's blob is made (0: only hashed) */
   dray_blob_writer_t *gz;     /* making it from a tar */
   packed_t *packed;           /* the entry as it began */
-  spill_t *spill;
+  spill_t *spill;             /* the entry's blob is made here; NULL: only hashed */
   dray_strbuf_t small;        /* the entry's bytes while it may be the config */
   int keep;
   int layers_left;
@@ -454,23 +453,24 @@ static int looks_known(const scan_t *s, apr_int64_t size)
 static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size, int *want)
 {
   scan_t *s = baton;
+  int compress;
   apr_pool_clear(s->entry_pool);
   s->name = apr_pstrdup(s->entry_pool, name);
   s->entry_size = size;
   if (s->second) {
-    s->compress = apr_hash_get(s->needed, name, APR_HASH_KEY_STRING) != NULL;
-    if (!s->compress) {
+    compress = apr_hash_get(s->needed, name, APR_HASH_KEY_STRING) != NULL;
+    if (!compress) {
       *want = 0; /* the second pass: only the entries still unknown */
       return DRAY_NO_ERROR;
     }
   } else {
-    s->compress = !looks_known(s, size);
+    compress = !looks_known(s, size);
   }
   s->raw = dray_sha256_create(s->entry_pool);
   s->gz = NULL;
   s->spill = NULL;
   s->packed = apr_pcalloc(s->entry_pool, sizeof(*s->packed));
-  if (s->compress)
+  if (compress)
     DRAY_ERR(spill_create(&s->spill, s->entry_pool));
   s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
   dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
@@ -499,7 +499,7 @@ static dray_error_t *scan_decide(scan_t *s)
   pk->gzip = is_gzip(pk->head, pk->head_len);
   if (pk->gzip)
     DRAY_ERR(packed_start(pk, s->name, s->entry_pool));
-  else if (s->compress)
+  else if (s->spill)
     DRAY_ERR(dray_blob_writer_create(&s->gz, spill_sink, s->spill, s->entry_pool));
   return scan_take(s, (const char *)pk->head, pk->head_len);
 }
@@ -542,7 +542,7 @@ static dray_error_t *scan_end(void *baton)
     dray_image_layer_t *l = &APR_ARRAY_IDX(s->blobs->layers, i, dray_image_layer_t);
     if (l->entry || strcmp(l->diff_id, raw))
       continue;
-    if (!s->compress) {
+    if (!s->spill) {
       /* Only hashed: its entry is known now; its digest, or it is
        * compressed in a second pass. */
       if (l->digest) {
