@@ -22,7 +22,10 @@ engine's images and build cache, then builds and pushes:
 
 Methods: dray with its defaults; a sequential build-and-push loop; xargs -P 8
 of build-and-push; docker-compose build --parallel then docker-compose push;
-and a build-only run (all builds, no push: the engine's floor). Every pushed
+and a build-only run (all builds, no push: the engine's floor). push-only
+builds the images first, untimed, then times `dray push` of them alone: with
+build-only it gives the CPU floor, (CPU-seconds of build-only + of push-only)
+/ CPUs, what the same work needs of this machine's cores. Every pushed
 tag is checked in the registry afterwards. Per method it prints wall seconds,
 the floor max(build-only seconds, (N*M + B) / rate), the ratio, the bytes that
 reached the registry (request bodies the proxy forwarded), and for dray its
@@ -201,7 +204,9 @@ def cpu_report(before, after):
     for key, t in after[2].items():
         by[key[1]] = by.get(key[1], 0) + (t - before[2].get(key, 0)) / tick
     top = sorted(by.items(), key=lambda kv: -kv[1])[:6]
-    return f"CPU busy {busy:.0%}; " + ", ".join(f"{n} {t:.1f} s" for n, t in top if t >= 0.1)
+    used = (after[0] - before[0]) / tick
+    return (f"CPU busy {busy:.0%} ({used:.1f} CPU-s); "
+            + ", ".join(f"{n} {t:.1f} s" for n, t in top if t >= 0.1), used)
 
 
 def dray_options(name):
@@ -241,6 +246,11 @@ def run_method(name, root, names, reg_ns, dray, env):
         with open(os.path.join(root, "report.json")) as f:
             r = json.load(f)
         stats = {"cpu": w.cpu, "rss": w.rss, "limits": r.get("limits")}
+    elif name == "push-only":
+        # the images were built before the clock started (main)
+        sh([dray, "push", root, "--engine-cmd", DOCKER, "--registry", reg_ns,
+            "--progress", "quiet", "--log-dir", os.path.join(root, ".logs")],
+           env=env, stdout=subprocess.DEVNULL)
     elif name == "seq":
         for n in names:
             sh([DOCKER, "build", "-q", "--network", "none", "-t", refs[n], os.path.join(root, n)],
@@ -303,6 +313,7 @@ def main():
               + (f", uploads beyond {w['K']} at once stall" if w["K"] else "")
               + f"; unique layer bytes {unique / MB:.0f} MB; push floor {floor_push:.1f} s")
         build_only = None
+        cpu_need = {}
         for m in a.methods.split(","):
             if m == "compose" and not shutil.which("docker-compose"):
                 print(f"{m:16s} skipped: docker-compose is not installed "
@@ -314,6 +325,8 @@ def main():
             root = os.path.join(state, m)
             ns = f"{proxy.addr}/{m}"
             names = write_tree(root, a.n, w, zeros, f"{ns}/base:latest")
+            if m == "push-only":
+                run_method("build-only", root, names, ns, a.dray, env)  # not timed
             t0 = time.time()
             cpu0 = cpu_snapshot()
             try:
@@ -333,7 +346,19 @@ def main():
                     shutil.copy(os.path.join(root, "report.json"), os.path.join(a.keep, m + ".json"))
             if m == "build-only":
                 build_only = wall
+                cpu_need["build"] = cpu[1]
                 print(f"{m:16s} {wall:7.1f} s  (the engine's floor for these builds)")
+                print(f"{'':16s} {cpu[0]}")
+                continue
+            if m == "push-only":
+                cpu_need["push"] = cpu[1]
+                print(f"{m:16s} {wall:7.1f} s  (dray push of the images built before; "
+                      f"{sent / MB:.0f} MB)")
+                print(f"{'':16s} {cpu[0]}")
+                if "build" in cpu_need:
+                    print(f"{'':16s} CPU floor: (build-only {cpu_need['build']:.1f} + push-only "
+                          f"{cpu_need['push']:.1f} CPU-s) / {os.cpu_count()} CPUs = "
+                          f"{(cpu_need['build'] + cpu_need['push']) / os.cpu_count():.1f} s")
                 continue
             missing = [n for n in names if not registry_has(svc["registry"], f"{m}/{n}")]
             floor = max(build_only or 0, floor_push)
@@ -344,7 +369,11 @@ def main():
             print(f"{m:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
                   f"to registry {sent / MB:7.0f} MB ({sent / unique:5.2f}x unique)"
                   + (f"  MISSING {len(missing)}" if missing else "  all verified") + extra)
-            print(f"{'':16s} {cpu}")
+            print(f"{'':16s} {cpu[0]}")
+            if len(cpu_need) == 2:
+                cpu_floor = (cpu_need["build"] + cpu_need["push"]) / os.cpu_count()
+                print(f"{'':16s} against the CPU floor {cpu_floor:.1f} s: "
+                      f"{wall / max(cpu_floor, floor):.2f}x max(floor, CPU floor)")
             if link:
                 first, last, busy = link
                 print(f"{'':16s} uplink: first byte at {first:.0f} s, last at {last:.0f} s; "

@@ -1,8 +1,8 @@
 /* adapt.c — the concurrency policy; see adapt.h. */
 #include "dray/adapt.h"
 
-#define HOLD_AFTER_PLATEAU 6     /* windows: the uplink was full; look again later */
-#define HOLD_AFTER_CONGESTION 3
+#define HOLD_AFTER_PLATEAU 12    /* windows: the uplink was full; look again later */
+#define HOLD_AFTER_CONGESTION 6
 #define IDLE_TO_GROW 0.25        /* builders: CPU idle share that wants another build */
 #define BUSY_TO_SHRINK 0.05      /* builders: CPU idle share that means saturated */
 
@@ -33,6 +33,8 @@ static void step_pushers(dray_adapt_t *a, const dray_adapt_sample_t *s)
     return;
   }
   if (a->probing) {
+    if (!s->pushers_saturated)
+      return; /* the pushes waited for builds, not for the link: no verdict yet */
     a->probing = 0;
     if (s->push_rate <= a->rate_before * (1.0 + o->gain)) {
       /* The last pusher bought nothing: the link is full. */
@@ -57,9 +59,9 @@ static void step_builders(dray_adapt_t *a, const dray_adapt_sample_t *s)
   const dray_adapt_options_t *o = &a->opts;
   if (s->cpu_idle < 0)
     return;
-  if (s->builders_saturated && s->cpu_idle > IDLE_TO_GROW)
+  if (s->builders_saturated && (s->cpu_idle > IDLE_TO_GROW || s->pushers_starved))
     a->builders = clamp(a->builders + 1, o->builders_min, o->builders_max);
-  else if (s->cpu_idle < BUSY_TO_SHRINK && s->pushes_running > 0)
+  else if (s->cpu_idle < BUSY_TO_SHRINK && s->pushers_saturated)
     a->builders = clamp(a->builders - 1, o->builders_min, o->builders_max);
 }
 

@@ -44,7 +44,7 @@ struct dray_sched_t {
   apr_time_t window_start;
   apr_int64_t window_bytes;         /* MOVED_BYTES when the window began */
   apr_int64_t moved_bytes;          /* bytes every push attempt reported sent, summed */
-  int window_ticks, window_push_busy, window_build_busy, window_congestion;
+  int window_ticks, window_push_busy, window_push_idle, window_build_busy, window_congestion;
   apr_uint64_t cpu_idle0, cpu_total0;
   int cpu_known;
   double build_seconds_sum;         /* builds that ended well in this run, summed */
@@ -865,7 +865,7 @@ static void start_window(dray_sched_t *s, apr_time_t now)
 {
   s->window_start = now;
   s->window_bytes = s->moved_bytes;
-  s->window_ticks = s->window_push_busy = s->window_build_busy = 0;
+  s->window_ticks = s->window_push_busy = s->window_push_idle = s->window_build_busy = 0;
   s->window_congestion = 0;
   s->cpu_known = s->opts.cpu_times
                  && s->opts.cpu_times(&s->cpu_idle0, &s->cpu_total0) == APR_SUCCESS;
@@ -877,7 +877,7 @@ static void adapt_limits(dray_sched_t *s, apr_time_t now)
 {
   dray_run_t *run = s->run;
   apr_interval_time_t window = s->opts.adapt_window ? s->opts.adapt_window
-                                                    : apr_time_from_sec(5);
+                                                    : apr_time_from_msec(2500);
   dray_adapt_sample_t sample;
   apr_uint64_t idle, total;
 
@@ -887,6 +887,8 @@ static void adapt_limits(dray_sched_t *s, apr_time_t now)
   s->window_ticks++;
   if (run->running_pushes >= run->pushers && !ready_empty(&s->push_ready))
     s->window_push_busy++;
+  else if (run->running_pushes < run->pushers && ready_empty(&s->push_ready))
+    s->window_push_idle++;
   if (run->running_builds >= run->builders && !ready_empty(&s->build_ready))
     s->window_build_busy++;
   if (now - s->window_start < window || run->draining)
@@ -895,6 +897,7 @@ static void adapt_limits(dray_sched_t *s, apr_time_t now)
   sample.push_rate = (double)(s->moved_bytes - s->window_bytes) * APR_USEC_PER_SEC
                      / (double)(now - s->window_start);
   sample.pushers_saturated = s->window_push_busy * 5 >= s->window_ticks * 4;
+  sample.pushers_starved = s->window_push_idle * 5 >= s->window_ticks * 4;
   sample.builders_saturated = s->window_build_busy * 5 >= s->window_ticks * 4;
   sample.congestion = s->window_congestion;
   sample.pushes_running = run->running_pushes;

@@ -4,12 +4,20 @@
  * Pushers: start low, add one while the pushers are all busy with more
  * waiting and each one added raised the aggregate push throughput by a
  * real share (GAIN); when one did not, take it back and hold: the uplink or
- * the registry is full. Halve on congestion (a push stalled, was rate
- * limited, got a 5xx or a reset). Builders: add one while builds wait, all
- * builders are busy and the machine's CPUs sit idle; take one back when the
- * CPUs are saturated while pushes run (pushing compresses layers on the
- * same CPUs). The policy only: the scheduler measures and applies it,
- * once a window. Pure, so a unit test walks it through any history.
+ * the registry is full. A window in which the pushers were not all busy
+ * says nothing about the one added (the builds, not the link, held the
+ * pushes back): it is judged in the next busy window. Halve on congestion
+ * (a push stalled, was rate limited, got a 5xx or a reset).
+ *
+ * Builders: add one while builds wait, all builders are busy, and either
+ * the CPUs sit idle or the pushers sit idle waiting for built images (a
+ * build is not all CPU: the engine's bookkeeping, layer commits and the
+ * client's start-up leave room that only more builds at once fill; the
+ * pipeline is as fast as its slower stage). Take one back when the CPUs
+ * are saturated while pushes queue behind busy pushers: builds then slow
+ * the stage that is behind (pushing compresses layers on the same CPUs).
+ * The policy only: the scheduler measures and applies it, once a window.
+ * Pure, so a unit test walks it through any history.
  */
 #ifndef DRAY_ADAPT_H
 #define DRAY_ADAPT_H
@@ -29,6 +37,7 @@ typedef struct dray_adapt_options_t {
 typedef struct dray_adapt_sample_t {
   double push_rate;          /* bytes/s pushed in the window, all pushes together */
   int pushers_saturated;     /* every push slot busy and pushes waiting, most of the window */
+  int pushers_starved;       /* a push slot free and no push waiting, most of the window */
   int congestion;            /* a push attempt ended stalled, rate-limited, 5xx, reset */
   double cpu_idle;           /* share of CPU time idle in the window, < 0 unknown */
   int builders_saturated;    /* every build slot busy and builds waiting, most of the window */
@@ -38,7 +47,7 @@ typedef struct dray_adapt_sample_t {
 typedef struct dray_adapt_t {
   dray_adapt_options_t opts;
   int builders, pushers;     /* the limits now */
-  int probing;               /* the last window added a pusher: judge it */
+  int probing;               /* a pusher was added: judge it in the next busy window */
   double rate_before;        /* throughput before that pusher */
   int hold;                  /* windows to leave the pushers alone */
 } dray_adapt_t;

@@ -86,7 +86,7 @@ typedef struct dray_sched_options_t {
   /* --builders auto / --pushers auto: BUILDERS and PUSHERS are where the
    * limits start, ADAPT (adapt.h) moves them once a WINDOW. */
   dray_adapt_options_t adapt;
-  apr_interval_time_t adapt_window; /* 0: 5 s */
+  apr_interval_time_t adapt_window; /* 0: 2.5 s */
   /* The machine's CPU times (platform.h), for the builders; NULL: unknown. */
   apr_status_t (*cpu_times)(apr_uint64_t *idle, apr_uint64_t *total);
   /* The engines (run->engines follows them); 0: one engine, unnamed. */

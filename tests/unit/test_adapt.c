@@ -135,7 +135,7 @@ static void test_pushers_without_byte_counts(void **state)
 }
 
 /* Builders: more while builds wait and CPUs idle; fewer when the CPUs are
- * saturated while pushes run; bounds hold. */
+ * saturated while pushes queue behind busy pushers; bounds hold. */
 static void test_builders_follow_the_cpus(void **state)
 {
   dray_adapt_options_t o = pusher_opts();
@@ -156,15 +156,95 @@ static void test_builders_follow_the_cpus(void **state)
   assert_int_equal(a.pushers, 2); /* not adapted */
   s.cpu_idle = 0.01;
   s.pushes_running = 2;
+  s.pushers_saturated = 1;
   assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.builders, 4);
+  /* Saturated CPUs, pushes running but none waiting: the builds are not
+   * what holds the pushes back; nothing to take. */
+  s.pushers_saturated = 0;
+  assert_false(dray_adapt_step(&a, &s));
   /* Saturated CPUs but nothing pushing: builds may use them all. */
   s.pushes_running = 0;
   assert_false(dray_adapt_step(&a, &s));
   /* CPU unknown: no change. */
   s.cpu_idle = -1;
   s.pushes_running = 2;
+  s.pushers_saturated = 1;
   assert_false(dray_adapt_step(&a, &s));
+}
+
+/* The CPUs are busy, but the pushers sit idle waiting for built images: the
+ * builds are the slower stage, so more of them at once (a build is not all
+ * CPU). Once pushes queue behind busy pushers on saturated CPUs, one is
+ * taken back: the two stages meet. */
+static void test_builders_grow_while_pushers_starve(void **state)
+{
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  dray_adapt_sample_t s;
+  (void)state;
+  o.adapt_pushers = 0;
+  o.adapt_builders = 1;
+  o.builders_min = 2;
+  o.builders_max = 8;
+  dray_adapt_init(&a, &o, 2, 3);
+  memset(&s, 0, sizeof(s));
+  s.builders_saturated = 1;
+  s.cpu_idle = 0.04; /* busy: CPU alone would not add one */
+  s.pushes_running = 1;
+  assert_false(dray_adapt_step(&a, &s));
+  s.pushers_starved = 1;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.builders, 4);
+  /* Now the pushes are behind: all pushers busy, more waiting. */
+  s.pushers_starved = 0;
+  s.pushers_saturated = 1;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.builders, 3);
+  /* Builds not waiting: starving pushers are no reason to add builders. */
+  s.pushers_saturated = 0;
+  s.pushers_starved = 1;
+  s.builders_saturated = 0;
+  assert_false(dray_adapt_step(&a, &s));
+  /* Never past the maximum. */
+  s.builders_saturated = 1;
+  for (int w = 0; w < 20; w++)
+    dray_adapt_step(&a, &s);
+  assert_int_equal(a.builders, 8);
+}
+
+/* A pusher added just before the builds fall behind: the windows in which
+ * the pushers wait for images say nothing about it. It is kept, and judged
+ * in the next window in which all pushers are busy again. */
+static void test_pusher_judged_only_when_busy(void **state)
+{
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  dray_adapt_sample_t s;
+  int w;
+  (void)state;
+  dray_adapt_init(&a, &o, 2, 2);
+  memset(&s, 0, sizeof(s));
+  s.cpu_idle = -1;
+  s.pushers_saturated = 1;
+  s.push_rate = 10e6;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
+  /* Starved windows: less throughput, yet no verdict, no change. */
+  s.pushers_saturated = 0;
+  s.push_rate = 4e6;
+  for (w = 0; w < 5; w++)
+    assert_false(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
+  /* Busy again, and the third push did raise throughput: a fourth. */
+  s.pushers_saturated = 1;
+  s.push_rate = 15e6;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 4);
+  /* Busy, and the fourth bought nothing: taken back. */
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
 }
 
 /* ---- the scheduler applying it ---------------------------------------------- */
@@ -256,6 +336,8 @@ int main(void)
     cmocka_unit_test(test_pushers_need_saturation_and_halve),
     cmocka_unit_test(test_pushers_without_byte_counts),
     cmocka_unit_test(test_builders_follow_the_cpus),
+    cmocka_unit_test(test_builders_grow_while_pushers_starve),
+    cmocka_unit_test(test_pusher_judged_only_when_busy),
     cmocka_unit_test(test_scheduler_applies_the_limits),
   };
   int rc;
