@@ -15,6 +15,7 @@
 #include "dray/manifest.h"
 #include "dray/pools.h"
 #include "dray/ref.h"
+#include "dray/runtmp.h"
 #include "dray/strbuf.h"
 #include "dray/tarstream.h"
 
@@ -24,22 +25,27 @@ struct dray_image_source_t {
   const dray_engine_t *engine;    /* the Engine API, or NULL: */
   const char *engine_cmd;         /* podman's CLI */
   const char *const *env;
+  dray_runtmp_t *runtmp;          /* where spills go */
 };
 
 dray_image_source_t *dray_image_source_engine(const dray_engine_t *engine,
+                                              dray_runtmp_t *runtmp,
                                               apr_pool_t *result_pool)
 {
   dray_image_source_t *src = apr_pcalloc(result_pool, sizeof(*src));
   src->engine = engine;
+  src->runtmp = runtmp;
   return src;
 }
 
 dray_image_source_t *dray_image_source_command(const char *engine_cmd, const char *const *env,
+                                               dray_runtmp_t *runtmp,
                                                apr_pool_t *result_pool)
 {
   dray_image_source_t *src = apr_pcalloc(result_pool, sizeof(*src));
   src->engine_cmd = apr_pstrdup(result_pool, engine_cmd);
   src->env = env;
+  src->runtmp = runtmp;
   return src;
 }
 
@@ -303,15 +309,16 @@ static apr_status_t spill_remove(void *baton)
   return APR_SUCCESS;
 }
 
-static dray_error_t *spill_create(spill_t **sp_p, apr_pool_t *pool)
+/* A new spill in the run's folder (runtmp.h: what a killed dray leaves
+ * there, the next run removes), removed with POOL. */
+static dray_error_t *spill_create(spill_t **sp_p, dray_runtmp_t *runtmp, apr_pool_t *pool)
 {
   spill_t *sp = apr_pcalloc(pool, sizeof(*sp));
   const char *dir;
   char *tmpl;
-  apr_status_t rv = apr_temp_dir_get(&dir, pool);
-  if (rv)
-    return dray_error_create(rv, NULL, "no folder for temporary files (set TMPDIR)");
-  tmpl = apr_pstrcat(pool, dir, "/dray-blob-XXXXXX", NULL);
+  apr_status_t rv;
+  DRAY_ERR(dray_runtmp_path(&dir, runtmp));
+  tmpl = apr_pstrcat(pool, dir, "/blob-XXXXXX", NULL);
   rv = apr_file_mktemp(&sp->file, tmpl,
                        APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE | APR_FOPEN_EXCL
                            | APR_FOPEN_BINARY,
@@ -426,6 +433,7 @@ typedef struct scan_t {
   dray_sha256_t *raw;
   dray_blob_writer_t *gz;     /* making it from a tar */
   packed_t *packed;           /* the entry as it began */
+  dray_runtmp_t *runtmp;      /* where spills go */
   spill_t *spill;             /* the entry's blob is made here; NULL: only hashed */
   dray_strbuf_t small;        /* the entry's bytes while it may be the config */
   int keep;
@@ -471,7 +479,7 @@ static dray_error_t *scan_begin(void *baton, const char *name, apr_int64_t size,
   s->spill = NULL;
   s->packed = apr_pcalloc(s->entry_pool, sizeof(*s->packed));
   if (compress)
-    DRAY_ERR(spill_create(&s->spill, s->entry_pool));
+    DRAY_ERR(spill_create(&s->spill, s->runtmp, s->entry_pool));
   s->keep = size <= DRAY_IMAGEREAD_CONFIG_MAX;
   dray_strbuf_init(&s->small, s->keep ? (apr_size_t)size + 1 : 0, s->entry_pool);
   *want = 1;
@@ -749,6 +757,7 @@ dray_error_t *dray_image_read_blobs(dray_image_blobs_t *blobs,
   memset(&scan, 0, sizeof(scan));
   scan.blobs = blobs;
   scan.result_pool = result_pool;
+  scan.runtmp = src->runtmp;
   scan.entry_pool = dray_pool_create_sub(pool);
   scan.layers_left = blobs->layers->nelts;
   scan.needed = apr_hash_make(pool);

@@ -37,6 +37,7 @@
 #include "dray/push_registry.h"
 #include "dray/registry.h"
 #include "dray/report.h"
+#include "dray/runtmp.h"
 #include "dray/slots.h"
 #include "dray/version.h"
 #include "dray/view.h"
@@ -197,10 +198,11 @@ static dray_error_t *registry_driver(dray_pusher_t *pusher, const dray_image_sou
 
 /* The push side: the engine (when it speaks HTTP here), credentials, the
  * registry client for verification, and the driver (dray_push_driver_choose
- * decides what auto means). */
+ * decides what auto means). Images read from the engine spill into RUNTMP. */
 static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, dray_cli_t *cli,
                                 const char *host, const char *context,
-                                const dray_settings_t *settings, apr_pool_t *pool)
+                                const dray_settings_t *settings, dray_runtmp_t *runtmp,
+                                apr_pool_t *pool)
 {
   const dray_engine_endpoint_t *ep = NULL;
   dray_engine_t *engine = NULL;
@@ -231,7 +233,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
       return dray_error_createf(DRAY_ERR_USAGE, NULL,
                                 "--push-driver %s cannot push what %s built; use cli or "
                                 "registry", settings->push_driver, settings->engine_cmd);
-    pusher->images = dray_image_source_command(settings->engine_cmd, env, pool);
+    pusher->images = dray_image_source_command(settings->engine_cmd, env, runtmp, pool);
     if (kind == DRAY_PUSH_DRIVER_REGISTRY)
       return registry_driver(pusher, pusher->images, settings, pool);
     DRAY_ERR(dray_push_cli_driver_create(&driver, settings->engine_cmd, env, pool));
@@ -268,7 +270,7 @@ static dray_error_t *setup_push(dray_pusher_t *pusher, const char *const *env, d
       kind = dray_push_driver_choose(DRAY_PUSH_DRIVER_AUTO, cmd, ep, store);
   }
   pusher->engine = engine;
-  pusher->images = engine ? dray_image_source_engine(engine, pool) : NULL;
+  pusher->images = engine ? dray_image_source_engine(engine, runtmp, pool) : NULL;
   if (kind == DRAY_PUSH_DRIVER_REGISTRY && engine)
     return registry_driver(pusher, pusher->images, settings, pool);
   if (kind == DRAY_PUSH_DRIVER_ENGINE_THEN_REGISTRY && engine) {
@@ -402,7 +404,8 @@ static dray_error_t *check_engines(apr_array_header_t **live, apr_array_header_t
  * limits. */
 static dray_error_t *setup_engines(dray_pipeline_options_t *po, const dray_build_options_t *bo,
                                    dray_cli_t *cli, apr_array_header_t *targets,
-                                   const dray_plan_t *plan, dray_mode_t mode, apr_pool_t *pool)
+                                   const dray_plan_t *plan, dray_mode_t mode,
+                                   dray_runtmp_t *runtmp, apr_pool_t *pool)
 {
   apr_array_header_t *live;
   dray_pipeline_engine_t *engines;
@@ -420,7 +423,8 @@ static dray_error_t *setup_engines(dray_pipeline_options_t *po, const dray_build
     engines[i].target = t;
     if (mode != DRAY_MODE_BUILD) {
       dray_pusher_t *pusher = apr_pcalloc(pool, sizeof(*pusher));
-      DRAY_ERR(setup_push(pusher, t->env, cli, t->host, t->context, &plan->settings, pool));
+      DRAY_ERR(setup_push(pusher, t->env, cli, t->host, t->context, &plan->settings, runtmp,
+                          pool));
       engines[i].pusher = pusher;
     }
     specs[i] = t->spec;
@@ -495,6 +499,7 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
   dray_view_t *view;
   const char *warning = NULL;
   dray_run_t *run;
+  dray_runtmp_t *runtmp;
   apr_array_header_t *targets;
   const dray_engine_target_t *one;
   int nsinks = 0;
@@ -535,15 +540,19 @@ static dray_error_t *run_command(dray_run_t **run_p, dray_cli_t *cli, dray_githu
     if (warning)
       fprintf(stderr, "dray: warning: %s\n", warning);
   }
+  /* One private temporary folder for the whole run, made when the first
+   * image is read into it; made before the push side, it is removed after
+   * the reads that used it. */
+  DRAY_ERR(dray_runtmp_create(&runtmp, NULL, pool));
   if (targets->nelts > 1 && !cli->dry_run)
-    DRAY_ERR(setup_engines(&po, &bo, cli, targets, plan, mode, pool));
+    DRAY_ERR(setup_engines(&po, &bo, cli, targets, plan, mode, runtmp, pool));
   else if (one) { /* its limits, if any: the one engine's */
     po.sched.engines = &one->spec;
     po.sched.n_engines = 1;
   }
   if (mode != DRAY_MODE_BUILD && !po.n_engines) {
     DRAY_ERR(setup_push(&pusher, bo.env, cli, one ? one->host : NULL, one ? one->context : NULL,
-                        &plan->settings, pool));
+                        &plan->settings, runtmp, pool));
     po.pusher = &pusher;
   }
   if (mode != DRAY_MODE_BUILD) {

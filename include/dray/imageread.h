@@ -17,9 +17,8 @@
  * ID, whatever their names in the stream's format. A layer the engine
  * exports compressed already (gzip: dockerd 25+ with the containerd image
  * store) is pushed as it is; its diff ID is checked on what it inflates
- * to. Spills live in the
- * temporary folder (TMPDIR; TEMP on Windows), one image's new layers at a
- * time per pusher.
+ * to. Spills live in the run's private temporary folder (runtmp.h: in
+ * TMPDIR; TEMP on Windows), one image's new layers at a time per pusher.
  */
 #ifndef DRAY_IMAGEREAD_H
 #define DRAY_IMAGEREAD_H
@@ -30,6 +29,7 @@
 #include "dray/cancel.h"
 #include "dray/engine.h"
 #include "dray/error.h"
+#include "dray/runtmp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,12 +48,16 @@ extern "C" {
  * stream, read by the same code. */
 typedef struct dray_image_source_t dray_image_source_t;
 
+/* ENGINE's API; reads put their spills in RUNTMP's folder (both must
+ * outlive the source). */
 dray_image_source_t *dray_image_source_engine(const dray_engine_t *engine,
+                                              dray_runtmp_t *runtmp,
                                               apr_pool_t *result_pool);
 
 /* ENGINE_CMD (podman) with ENV ("K=V", NULL-ended, or NULL; kept, not
- * copied) added to its environment. */
+ * copied) added to its environment; spills as above. */
 dray_image_source_t *dray_image_source_command(const char *engine_cmd, const char *const *env,
+                                               dray_runtmp_t *runtmp,
                                                apr_pool_t *result_pool);
 
 /* The local ID ("sha256:…", the config's digest) of IMAGE. */

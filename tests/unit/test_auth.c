@@ -225,20 +225,12 @@ static void test_bad_config_keeps_secrets(void **state)
   dray_error_clear(err);
 }
 
-/* A temporary folder for files the test writes. */
+/* A temporary folder for files the test writes (the test removes it). */
 static const char *make_temp_dir(void)
 {
-  const char *tmp;
-  char *templ;
-  apr_file_t *f;
-  assert_int_equal(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
-  templ = apr_pstrcat(pool, tmp, "/dray-test-auth-XXXXXX", NULL);
-  assert_int_equal(apr_file_mktemp(&f, templ, APR_FOPEN_CREATE | APR_FOPEN_EXCL
-                                   | APR_FOPEN_WRITE, pool), APR_SUCCESS);
-  apr_file_close(f);
-  apr_file_remove(templ, pool);
-  assert_int_equal(apr_dir_make(templ, APR_OS_DEFAULT, pool), APR_SUCCESS);
-  return templ;
+  const char *dir = dray_test_make_root("dray-test-auth", pool);
+  assert_non_null(dir);
+  return dir;
 }
 
 static void write_file(const char *path, const char *text, apr_fileperms_t perms)
@@ -348,9 +340,7 @@ static void test_credential_helper(void **state)
 
   apr_env_set("PATH", old_path ? old_path : "", pool);
   apr_env_delete("DRAY_TEST_HELPER_CALLS", pool);
-  apr_file_remove(calls, pool);
-  apr_file_remove(apr_pstrcat(pool, dir, "/config.json", NULL), pool);
-  apr_dir_remove(dir, pool);
+  dray_test_remove_tree(dir, pool);
 }
 
 /* How many lines of the calls file PATH are KEY: how often the helper ran
@@ -548,9 +538,7 @@ static void test_missing_config(void **state)
   assert_non_null(err);
   assert_non_null(strstr(dray_error_format(err, pool), "config.json"));
   dray_error_clear(err);
-  apr_dir_remove(apr_pstrcat(pool, dir, "/config.json", NULL), pool);
-  apr_file_remove(file, pool);
-  apr_dir_remove(dir, pool);
+  dray_test_remove_tree(dir, pool);
 }
 
 /* The docker config folder: $DOCKER_CONFIG, else HOME/.docker. */

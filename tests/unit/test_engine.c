@@ -41,17 +41,11 @@ static const char *SHA_CTX2 = "511c96ceb7174affc0b103d8fbbb33384196d849f1eeb3c2e
 
 static int setup(void **state)
 {
-  const char *tmp, *d;
-  char *templ;
-  apr_file_t *f;
+  const char *d;
   (void)state;
   apr_pool_create(&pool, NULL);
-  apr_temp_dir_get(&tmp, pool);
-  templ = apr_pstrcat(pool, tmp, "/dray-test-engine-XXXXXX", NULL);
-  apr_file_mktemp(&f, templ, APR_FOPEN_CREATE | APR_FOPEN_EXCL | APR_FOPEN_WRITE, pool);
-  apr_file_close(f);
-  apr_file_remove(templ, pool);
-  cfgdir = templ;
+  if (!(cfgdir = dray_test_make_root("dray-test-engine", pool)))
+    return -1;
 
   d = apr_pstrcat(pool, cfgdir, "/contexts/meta/", SHA_CTX1, NULL);
   mkdirs(d);

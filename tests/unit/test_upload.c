@@ -29,6 +29,7 @@
 #include "dray/engine.h"
 #include "dray/push_registry.h"
 #include "dray/registry.h"
+#include "dray/runtmp.h"
 #include "dray/strbuf.h"
 #include "dray/upload.h"
 
@@ -804,6 +805,27 @@ static const char *fake_two_images(fixture_t *fx, const char **refs, apr_size_t 
   return base;
 }
 
+/* The group's run folder for spills, as dray has one per run (made in the
+ * temporary folder when first used, removed with the group's pool). */
+static dray_runtmp_t *group_runtmp;
+
+static dray_runtmp_t *test_runtmp(void)
+{
+  if (!group_runtmp)
+    dray_test_no_error(dray_runtmp_create(&group_runtmp, NULL, pool));
+  return group_runtmp;
+}
+
+/* Whether PATH is a file right inside the group's run folder. */
+static int in_run_folder(const char *path)
+{
+  const char *dir;
+  apr_size_t len;
+  dray_test_no_error(dray_runtmp_path(&dir, test_runtmp()));
+  len = strlen(dir);
+  return strncmp(path, dir, len) == 0 && path[len] == '/' && !strchr(path + len + 1, '/');
+}
+
 /* The registry driver reading the two images of fake_two_images from
  * SOURCE: each pushed, its config the image, the base uploaded once and
  * mounted once; each image read once to learn its blobs, each layer once
@@ -846,6 +868,7 @@ static void check_registry_driver(fixture_t *fx, const dray_image_source_t *sour
     assert_int_equal(l1->size, top_size);
     assert_int_equal(l1->raw_size, (apr_int64_t)top_len);
     assert_non_null(l1->spill);
+    assert_true(in_run_folder(l1->spill));
     {
       apr_file_t *f;
       apr_finfo_t fi;
@@ -980,7 +1003,7 @@ static const dray_image_source_t *fake_engine(testhttpd_t *engine_httpd, fake_t 
                                                           testhttpd_host(engine_httpd, pool), NULL),
                                          NULL, NULL, pool, pool));
   dray_test_no_error(dray_engine_open(&engine, ep, NULL, pool, pool));
-  return dray_image_source_engine(engine, pool);
+  return dray_image_source_engine(engine, test_runtmp(), pool);
 }
 
 /* A registry driver reading the fake's images from FAKE_ENGINE. */
@@ -1232,7 +1255,8 @@ static void test_registry_driver_from_podman(void **state)
   fixture_t *fx = start(1);
   apr_size_t base_len = 300000, top_len = 20000;
   const char *refs[2], *base = fake_two_images(fx, refs, base_len, top_len);
-  const dray_image_source_t *source = dray_image_source_command(fake_podman(fx, refs), NULL, pool);
+  const dray_image_source_t *source = dray_image_source_command(fake_podman(fx, refs), NULL,
+                                                                      test_runtmp(), pool);
   const char *id;
   dray_image_blobs_t *blobs;
   dray_error_t *err;
