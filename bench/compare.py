@@ -249,7 +249,8 @@ def run_method(name, root, names, reg_ns, dray, env):
     elif name == "push-only":
         # the images were built before the clock started (main)
         sh([dray, "push", root, "--engine-cmd", DOCKER, "--registry", reg_ns,
-            "--progress", "quiet", "--log-dir", os.path.join(root, ".logs")],
+            "--progress", "quiet", "--log-dir", os.path.join(root, ".logs"),
+            "--report", os.path.join(root, "report.json")],
            env=env, stdout=subprocess.DEVNULL)
     elif name == "seq":
         for n in names:
