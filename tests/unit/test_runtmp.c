@@ -79,9 +79,12 @@ static void test_made_when_asked_removed_with_pool(void **state)
   assert_string_equal(at(path), apr_pstrcat(pool, "@/", names_in(root), NULL));
   assert_int_equal(strncmp(names_in(root), DRAY_RUNTMP_PREFIX, strlen(DRAY_RUNTMP_PREFIX)), 0);
   assert_int_equal(strlen(names_in(root)), strlen(DRAY_RUNTMP_PREFIX) + 12);
+#ifdef _WIN32 /* Windows has no such bits (TEMP is the user's own): asked, APR says incomplete */
+  assert_int_equal(apr_stat(&fi, path, APR_FINFO_TYPE, pool), APR_SUCCESS);
+  assert_int_equal(fi.filetype, APR_DIR);
+#else
   assert_int_equal(apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, pool), APR_SUCCESS);
   assert_int_equal(fi.filetype, APR_DIR);
-#ifndef _WIN32 /* Windows has no such bits (TEMP is the user's own) */
   assert_int_equal(fi.protection & (APR_FPROT_GREAD | APR_FPROT_GWRITE | APR_FPROT_GEXECUTE
                                     | APR_FPROT_WREAD | APR_FPROT_WWRITE | APR_FPROT_WEXECUTE),
                    0);
@@ -221,7 +224,7 @@ static void test_live_run_left_alone(void **state)
   assert_int_equal(apr_procattr_cmdtype_set(attr, APR_PROGRAM), APR_SUCCESS);
   assert_int_equal(apr_proc_create(&holder, self, args, NULL, attr, pool), APR_SUCCESS);
   assert_int_equal(apr_file_gets(line, sizeof(line), holder.out), APR_SUCCESS);
-  assert_string_equal(line, "locked\n");
+  assert_int_equal(strncmp(line, "locked", 6), 0); /* "\r\n" on Windows */
 
   /* Held: the sweep leaves the folder whole. */
   dray_test_no_error(dray_runtmp_create(&rt, root, run_pool));
