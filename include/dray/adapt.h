@@ -12,8 +12,10 @@
  * Builders: add one while builds wait, all builders are busy, and either
  * the CPUs sit idle or the pushers sit idle waiting for built images (a
  * build is not all CPU: the engine's bookkeeping, layer commits and the
- * client's start-up leave room that only more builds at once fill; the
- * pipeline is as fast as its slower stage). Take one back when the CPUs
+ * client's start-up leave room that more builds at once fill; the
+ * pipeline is as fast as its slower stage) — for the latter up to two
+ * builders per minimum (one per CPU), beyond which busy CPUs only slow
+ * every build. Take one back when the CPUs
  * are saturated while pushes queue behind busy pushers: builds then slow
  * the stage that is behind (pushing compresses layers on the same CPUs).
  * The policy only: the scheduler measures and applies it, once a window.

@@ -207,8 +207,14 @@ static void test_builders_grow_while_pushers_starve(void **state)
   s.pushers_starved = 1;
   s.builders_saturated = 0;
   assert_false(dray_adapt_step(&a, &s));
-  /* Never past the maximum. */
+  /* Starving pushers add up to two per minimum (4 here), not to the
+   * maximum: on busy CPUs more builds only make each slower. */
   s.builders_saturated = 1;
+  for (int w = 0; w < 20; w++)
+    dray_adapt_step(&a, &s);
+  assert_int_equal(a.builders, 4);
+  /* Idle CPUs still take it to the maximum, never past. */
+  s.cpu_idle = 0.5;
   for (int w = 0; w < 20; w++)
     dray_adapt_step(&a, &s);
   assert_int_equal(a.builders, 8);
