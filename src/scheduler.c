@@ -900,7 +900,6 @@ static void adapt_limits(dray_sched_t *s, apr_time_t now)
   sample.pushers_starved = s->window_push_idle * 5 >= s->window_ticks * 4;
   sample.builders_saturated = s->window_build_busy * 5 >= s->window_ticks * 4;
   sample.congestion = s->window_congestion;
-  sample.pushes_running = run->running_pushes;
   sample.cpu_idle = -1;
   if (s->cpu_known && s->opts.cpu_times(&idle, &total) == APR_SUCCESS && total > s->cpu_total0)
     sample.cpu_idle = (double)(idle - s->cpu_idle0) / (double)(total - s->cpu_total0);

@@ -43,7 +43,6 @@ typedef struct dray_adapt_sample_t {
   int congestion;            /* a push attempt ended stalled, rate-limited, 5xx, reset */
   double cpu_idle;           /* share of CPU time idle in the window, < 0 unknown */
   int builders_saturated;    /* every build slot busy and builds waiting, most of the window */
-  int pushes_running;        /* pushes at the window's end */
 } dray_adapt_sample_t;
 
 typedef struct dray_adapt_t {

@@ -134,19 +134,26 @@ static void test_pushers_without_byte_counts(void **state)
   }
 }
 
+/* The policy with only the builders adapted, from BUILDERS in MIN..MAX. */
+static void builders_only(dray_adapt_t *a, int min, int max, int builders, int pushers)
+{
+  dray_adapt_options_t o = pusher_opts();
+  o.adapt_pushers = 0;
+  o.adapt_builders = 1;
+  o.builders_min = min;
+  o.builders_max = max;
+  dray_adapt_init(a, &o, builders, pushers);
+}
+
 /* Builders: more while builds wait and CPUs idle; fewer when the CPUs are
  * saturated while pushes queue behind busy pushers; bounds hold. */
 static void test_builders_follow_the_cpus(void **state)
 {
-  dray_adapt_options_t o = pusher_opts();
   dray_adapt_t a;
   dray_adapt_sample_t s;
   int w;
   (void)state;
-  o.adapt_pushers = 0;
-  o.adapt_builders = 1;
-  o.builders_max = 5;
-  dray_adapt_init(&a, &o, 2, 2);
+  builders_only(&a, 1, 5, 2, 2);
   memset(&s, 0, sizeof(s));
   s.builders_saturated = 1;
   s.cpu_idle = 0.6;
@@ -155,20 +162,16 @@ static void test_builders_follow_the_cpus(void **state)
   assert_int_equal(a.builders, 5);
   assert_int_equal(a.pushers, 2); /* not adapted */
   s.cpu_idle = 0.01;
-  s.pushes_running = 2;
   s.pushers_saturated = 1;
   assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.builders, 4);
-  /* Saturated CPUs, pushes running but none waiting: the builds are not
-   * what holds the pushes back; nothing to take. */
+  /* Saturated CPUs, no push waiting (whether pushes run or not): the
+   * builds are not what holds the pushes back; nothing to take. */
   s.pushers_saturated = 0;
   assert_false(dray_adapt_step(&a, &s));
-  /* Saturated CPUs but nothing pushing: builds may use them all. */
-  s.pushes_running = 0;
   assert_false(dray_adapt_step(&a, &s));
   /* CPU unknown: no change. */
   s.cpu_idle = -1;
-  s.pushes_running = 2;
   s.pushers_saturated = 1;
   assert_false(dray_adapt_step(&a, &s));
 }
@@ -179,19 +182,13 @@ static void test_builders_follow_the_cpus(void **state)
  * taken back: the two stages meet. */
 static void test_builders_grow_while_pushers_starve(void **state)
 {
-  dray_adapt_options_t o = pusher_opts();
   dray_adapt_t a;
   dray_adapt_sample_t s;
   (void)state;
-  o.adapt_pushers = 0;
-  o.adapt_builders = 1;
-  o.builders_min = 2;
-  o.builders_max = 8;
-  dray_adapt_init(&a, &o, 2, 3);
+  builders_only(&a, 2, 8, 2, 3);
   memset(&s, 0, sizeof(s));
   s.builders_saturated = 1;
   s.cpu_idle = 0.04; /* busy: CPU alone would not add one */
-  s.pushes_running = 1;
   assert_false(dray_adapt_step(&a, &s));
   s.pushers_starved = 1;
   assert_true(dray_adapt_step(&a, &s));
