@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "dray/platform.h"
+#include "dray/pools.h"
 
 int dray_file_is_regular(const char *path, apr_pool_t *scratch_pool)
 {
@@ -179,4 +180,38 @@ dray_error_t *dray_file_write_private(const char *path, const char *data, apr_si
   if (st != APR_SUCCESS)
     return dray_error_wrap_apr(st, "cannot write %s %s", what, path);
   return DRAY_NO_ERROR;
+}
+
+/* Whether PATH itself is a folder (a link to one is not). */
+static int is_dir_itself(const char *path, apr_pool_t *scratch_pool)
+{
+  dray_path_kind_t kind;
+  int mine;
+  return dray_platform_path_kind(&kind, &mine, path, scratch_pool) == APR_SUCCESS
+         && kind == DRAY_PATH_DIR;
+}
+
+void dray_file_remove_tree(const char *path, apr_pool_t *scratch_pool)
+{
+  apr_pool_t *iterpool = dray_pool_create_sub(scratch_pool);
+  apr_dir_t *dir;
+  apr_finfo_t fi;
+  apr_status_t rv;
+
+  if (apr_dir_open(&dir, path, iterpool) == APR_SUCCESS) {
+    /* APR_INCOMPLETE is an entry too (APR_FINFO_NAME is always there). */
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME, dir)) == APR_SUCCESS || rv == APR_INCOMPLETE) {
+      const char *child;
+      if (!fi.name || strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
+        continue;
+      child = apr_pstrcat(iterpool, path, "/", fi.name, NULL);
+      if (is_dir_itself(child, iterpool))
+        dray_file_remove_tree(child, iterpool);
+      else
+        apr_file_remove(child, iterpool);
+    }
+    apr_dir_close(dir);
+  }
+  apr_dir_remove(path, iterpool);
+  apr_pool_destroy(iterpool);
 }

@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "dray/file.h"
 #include "dray/platform.h"
 #include "dray/pools.h"
 
@@ -29,42 +30,6 @@ struct dray_runtmp_t {
   const char *path;           /* the folder; NULL: not made yet */
   apr_file_t *lock_file;      /* open and locked while PATH exists */
 };
-
-/* Whether PATH itself is a folder (a link to one is not). */
-static int is_dir(const char *path, apr_pool_t *scratch_pool)
-{
-  dray_path_kind_t kind;
-  int mine;
-  return dray_platform_path_kind(&kind, &mine, path, scratch_pool) == APR_SUCCESS
-         && kind == DRAY_PATH_DIR;
-}
-
-/* Remove PATH and everything below it, never following a link; what
- * cannot be removed stays (best effort: a cleanup has no one to tell). */
-static void remove_tree(const char *path, apr_pool_t *scratch_pool)
-{
-  apr_pool_t *iterpool = dray_pool_create_sub(scratch_pool);
-  apr_dir_t *dir;
-  apr_finfo_t fi;
-  apr_status_t rv;
-
-  if (apr_dir_open(&dir, path, iterpool) == APR_SUCCESS) {
-    /* APR_INCOMPLETE is an entry too (APR_FINFO_NAME is always there). */
-    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME, dir)) == APR_SUCCESS || rv == APR_INCOMPLETE) {
-      const char *child;
-      if (!fi.name || strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
-        continue;
-      child = apr_pstrcat(iterpool, path, "/", fi.name, NULL);
-      if (is_dir(child, iterpool))
-        remove_tree(child, iterpool);
-      else
-        apr_file_remove(child, iterpool);
-    }
-    apr_dir_close(dir);
-  }
-  apr_dir_remove(path, iterpool);
-  apr_pool_destroy(iterpool);
-}
 
 /* Whether PATH itself (not a link's target) is a KIND owned by this user. */
 static int is_mine(const char *path, dray_path_kind_t kind, apr_pool_t *scratch_pool)
@@ -101,7 +66,7 @@ static void sweep_one(const char *path, apr_pool_t *scratch_pool)
    * open file); a sweep of another dray racing this one removes the same
    * files, no others. */
   apr_file_close(f);
-  remove_tree(path, scratch_pool);
+  dray_file_remove_tree(path, scratch_pool);
 }
 
 /* Remove the folders of dead runs from PARENT. */
@@ -136,7 +101,7 @@ static apr_status_t runtmp_remove(void *baton)
     return APR_SUCCESS;
   apr_file_close(rt->lock_file);
   rt->lock_file = NULL;
-  remove_tree(rt->path, rt->pool);
+  dray_file_remove_tree(rt->path, rt->pool);
   rt->path = NULL;
   return APR_SUCCESS;
 }
@@ -196,7 +161,7 @@ static dray_error_t *make_run_folder(dray_runtmp_t *rt)
     err = dray_error_wrap_apr(rv, "cannot lock the temporary folder %s", path);
     if (f)
       apr_file_close(f);
-    remove_tree(path, scratch);
+    dray_file_remove_tree(path, scratch);
     apr_pool_destroy(scratch);
     return err;
   }

@@ -49,6 +49,11 @@ dray_error_t *dray_file_check_output(const char *path, int want_dir, const char 
 dray_error_t *dray_file_write_private(const char *path, const char *data, apr_size_t len,
                                       const char *what, apr_pool_t *scratch_pool);
 
+/* Remove PATH and everything below it, never following a link (a link is
+ * removed, not what it points to). Best effort: what cannot be removed
+ * stays, for cleanups that have no one to tell. */
+void dray_file_remove_tree(const char *path, apr_pool_t *scratch_pool);
+
 /* Caps on what dray reads whole: no real compose file, Dockerfile or .env
  * comes near; a larger one (a 64 GB sparse file) is refused with its name. */
 #define DRAY_FILE_MAX_SIZE (16 * 1024 * 1024)

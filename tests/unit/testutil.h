@@ -15,6 +15,7 @@
 #include <apr_time.h>
 
 #include "dray/error.h"
+#include "dray/file.h"
 
 static apr_pool_t *pool; /* the group's pool, made by dray_test_setup */
 
@@ -45,34 +46,7 @@ static inline int dray_test_teardown(void **state)
 /* Remove PATH and everything below it, never following a link. */
 static inline void dray_test_remove_tree(const char *path, apr_pool_t *p)
 {
-  apr_dir_t *dir;
-  apr_finfo_t fi;
-  apr_pool_t *sub;
-  apr_status_t rv;
-
-  apr_pool_create(&sub, p);
-  if (apr_dir_open(&dir, path, sub) == APR_SUCCESS) {
-    /* APR_INCOMPLETE is an entry too: APR reads the type from the folder
-     * itself (d_type), which never marks APR_FINFO_LINK answered. */
-    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_LINK, dir))
-               == APR_SUCCESS
-           || rv == APR_INCOMPLETE) {
-      const char *child;
-      if (!fi.name || strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
-        continue;
-      child = apr_pstrcat(sub, path, "/", fi.name, NULL);
-      if (!(fi.valid & APR_FINFO_TYPE)
-          && apr_stat(&fi, child, APR_FINFO_TYPE | APR_FINFO_LINK, sub) != APR_SUCCESS)
-        fi.filetype = APR_NOFILE;
-      if (fi.filetype == APR_DIR)
-        dray_test_remove_tree(child, sub);
-      else
-        apr_file_remove(child, sub);
-    }
-    apr_dir_close(dir);
-  }
-  apr_dir_remove(path, sub);
-  apr_pool_destroy(sub);
+  dray_file_remove_tree(path, p);
 }
 
 /* A new empty folder under the temp dir, named after PREFIX. Returned in
