@@ -53,6 +53,8 @@ WORKLOADS = {
     "push-heavy": dict(S=0.5, M=20, B=50, rate=20, K=0),
     "build-heavy": dict(S=3.0, M=3, B=50, rate=40, K=0),
     "overloaded": dict(S=0.5, M=20, B=50, rate=20, K=3),
+    # uploads beyond K refused with 503 (a limit on uploads at once) instead
+    "refusing": dict(S=0.5, M=20, B=50, rate=20, K=3, refuse=True),
 }
 
 
@@ -99,11 +101,13 @@ def clear_engine():
 
 
 class Proxy:
-    def __init__(self, target, rate, overload, log):
+    def __init__(self, target, rate, overload, log, refuse=False):
         argv = [sys.executable, PROXY, "--target", target, "--rate", str(rate),
                 "--lifetime", "7200", "--log", log]
         if overload:
             argv += ["--overload", str(overload)]
+        if refuse:
+            argv += ["--overload-refuse", "--status", "503", "--retry-after", "1"]
         self.log = log
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
         self.addr = "127.0.0.1:" + self.p.stdout.readline().split()[1]
@@ -116,6 +120,11 @@ class Proxy:
                 if e["event"] == "body" and "/blobs/" in e["request"]:
                     total += e["bytes"]
         return total
+
+    def refused(self):
+        """Requests the overload model answered 503."""
+        with open(self.log) as f:
+            return sum(1 for line in f if json.loads(line)["event"] == "status")
 
     def uplink(self, t0, rate):
         """When the uplink carried bytes: (first second, last second, seconds
@@ -291,6 +300,9 @@ def main():
     ap.add_argument("-n", type=int, default=30)
     ap.add_argument("--methods", default="build-only,dray,seq,xargs,compose")
     ap.add_argument("--dray", default=os.path.join(SRC, "build", "dray"))
+    ap.add_argument("--repeat", type=int, default=1, metavar="R",
+                    help="run the list of methods R times over, alternating (the spread "
+                         "between single runs on a small machine is ~10%%)")
     ap.add_argument("--keep", metavar="DIR",
                     help="copy each dray method's report (METHOD.json) and the proxy's log "
                          "(METHOD.proxy.log) into DIR")
@@ -311,20 +323,25 @@ def main():
         unique = (a.n * w["M"] + w["B"]) * MB
         print(f"workload {a.workload}: N={a.n}, S={w['S']} CPU-s, M={w['M']} MB, "
               f"B={w['B']} MB, uplink {w['rate']} MB/s"
-              + (f", uploads beyond {w['K']} at once stall" if w["K"] else "")
+              + (f", uploads beyond {w['K']} at once "
+                 + ("refused (503)" if w.get("refuse") else "stall") if w["K"] else "")
               + f"; unique layer bytes {unique / MB:.0f} MB; push floor {floor_push:.1f} s")
         build_only = None
         cpu_need = {}
-        for m in a.methods.split(","):
+        runs, seen = [], {}
+        for m in a.methods.split(",") * a.repeat:  # a method named twice runs twice
+            seen[m] = seen.get(m, 0) + 1
+            runs.append((m, m if seen[m] == 1 else f"{m}-r{seen[m]}"))
+        for m, tag in runs:
             if m == "compose" and not shutil.which("docker-compose"):
                 print(f"{m:16s} skipped: docker-compose is not installed "
                       "(apt-get install docker-compose)")
                 continue
             clear_engine()
-            log = os.path.join(state, f"proxy-{m}.log")
-            proxy = Proxy(svc["registry"], w["rate"] * MB, w["K"], log)
-            root = os.path.join(state, m)
-            ns = f"{proxy.addr}/{m}"
+            log = os.path.join(state, f"proxy-{tag}.log")
+            proxy = Proxy(svc["registry"], w["rate"] * MB, w["K"], log, w.get("refuse", False))
+            root = os.path.join(state, tag)
+            ns = f"{proxy.addr}/{tag}"
             names = write_tree(root, a.n, w, zeros, f"{ns}/base:latest")
             if m == "push-only":
                 run_method("build-only", root, names, ns, a.dray, env)  # not timed
@@ -333,27 +350,28 @@ def main():
             try:
                 wall, stats = run_method(m, root, names, ns, a.dray, env)
             except (subprocess.CalledProcessError, RuntimeError) as e:
-                print(f"{m:16s} FAILED: {e}")
+                print(f"{tag:16s} FAILED: {e}")
                 proxy.stop()
                 continue
             cpu = cpu_report(cpu0, cpu_snapshot())
             sent = proxy.blob_bytes()
+            refused = proxy.refused() if w.get("refuse") else 0
             proxy.stop()
             link = proxy.uplink(t0, w["rate"] * MB)
             if a.keep:
                 os.makedirs(a.keep, exist_ok=True)
-                shutil.copy(log, os.path.join(a.keep, m + ".proxy.log"))
+                shutil.copy(log, os.path.join(a.keep, tag + ".proxy.log"))
                 if os.path.exists(os.path.join(root, "report.json")):
-                    shutil.copy(os.path.join(root, "report.json"), os.path.join(a.keep, m + ".json"))
+                    shutil.copy(os.path.join(root, "report.json"), os.path.join(a.keep, tag + ".json"))
             if m == "build-only":
                 build_only = wall
                 cpu_need["build"] = cpu[1]
-                print(f"{m:16s} {wall:7.1f} s  (the engine's floor for these builds)")
+                print(f"{tag:16s} {wall:7.1f} s  (the engine's floor for these builds)")
                 print(f"{'':16s} {cpu[0]}")
                 continue
             if m == "push-only":
                 cpu_need["push"] = cpu[1]
-                print(f"{m:16s} {wall:7.1f} s  (dray push of the images built before; "
+                print(f"{tag:16s} {wall:7.1f} s  (dray push of the images built before; "
                       f"{sent / MB:.0f} MB)")
                 print(f"{'':16s} {cpu[0]}")
                 if "build" in cpu_need:
@@ -361,15 +379,16 @@ def main():
                           f"{cpu_need['push']:.1f} CPU-s) / {os.cpu_count()} CPUs = "
                           f"{(cpu_need['build'] + cpu_need['push']) / os.cpu_count():.1f} s")
                 continue
-            missing = [n for n in names if not registry_has(svc["registry"], f"{m}/{n}")]
+            missing = [n for n in names if not registry_has(svc["registry"], f"{tag}/{n}")]
             floor = max(build_only or 0, floor_push)
             extra = ""
             if stats:
                 extra = (f"  dray CPU {stats['cpu']:.2f} s, peak RSS {stats['rss'] / 2**20:.1f} MiB"
                          f", limits {[(l['builders'], l['pushers']) for l in stats['limits'] or []]}")
-            print(f"{m:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
+            print(f"{tag:16s} {wall:7.1f} s  floor {floor:6.1f} s  ratio {wall / floor:5.2f}  "
                   f"to registry {sent / MB:7.0f} MB ({sent / unique:5.2f}x unique)"
-                  + (f"  MISSING {len(missing)}" if missing else "  all verified") + extra)
+                  + (f"  MISSING {len(missing)}" if missing else "  all verified")
+                  + (f"  {refused} uploads refused" if w.get("refuse") else "") + extra)
             print(f"{'':16s} {cpu[0]}")
             if len(cpu_need) == 2:
                 cpu_floor = (cpu_need["build"] + cpu_need["push"]) / os.cpu_count()

@@ -12,6 +12,9 @@
  * further (measured: 8 builders on 2 CPUs, push-heavy, 53.6 s; 2 to 4 of
  * them, 40-43 s). */
 #define STARVED_GROWTH 2
+/* Busy windows a probed pusher is judged on, and its baseline is taken
+ * from: at 2.5 s a window, two hold a handful of pushes. */
+#define PROBE_WINDOWS 2
 
 static int clamp(int v, int lo, int hi)
 {
@@ -25,7 +28,10 @@ void dray_adapt_init(dray_adapt_t *a, const dray_adapt_options_t *opts, int buil
   a->builders = builders;
   a->pushers = pushers;
   a->probing = 0;
+  a->probe_sum = 0;
+  a->probe_windows = 0;
   a->rate_before = 0;
+  a->rate_last = 0;
   a->hold = 0;
 }
 
@@ -36,28 +42,42 @@ static void step_pushers(dray_adapt_t *a, const dray_adapt_sample_t *s)
     /* Too much for someone: back off fast, grow again slowly. */
     a->pushers = clamp(a->pushers / 2, o->pushers_min, o->pushers_max);
     a->probing = 0;
+    a->rate_last = 0; /* measured with the count just halved */
     a->hold = HOLD_AFTER_CONGESTION;
     return;
   }
   if (a->probing) {
+    double rate;
     if (!s->pushers_saturated)
       return; /* the pushes waited for builds, not for the link: no verdict yet */
+    a->probe_sum += s->push_rate;
+    if (++a->probe_windows < PROBE_WINDOWS)
+      return;
     a->probing = 0;
-    if (s->push_rate <= a->rate_before * (1.0 + o->gain)) {
+    rate = a->probe_sum / a->probe_windows;
+    a->rate_last = rate;
+    if (rate <= a->rate_before * (1.0 + o->gain)) {
       /* The last pusher bought nothing: the link is full. */
       a->pushers = clamp(a->pushers - 1, o->pushers_min, o->pushers_max);
+      a->rate_last = a->rate_before; /* the count it measured is back */
       a->hold = HOLD_AFTER_PLATEAU;
       return;
     }
+    /* Kept: its windows are the baseline of the next one. */
+    a->rate_before = rate;
+  } else if (s->pushers_saturated) {
+    a->rate_before = a->rate_last > 0 ? (a->rate_last + s->push_rate) / 2 : s->push_rate;
+    a->rate_last = s->push_rate;
   }
   if (a->hold > 0) {
     a->hold--;
     return;
   }
   if (s->pushers_saturated && a->pushers < o->pushers_max) {
-    a->rate_before = s->push_rate;
     a->pushers++;
     a->probing = 1;
+    a->probe_sum = 0;
+    a->probe_windows = 0;
   }
 }
 

@@ -879,7 +879,7 @@ dray_error_t *dray_compose_resolve_service(dray_compose_service_t *svc, apr_hash
 static void include_path(loader_t *ld, apr_array_header_t *out, const char *path,
                          const yaml_node_t *node)
 {
-  const char *abs;
+  const char *abs = NULL;
   dray_error_t *err = join_path(&abs, ld->dir, path, ld->rpool);
   if (err) {
     problem(ld, node, "include: %s", err->message);

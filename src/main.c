@@ -296,7 +296,7 @@ static void set_limits(dray_sched_options_t *o, const dray_settings_t *st)
   o->adapt.builders_min = o->adapt.pushers_min = 1;
   o->adapt.builders_max = st->builders_max;
   o->adapt.pushers_max = st->pushers_max;
-  o->adapt.gain = 0.10;
+  o->adapt.gain = 0.05;
   o->adapt.adapt_builders = st->builders == DRAY_SETTING_AUTO;
   o->adapt.adapt_pushers = st->pushers == DRAY_SETTING_AUTO;
   /* Builds start one per CPU; pushes at 2, below where uplinks choke. */

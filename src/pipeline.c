@@ -68,7 +68,7 @@ typedef struct msg_t {
 /* Posted by the ticker again and again: never freed. */
 static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT, 0,
                          {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0},
-                         {0, 0, 0, 0, 0, NULL}, 0, NULL, NULL};
+                         {0, 0, 0, 0, 0, 0, NULL}, 0, NULL, NULL};
 
 typedef struct pipeline_t {
   const dray_pipeline_options_t *opts;

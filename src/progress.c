@@ -38,6 +38,7 @@ struct dray_progress_t {
   const char *aux_digest;     /* fallback from aux.Digest */
   apr_int64_t aux_size;
   apr_time_t last_progress;
+  int retries;                /* layers that went into "Retrying in" */
   int lines;
   dray_progress_line_fn line_fn;
   void *line_baton;
@@ -132,8 +133,11 @@ static int layer_message(dray_progress_t *p, const char *id, const char *status,
   else if (!strcmp(status, "Pushed") || !strcmp(status, "Layer already exists")
            || starts_with(status, "Mounted from"))
     l->state = LAYER_DONE;
-  else if (starts_with(status, "Retrying in"))
+  else if (starts_with(status, "Retrying in")) {
+    if (l->state != LAYER_RETRYING) /* the countdown repeats: one retry */
+      p->retries++;
     l->state = LAYER_RETRYING;
+  }
   return 1;
 }
 
@@ -285,6 +289,7 @@ void dray_progress_snapshot(const dray_progress_t *p, dray_push_progress_t *out)
     retrying += l->state == LAYER_RETRYING;
   }
   out->waiting = all_waiting(p);
+  out->retries = p->retries;
 
   if (p->error)
     out->status = "failed";

@@ -71,6 +71,7 @@ typedef struct image_push_t {
   volatile apr_uint32_t finished; /* threads done */
   volatile apr_uint32_t blobs_done;
   volatile apr_uint64_t sent;     /* blob bytes into requests (progress) */
+  volatile apr_uint32_t retries;  /* requests tried again (progress) */
 } image_push_t;
 
 /* ---- a layer as an upload source --------------------------------------- */
@@ -151,6 +152,7 @@ static void target(dray_upload_target_t *t, image_push_t *ip, auth_ask_t *a)
   t->stall_timeout = ip->req->stall_timeout;
   t->log = ip->req->log;
   t->sent = &ip->sent;
+  t->retries = &ip->retries;
   t->authorize = authorize;
   t->authorize_baton = a;
   a->ip = ip;
@@ -235,6 +237,7 @@ static void report(image_push_t *ip, apr_int64_t total, const char *status)
   p.bytes_total = total;
   p.layers_done = (int)apr_atomic_read32(&ip->blobs_done);
   p.layers_total = ip->njobs;
+  p.retries = (int)apr_atomic_read32(&ip->retries);
   p.status = status;
   ip->req->progress(ip->req->progress_baton, &p);
 }

@@ -790,6 +790,11 @@ void dray_sched_progress(dray_sched_t *s, int index, const dray_push_progress_t 
     job->progress_at = now_of(s);
   if (p->bytes_done > job->progress.bytes_done) /* each tag's push counts from 0 again */
     s->moved_bytes += p->bytes_done - job->progress.bytes_done;
+  /* An upload tried again inside a push is congestion as much as a failed
+   * attempt is (the engine retries a layer itself). The count grew, or a
+   * new tag's push starts with one. */
+  if (p->retries > 0 && p->retries != job->progress.retries)
+    s->window_congestion = 1;
   job->progress = *p;
   for (i = 0; i < s->sinks->nelts; i++) {
     const dray_sink_t *sink = &APR_ARRAY_IDX(s->sinks, i, dray_sink_t);

@@ -405,6 +405,8 @@ static dray_error_t *again(upload_t *u, dray_error_t *err, const response_t *r, 
        err ? dray_error_format(err, pool) : apr_psprintf(pool, "HTTP %ld", r->status));
   dray_error_clear(err);
   u->stats->retries++;
+  if (u->t->retries)
+    apr_atomic_inc32(u->t->retries);
   if (dray_cancel_sleep(u->t->cancel, delay))
     return dray_error_createf(DRAY_ERR_CANCELLED, NULL, "blob %s to %s: cancelled", u->digest,
                               u->t->repo);

@@ -4,10 +4,13 @@
  * Pushers: start low, add one while the pushers are all busy with more
  * waiting and each one added raised the aggregate push throughput by a
  * real share (GAIN); when one did not, take it back and hold: the uplink or
- * the registry is full. A window in which the pushers were not all busy
- * says nothing about the one added (the builds, not the link, held the
- * pushes back): it is judged in the next busy window. Halve on congestion
- * (a push stalled, was rate limited, got a 5xx or a reset).
+ * the registry is full. A pusher is judged on the mean of two busy windows
+ * against the mean of the two busy windows before it: one window holds a
+ * push or two, too few for a throughput to tell a 5% gain from noise. A
+ * window in which the pushers were not all busy says nothing about the one
+ * added (the builds, not the link, held the pushes back): it waits for the
+ * next busy windows. Halve on congestion (a push stalled, was rate limited,
+ * got a 5xx or a reset).
  *
  * Builders: add one while builds wait, all builders are busy, and either
  * the CPUs sit idle or the pushers sit idle waiting for built images (a
@@ -48,8 +51,11 @@ typedef struct dray_adapt_sample_t {
 typedef struct dray_adapt_t {
   dray_adapt_options_t opts;
   int builders, pushers;     /* the limits now */
-  int probing;               /* a pusher was added: judge it in the next busy window */
+  int probing;               /* a pusher was added: judge it in the next busy windows */
+  double probe_sum;          /* throughput of the busy windows since, summed */
+  int probe_windows;         /* and how many */
   double rate_before;        /* throughput before that pusher */
+  double rate_last;          /* the last busy window's throughput, 0 before one */
   int hold;                  /* windows to leave the pushers alone */
 } dray_adapt_t;
 

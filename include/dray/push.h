@@ -36,6 +36,9 @@ typedef struct dray_push_progress_t {
   int layers_done;
   int layers_total;
   int waiting;                /* every unfinished layer waits behind the engine's limit */
+  int retries;                /* uploads this attempt had to try again so far (the
+                                 engine's "Retrying in"): the link or the registry
+                                 is failing some of them */
   const char *status;         /* a static word for the view ("pushing",
                                  "waiting", ...), or NULL */
 } dray_push_progress_t;

@@ -84,6 +84,8 @@ typedef struct dray_upload_target_t {
   apr_file_t *log;            /* each request is noted here, or NULL */
   volatile apr_uint64_t *sent; /* blob bytes handed to requests are added here
                                   (atomically: several uploads may share it), or NULL */
+  volatile apr_uint32_t *retries; /* each request tried again adds one here
+                                     (atomically), or NULL */
 } dray_upload_target_t;
 
 typedef enum dray_upload_how_t {

@@ -28,6 +28,10 @@ can, per its flags:
   --overload K        request bodies (uploads) beyond K at once get no bytes
                       until fewer than K are under way (an overloaded uplink
                       or registry: later uploads hang at "Waiting")
+  --overload-refuse   with --overload: an upload beyond K is answered --status
+                      (503) with Retry-After --retry-after at once instead,
+                      as a registry or a proxy in front of it with a limit on
+                      uploads at once does (nginx limit_conn, a gateway)
   --lifetime S        exit after S seconds whatever happens (always set)
 
 Prints "listening PORT" on stdout once ready. With --log FILE, appends one
@@ -259,6 +263,20 @@ class Conn:
                 send(chunk)
                 left -= len(chunk)
 
+    def answer_status(self, request_line):
+        """Answer --status with Retry-After and close, the request unread."""
+        log("status", conn=self.number, request=request_line, status=ARGS.status)
+        resp = ("HTTP/1.1 %d Fault Injected\r\nRetry-After: %d\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                "Connection: close\r\n\r\n")
+        body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS"
+                                       if ARGS.status == 429 else "UNAVAILABLE",
+                                       "message": "injected by faultproxy"}]})
+        self.client.sendall((resp % (ARGS.status, ARGS.retry_after, len(body))
+                             + body).encode())
+        self.client.shutdown(socket.SHUT_WR)
+        time.sleep(0.2)
+
     def connect_upstream(self):
         host, port = ARGS.target.rsplit(":", 1)
         self.upstream = socket.create_connection((host, int(port)), timeout=10)
@@ -317,18 +335,16 @@ class Conn:
                         return
                 if (re.search(ARGS.status_match, request_line)
                         and take("statuses", ARGS.status_first)):
-                    log("status", conn=self.number, request=request_line, status=ARGS.status)
-                    resp = ("HTTP/1.1 %d Fault Injected\r\nRetry-After: %d\r\n"
-                            "Content-Type: application/json\r\nContent-Length: %d\r\n"
-                            "Connection: close\r\n\r\n")
-                    body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS"
-                                                   if ARGS.status == 429 else "UNAVAILABLE",
-                                                   "message": "injected by faultproxy"}]})
-                    self.client.sendall((resp % (ARGS.status, ARGS.retry_after, len(body))
-                                         + body).encode())
-                    self.client.shutdown(socket.SHUT_WR)
-                    time.sleep(0.2)
+                    self.answer_status(request_line)
                     return
+                has_body = ("chunked" in headers.get("transfer-encoding", "").lower()
+                            or int(headers.get("content-length") or 0) > 0)
+                if ARGS.overload_refuse and has_body:
+                    with UPLOADS:
+                        refuse = len(ACTIVE) >= ARGS.overload
+                    if refuse:
+                        self.answer_status(request_line)
+                        return
 
                 if self.upstream is None:
                     self.connect_upstream()
@@ -384,6 +400,8 @@ def main():
     ap.add_argument("--status-match", default=r".")
     ap.add_argument("--rate", type=float, default=0, help="bytes/s, all connections")
     ap.add_argument("--overload", type=int, default=0, help="uploads at once before stalling")
+    ap.add_argument("--overload-refuse", action="store_true",
+                    help="beyond --overload uploads at once: answer --status at once")
     ap.add_argument("--log", default=None)
     ARGS = ap.parse_args()
     LINK.rate = ARGS.rate

@@ -240,12 +240,54 @@ static void test_pusher_judged_only_when_busy(void **state)
   for (w = 0; w < 5; w++)
     assert_false(dray_adapt_step(&a, &s));
   assert_int_equal(a.pushers, 3);
-  /* Busy again, and the third push did raise throughput: a fourth. */
+  /* Busy again, and the third push did raise throughput (over two
+   * windows): a fourth. */
   s.pushers_saturated = 1;
   s.push_rate = 15e6;
+  assert_false(dray_adapt_step(&a, &s));
   assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.pushers, 4);
   /* Busy, and the fourth bought nothing: taken back. */
+  assert_false(dray_adapt_step(&a, &s));
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
+}
+
+/* One lucky window does not keep a pusher: it is judged on two, against
+ * the two before it. */
+static void test_pusher_judged_on_two_windows(void **state)
+{
+  static const double before[] = { 19e6, 21e6 };
+  dray_adapt_options_t o = pusher_opts();
+  dray_adapt_t a;
+  dray_adapt_sample_t s;
+  (void)state;
+  dray_adapt_init(&a, &o, 2, 2);
+  a.hold = 1; /* the first window only measures */
+  memset(&s, 0, sizeof(s));
+  s.cpu_idle = -1;
+  s.pushers_saturated = 1;
+  s.push_rate = before[0];
+  assert_false(dray_adapt_step(&a, &s));
+  s.push_rate = before[1];
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 3);
+  /* +20% in one window, -5% in the next: +7.5% on the mean. */
+  s.push_rate = 24e6;
+  assert_false(dray_adapt_step(&a, &s));
+  s.push_rate = 19e6;
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 2);
+  /* A steady gain is kept; the next probe is measured against it. */
+  dray_adapt_init(&a, &o, 2, 2);
+  s.push_rate = 20e6;
+  assert_true(dray_adapt_step(&a, &s));
+  s.push_rate = 26e6;
+  assert_false(dray_adapt_step(&a, &s));
+  assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 4);
+  s.push_rate = 27e6; /* +4% on 26: the fourth is taken back */
+  assert_false(dray_adapt_step(&a, &s));
   assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.pushers, 3);
 }
@@ -266,20 +308,15 @@ static void fake_start(void *b, dray_job_t *j, dray_phase_t p)
 static void nop_drain(void *b) { (void)b; }
 static void nop_cancel(void *b, int f) { (void)b; (void)f; }
 
-/* 12 images to push, a link one push fills a third of: the scheduler adds
- * pushers as the measured throughput grows, records each change in the run,
- * and starts the extra pushes at once. */
-static void test_scheduler_applies_the_limits(void **state)
+/* A push-only run of 12 images with the pushers adapted, windows of 2 s,
+ * on the virtual clock. */
+static dray_sched_t *push_run(dray_run_t **run, int pushers)
 {
+  static dray_runner_t runner = {fake_start, nop_drain, nop_cancel, NULL, NULL};
+  static dray_clock_t clock = {fake_now, NULL};
   dray_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
   dray_sched_options_t o;
-  dray_runner_t runner = {fake_start, nop_drain, nop_cancel, NULL, NULL};
-  dray_clock_t clock = {fake_now, NULL};
-  apr_int64_t sent[12];
-  dray_run_t *run;
-  dray_sched_t *s;
-  int i, t;
-  (void)state;
+  int i;
 
   plan->images = apr_array_make(pool, 12, sizeof(dray_image_t *));
   for (i = 0; i < 12; i++) {
@@ -289,11 +326,10 @@ static void test_scheduler_applies_the_limits(void **state)
     img->repository = apr_psprintf(pool, "r/i%d", i);
     img->tags = dray_test_list("latest", NULL);
     APR_ARRAY_PUSH(plan->images, dray_image_t *) = img;
-    sent[i] = 0;
   }
   memset(&o, 0, sizeof(o));
   o.builders = 1;
-  o.pushers = 2;
+  o.pushers = pushers;
   o.retry_base = apr_time_from_sec(1);
   o.retry_max = apr_time_from_sec(10);
   o.kill_grace = apr_time_from_sec(2);
@@ -302,8 +338,21 @@ static void test_scheduler_applies_the_limits(void **state)
   o.adapt_window = apr_time_from_sec(2);
   now_us = apr_time_from_sec(100);
   started_pushes = running = 0;
-  run = dray_run_create(plan, DRAY_MODE_PUSH, pool);
-  s = dray_sched_create(run, &o, &runner, &clock, pool);
+  *run = dray_run_create(plan, DRAY_MODE_PUSH, pool);
+  return dray_sched_create(*run, &o, &runner, &clock, pool);
+}
+
+/* 12 images to push, a link one push fills a third of: the scheduler adds
+ * pushers as the measured throughput grows, records each change in the run,
+ * and starts the extra pushes at once. */
+static void test_scheduler_applies_the_limits(void **state)
+{
+  apr_int64_t sent[12] = {0};
+  dray_run_t *run;
+  dray_sched_t *s = push_run(&run, 2);
+  int i, t;
+  (void)state;
+
   dray_sched_begin(s);
   assert_int_equal(started_pushes, 2);
   /* 12 s of 100 ms ticks: each running push sends its share of 30 MB/s. */
@@ -331,6 +380,40 @@ static void test_scheduler_applies_the_limits(void **state)
   assert_int_equal(running, started_pushes);
 }
 
+/* An upload the engine tries again inside a push that goes on ("Retrying
+ * in 5 seconds") is congestion: the pushers halve at the window's end,
+ * though no attempt failed. The countdown repeating is not news. */
+static void test_scheduler_halves_on_a_retry_inside_a_push(void **state)
+{
+  dray_run_t *run;
+  dray_sched_t *s = push_run(&run, 6);
+  dray_push_progress_t p;
+  int t;
+  (void)state;
+
+  dray_sched_begin(s);
+  assert_int_equal(started_pushes, 6);
+  memset(&p, 0, sizeof(p));
+  p.bytes_done = 1000;
+  p.retries = 1;
+  dray_sched_progress(s, 0, &p);
+  for (t = 0; t < 21; t++) {
+    now_us += apr_time_from_msec(100);
+    p.bytes_done += 1000;
+    dray_sched_progress(s, 0, &p); /* the same retry, reported again */
+    dray_sched_tick(s);
+  }
+  assert_int_equal(run->pushers, 3);
+  /* No new retry: no more halving (the hold after congestion aside). */
+  for (t = 0; t < 40; t++) {
+    now_us += apr_time_from_msec(100);
+    p.bytes_done += 1000;
+    dray_sched_progress(s, 0, &p);
+    dray_sched_tick(s);
+  }
+  assert_int_equal(run->pushers, 3);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -341,7 +424,9 @@ int main(void)
     cmocka_unit_test(test_builders_follow_the_cpus),
     cmocka_unit_test(test_builders_grow_while_pushers_starve),
     cmocka_unit_test(test_pusher_judged_only_when_busy),
+    cmocka_unit_test(test_pusher_judged_on_two_windows),
     cmocka_unit_test(test_scheduler_applies_the_limits),
+    cmocka_unit_test(test_scheduler_halves_on_a_retry_inside_a_push),
   };
   int rc;
   apr_initialize();

@@ -267,10 +267,19 @@ static void test_waiting_and_idle(void **state)
   dray_test_no_error(dray_progress_feed(p, retry, strlen(retry), 1030 * s));
   dray_progress_snapshot(p, &snap);
   assert_string_equal(snap.status, "retrying");
+  assert_int_equal(snap.retries, 1);
   assert_int_equal(dray_progress_idle(p, 1031 * s), 1 * s);
+  /* The countdown goes on: still one retry. */
+  dray_test_no_error(dray_progress_feed(p, retry, strlen(retry), 1032 * s));
+  dray_progress_snapshot(p, &snap);
+  assert_int_equal(snap.retries, 1);
   /* Pushing again after a retry counts even at a lower count. */
   dray_test_no_error(dray_progress_feed(p, push10, strlen(push10), 1040 * s));
   assert_int_equal(dray_progress_idle(p, 1040 * s), 0);
+  /* The same layer failing again is a second retry. */
+  dray_test_no_error(dray_progress_feed(p, retry, strlen(retry), 1050 * s));
+  dray_progress_snapshot(p, &snap);
+  assert_int_equal(snap.retries, 2);
 }
 
 static void collect(void *baton, const char *line, apr_size_t len)
