@@ -9,8 +9,9 @@
  * push or two, too few for a throughput to tell a 5% gain from noise. A
  * window in which the pushers were not all busy says nothing about the one
  * added (the builds, not the link, held the pushes back): it waits for the
- * next busy windows. Halve on congestion (a push stalled, was rate limited,
- * got a 5xx or a reset).
+ * next busy windows. Halve (rounding up) on congestion, and hold: a push
+ * stalled, was rate limited, got a 5xx or a reset, or an upload had to be
+ * tried again inside a push.
  *
  * Builders: add one while builds wait, all builders are busy, and either
  * the CPUs sit idle or the pushers sit idle waiting for built images (a

@@ -111,6 +111,8 @@ static void test_pushers_need_saturation_and_halve(void **state)
   assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.pushers, 3);
   assert_true(dray_adapt_step(&a, &s));
+  assert_int_equal(a.pushers, 2); /* half of 3, rounded up */
+  assert_true(dray_adapt_step(&a, &s));
   assert_int_equal(a.pushers, 1);
   assert_false(dray_adapt_step(&a, &s)); /* never below the minimum */
   assert_int_equal(a.pushers, 1);
