@@ -57,7 +57,6 @@ static void step_pushers(dray_adapt_t *a, const dray_adapt_sample_t *s)
       return;
     a->probing = 0;
     rate = a->probe_sum / a->probe_windows;
-    a->rate_last = rate;
     if (rate <= a->rate_before * (1.0 + o->gain)) {
       /* The last pusher bought nothing: the link is full. */
       a->pushers = clamp(a->pushers - 1, o->pushers_min, o->pushers_max);
@@ -66,7 +65,7 @@ static void step_pushers(dray_adapt_t *a, const dray_adapt_sample_t *s)
       return;
     }
     /* Kept: its windows are the baseline of the next one. */
-    a->rate_before = rate;
+    a->rate_before = a->rate_last = rate;
   } else if (s->pushers_saturated) {
     a->rate_before = a->rate_last > 0 ? (a->rate_last + s->push_rate) / 2 : s->push_rate;
     a->rate_last = s->push_rate;
