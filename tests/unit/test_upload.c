@@ -408,10 +408,12 @@ static void test_416_and_500_resume(void **state)
 {
   fixture_t *fx = start(100000);
   dray_upload_stats_t st;
+  volatile apr_uint32_t shared = 0;
   (void)state;
 
   fx->fake.patch_416 = 2;
   fx->fake.patch_500 = 3;
+  fx->t.retries = &shared; /* the push's count, which -p auto reads as congestion */
   dray_test_no_error(upload(fx, &st, NULL));
   assert_true(stored(fx, "team/app"));
   assert_int_equal(fx->fake.gets, 2);
@@ -421,6 +423,7 @@ static void test_416_and_500_resume(void **state)
   /* The 416 and the 500: each chunk not taken is a failed request, each
    * followed by progress (the next chunk taken). */
   assert_int_equal(st.retries, 2);
+  assert_int_equal(shared, 2);
   testhttpd_stop(&fx->httpd);
 }
 
