@@ -363,6 +363,9 @@ def main():
                 shutil.copy(log, os.path.join(a.keep, tag + ".proxy.log"))
                 if os.path.exists(os.path.join(root, "report.json")):
                     shutil.copy(os.path.join(root, "report.json"), os.path.join(a.keep, tag + ".json"))
+                if os.path.isdir(os.path.join(root, ".logs")):  # dray's per-image logs
+                    shutil.copytree(os.path.join(root, ".logs"), os.path.join(a.keep, tag + ".logs"),
+                                    dirs_exist_ok=True)
             if m == "build-only":
                 build_only = wall
                 cpu_need["build"] = cpu[1]
