@@ -2,8 +2,9 @@
 """compare.py — dray against the alternatives a team could run instead, on a
 real engine and a real registry behind an uplink model. Figures, not tests.
 
-    bench/compare.py [--workload push-heavy|build-heavy|overloaded] [-n N]
-                     [--methods dray,seq,xargs,compose,build-only] [--dray PATH]
+    bench/compare.py [--workload push-heavy|build-heavy|overloaded|refusing] [-n N]
+                     [--methods dray,seq,xargs,compose,build-only] [--repeat R]
+                     [--dray PATH] [--keep DIR]
 
 Methods dray-registry / dray-engine choose dray's push driver, dray-pN its
 pushers (e.g. dray-registry-p3); dray alone runs its defaults.
@@ -12,7 +13,9 @@ Starts a private dockerd and docker-registry (tests/integration/services.py)
 and tests/tools/faultproxy.py in front of the registry: --rate caps the bytes
 all uploads together may send a second (an uplink), and for the overloaded
 workload --overload 3 gives uploads beyond 3 at once no bytes until the count
-drops (what makes real pushes hang at "Waiting"). For each method it makes
+drops (what makes real pushes hang at "Waiting"); for the refusing workload
+--overload 3 --overload-refuse answers those uploads 503 instead (a registry
+with a limit on uploads at once). For each method it makes
 fresh content (nothing cached, nothing already in the registry), clears the
 engine's images and build cache, then builds and pushes:
 
@@ -304,8 +307,8 @@ def main():
                     help="run the list of methods R times over, alternating (the spread "
                          "between single runs on a small machine is ~10%%)")
     ap.add_argument("--keep", metavar="DIR",
-                    help="copy each dray method's report (METHOD.json) and the proxy's log "
-                         "(METHOD.proxy.log) into DIR")
+                    help="copy each dray method's report (METHOD.json) and per-image logs "
+                         "(METHOD.logs/), and the proxy's log (METHOD.proxy.log) into DIR")
     a = ap.parse_args()
     w = WORKLOADS[a.workload]
     if os.geteuid() != 0:
