@@ -35,6 +35,14 @@ class GlobalSlotsTest(drayt.DrayTestCase):
         self.proxy.stop()
         super().tearDown()
 
+    def env(self):
+        # The slots' lock files in a runtime folder of the test's own: they
+        # outlive the processes by design, and each test's slot name is new.
+        env = super().env()
+        env["XDG_RUNTIME_DIR"] = os.path.join(self.tmp, "runtime")
+        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+        return env
+
     def write_run(self, k, n, blob=BLOB):
         """A folder of N images of its own (names unique to run K)."""
         root = os.path.join(self.tmp, f"run{k}")
