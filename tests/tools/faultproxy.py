@@ -337,9 +337,9 @@ class Conn:
                         and take("statuses", ARGS.status_first)):
                     self.answer_status(request_line)
                     return
-                has_body = ("chunked" in headers.get("transfer-encoding", "").lower()
-                            or int(headers.get("content-length") or 0) > 0)
-                if ARGS.overload_refuse and has_body:
+                chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+                length = int(headers.get("content-length") or 0)
+                if ARGS.overload_refuse and (chunked or length > 0):
                     with UPLOADS:
                         refuse = len(ACTIVE) >= ARGS.overload
                     if refuse:
@@ -354,10 +354,10 @@ class Conn:
                 if (ARGS.stall_after is not None and re.search(ARGS.stall_match, request_line)
                         and take("stalls", ARGS.stall_count)):
                     stall_at = ARGS.stall_after
-                if "chunked" in headers.get("transfer-encoding", "").lower():
+                if chunked:
                     self.body(None, stall_at, request_line)
-                elif int(headers.get("content-length") or 0) > 0:
-                    n = int(headers["content-length"])
+                elif length > 0:
+                    n = length
                     if stall_at is not None and stall_at >= n:
                         with LOCK:
                             STATE["stalls"] -= 1  # too small to stall: give it back
