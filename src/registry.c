@@ -27,18 +27,38 @@ struct dray_registry_t {
   apr_thread_mutex_t *lock;   /* guards tokens */
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
+  apr_hash_t *pings;          /* host -> ping_t */
   long low_speed_sec;         /* each request's no-progress limit */
   int attempts;               /* the streak's limit for callers without a retry
                                  policy of their own (manifest_call) */
 };
 
-static apr_status_t free_tokens(void *baton)
+/* What GET /v2/ told of a host: asked once per run, as docker's challenge
+ * manager does, and again only after the registry refused what its answer
+ * led to (a 401). Both challenges NULL: the host wants no authorization. */
+typedef struct ping_t {
+  int known;                  /* 0: ask (again) */
+  char *bearer;               /* malloc'd like the tokens, or NULL */
+  char *basic;
+} ping_t;
+
+static void forget_ping(ping_t *p)
+{
+  free(p->bearer);
+  free(p->basic);
+  p->bearer = p->basic = NULL;
+  p->known = 0;
+}
+
+static apr_status_t free_cache(void *baton)
 {
   dray_registry_t *reg = baton;
   for (apr_hash_index_t *hi = apr_hash_first(NULL, reg->tokens); hi; hi = apr_hash_next(hi)) {
     token_t *t = apr_hash_this_val(hi);
     free(t->token);
   }
+  for (apr_hash_index_t *hi = apr_hash_first(NULL, reg->pings); hi; hi = apr_hash_next(hi))
+    forget_ping(apr_hash_this_val(hi));
   return APR_SUCCESS;
 }
 
@@ -57,9 +77,10 @@ dray_error_t *dray_registry_create(dray_registry_t **reg_p,
       || apr_pool_create(&reg->cache_pool, result_pool))
     return dray_error_create(APR_ENOMEM, NULL, "cannot set up the registry client");
   reg->tokens = apr_hash_make(reg->cache_pool);
+  reg->pings = apr_hash_make(reg->cache_pool);
   reg->low_speed_sec = DRAY_REGISTRY_LOW_SPEED_TIME_SEC;
   reg->attempts = 1;
-  apr_pool_cleanup_register(reg->cache_pool, reg, free_tokens, apr_pool_cleanup_null);
+  apr_pool_cleanup_register(reg->cache_pool, reg, free_cache, apr_pool_cleanup_null);
   *reg_p = reg;
   return DRAY_NO_ERROR;
 }
@@ -393,15 +414,24 @@ static const char *cached_token(dray_registry_t *reg, const char *key, apr_pool_
   return out;
 }
 
+/* A copy of S on the heap (the caches' strings are replaced over a run: a
+ * pool would keep every one), or NULL. */
+static char *heap_copy(const char *s)
+{
+  apr_size_t len = s ? strlen(s) + 1 : 0;
+  char *copy = len ? malloc(len) : NULL; /* not strdup: MSVC deprecates it */
+  if (copy)
+    memcpy(copy, s, len);
+  return copy;
+}
+
 static void store_token(dray_registry_t *reg, const char *key, const char *token,
                         apr_int64_t expires_in)
 {
   token_t *t;
-  apr_size_t len = strlen(token) + 1;
-  char *copy = malloc(len); /* not strdup: MSVC deprecates it */
+  char *copy = heap_copy(token);
   if (!copy)
     return;
-  memcpy(copy, token, len);
   apr_thread_mutex_lock(reg->lock);
   t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
   if (!t) {
@@ -412,6 +442,66 @@ static void store_token(dray_registry_t *reg, const char *key, const char *token
   t->token = copy;
   /* Renew a little early so that a token does not expire in flight. */
   t->expires = apr_time_now() + apr_time_from_sec(expires_in - expires_in / 10);
+  apr_thread_mutex_unlock(reg->lock);
+}
+
+/* HOST's answer to GET /v2/ as a response (status 401 with its challenges,
+ * or 200) in R, when it was asked before. */
+static int cached_ping(response_t *r, dray_registry_t *reg, const char *host, apr_pool_t *pool)
+{
+  ping_t *p;
+  int known = 0;
+  memset(r, 0, sizeof(*r));
+  r->pool = pool;
+  r->retry_after = -1;
+  r->content_length = -1;
+  apr_thread_mutex_lock(reg->lock);
+  p = apr_hash_get(reg->pings, host, APR_HASH_KEY_STRING);
+  if (p && p->known) {
+    known = 1;
+    r->bearer = p->bearer ? apr_pstrdup(pool, p->bearer) : NULL;
+    r->basic = p->basic ? apr_pstrdup(pool, p->basic) : NULL;
+    r->status = r->bearer || r->basic ? 401 : 200;
+  }
+  apr_thread_mutex_unlock(reg->lock);
+  return known;
+}
+
+/* Keep what GET /v2/ answered in R for HOST: a challenge (401) or none
+ * (2xx). Anything else says nothing of authorization: asked again. */
+static void store_ping(dray_registry_t *reg, const char *host, const response_t *r)
+{
+  ping_t *p;
+  if (r->status != 401 && (r->status < 200 || r->status > 299))
+    return;
+  apr_thread_mutex_lock(reg->lock);
+  p = apr_hash_get(reg->pings, host, APR_HASH_KEY_STRING);
+  if (!p) {
+    p = apr_pcalloc(reg->cache_pool, sizeof(*p));
+    apr_hash_set(reg->pings, apr_pstrdup(reg->cache_pool, host), APR_HASH_KEY_STRING, p);
+  }
+  forget_ping(p);
+  if (r->status == 401) {
+    p->bearer = heap_copy(r->bearer);
+    p->basic = heap_copy(r->basic);
+  }
+  p->known = (r->status != 401 || p->bearer || p->basic);
+  apr_thread_mutex_unlock(reg->lock);
+}
+
+/* The registry refused what HOST's ping and the token under KEY led to:
+ * ask both again. */
+static void forget_auth(dray_registry_t *reg, const char *host, const char *key)
+{
+  token_t *t;
+  ping_t *p;
+  apr_thread_mutex_lock(reg->lock);
+  t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
+  if (t)
+    t->expires = 0;
+  p = apr_hash_get(reg->pings, host, APR_HASH_KEY_STRING);
+  if (p)
+    forget_ping(p);
   apr_thread_mutex_unlock(reg->lock);
 }
 
@@ -556,6 +646,7 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                                       const char *domain,
                                       const char *repo,
                                       const apr_array_header_t *mount_from,
+                                      int refused,
                                       dray_cancel_t *cancel,
                                       apr_pool_t *result_pool,
                                       apr_pool_t *scratch_pool)
@@ -574,20 +665,26 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                         APR_ARRAY_IDX(mount_from, i, const char *), ":pull", NULL);
   key = cache_key(host, scope, scratch_pool);
   *authorization = NULL;
+  if (refused)
+    forget_auth(reg, host, key);
   token = cached_token(reg, key, scratch_pool);
   if (token) {
     *authorization = apr_pstrcat(result_pool, "Bearer ", token, NULL);
     return DRAY_NO_ERROR;
   }
-  /* The challenge comes from the API's root, as docker asks it. */
-  call.method = "GET";
-  call.url = apr_pstrcat(scratch_pool, dray_registry_base_url(reg, domain, scratch_pool), "/v2/",
-                         NULL);
-  call.what = what;
-  call.cancel = cancel;
-  call.low_speed_sec = reg->low_speed_sec;
-  call.attempts = 1; /* the upload's request: its streak decides (upload.h) */
-  DRAY_ERR(perform(&r, &call, scratch_pool));
+  /* The challenge comes from the API's root, as docker asks it: once per
+   * host, not once per blob (a round trip each, on every blob's way). */
+  if (!cached_ping(&r, reg, host, scratch_pool)) {
+    call.method = "GET";
+    call.url = apr_pstrcat(scratch_pool, dray_registry_base_url(reg, domain, scratch_pool),
+                           "/v2/", NULL);
+    call.what = what;
+    call.cancel = cancel;
+    call.low_speed_sec = reg->low_speed_sec;
+    call.attempts = 1; /* the upload's request: its streak decides (upload.h) */
+    DRAY_ERR(perform(&r, &call, scratch_pool));
+    store_ping(reg, host, &r);
+  }
   if (r.status != 401)
     return DRAY_NO_ERROR; /* anonymous, or a registry that tells on the request itself */
   if (reg->auth)

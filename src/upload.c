@@ -277,6 +277,7 @@ typedef struct upload_t {
   dray_random_t rng;
   const char *authorization;  /* in POOL; a secret */
   int reauthorized;           /* after a 401, once in a row */
+  int refused;                /* the authorization was refused (401): ask anew */
   up_state_t after_auth;      /* where UP_AUTH goes on */
   const char *tag;            /* a manifest's */
   const char *media_type;
@@ -422,6 +423,7 @@ static dray_error_t *retry(upload_t *u, dray_error_t *err, const response_t *r, 
 {
   if (!err && r->status == 401 && u->t->authorize && !u->reauthorized) {
     u->reauthorized = 1;
+    u->refused = 1;
     u->after_auth = next;
     u->state = UP_AUTH;
     return DRAY_NO_ERROR;
@@ -439,8 +441,9 @@ static dray_error_t *step_auth(upload_t *u, apr_pool_t *pool)
     u->state = u->after_auth;
     return DRAY_NO_ERROR;
   }
-  err = u->t->authorize(u->t->authorize_baton, &u->authorization, u->pool);
+  err = u->t->authorize(u->t->authorize_baton, u->refused, &u->authorization, u->pool);
   if (!err) {
+    u->refused = 0;
     reached(u, MARK_AUTHORIZED);
     u->state = u->after_auth;
     return DRAY_NO_ERROR;

@@ -90,8 +90,11 @@ const char *dray_registry_base_url(const dray_registry_t *reg, const char *domai
 /* The Authorization header value for pushing to REPO ("library/x") of
  * registry DOMAIN, good for pull and push there and for pull from each of
  * MOUNT_FROM (repository names of the same registry, or NULL): *AUTHORIZATION
- * is NULL when the registry asks for none. The challenge comes from GET /v2/;
- * tokens are cached per registry and scopes like the HEAD's. The value is a
+ * is NULL when the registry asks for none. The challenge comes from GET /v2/,
+ * asked once per host and kept (an anonymous registry costs no request
+ * after the first); tokens are cached per registry and scopes like the
+ * HEAD's. REFUSED: the registry answered 401 to what this gave before, so
+ * the host's challenge and this token are asked again. The value is a
  * secret: it goes to curl and nowhere else. Each request is tried once,
  * whatever the request policy: the caller is the upload state machine
  * (upload.h), whose failure streak decides whether to ask again. */
@@ -100,6 +103,7 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                                       const char *domain,
                                       const char *repo,
                                       const apr_array_header_t *mount_from,
+                                      int refused,
                                       dray_cancel_t *cancel,
                                       apr_pool_t *result_pool,
                                       apr_pool_t *scratch_pool);

@@ -69,10 +69,11 @@ typedef struct dray_upload_target_t {
   const char *repo;           /* "library/x" */
   /* Sets *AUTHORIZATION (an Authorization header value, a secret: never
    * logged; NULL: none needed) for the requests that follow, in
-   * RESULT_POOL. Called before the first request and again after a 401;
-   * it is one request of the upload's: one try, its failures in the
-   * upload's streak. NULL: no authorization. */
-  dray_error_t *(*authorize)(void *baton, const char **authorization,
+   * RESULT_POOL. Called before the first request, and again after a 401
+   * with REFUSED set (what it gave was refused: nothing cached may be
+   * given again); it is one request of the upload's: one try, its failures
+   * in the upload's streak. NULL: no authorization. */
+  dray_error_t *(*authorize)(void *baton, int refused, const char **authorization,
                              apr_pool_t *result_pool);
   void *authorize_baton;
   dray_cancel_t *cancel;      /* or NULL */

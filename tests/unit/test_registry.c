@@ -302,9 +302,11 @@ static void test_digest_header(void **state)
   testhttpd_stop(&srv);
 }
 
-/* A push's authorization: the challenge from GET /v2/, one token for pull
- * and push on the repository and pull on each mount source (one scope
- * parameter each), cached per scopes; an anonymous registry needs none. */
+/* A push's authorization: the challenge from GET /v2/, asked once per host,
+ * one token for pull and push on the repository and pull on each mount
+ * source (one scope parameter each), cached per scopes; after a refusal the
+ * challenge and the token are asked again. An anonymous registry needs
+ * none, and is asked once. */
 static void test_push_auth(void **state)
 {
   testhttpd_route_t routes[] = {
@@ -318,7 +320,7 @@ static void test_push_auth(void **state)
   testhttpd_route_t anon_routes[] = {{"GET", "/v2/", 200, NULL, "{}"}};
   dray_registry_t *reg;
   apr_array_header_t *from = apr_array_make(pool, 1, sizeof(const char *));
-  const char *authz, *host;
+  const char *authz, *host, *anon;
   (void)state;
 
   assert_int_equal(testhttpd_start(&reg_httpd, routes, 3, pool), APR_SUCCESS);
@@ -330,25 +332,65 @@ static void test_push_auth(void **state)
                       apr_pstrcat(pool, "http://", host, NULL));
 
   APR_ARRAY_PUSH(from, const char *) = "team/base";
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", from, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", from, 0, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T1");
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 2);
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, NULL, pool,
+  /* Other scopes: a token, but no second GET /v2/. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T0");
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 3);
   /* Cached: no request at all the second time. */
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T0");
-  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 4);
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 3);
+  /* Refused: the challenge and the token again, then kept again. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 1, NULL, pool,
+                                             pool));
+  assert_string_equal(authz, "Bearer T0");
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 5);
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
+                                             pool));
+  assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 5);
   testhttpd_stop(&reg_httpd);
 
   assert_int_equal(testhttpd_start(&anon_httpd, anon_routes, 1, pool), APR_SUCCESS);
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, testhttpd_host(&anon_httpd, pool),
-                                             "team/app", NULL, NULL, pool, pool));
+  anon = testhttpd_host(&anon_httpd, pool);
+  for (int i = 0; i < 3; i++) {
+    dray_test_no_error(dray_registry_push_auth(&authz, reg, anon, i ? "team/other" : "team/app",
+                                               NULL, 0, NULL, pool, pool));
+    assert_null(authz);
+  }
+  assert_int_equal(apr_atomic_read32(&anon_httpd.requests), 1);
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, anon, "team/app", NULL, 1, NULL, pool,
+                                             pool));
   assert_null(authz);
+  assert_int_equal(apr_atomic_read32(&anon_httpd.requests), 2);
   testhttpd_stop(&anon_httpd);
+}
+
+/* GET /v2/ that says nothing of authorization (a 5xx) is not kept: the
+ * next push asks again. */
+static void test_push_auth_keeps_no_failure(void **state)
+{
+  testhttpd_route_t routes[] = {{"GET", "/v2/", 503, NULL, "{}"}};
+  testhttpd_t httpd;
+  dray_registry_t *reg;
+  const char *authz, *host;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&httpd, routes, 1, pool), APR_SUCCESS);
+  host = testhttpd_host(&httpd, pool);
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  for (int i = 0; i < 2; i++) {
+    dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL,
+                                               pool, pool));
+    assert_null(authz);
+  }
+  assert_int_equal(apr_atomic_read32(&httpd.requests), 2);
+  testhttpd_stop(&httpd);
 }
 
 int main(void)
@@ -360,6 +402,7 @@ int main(void)
     cmocka_unit_test(test_realm_credentials),
     cmocka_unit_test(test_digest_header),
     cmocka_unit_test(test_push_auth),
+    cmocka_unit_test(test_push_auth_keeps_no_failure),
     cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fake_registry),
   };

@@ -497,6 +497,50 @@ static void test_507_and_401_fail_at_once(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
+/* An authorize callback that gets through: what REFUSED was at each call. */
+static int refused_seen[4];
+static int refused_calls;
+
+static dray_error_t *recording_authorize(void *baton, int refused, const char **authorization,
+                                         apr_pool_t *result_pool)
+{
+  (void)baton;
+  *authorization = apr_pstrdup(result_pool, "Bearer t");
+  if (refused_calls < 4)
+    refused_seen[refused_calls] = refused;
+  refused_calls++;
+  return DRAY_NO_ERROR;
+}
+
+/* A 401 asks the authorization again once, saying it was refused (so that
+ * nothing cached is given again); a second 401 in a row ends the upload. */
+static void test_401_asks_authorization_anew(void **state)
+{
+  fixture_t *fx = start(1000);
+  dray_upload_stats_t st;
+  dray_error_t *err;
+  (void)state;
+
+  fx->t.authorize = recording_authorize;
+  refused_calls = 0;
+  dray_test_no_error(upload(fx, &st, NULL));
+  assert_int_equal(refused_calls, 1);
+  assert_int_equal(refused_seen[0], 0);
+
+  fx->fake.head_401 = 1;
+  fx->fake.heads = 0;
+  refused_calls = 0;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_AUTH);
+  assert_int_equal(fx->fake.heads, 2);
+  assert_int_equal(refused_calls, 2);
+  assert_int_equal(refused_seen[0], 0);
+  assert_int_equal(refused_seen[1], 1);
+  dray_error_clear(err);
+  testhttpd_stop(&fx->httpd);
+}
+
 static void test_unreachable_gives_up(void **state)
 {
   dray_upload_target_t t;
@@ -524,10 +568,11 @@ static void test_unreachable_gives_up(void **state)
 /* The authorize callback that never gets through: how often it was asked. */
 static int auth_calls;
 
-static dray_error_t *refused_authorize(void *baton, const char **authorization,
+static dray_error_t *refused_authorize(void *baton, int refused, const char **authorization,
                                        apr_pool_t *result_pool)
 {
   (void)baton;
+  (void)refused;
   (void)result_pool;
   *authorization = NULL;
   auth_calls++;
@@ -1290,7 +1335,8 @@ int main(void)
       cmocka_unit_test(test_forgotten_session_starts_again),
       cmocka_unit_test(test_stall_is_cut_and_resumed),
       cmocka_unit_test(test_507_and_401_fail_at_once),
-      cmocka_unit_test(test_unreachable_gives_up),
+      cmocka_unit_test(test_401_asks_authorization_anew),
+    cmocka_unit_test(test_unreachable_gives_up),
       cmocka_unit_test(test_streak_without_progress_ends_upload),
       cmocka_unit_test(test_progress_resets_streak),
       cmocka_unit_test(test_going_round_is_no_progress),
