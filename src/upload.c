@@ -397,9 +397,10 @@ static dray_error_t *again(upload_t *u, dray_error_t *err, const response_t *r, 
       || !dray_streak_again(&u->streak, apr_time_now(), u->t->failures,
                             apr_time_from_sec(stall_sec(u->t)), base, apr_time_from_sec(10),
                             at_least, dray_random_unit(&u->rng), &delay)) {
-    if (worth_it)
-      note(u, "%s failed; %d failed requests in a row without progress: giving up", doing,
-           u->streak.failures);
+    if (worth_it) /* the span says why when the count is under the limit */
+      note(u, "%s failed; %d failed requests in a row without progress, %.1f s since the "
+           "first: giving up", doing, u->streak.failures,
+           (double)(apr_time_now() - u->streak.first) / APR_USEC_PER_SEC);
     return failed(u, err, r, doing, pool);
   }
   note(u, "%s failed (%s); retrying", doing,
