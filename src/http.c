@@ -246,6 +246,22 @@ int dray_http_host_is_loopback(const char *host)
          || (len == 3 && !memcmp(name, "::1", 3)) || (len >= 4 && !memcmp(name, "127.", 4));
 }
 
+const char *dray_http_url_shown(const char *url, apr_pool_t *result_pool)
+{
+  const char *scheme = strstr(url, "://");
+  const char *host = scheme ? scheme + 3 : url;
+  const char *at = memchr(host, '@', strcspn(host, "/?#"));
+  apr_size_t end = strcspn(url, "?#");
+  const char *kept;
+  if (at) /* "scheme://", then what follows the user information */
+    kept = apr_pstrcat(result_pool, apr_pstrmemdup(result_pool, url, (apr_size_t)(host - url)),
+                       apr_pstrmemdup(result_pool, at + 1, (apr_size_t)(url + end - (at + 1))),
+                       NULL);
+  else
+    kept = apr_pstrmemdup(result_pool, url, end);
+  return url[end] == '?' ? apr_pstrcat(result_pool, kept, "?…", NULL) : kept;
+}
+
 const char *dray_http_header_value(const char *line, apr_size_t len, const char *name,
                                    apr_pool_t *result_pool)
 {

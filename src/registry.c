@@ -360,7 +360,7 @@ static dray_error_t *perform_once(response_t *r, const call_t *call, apr_pool_t 
   err = set_request(h, r, call, pool);
   if (!err)
     err = dray_http_perform(h, apr_psprintf(pool, "%s: %s %s", call->what, call->method,
-                                            call->url));
+                                            dray_http_url_shown(call->url, pool)));
   r->status = dray_http_status(h);
   if (curl_easy_getinfo(dray_http_curl(h), CURLINFO_RETRY_AFTER, &r->retry_after) != CURLE_OK)
     r->retry_after = -1;

@@ -188,7 +188,8 @@ static dray_error_t *exchange(response_t *r, const dray_upload_target_t *t,
   dray_http_options_t o;
   dray_http_t *h;
   dray_error_t *err;
-  const char *what = apr_psprintf(pool, "registry: %s %s", rq->method, rq->url);
+  const char *what = apr_psprintf(pool, "registry: %s %s", rq->method,
+                                  dray_http_url_shown(rq->url, pool));
 
   memset(r, 0, sizeof(*r));
   r->pool = pool;

@@ -93,6 +93,12 @@ dray_error_t *dray_http_perform(dray_http_t *h, const char *what);
  * the one place curl's codes become dray's. */
 dray_error_t *dray_http_error(int rc, const char *what, const char *detail);
 
+/* URL as messages and logs show it: without user information and without
+ * its query and fragment ("?…" marks a dropped query). An upload session's
+ * URL carries the registry's signed state, and a registry may sign what it
+ * hands out there: capabilities, not for logs (and long). */
+const char *dray_http_url_shown(const char *url, apr_pool_t *result_pool);
+
 /* The last response's HTTP status, 0 if none. */
 long dray_http_status(dray_http_t *h);
 

@@ -9,7 +9,8 @@ uploads its blobs to a real docker-registry itself.
   proxy forwarded are the unique blob bytes, not one byte more), and the
   registry's challenge (GET /v2/) is asked once, not once per blob.
 - A front end that hangs 15% of connections for good and resets 5%: every
-  image pushed and verified, exit 0 (with --retries 6: see the test).
+  image pushed and verified, exit 0 (with --retries 6: see the test); what
+  dray wrote names upload sessions without the registry's signed state.
 - A connection reset at the start of a chunk: the upload resumes from the
   registry's offset (counted in the report); reset in the middle of one:
   fewer than twice the blob's bytes reach the registry.
@@ -147,6 +148,12 @@ class RegistryPushTest(drayt.FaultTestCase):
         # The proxy really hung and reset connections.
         self.assertGreater(len(proxy.events("hang")), 0)
         self.assertGreater(len(proxy.events("reset")), 0)
+        # Failed requests were noted, naming upload sessions without the
+        # registry's signed state (dray_http_url_shown).
+        texts = self.outputs()
+        self.assertTrue(any("/blobs/uploads/" in t for t in texts.values()))
+        for name, text in texts.items():
+            self.assertNotIn("_state=", text, name)
 
     def push_cut(self, reset_after):
         """A 20 MiB blob whose second 8 MiB chunk has its connection reset

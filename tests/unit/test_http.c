@@ -358,6 +358,26 @@ static void test_pool_cleanup(void **state)
   apr_pool_destroy(sub);
 }
 
+/* A URL in a message: no user information, no query (an upload session's
+ * signed state), no fragment; the rest as it was. */
+static void test_url_shown(void **state)
+{
+  (void)state;
+  assert_string_equal(dray_http_url_shown("http://r:5000/v2/a/b/blobs/uploads/u1?_state=SIG"
+                                          "&digest=sha256:ab", pool),
+                      "http://r:5000/v2/a/b/blobs/uploads/u1?…");
+  assert_string_equal(dray_http_url_shown("https://user:pw@r/v2/?x=1#f", pool),
+                      "https://r/v2/?…");
+  assert_string_equal(dray_http_url_shown("https://r/v2/a/manifests/v1#f", pool),
+                      "https://r/v2/a/manifests/v1");
+  assert_string_equal(dray_http_url_shown("https://r/v2/", pool), "https://r/v2/");
+  /* An "@" past the host is a path's, kept. */
+  assert_string_equal(dray_http_url_shown("http://r/v2/a/manifests/x@sha256:1", pool),
+                      "http://r/v2/a/manifests/x@sha256:1");
+  assert_string_equal(dray_http_url_shown("/v2/a/blobs/uploads/u?_state=s", pool),
+                      "/v2/a/blobs/uploads/u?…");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -369,6 +389,7 @@ int main(void)
     cmocka_unit_test(test_low_speed),
     cmocka_unit_test(test_own_xferinfo),
     cmocka_unit_test(test_pool_cleanup),
+    cmocka_unit_test(test_url_shown),
   };
   int rc;
   apr_initialize();

@@ -54,6 +54,7 @@ typedef struct fake_t {
   int patch_416;              /* this PATCH answers 416 */
   int patch_500;              /* this PATCH answers 500, keeping nothing */
   int stall_patch;            /* this PATCH: no answer for STALL_MS */
+  int stall_patch_all;        /* every PATCH: no answer for STALL_MS, nothing kept */
   int stall_ms;
   int refuse_mount;
   int post_507;               /* every POST answers 507 */
@@ -180,6 +181,10 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
       return answer(p, 500, NULL, NULL);
     if (n == f->patch_416 || f->patch_416_all || start != (long)b->len)
       return answer(p, 416, range_of(b, p), NULL);
+    if (f->stall_patch_all) {
+      apr_sleep(apr_time_from_msec(f->stall_ms));
+      return NULL;
+    }
     if (n == f->stall_patch)
       apr_sleep(apr_time_from_msec(f->stall_ms));
     if (n == f->cut_patch || (f->cut_from > 0 && start == f->cut_from)) {
@@ -688,6 +693,29 @@ static void test_hung_registry_two_stalls(void **state)
   dray_error_clear(err);
   testhttpd_stop(&fx->httpd);
   assert_int_equal(fx->fake.hangs, 2);
+}
+
+/* An upload that ends on a hung PATCH names the session's URL without its
+ * query: the registry's signed state is not for messages or logs. */
+static void test_error_hides_session_state(void **state)
+{
+  fixture_t *fx = start(1000);
+  dray_upload_stats_t st;
+  dray_error_t *err;
+  const char *msg;
+  (void)state;
+
+  fx->fake.stall_patch_all = 1;
+  fx->fake.stall_ms = 1500;
+  err = upload(fx, &st, NULL);
+  assert_non_null(err);
+  assert_int_equal(err->apr_err, DRAY_ERR_STALLED);
+  msg = dray_error_format(err, pool);
+  assert_non_null(strstr(msg, "PATCH http://"));
+  assert_non_null(strstr(msg, "/blobs/uploads/"));
+  assert_null(strstr(msg, "_state"));
+  dray_error_clear(err);
+  testhttpd_stop(&fx->httpd);
 }
 
 static void test_manifest_put(void **state)
@@ -1341,6 +1369,7 @@ int main(void)
       cmocka_unit_test(test_progress_resets_streak),
       cmocka_unit_test(test_going_round_is_no_progress),
       cmocka_unit_test(test_hung_registry_two_stalls),
+    cmocka_unit_test(test_error_hides_session_state),
       cmocka_unit_test(test_manifest_put),
       cmocka_unit_test(test_blobtrack),
       cmocka_unit_test(test_registry_driver_keeps_reads_until_pushed),
