@@ -24,7 +24,7 @@ typedef struct token_t {
 struct dray_registry_t {
   dray_auth_config_t *auth;
   apr_array_header_t *insecure;
-  apr_thread_mutex_t *lock;   /* guards tokens */
+  apr_thread_mutex_t *lock;   /* guards tokens and pings */
   apr_pool_t *cache_pool;
   apr_hash_t *tokens;         /* "host scope" -> token_t */
   apr_hash_t *pings;          /* host -> ping_t */
@@ -339,16 +339,22 @@ static dray_error_t *set_request(dray_http_t *h, response_t *r, const call_t *ca
   return DRAY_NO_ERROR;
 }
 
+/* A response with nothing in it yet, its strings to go in POOL. */
+static void response_init(response_t *r, apr_pool_t *pool)
+{
+  memset(r, 0, sizeof(*r));
+  r->pool = pool;
+  r->retry_after = -1;
+  r->content_length = -1;
+}
+
 static dray_error_t *perform_once(response_t *r, const call_t *call, apr_pool_t *pool)
 {
   dray_http_options_t opts;
   dray_http_t *h;
   dray_error_t *err;
 
-  memset(r, 0, sizeof(*r));
-  r->pool = pool;
-  r->retry_after = -1;
-  r->content_length = -1;
+  response_init(r, pool);
   memset(&opts, 0, sizeof(opts));
   opts.url = call->url;
   opts.connect_timeout_sec = DRAY_REGISTRY_CONNECT_TIMEOUT_SEC;
@@ -414,6 +420,19 @@ static const char *cached_token(dray_registry_t *reg, const char *key, apr_pool_
   return out;
 }
 
+/* The entry of SIZE bytes under KEY in HASH (tokens or pings), made zeroed
+ * in the cache's pool if there is none. Under the lock. */
+static void *cache_entry(dray_registry_t *reg, apr_hash_t *hash, const char *key,
+                         apr_size_t size)
+{
+  void *e = apr_hash_get(hash, key, APR_HASH_KEY_STRING);
+  if (!e) {
+    e = apr_pcalloc(reg->cache_pool, size);
+    apr_hash_set(hash, apr_pstrdup(reg->cache_pool, key), APR_HASH_KEY_STRING, e);
+  }
+  return e;
+}
+
 /* A copy of S on the heap (the caches' strings are replaced over a run: a
  * pool would keep every one), or NULL. */
 static char *heap_copy(const char *s)
@@ -433,11 +452,7 @@ static void store_token(dray_registry_t *reg, const char *key, const char *token
   if (!copy)
     return;
   apr_thread_mutex_lock(reg->lock);
-  t = apr_hash_get(reg->tokens, key, APR_HASH_KEY_STRING);
-  if (!t) {
-    t = apr_pcalloc(reg->cache_pool, sizeof(*t));
-    apr_hash_set(reg->tokens, apr_pstrdup(reg->cache_pool, key), APR_HASH_KEY_STRING, t);
-  }
+  t = cache_entry(reg, reg->tokens, key, sizeof(*t));
   free(t->token);
   t->token = copy;
   /* Renew a little early so that a token does not expire in flight. */
@@ -451,10 +466,7 @@ static int cached_ping(response_t *r, dray_registry_t *reg, const char *host, ap
 {
   ping_t *p;
   int known = 0;
-  memset(r, 0, sizeof(*r));
-  r->pool = pool;
-  r->retry_after = -1;
-  r->content_length = -1;
+  response_init(r, pool);
   apr_thread_mutex_lock(reg->lock);
   p = apr_hash_get(reg->pings, host, APR_HASH_KEY_STRING);
   if (p && p->known) {
@@ -475,11 +487,7 @@ static void store_ping(dray_registry_t *reg, const char *host, const response_t 
   if (r->status != 401 && (r->status < 200 || r->status > 299))
     return;
   apr_thread_mutex_lock(reg->lock);
-  p = apr_hash_get(reg->pings, host, APR_HASH_KEY_STRING);
-  if (!p) {
-    p = apr_pcalloc(reg->cache_pool, sizeof(*p));
-    apr_hash_set(reg->pings, apr_pstrdup(reg->cache_pool, host), APR_HASH_KEY_STRING, p);
-  }
+  p = cache_entry(reg, reg->pings, host, sizeof(*p));
   forget_ping(p);
   if (r->status == 401) {
     p->bearer = heap_copy(r->bearer);
