@@ -277,8 +277,8 @@ typedef struct upload_t {
   dray_streak_t streak;       /* failed requests since the last progress */
   dray_random_t rng;
   const char *authorization;  /* in POOL; a secret */
-  int reauthorized;           /* after a 401, once in a row */
-  int refused;                /* the authorization was refused (401): ask anew */
+  int reauthorized;           /* after a 401, once in a row: until the next
+                                 progress, the authorization given was refused */
   up_state_t after_auth;      /* where UP_AUTH goes on */
   const char *tag;            /* a manifest's */
   const char *media_type;
@@ -425,7 +425,6 @@ static dray_error_t *retry(upload_t *u, dray_error_t *err, const response_t *r, 
 {
   if (!err && r->status == 401 && u->t->authorize && !u->reauthorized) {
     u->reauthorized = 1;
-    u->refused = 1;
     u->after_auth = next;
     u->state = UP_AUTH;
     return DRAY_NO_ERROR;
@@ -443,9 +442,10 @@ static dray_error_t *step_auth(upload_t *u, apr_pool_t *pool)
     u->state = u->after_auth;
     return DRAY_NO_ERROR;
   }
-  err = u->t->authorize(u->t->authorize_baton, u->refused, &u->authorization, u->pool);
+  /* Here again after a 401 only while reauthorized: a successful try
+   * leaves for AFTER_AUTH, and only progress clears it. */
+  err = u->t->authorize(u->t->authorize_baton, u->reauthorized, &u->authorization, u->pool);
   if (!err) {
-    u->refused = 0;
     reached(u, MARK_AUTHORIZED);
     u->state = u->after_auth;
     return DRAY_NO_ERROR;
