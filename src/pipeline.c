@@ -66,9 +66,8 @@ typedef struct msg_t {
 } msg_t;
 
 /* Posted by the ticker again and again: never freed. */
-static msg_t tick_msg = {PIPE_MSG_TICK, -1, DRAY_PHASE_BUILD, DRAY_INTERRUPT_INT, 0,
-                         {DRAY_OUTCOME_OK, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0},
-                         {0, 0, 0, 0, 0, 0, NULL}, 0, NULL, NULL};
+static msg_t tick_msg = {.type = PIPE_MSG_TICK, .job = -1, .phase = DRAY_PHASE_BUILD,
+                         .interrupt = DRAY_INTERRUPT_INT};
 
 typedef struct pipeline_t {
   const dray_pipeline_options_t *opts;
@@ -162,6 +161,10 @@ static void run_job(pipeline_t *p, dray_job_t *job, dray_phase_t phase, job_work
     m->result.outcome = DRAY_OUTCOME_NOT_STARTED;
   else
     err = work(p, job, log, m, scratch_pool);
+  /* The attempt's time is its work's, not the engine probe's below nor
+   * the wait for the scheduler to hear. */
+  if (!m->result.ended)
+    m->result.ended = apr_time_now();
   if (err) {
     m->result.error = dray_error_format(err, m->pool);
     if (log)
@@ -256,8 +259,11 @@ static dray_error_t *push_work(pipeline_t *p, dray_job_t *job, apr_file_t *log, 
   }
   err = dray_push_image(&res, pusher_of(p, job), job->image, log, cancel_of(p, job), on_push_progress,
                         &pb, m->pool, scratch_pool);
-  if (slot >= 0)
+  if (slot >= 0) {
+    /* Ended before the slot is free: another process may take it at once. */
+    m->result.ended = apr_time_now();
     dray_slots_release(p->opts->slots, slot);
+  }
   m->result.outcome = res.outcome;
   m->result.retry_after = res.retry_after;
   m->result.tag_digests = res.tag_digests;

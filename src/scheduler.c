@@ -708,9 +708,12 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
 {
   dray_job_t *job = job_at(s, index);
   apr_time_t now = now_of(s);
+  /* The attempt's record ends when its work did; what follows from it
+   * (a retry's wait, the next start) is timed from now. */
+  apr_time_t end = r->ended && r->ended >= job->phase_start && r->ended <= now ? r->ended : now;
   dray_engine_state_t *eng = engine_at(s, job->engine);
 
-  eng->busy += now - job->phase_start;
+  eng->busy += end - job->phase_start;
   if (phase == DRAY_PHASE_BUILD) {
     eng->running_builds--;
     eng->builds += r->outcome == DRAY_OUTCOME_OK && !job->lost;
@@ -720,15 +723,15 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
   }
   if (phase == DRAY_PHASE_BUILD) {
     s->run->running_builds--;
-    job->build_end = now;
-    job->build_time += now - job->phase_start;
+    job->build_end = end;
+    job->build_time += end - job->phase_start;
   } else {
     s->run->running_pushes--;
     s->family_running[s->family[index]]--;
     if (r->outcome == DRAY_OUTCOME_OK)
       s->family_pushed[s->family[index]] = 1;
-    job->push_end = now;
-    job->push_time += now - job->phase_start;
+    job->push_end = end;
+    job->push_time += end - job->phase_start;
     /* A resume helps whether or not the attempt ends well. */
     job->resumed_uploads += r->resumed;
     job->bytes_saved += r->bytes_saved;
@@ -736,9 +739,9 @@ void dray_sched_finished(dray_sched_t *s, int index, dray_phase_t phase,
     s->run->bytes_saved += r->bytes_saved;
   }
   if (job->lost) {
-    attempt_lost(s, job, phase, now);
+    attempt_lost(s, job, phase, end);
   } else {
-    add_attempt(s, job, phase, now, r->outcome, r->error);
+    add_attempt(s, job, phase, end, r->outcome, r->error);
     if (phase == DRAY_PHASE_BUILD)
       build_finished(s, job, r, now);
     else

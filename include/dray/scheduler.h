@@ -127,6 +127,10 @@ typedef struct dray_attempt_result_t {
   apr_int64_t bytes;                /* pushes: layer bytes uploaded */
   int resumed;                      /* pushes: uploads resumed (registry driver) */
   apr_int64_t bytes_saved;          /* pushes: bytes those resumes did not send again */
+  apr_time_t ended;                 /* when the work ended, by the worker's clock; 0: when
+                                       the scheduler hears of it. A push holding a
+                                       machine-wide slot ends as it lets the slot go, or
+                                       another process's attempt would seem to overlap it */
 } dray_attempt_result_t;
 
 typedef struct dray_sched_t dray_sched_t;

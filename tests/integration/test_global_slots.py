@@ -6,7 +6,7 @@ overlap.
 
 - Three concurrent runs, each allowed 2 pushes at once, share 2 slots: the
   push attempts of all three reports (an attempt starts when it holds its
-  slot) never overlap more than 2 deep; without the slots the same runs do
+  slot and ends before it lets it go) never overlap more than 2 deep; without the slots the same runs do
   overlap deeper (the control that shows the limit bites). The time spent
   waiting for a slot is reported apart.
 - A dray killed with SIGKILL while it holds the only slot frees it at once:
@@ -104,8 +104,10 @@ class GlobalSlotsTest(drayt.DrayTestCase):
         log = os.path.join(self.tmp, "logs0", "r0img0.log")
         deadline = time.time() + 120
         while time.time() < deadline:
-            if os.path.exists(log) and "holding push slot" in open(log).read():
-                break
+            if os.path.exists(log):
+                with open(log) as f:
+                    if "holding push slot" in f.read():
+                        break
             time.sleep(0.1)
         else:
             self.fail("the first run never held its slot")
@@ -114,6 +116,7 @@ class GlobalSlotsTest(drayt.DrayTestCase):
         killed_at = time.time()
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
+        holder.stdout.close()
         out, _ = waiter.communicate(timeout=180)
         self.assertEqual(waiter.returncode, 0, out)
         with open(report) as f:

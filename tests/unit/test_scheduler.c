@@ -390,6 +390,75 @@ static void test_push_retries_wait_their_backoff(void **state)
   assert_int_equal(dray_exit_code(NULL, f->run), 1);
 }
 
+/* An attempt's record runs from when its push held its machine-wide slot
+ * to when its work ended (the worker's clock, before the slot is let go),
+ * not to when the scheduler heard: another process may take the slot in
+ * between. A retry's wait counts from when the scheduler heard. A worker's
+ * time outside the attempt is not believed. */
+static void test_attempt_ends_when_its_work_did(void **state)
+{
+  dray_sched_options_t o = default_opts();
+  fake_t *f;
+  dray_attempt_result_t r;
+  const dray_attempt_t *a;
+  apr_time_t began, ended, heard;
+  (void)state;
+
+  o.push_slots = 1;
+  f = setup(1, NULL, DRAY_MODE_RUN, &o);
+  dray_sched_begin(f->sched);
+  finish(f, 0, DRAY_PHASE_BUILD, DRAY_OUTCOME_OK);
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 1);
+
+  began = f->now + apr_time_from_sec(1);
+  ended = began + apr_time_from_sec(2);
+  heard = ended + apr_time_from_msec(500);
+  f->now = began;
+  dray_sched_push_began(f->sched, 0, began);
+  f->now = heard;
+  memset(&r, 0, sizeof(r));
+  r.outcome = DRAY_OUTCOME_RESET;
+  r.error = "reset";
+  r.ended = ended;
+  f->running_pushes--;
+  dray_sched_finished(f->sched, 0, DRAY_PHASE_PUSH, &r);
+
+  a = &APR_ARRAY_IDX(job(f, 0)->attempts, 1, dray_attempt_t);
+  assert_int_equal(a->phase, DRAY_PHASE_PUSH);
+  assert_true(a->start == began);
+  assert_true(a->end == ended);
+  assert_true(a->slot_wait == apr_time_from_sec(1));
+  assert_true(job(f, 0)->push_time == apr_time_from_sec(2));
+  assert_true(job(f, 0)->push_end == ended);
+  /* The backoff (base 2 s, the first retry between d/2 and d) from HEARD. */
+  assert_int_equal(job(f, 0)->state, DRAY_JOB_PUSH_RETRY);
+  assert_true(job(f, 0)->retry_at - heard >= apr_time_from_sec(1));
+  assert_true(job(f, 0)->retry_at - heard < apr_time_from_sec(2));
+
+  /* Times outside [start, heard] fall back to when the scheduler heard. */
+  tick_for(f, apr_time_from_sec(3));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 2);
+  began = f->now;
+  dray_sched_push_began(f->sched, 0, began);
+  f->now += apr_time_from_sec(1);
+  r.ended = f->now + apr_time_from_sec(5); /* in the future */
+  f->running_pushes--;
+  dray_sched_finished(f->sched, 0, DRAY_PHASE_PUSH, &r);
+  a = &APR_ARRAY_IDX(job(f, 0)->attempts, 2, dray_attempt_t);
+  assert_true(a->end == f->now);
+  tick_for(f, apr_time_from_sec(5));
+  assert_int_equal(started_count(f, DRAY_PHASE_PUSH), 3);
+  f->now += apr_time_from_sec(1);
+  r.ended = began - apr_time_from_sec(1); /* before the attempt began */
+  r.outcome = DRAY_OUTCOME_OK;
+  r.error = NULL;
+  f->running_pushes--;
+  dray_sched_finished(f->sched, 0, DRAY_PHASE_PUSH, &r);
+  a = &APR_ARRAY_IDX(job(f, 0)->attempts, 3, dray_attempt_t);
+  assert_true(a->end == f->now);
+  assert_true(a->start < a->end);
+}
+
 /* An outcome that is not retryable ends the image at once. */
 static void test_auth_failure_not_retried(void **state)
 {
@@ -969,6 +1038,7 @@ int main(void)
     cmocka_unit_test(test_dependents_of_failed_build_skipped),
     cmocka_unit_test(test_dependent_waits_for_its_base),
     cmocka_unit_test(test_push_retries_wait_their_backoff),
+      cmocka_unit_test(test_attempt_ends_when_its_work_did),
     cmocka_unit_test(test_auth_failure_not_retried),
     cmocka_unit_test(test_build_retry_budget),
     cmocka_unit_test(test_drain),
