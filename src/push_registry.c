@@ -131,13 +131,13 @@ typedef struct auth_ask_t {
   apr_array_header_t *from;   /* const char *, or NULL */
 } auth_ask_t;
 
-static dray_error_t *authorize(void *baton, int refused, const char **authorization,
-                               apr_pool_t *result_pool)
+static dray_error_t *authorize(void *baton, int refused, const char *challenge,
+                               const char **authorization, apr_pool_t *result_pool)
 {
   auth_ask_t *a = baton;
   apr_pool_t *scratch = dray_pool_create_sub(result_pool);
   dray_error_t *err = dray_registry_push_auth(authorization, a->ip->d->registry, a->ip->domain,
-                                              a->ip->repo, a->from, refused,
+                                              a->ip->repo, a->from, refused, challenge,
                                               a->ip->req->cancel, result_pool, scratch);
   apr_pool_destroy(scratch);
   return err;

@@ -284,6 +284,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
   return n;
 }
 
+/* A WWW-Authenticate value V into R, by its scheme (others are ignored). */
+static void keep_challenge(response_t *r, const char *v)
+{
+  if (!apr_cstr_casecmpn(v, "Bearer", 6))
+    r->bearer = v;
+  else if (!apr_cstr_casecmpn(v, "Basic", 5))
+    r->basic = v;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
 {
   response_t *r = baton;
@@ -295,12 +304,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
     r->bearer = r->basic = r->digest = r->content_type = NULL;
     r->len = 0;
   }
-  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
-    if (!apr_cstr_casecmpn(v, "Bearer", 6))
-      r->bearer = v;
-    else if (!apr_cstr_casecmpn(v, "Basic", 5))
-      r->basic = v;
-  }
+  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL)
+    keep_challenge(r, v);
   else if ((v = dray_http_header_value(data, n, "Docker-Content-Digest", r->pool)) != NULL)
     r->digest = v;
   else if ((v = dray_http_header_value(data, n, "Content-Type", r->pool)) != NULL)
@@ -655,6 +660,7 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                                       const char *repo,
                                       const apr_array_header_t *mount_from,
                                       int refused,
+                                      const char *challenge,
                                       dray_cancel_t *cancel,
                                       apr_pool_t *result_pool,
                                       apr_pool_t *scratch_pool)
@@ -680,9 +686,20 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
     *authorization = apr_pstrcat(result_pool, "Bearer ", token, NULL);
     return DRAY_NO_ERROR;
   }
-  /* The challenge comes from the API's root, as docker asks it: once per
-   * host, not once per blob (a round trip each, on every blob's way). */
-  if (!cached_ping(&r, reg, host, scratch_pool)) {
+  response_init(&r, scratch_pool);
+  if (refused && challenge)
+    keep_challenge(&r, apr_pstrdup(scratch_pool, challenge));
+  if (r.bearer || r.basic) {
+    /* The refusal's own challenge: a registry may ask for authorization on
+     * a write while its root asks for none (anonymous pull). Kept as the
+     * host's, so that the next push asks for it at once. */
+    r.status = 401;
+    store_ping(reg, host, &r);
+  }
+  /* Otherwise the challenge comes from the API's root, as docker asks it:
+   * once per host, not once per blob (a round trip each, on every blob's
+   * way). */
+  else if (!cached_ping(&r, reg, host, scratch_pool)) {
     call.method = "GET";
     call.url = apr_pstrcat(scratch_pool, dray_registry_base_url(reg, domain, scratch_pool),
                            "/v2/", NULL);

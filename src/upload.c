@@ -68,6 +68,7 @@ typedef struct response_t {
   const char *location;
   const char *range;
   const char *digest;
+  const char *challenge;      /* WWW-Authenticate: Bearer if offered, else Basic */
   char body[2048];            /* the start of an error answer */
   apr_size_t body_len;
   curl_off_t sent;            /* request body bytes that left */
@@ -90,7 +91,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
   apr_size_t n = size * nmemb;
   const char *v;
   if (n > 5 && !strncmp(data, "HTTP/", 5))
-    r->location = r->range = r->digest = NULL; /* a new answer (after a 100) */
+    r->location = r->range = r->digest = r->challenge = NULL; /* a new answer (after a 100) */
+  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
+    if (!r->challenge || !apr_cstr_casecmpn(v, "Bearer", 6))
+      r->challenge = v;
+  }
   else if ((v = dray_http_header_value(data, n, "Location", r->pool)) != NULL)
     r->location = v;
   else if ((v = dray_http_header_value(data, n, "Range", r->pool)) != NULL)
@@ -279,6 +284,7 @@ typedef struct upload_t {
   const char *authorization;  /* in POOL; a secret */
   int reauthorized;           /* after a 401, once in a row: until the next
                                  progress, the authorization given was refused */
+  const char *challenge;      /* that 401's WWW-Authenticate, or NULL; in POOL */
   up_state_t after_auth;      /* where UP_AUTH goes on */
   const char *tag;            /* a manifest's */
   const char *media_type;
@@ -425,6 +431,7 @@ static dray_error_t *retry(upload_t *u, dray_error_t *err, const response_t *r, 
 {
   if (!err && r->status == 401 && u->t->authorize && !u->reauthorized) {
     u->reauthorized = 1;
+    u->challenge = r->challenge ? apr_pstrdup(u->pool, r->challenge) : NULL;
     u->after_auth = next;
     u->state = UP_AUTH;
     return DRAY_NO_ERROR;
@@ -444,7 +451,8 @@ static dray_error_t *step_auth(upload_t *u, apr_pool_t *pool)
   }
   /* Here again after a 401 only while reauthorized: a successful try
    * leaves for AFTER_AUTH, and only progress clears it. */
-  err = u->t->authorize(u->t->authorize_baton, u->reauthorized, &u->authorization, u->pool);
+  err = u->t->authorize(u->t->authorize_baton, u->reauthorized,
+                        u->reauthorized ? u->challenge : NULL, &u->authorization, u->pool);
   if (!err) {
     reached(u, MARK_AUTHORIZED);
     u->state = u->after_auth;

@@ -94,7 +94,9 @@ const char *dray_registry_base_url(const dray_registry_t *reg, const char *domai
  * asked once per host and kept (an anonymous registry costs no request
  * after the first); tokens are cached per registry and scopes like the
  * HEAD's. REFUSED: the registry answered 401 to what this gave before, so
- * the host's challenge and this token are asked again. The value is a
+ * this token is asked again, and the host's challenge too: CHALLENGE (that
+ * 401's WWW-Authenticate, or NULL) if it is Bearer or Basic, which is then
+ * kept as the host's, else GET /v2/ again. The value is a
  * secret: it goes to curl and nowhere else. Each request is tried once,
  * whatever the request policy: the caller is the upload state machine
  * (upload.h), whose failure streak decides whether to ask again. */
@@ -104,6 +106,7 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
                                       const char *repo,
                                       const apr_array_header_t *mount_from,
                                       int refused,
+                                      const char *challenge,
                                       dray_cancel_t *cancel,
                                       apr_pool_t *result_pool,
                                       apr_pool_t *scratch_pool);

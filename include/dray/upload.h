@@ -71,10 +71,12 @@ typedef struct dray_upload_target_t {
    * logged; NULL: none needed) for the requests that follow, in
    * RESULT_POOL. Called before the first request, and again after a 401
    * with REFUSED set (what it gave was refused: nothing cached may be
-   * given again); it is one request of the upload's: one try, its failures
-   * in the upload's streak. NULL: no authorization. */
-  dray_error_t *(*authorize)(void *baton, int refused, const char **authorization,
-                             apr_pool_t *result_pool);
+   * given again) and CHALLENGE the 401's WWW-Authenticate (Bearer if it
+   * offered one, else Basic; NULL: none); it is one request of the
+   * upload's: one try, its failures in the upload's streak. NULL: no
+   * authorization. */
+  dray_error_t *(*authorize)(void *baton, int refused, const char *challenge,
+                             const char **authorization, apr_pool_t *result_pool);
   void *authorize_baton;
   dray_cancel_t *cancel;      /* or NULL */
   int stall_timeout;          /* seconds without progress per request; 0: DRAY_UPLOAD_STALL_SEC */

@@ -226,6 +226,37 @@ class RegistryPushTest(drayt.FaultTestCase):
         for where, text in self.outputs().items():
             self.assertNotIn(password, text, where)
 
+    def test_credentials_asked_on_writes_only(self):
+        # Anonymous pull, credentials for writes (nginx's auth on POST/PUT/
+        # PATCH in front of the registry): GET /v2/ asks for nothing, the
+        # first write is refused with a Basic challenge, which dray answers
+        # and keeps for the host.
+        user, password = "dtest-writer", "Pw-" + os.urandom(8).hex()
+        reg = self.start_registry()
+        proxy = self.start_proxy(reg.addr, "--auth-writes", f"{user}:{password}")
+        self.use_registry(proxy.addr)
+        self.write_docker_config({"auths": {proxy.addr: {
+            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+        self.write_images(3)
+        p = self.push("-p", "2")
+        self.assertEqual(p.returncode, 0, self.explain())
+        report = self.load_report()
+        self.check_report(report, reg)
+        for img in report["images"]:
+            self.assertEqual(len([a for a in img["attempts"] if a["phase"] == "push"]), 1, img)
+        # Refused only before the challenge was kept: the uploads that began
+        # with the first two pushes; the third push starts after one of
+        # them has ended, and writes with credentials from its first request.
+        refused = proxy.events("unauthorized")
+        self.assertGreaterEqual(len(refused), 1)
+        last = max(report["images"], key=lambda i: i["attempts"][-1]["start"])["name"]
+        self.assertEqual([e for e in refused if f"/{last}/" in e["request"]], [], refused)
+        writes = [e for e in proxy.events("request") if f"/{last}/" in e["request"]
+                  and e["request"].startswith(("POST ", "PUT ", "PATCH "))]
+        self.assertGreater(len(writes), 0)
+        for where, text in self.outputs().items():
+            self.assertNotIn(password, text, where)
+
     def test_insufficient_storage_fails_without_a_manifest(self):
         reg = self.start_registry()
         proxy = self.start_proxy(reg.addr, "--status-first", 1000, "--status", 507,

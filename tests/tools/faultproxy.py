@@ -32,6 +32,10 @@ can, per its flags:
                       (503) with Retry-After --retry-after at once instead,
                       as a registry or a proxy in front of it with a limit on
                       uploads at once does (nginx limit_conn, a gateway)
+  --auth-writes U:P   a write (POST, PUT, PATCH, DELETE) without Basic
+                      credentials U:P is answered 401 with a Basic challenge,
+                      reads pass (nginx's auth on writes in front of a
+                      registry with anonymous pull)
   --lifetime S        exit after S seconds whatever happens (always set)
 
 Prints "listening PORT" on stdout once ready. With --log FILE, appends one
@@ -40,6 +44,7 @@ JSON object per event ("connect", "reset", "status", "stall", "request", and
 server).
 """
 import argparse
+import base64
 import json
 import random
 import re
@@ -277,6 +282,18 @@ class Conn:
         self.client.shutdown(socket.SHUT_WR)
         time.sleep(0.2)
 
+    def answer_unauthorized(self, request_line):
+        """Answer 401 with a Basic challenge and close, the request unread."""
+        log("unauthorized", conn=self.number, request=request_line)
+        body = json.dumps({"errors": [{"code": "UNAUTHORIZED",
+                                       "message": "authentication required"}]})
+        self.client.sendall((
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"writes\"\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n\r\n%s" % (len(body), body)).encode())
+        self.client.shutdown(socket.SHUT_WR)
+        time.sleep(0.2)
+
     def connect_upstream(self):
         host, port = ARGS.target.rsplit(":", 1)
         self.upstream = socket.create_connection((host, int(port)), timeout=10)
@@ -333,6 +350,12 @@ class Conn:
                         log("cut", conn=self.number, request=request_line, bytes=0)
                         reset(self.client)
                         return
+                if (ARGS.auth_writes
+                        and request_line.split(" ", 1)[0] in ("POST", "PUT", "PATCH", "DELETE")
+                        and headers.get("authorization") != "Basic " + base64.b64encode(
+                            ARGS.auth_writes.encode()).decode()):
+                    self.answer_unauthorized(request_line)
+                    return
                 if (re.search(ARGS.status_match, request_line)
                         and take("statuses", ARGS.status_first)):
                     self.answer_status(request_line)
@@ -402,6 +425,7 @@ def main():
     ap.add_argument("--overload", type=int, default=0, help="uploads at once before stalling")
     ap.add_argument("--overload-refuse", action="store_true",
                     help="beyond --overload uploads at once: answer --status at once")
+    ap.add_argument("--auth-writes", default=None, help="USER:PASSWORD asked of writes")
     ap.add_argument("--log", default=None)
     ARGS = ap.parse_args()
     LINK.rate = ARGS.rate

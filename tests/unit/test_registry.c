@@ -332,26 +332,26 @@ static void test_push_auth(void **state)
                       apr_pstrcat(pool, "http://", host, NULL));
 
   APR_ARRAY_PUSH(from, const char *) = "team/base";
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", from, 0, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", from, 0, NULL, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T1");
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 2);
   /* Other scopes: a token, but no second GET /v2/. */
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T0");
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 3);
   /* Cached: no request at all the second time. */
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T0");
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 3);
   /* Refused: the challenge and the token again, then kept again. */
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 1, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 1, NULL, NULL, pool,
                                              pool));
   assert_string_equal(authz, "Bearer T0");
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 5);
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, NULL, pool,
                                              pool));
   assert_int_equal(apr_atomic_read32(&reg_httpd.requests), 5);
   testhttpd_stop(&reg_httpd);
@@ -360,15 +360,63 @@ static void test_push_auth(void **state)
   anon = testhttpd_host(&anon_httpd, pool);
   for (int i = 0; i < 3; i++) {
     dray_test_no_error(dray_registry_push_auth(&authz, reg, anon, i ? "team/other" : "team/app",
-                                               NULL, 0, NULL, pool, pool));
+                                               NULL, 0, NULL, NULL, pool, pool));
     assert_null(authz);
   }
   assert_int_equal(apr_atomic_read32(&anon_httpd.requests), 1);
-  dray_test_no_error(dray_registry_push_auth(&authz, reg, anon, "team/app", NULL, 1, NULL, pool,
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, anon, "team/app", NULL, 1, NULL, NULL, pool,
                                              pool));
   assert_null(authz);
   assert_int_equal(apr_atomic_read32(&anon_httpd.requests), 2);
   testhttpd_stop(&anon_httpd);
+}
+
+/* A registry anonymous at its root (GET /v2/ 200) that asks for
+ * authorization on a write (nginx's auth on POST/PUT/PATCH, a registry with
+ * anonymous pull): after the write's 401, its own challenge is answered,
+ * with no GET /v2/, and kept as the host's: the next push, of another
+ * repository, goes to the token server at once. A refusal whose challenge
+ * is neither Bearer nor Basic asks GET /v2/ again, as before. */
+static void test_push_auth_answers_the_refusals_challenge(void **state)
+{
+  testhttpd_route_t routes[] = {
+    {"GET", "/v2/", 200, NULL, "{}"},
+    {"GET", "/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull%2Cpush", 200, NULL,
+     "{\"token\":\"TA\"}"},
+    {"GET", "/token?service=reg&scope=repository%3Ateam%2Fother%3Apull%2Cpush", 200, NULL,
+     "{\"token\":\"TO\"}"},
+  };
+  testhttpd_t httpd;
+  dray_registry_t *reg;
+  const char *authz, *host, *challenge;
+  (void)state;
+
+  assert_int_equal(testhttpd_start(&httpd, routes, 3, pool), APR_SUCCESS);
+  host = testhttpd_host(&httpd, pool);
+  challenge = apr_psprintf(pool, "Bearer realm=\"http://%s/token\",service=\"reg\","
+                           "scope=\"repository:team/app:push,pull\"", host);
+  dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, NULL,
+                                             pool, pool));
+  assert_null(authz); /* anonymous at the root */
+  assert_int_equal(apr_atomic_read32(&httpd.requests), 1);
+  /* The write was refused with a challenge of its own: answered. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 1, challenge,
+                                             NULL, pool, pool));
+  assert_string_equal(authz, "Bearer TA");
+  assert_int_equal(apr_atomic_read32(&httpd.requests), 2); /* the token, no GET /v2/ */
+  /* Kept as the host's challenge: another repository's push asks for a
+   * token first, and only that. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/other", NULL, 0, NULL,
+                                             NULL, pool, pool));
+  assert_string_equal(authz, "Bearer TO");
+  assert_int_equal(apr_atomic_read32(&httpd.requests), 3);
+  /* A refusal with an unknown scheme: the root is asked again. */
+  dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 1,
+                                             "Negotiate", NULL, pool, pool));
+  assert_null(authz);
+  assert_int_equal(apr_atomic_read32(&httpd.requests), 4);
+  testhttpd_stop(&httpd);
 }
 
 /* GET /v2/ that says nothing of authorization (a 5xx) is not kept: the
@@ -385,7 +433,7 @@ static void test_push_auth_keeps_no_failure(void **state)
   host = testhttpd_host(&httpd, pool);
   dray_test_no_error(dray_registry_create(&reg, NULL, NULL, pool));
   for (int i = 0; i < 2; i++) {
-    dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL,
+    dray_test_no_error(dray_registry_push_auth(&authz, reg, host, "team/app", NULL, 0, NULL, NULL,
                                                pool, pool));
     assert_null(authz);
   }
@@ -403,6 +451,7 @@ int main(void)
     cmocka_unit_test(test_digest_header),
     cmocka_unit_test(test_push_auth),
     cmocka_unit_test(test_push_auth_keeps_no_failure),
+    cmocka_unit_test(test_push_auth_answers_the_refusals_challenge),
     cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fake_registry),
   };

@@ -139,7 +139,9 @@ static const char *on_blobs(fake_t *f, const testhttpd_request_t *req, const cha
   if (!strcmp(m, "HEAD")) {
     f->heads++;
     if (f->head_401)
-      return answer(p, 401, "WWW-Authenticate: Basic realm=\"x\"\r\n", NULL);
+      return answer(p, 401, "WWW-Authenticate: Basic realm=\"x\"\r\n"
+                            "WWW-Authenticate: Bearer realm=\"http://t/token\",service=\"s\"\r\n",
+                    NULL);
     return answer(p, apr_hash_get(f->blobs, apr_pstrcat(p, repo, " ", rest, NULL),
                                   APR_HASH_KEY_STRING) ? 200 : 404, NULL, NULL);
   }
@@ -502,23 +504,29 @@ static void test_507_and_401_fail_at_once(void **state)
   testhttpd_stop(&fx->httpd);
 }
 
-/* An authorize callback that gets through: what REFUSED was at each call. */
+/* An authorize callback that gets through: what REFUSED and CHALLENGE were
+ * at each call. */
 static int refused_seen[4];
+static const char *challenge_seen[4];
 static int refused_calls;
 
-static dray_error_t *recording_authorize(void *baton, int refused, const char **authorization,
-                                         apr_pool_t *result_pool)
+static dray_error_t *recording_authorize(void *baton, int refused, const char *challenge,
+                                         const char **authorization, apr_pool_t *result_pool)
 {
   (void)baton;
   *authorization = apr_pstrdup(result_pool, "Bearer t");
-  if (refused_calls < 4)
+  if (refused_calls < 4) {
     refused_seen[refused_calls] = refused;
+    challenge_seen[refused_calls] = challenge ? apr_pstrdup(pool, challenge) : NULL;
+  }
   refused_calls++;
   return DRAY_NO_ERROR;
 }
 
 /* A 401 asks the authorization again once, saying it was refused (so that
- * nothing cached is given again); a second 401 in a row ends the upload. */
+ * nothing cached is given again) and with the 401's own challenge (Bearer
+ * over Basic: a registry may ask on a write only); a second 401 in a row
+ * ends the upload. */
 static void test_401_asks_authorization_anew(void **state)
 {
   fixture_t *fx = start(1000);
@@ -541,7 +549,9 @@ static void test_401_asks_authorization_anew(void **state)
   assert_int_equal(fx->fake.heads, 2);
   assert_int_equal(refused_calls, 2);
   assert_int_equal(refused_seen[0], 0);
+  assert_null(challenge_seen[0]);
   assert_int_equal(refused_seen[1], 1);
+  assert_string_equal(challenge_seen[1], "Bearer realm=\"http://t/token\",service=\"s\"");
   dray_error_clear(err);
   testhttpd_stop(&fx->httpd);
 }
@@ -573,11 +583,12 @@ static void test_unreachable_gives_up(void **state)
 /* The authorize callback that never gets through: how often it was asked. */
 static int auth_calls;
 
-static dray_error_t *refused_authorize(void *baton, int refused, const char **authorization,
-                                       apr_pool_t *result_pool)
+static dray_error_t *refused_authorize(void *baton, int refused, const char *challenge,
+                                       const char **authorization, apr_pool_t *result_pool)
 {
   (void)baton;
   (void)refused;
+  (void)challenge;
   (void)result_pool;
   *authorization = NULL;
   auth_calls++;
