@@ -19,6 +19,10 @@ uploads its blobs to a real docker-registry itself.
 - A registry that answers 507: a clear error per image, exit 1, no manifest.
 - A registry that wants Basic auth (config.json "auths"): pushed and
   verified, and the password is nowhere dray writes.
+- Anonymous at GET /v2/, Basic credentials asked on writes only (the fault
+  proxy's --auth-writes, as nginx's auth on POST/PUT/PATCH): the first
+  writes are refused with the challenge, which dray answers and keeps; every
+  image pushed in one attempt, a push that starts later not refused at all.
 - Every layer upload stalls for good: each attempt ends "stalled" after two
   stall timeouts (one stalled request is tried again, not more).
 - A registry that is dead: nothing listens on its port, or every connection
