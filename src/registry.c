@@ -687,8 +687,11 @@ dray_error_t *dray_registry_push_auth(const char **authorization,
     return DRAY_NO_ERROR;
   }
   response_init(&r, scratch_pool);
-  if (refused && challenge)
-    keep_challenge(&r, apr_pstrdup(scratch_pool, challenge));
+  if (refused && challenge) {
+    char *values = apr_pstrdup(scratch_pool, challenge), *last, *v;
+    for (v = apr_strtok(values, "\n", &last); v; v = apr_strtok(NULL, "\n", &last))
+      keep_challenge(&r, v);
+  }
   if (r.bearer || r.basic) {
     /* The refusal's own challenge: a registry may ask for authorization on
      * a write while its root asks for none (anonymous pull). Kept as the

@@ -68,7 +68,7 @@ typedef struct response_t {
   const char *location;
   const char *range;
   const char *digest;
-  const char *challenge;      /* WWW-Authenticate: Bearer if offered, else Basic */
+  const char *challenge;      /* the WWW-Authenticate values, one a line */
   char body[2048];            /* the start of an error answer */
   apr_size_t body_len;
   curl_off_t sent;            /* request body bytes that left */
@@ -92,10 +92,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
   const char *v;
   if (n > 5 && !strncmp(data, "HTTP/", 5))
     r->location = r->range = r->digest = r->challenge = NULL; /* a new answer (after a 100) */
-  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL) {
-    if (!r->challenge || !apr_cstr_casecmpn(v, "Bearer", 6))
-      r->challenge = v;
-  }
+  else if ((v = dray_http_header_value(data, n, "WWW-Authenticate", r->pool)) != NULL)
+    r->challenge = r->challenge ? apr_pstrcat(r->pool, r->challenge, "\n", v, NULL) : v;
   else if ((v = dray_http_header_value(data, n, "Location", r->pool)) != NULL)
     r->location = v;
   else if ((v = dray_http_header_value(data, n, "Range", r->pool)) != NULL)

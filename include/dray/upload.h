@@ -71,8 +71,8 @@ typedef struct dray_upload_target_t {
    * logged; NULL: none needed) for the requests that follow, in
    * RESULT_POOL. Called before the first request, and again after a 401
    * with REFUSED set (what it gave was refused: nothing cached may be
-   * given again) and CHALLENGE the 401's WWW-Authenticate (Bearer if it
-   * offered one, else Basic; NULL: none); it is one request of the
+   * given again) and CHALLENGE the 401's WWW-Authenticate values, one a
+   * line (NULL: none); it is one request of the
    * upload's: one try, its failures in the upload's streak. NULL: no
    * authorization. */
   dray_error_t *(*authorize)(void *baton, int refused, const char *challenge,

@@ -524,9 +524,9 @@ static dray_error_t *recording_authorize(void *baton, int refused, const char *c
 }
 
 /* A 401 asks the authorization again once, saying it was refused (so that
- * nothing cached is given again) and with the 401's own challenge (Bearer
- * over Basic: a registry may ask on a write only); a second 401 in a row
- * ends the upload. */
+ * nothing cached is given again) and with the 401's own challenges (a
+ * registry may ask on a write only); a second 401 in a row ends the
+ * upload. */
 static void test_401_asks_authorization_anew(void **state)
 {
   fixture_t *fx = start(1000);
@@ -551,7 +551,8 @@ static void test_401_asks_authorization_anew(void **state)
   assert_int_equal(refused_seen[0], 0);
   assert_null(challenge_seen[0]);
   assert_int_equal(refused_seen[1], 1);
-  assert_string_equal(challenge_seen[1], "Bearer realm=\"http://t/token\",service=\"s\"");
+  assert_string_equal(challenge_seen[1], "Basic realm=\"x\"\n"
+                                         "Bearer realm=\"http://t/token\",service=\"s\"");
   dray_error_clear(err);
   testhttpd_stop(&fx->httpd);
 }
