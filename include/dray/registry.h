@@ -96,8 +96,8 @@ const char *dray_registry_base_url(const dray_registry_t *reg, const char *domai
  * HEAD's. REFUSED: the registry answered 401 to what this gave before, so
  * this token is asked again, and the host's challenge too: CHALLENGE (that
  * 401's WWW-Authenticate values, one a line, or NULL) if it holds Bearer or
- * Basic, which is then kept as the host's, else GET /v2/ again. The value is a
- * secret: it goes to curl and nowhere else. Each request is tried once,
+ * Basic, which is then kept as the host's, else GET /v2/ again. The value
+ * is a secret: it goes to curl and nowhere else. Each request is tried once,
  * whatever the request policy: the caller is the upload state machine
  * (upload.h), whose failure streak decides whether to ask again. */
 dray_error_t *dray_registry_push_auth(const char **authorization,

@@ -72,9 +72,8 @@ typedef struct dray_upload_target_t {
    * RESULT_POOL. Called before the first request, and again after a 401
    * with REFUSED set (what it gave was refused: nothing cached may be
    * given again) and CHALLENGE the 401's WWW-Authenticate values, one a
-   * line (NULL: none); it is one request of the
-   * upload's: one try, its failures in the upload's streak. NULL: no
-   * authorization. */
+   * line (NULL: none); it is one request of the upload's: one try, its
+   * failures in the upload's streak. NULL: no authorization. */
   dray_error_t *(*authorize)(void *baton, int refused, const char *challenge,
                              const char **authorization, apr_pool_t *result_pool);
   void *authorize_baton;
