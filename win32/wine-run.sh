@@ -1,11 +1,19 @@
 #!/bin/sh
-# wine-run.sh [--prefix DIR] [--init | PROGRAM.exe [ARGS...]]
+# wine-run.sh [--prefix DIR] [--init | --stop | [--until-exit] PROGRAM.exe [ARGS...]]
 #
 # Runs a Windows program under wine, headless and quiet, in a private wine
 # prefix (default: $WINEPREFIX, else ./wineprefix) that is created with
 # `wineboot -i` on first use (~10 s, ~700 MB; never shared with the user's
 # own prefix). --init only creates it. ctest uses this as the
-# cross-compiling emulator; the exit status is the program's.
+# cross-compiling emulator (with --until-exit); the exit status is the
+# program's.
+#
+# --until-exit: the program's output goes through a file, shown as it
+# comes, and this script ends when the program does. A wine helper that the
+# program started (conhost, a service) inherits its unix stdout; on ctest's
+# pipe it kept ctest waiting until the test's timeout after the test had
+# printed all its results and exited (seen with test_platform). Without it
+# the program replaces this script (exec: the same pid, for signals).
 set -eu
 prefix=${WINEPREFIX:-$PWD/wineprefix}
 if [ "${1:-}" = "--prefix" ]; then
@@ -44,5 +52,17 @@ if [ "${1:-}" = "--stop" ]; then
   wineserver -k </dev/null >/dev/null 2>&1 || true
   wineserver -w </dev/null >/dev/null 2>&1 || true
   exit 0
+fi
+if [ "${1:-}" = "--until-exit" ]; then
+  shift
+  out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")
+  "$wine" "$@" >"$out" 2>&1 </dev/null &
+  pid=$!
+  # tail prints what is left once PID has ended, then ends.
+  tail -n +1 -s 0.1 -f --pid="$pid" "$out"
+  status=0
+  wait "$pid" || status=$?
+  rm -f "$out"
+  exit $status
 fi
 exec "$wine" "$@"
