@@ -9,11 +9,14 @@
 # program's.
 #
 # --until-exit: the program's output goes through a file, shown as it
-# comes, and this script ends when the program does. A wine helper that the
-# program started (conhost, a service) inherits its unix stdout; on ctest's
-# pipe it kept ctest waiting until the test's timeout after the test had
-# printed all its results and exited (seen with test_platform). Without it
-# the program replaces this script (exec: the same pid, for signals).
+# comes, and this script ends when the program does. A wine process that the
+# program started inherits its unix stdout and stderr; on ctest's pipe one
+# that outlives the program keeps ctest waiting until the test's timeout.
+# Seen with test_platform's test_kill_tree: a `ping` that the killed tree's
+# cmd.exe was starting as the Job Object was ended escaped it (wine's race,
+# not Windows's) and hung on, holding ctest's pipe, long after the test had
+# passed. Without --until-exit the program replaces this script (exec: the
+# same pid, for signals).
 set -eu
 prefix=${WINEPREFIX:-$PWD/wineprefix}
 if [ "${1:-}" = "--prefix" ]; then
