@@ -57,6 +57,11 @@ class RegistryPushTest(drayt.FaultTestCase):
         with open(os.path.join(d, "blob.bin"), "wb") as f:
             f.write(os.urandom(nbytes))
 
+    def write_basic_login(self, addr, user, password):
+        """config.json "auths" for ADDR, as `docker login` leaves it."""
+        self.write_docker_config({"auths": {addr: {
+            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+
     def forwarded(self, proxy, method="PATCH"):
         """Request body bytes the proxy forwarded to the registry."""
         return sum(e["bytes"] for e in proxy.events("body")
@@ -220,8 +225,7 @@ class RegistryPushTest(drayt.FaultTestCase):
         user, password = "dtest-user", "Pw-" + os.urandom(8).hex()
         reg = self.start_registry(users={user: password})
         self.use_registry(reg.addr)
-        self.write_docker_config({"auths": {reg.addr: {
-            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+        self.write_basic_login(reg.addr, user, password)
         self.write_images(2)
         p = self.push("-p", "2")
         self.assertEqual(p.returncode, 0, self.explain())
@@ -239,8 +243,7 @@ class RegistryPushTest(drayt.FaultTestCase):
         reg = self.start_registry()
         proxy = self.start_proxy(reg.addr, "--auth-writes", f"{user}:{password}")
         self.use_registry(proxy.addr)
-        self.write_docker_config({"auths": {proxy.addr: {
-            "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}})
+        self.write_basic_login(proxy.addr, user, password)
         self.write_images(3)
         p = self.push("-p", "2")
         self.assertEqual(p.returncode, 0, self.explain())
