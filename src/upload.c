@@ -282,7 +282,7 @@ typedef struct upload_t {
   const char *authorization;  /* in POOL; a secret */
   int reauthorized;           /* after a 401, once in a row: until the next
                                  progress, the authorization given was refused */
-  const char *challenge;      /* that 401's WWW-Authenticate, or NULL; in POOL */
+  const char *challenge;      /* that 401's WWW-Authenticate values, or NULL; in POOL */
   up_state_t after_auth;      /* where UP_AUTH goes on */
   const char *tag;            /* a manifest's */
   const char *media_type;
